@@ -1,0 +1,239 @@
+"""Expectations: assertions about a run, checked against its trace after the run.
+
+Each kind has a ``parse`` (plain mapping in, problems recorded with key paths) and a ``check``
+(trace in, :class:`ExpectationResult` out).  Add kinds with :func:`register_expectation`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping, Protocol, Sequence
+
+from statefulsim.durations import DurationError, format_clock, parse_duration
+from statefulsim.problems import Path, Problems, get_int, get_list, get_mapping, get_str
+from statefulsim.sim.trace import Trace, TraceRecord
+
+
+@dataclass(frozen=True)
+class ExpectationResult:
+    ok: bool
+    description: str
+    detail: str
+
+
+class Expectation(Protocol):
+    kind: ClassVar[str]
+
+    def check(self, trace: Trace) -> ExpectationResult: ...
+
+    def statefulsets(self) -> Sequence[str]: ...
+
+
+@dataclass(frozen=True)
+class EventMatch:
+    """``{event: PodReady, pod: web-0}``: records of that event whose fields equal the rest."""
+
+    event: str
+    fields: tuple[tuple[str, Any], ...]
+
+    @classmethod
+    def parse(cls, m: Any, path: Path, problems: Problems) -> EventMatch:
+        if not isinstance(m, Mapping):
+            problems.expected(path, "a mapping such as {event: PodReady, pod: web-0}", m)
+            return cls("", ())
+        event = get_str(m, "event", path, problems, required=True)
+        rest = tuple((str(k), v) for k, v in m.items() if k != "event")
+        return cls(event, rest)
+
+    def matches(self, r: TraceRecord) -> bool:
+        return r.event == self.event and all(r.fields.get(k) == v for k, v in self.fields)
+
+    def first(self, trace: Trace) -> TraceRecord | None:
+        for r in trace:
+            if self.matches(r):
+                return r
+        return None
+
+    def __str__(self) -> str:
+        inner = ", ".join(f"{k}={v}" for k, v in self.fields)
+        return f"{self.event}({inner})" if inner else self.event
+
+
+def _when(r: TraceRecord | None) -> str:
+    return "never" if r is None else f"at {format_clock(r.t)}"
+
+
+@dataclass(frozen=True)
+class ReadyReplicas:
+    """The set's status reports at least (or exactly) N ready replicas no later than ``by``."""
+
+    statefulset: str
+    count: int
+    by: float
+    exact: bool
+    kind: ClassVar[str] = "readyReplicas"
+
+    @classmethod
+    def parse(cls, m: Mapping[str, Any], path: Path, problems: Problems) -> ReadyReplicas:
+        problems.unknown_keys(m, ("statefulset", "atLeast", "equals", "by"), path)
+        if ("atLeast" in m) == ("equals" in m):
+            problems.add(path, "give exactly one of atLeast or equals")
+        exact = "equals" in m
+        count = get_int(m, "equals" if exact else "atLeast", path, problems, 0, minimum=0)
+        by = float("inf")
+        if "by" in m:
+            try:
+                by = parse_duration(m["by"])
+            except DurationError as e:
+                problems.add(path + ("by",), str(e))
+        return cls(get_str(m, "statefulset", path, problems, required=True), count, by, exact)
+
+    def statefulsets(self) -> Sequence[str]:
+        return (self.statefulset,)
+
+    def check(self, trace: Trace) -> ExpectationResult:
+        op = "=" if self.exact else ">="
+        desc = f"{self.statefulset} readyReplicas {op} {self.count} by {format_clock(self.by)}"
+        best = None
+        for r in trace.of("StatefulSetStatus", statefulset=self.statefulset):
+            n = r.fields["readyReplicas"]
+            hit = n == self.count if self.exact else n >= self.count
+            if hit and best is None:
+                best = r
+        if best is not None and best.t <= self.by:
+            return ExpectationResult(True, desc, f"reached at {format_clock(best.t)}")
+        last = [r.fields["readyReplicas"] for r in trace.of("StatefulSetStatus", statefulset=self.statefulset)]
+        seen = f"reached only at {format_clock(best.t)}" if best is not None else f"never reached (last readyReplicas: {last[-1] if last else 'no status'})"
+        return ExpectationResult(False, desc, seen)
+
+
+@dataclass(frozen=True)
+class Before:
+    """The first ``first`` event happens before the first ``then`` event (both must happen)."""
+
+    first: EventMatch
+    then: EventMatch
+    kind: ClassVar[str] = "before"
+
+    @classmethod
+    def parse(cls, m: Mapping[str, Any], path: Path, problems: Problems) -> Before:
+        problems.unknown_keys(m, ("first", "then"), path)
+        for key in ("first", "then"):
+            if key not in m:
+                problems.add(path + (key,), "required key is missing")
+        return cls(EventMatch.parse(m.get("first"), path + ("first",), problems),
+                   EventMatch.parse(m.get("then"), path + ("then",), problems))
+
+    def statefulsets(self) -> Sequence[str]:
+        return ()
+
+    def check(self, trace: Trace) -> ExpectationResult:
+        a, b = self.first.first(trace), self.then.first(trace)
+        desc = f"{self.first} before {self.then}"
+        detail = f"{self.first} {_when(a)}, {self.then} {_when(b)}"
+        ok = a is not None and b is not None and (a.t, trace.records.index(a)) < (b.t, trace.records.index(b))
+        return ExpectationResult(ok, desc, detail)
+
+
+@dataclass(frozen=True)
+class Order:
+    """The first occurrences of ``event`` for each pod happen in the given order."""
+
+    event: str
+    pods: tuple[str, ...]
+    kind: ClassVar[str] = "order"
+
+    @classmethod
+    def parse(cls, m: Mapping[str, Any], path: Path, problems: Problems) -> Order:
+        problems.unknown_keys(m, ("event", "pods"), path)
+        pods = get_list(m, "pods", path, problems, required=True)
+        for i, p in enumerate(pods):
+            if not isinstance(p, str):
+                problems.expected(path + ("pods", i), "a pod name", p)
+        if len(pods) < 2:
+            problems.add(path + ("pods",), "list at least two pods")
+        return cls(get_str(m, "event", path, problems, required=True), tuple(str(p) for p in pods))
+
+    def statefulsets(self) -> Sequence[str]:
+        return ()
+
+    def check(self, trace: Trace) -> ExpectationResult:
+        firsts: list[float] = []
+        missing = []
+        for pod in self.pods:
+            r = trace.first(self.event, pod=pod)
+            if r is None:
+                missing.append(pod)
+            else:
+                firsts.append(r.t)
+        desc = f"{self.event} in order {', '.join(self.pods)}"
+        if missing:
+            return ExpectationResult(False, desc, f"never happened for {', '.join(missing)}")
+        ok = all(a <= b for a, b in zip(firsts, firsts[1:]))
+        detail = ", ".join(f"{p} at {format_clock(t)}" for p, t in zip(self.pods, firsts))
+        return ExpectationResult(ok, desc, detail)
+
+
+@dataclass(frozen=True)
+class Never:
+    """No record matches ``event`` (optionally within ``[from, until]``)."""
+
+    match: EventMatch
+    start: float
+    end: float
+    kind: ClassVar[str] = "never"
+
+    @classmethod
+    def parse(cls, m: Mapping[str, Any], path: Path, problems: Problems) -> Never:
+        fields = dict(m)
+        start, end = 0.0, float("inf")
+        for key in ("from", "until"):
+            if key in fields:
+                try:
+                    value = parse_duration(fields.pop(key))
+                except DurationError as e:
+                    problems.add(path + (key,), str(e))
+                    continue
+                if key == "from":
+                    start = value
+                else:
+                    end = value
+        return cls(EventMatch.parse(fields, path, problems), start, end)
+
+    def statefulsets(self) -> Sequence[str]:
+        return ()
+
+    def check(self, trace: Trace) -> ExpectationResult:
+        hits = [r for r in trace if self.match.matches(r) and self.start <= r.t <= self.end]
+        desc = f"never {self.match}"
+        if hits:
+            return ExpectationResult(False, desc, f"happened at {format_clock(hits[0].t)}")
+        return ExpectationResult(True, desc, "did not happen")
+
+
+EXPECTATIONS: dict[str, Any] = {cls.kind: cls for cls in (ReadyReplicas, Before, Order, Never)}
+
+
+def register_expectation(cls: Any) -> None:
+    EXPECTATIONS[cls.kind] = cls
+
+
+def parse_expectations(items: list[Any], path: Path, problems: Problems) -> list[Any]:
+    out: list[Any] = []
+    for i, item in enumerate(items):
+        ipath = path + (i,)
+        if not isinstance(item, Mapping) or len(item) != 1:
+            problems.expected(ipath, f"a mapping with one of {', '.join(EXPECTATIONS)}", item)
+            continue
+        (kind, body), = item.items()
+        cls = EXPECTATIONS.get(kind)
+        if cls is None:
+            problems.unknown_keys(item, EXPECTATIONS, ipath)
+            continue
+        m = get_mapping(item, kind, ipath, problems, required=True)
+        out.append(cls.parse(m, ipath + (kind,), problems))
+    return out
+
+
+def check_all(expectations: Sequence[Any], trace: Trace) -> list[ExpectationResult]:
+    return [e.check(trace) for e in expectations]

@@ -1,0 +1,71 @@
+"""Durations as users write them: ``90s``, ``15m``, ``1h30m``, ``250ms``, or a number of seconds."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+
+
+class DurationError(ValueError):
+    """The value is not a duration; the message says what was expected."""
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds for a duration value; raises DurationError with a readable message."""
+    if isinstance(value, bool):
+        raise DurationError(f"expected a duration such as 30s, 15m or 1h, found a boolean {value!r}")
+    if isinstance(value, (int, float)):
+        if math.isnan(value) or value < 0:
+            raise DurationError(f"expected a non-negative duration, found {value!r}")
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text in ("inf", "never", "forever"):
+            return math.inf
+        pos = 0
+        total = 0.0
+        for m in _PART.finditer(text):
+            if m.start() != pos:
+                break
+            total += float(m.group(1)) * _UNITS[m.group(2)]
+            pos = m.end()
+        if pos == len(text) and text:
+            return total
+        try:
+            number = float(text)
+        except ValueError:
+            raise DurationError(
+                f"expected a duration such as 30s, 15m, 1h30m or 500ms, found {value!r}"
+            ) from None
+        if number < 0 or math.isnan(number):
+            raise DurationError(f"expected a non-negative duration, found {value!r}")
+        return number
+    raise DurationError(f"expected a duration such as 30s, 15m or 1h, found {type(value).__name__} {value!r}")
+
+
+def format_clock(seconds: float) -> str:
+    """``HH:MM:SS.mmm`` for timelines."""
+    if math.isinf(seconds):
+        return "never"
+    ms = int(round(seconds * 1000))
+    h, rem = divmod(ms, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, ms = divmod(rem, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+def format_duration(seconds: float) -> str:
+    """A compact human duration: ``42.1s``, ``3m05s``, ``1h02m``."""
+    if math.isinf(seconds):
+        return "never"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    if seconds < 3600:
+        m, s = divmod(int(round(seconds)), 60)
+        return f"{m}m{s:02d}s"
+    h, rem = divmod(int(round(seconds)), 3600)
+    return f"{h}h{rem // 60:02d}m"

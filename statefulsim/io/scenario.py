@@ -1,0 +1,405 @@
+"""Loading scenario files: YAML → :class:`~statefulsim.model.scenario.Scenario`.
+
+Every problem is collected in one pass and reported with file, line, key path, what was expected
+and what was found.  Manifests load unchanged from ``{file: path}`` entries or inline.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any, Mapping
+
+from statefulsim.analysis.expect import parse_expectations
+from statefulsim.durations import DurationError, parse_duration
+from statefulsim.errors import Problem, ScenarioError
+from statefulsim.io.yamlsource import Document, load_documents, load_file, locate
+from statefulsim.model.scenario import Scenario
+from statefulsim.problems import (
+    Path, Problems, get_bool, get_int, get_list, get_mapping, get_str, get_str_map, suggest,
+)
+from statefulsim.sim.actions import ACTIONS, Apply, action_verbs
+from statefulsim.sim.api.convert import object_from_manifest, parse_quantity_cpu, parse_quantity_memory
+from statefulsim.sim.api.objects import ApiObject, GenericObject, StatefulSet
+from statefulsim.sim.cluster import ClusterConfig, NodeConfig, nodes_named
+from statefulsim.sim.controllers.statefulset.controller import ControllerSettings
+from statefulsim.sim.controllers.statefulset.policies import policy_names
+from statefulsim.sim.delays import NEVER, Constant, DelayModel, delay_kinds, delay_model
+from statefulsim.sim.timing import CLUSTER_KEYS, DEFAULTS, MATCH_KEYS, POD_KEYS, Timing, TimingOverride
+from statefulsim.sim.versions import NEWEST, feature_gates
+
+API_VERSION = "statefulsim/v1"
+TOP_KEYS = ("apiVersion", "kind", "metadata", "seed", "until", "cluster", "manifests", "timing", "actions", "expect")
+#: Kinds that are stored but have no behaviour yet (a notice, not an error).
+SIMULATED_KINDS = ("StatefulSet", "Service", "Node", "Pod")
+
+
+def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+    """Read and validate a scenario file; raises :class:`ScenarioError` listing every problem."""
+    name = os.fspath(path)
+    docs = load_file(name)
+    return _from_documents(docs, name, os.path.dirname(os.path.abspath(name)))
+
+
+def load_scenario_text(text: str, *, file: str = "<scenario>", base_dir: str = ".") -> Scenario:
+    """Like :func:`load_scenario` for YAML text (manifest files resolve against ``base_dir``)."""
+    return _from_documents(load_documents(text, file), file, base_dir)
+
+
+def _from_documents(docs: list[Document], file: str, base_dir: str) -> Scenario:
+    if not docs:
+        raise ScenarioError([Problem((), "the file is empty; expected a Scenario document", file=file)])
+    if len(docs) > 1:
+        raise ScenarioError([Problem((), f"expected one Scenario document, found {len(docs)} (separated by ---)", file=file)])
+    doc = docs[0]
+    builder = _Builder(doc, file, base_dir)
+    scenario = builder.build()
+    located = locate(builder.problems.items, doc)
+    if located:
+        raise ScenarioError(located)
+    assert scenario is not None
+    return scenario
+
+
+def parse_delay(value: Any, path: Path, problems: Problems) -> DelayModel | None:
+    """``5s`` / ``never`` / ``{lognormal: {median: 2s, p99: 10s}}`` → a delay model."""
+    if isinstance(value, Mapping):
+        kinds = delay_kinds()
+        if len(value) != 1:
+            problems.add(path, f"expected one delay model such as {{constant: 5s}}; known: {', '.join(kinds)}")
+            return None
+        (name, params), = value.items()
+        if name not in kinds:
+            problems.add(path + (str(name),), f"unknown delay model{suggest(str(name), kinds)}; known: {', '.join(kinds)}")
+            return None
+        kind = kinds[name]
+        if not isinstance(params, Mapping):
+            if len(kind.params) == 1:
+                params = {kind.params[0]: params}
+            else:
+                problems.expected(path + (name,), f"a mapping with {', '.join(kind.params)}", params)
+                return None
+        problems.unknown_keys(params, kind.params, path + (name,))
+        values: dict[str, float] = {}
+        for p in kind.params:
+            if p not in params:
+                problems.add(path + (name, p), "required key is missing")
+                continue
+            try:
+                values[p] = parse_duration(params[p])
+            except DurationError as e:
+                problems.add(path + (name, p), str(e))
+        if len(values) != len(kind.params):
+            return None
+        try:
+            return delay_model(name, values)
+        except ValueError as e:
+            problems.add(path + (name,), str(e))
+            return None
+    try:
+        seconds = parse_duration(value)
+    except DurationError as e:
+        problems.add(path, f"{e}, or a distribution such as {{lognormal: {{median: 2s, p99: 10s}}}}")
+        return None
+    return NEVER if math.isinf(seconds) else Constant(seconds)
+
+
+class _Builder:
+    def __init__(self, doc: Document, file: str, base_dir: str) -> None:
+        self.doc = doc
+        self.file = file
+        self.base_dir = base_dir
+        self.problems = Problems()
+        self.notices: list[str] = []
+        self.external: list[Problem] = []
+
+    def build(self) -> Scenario | None:
+        data = self.doc.data
+        p = self.problems
+        if not isinstance(data, Mapping):
+            p.expected((), "a mapping (a statefulsim Scenario)", data)
+            return None
+        p.unknown_keys(data, TOP_KEYS, ())
+        api = get_str(data, "apiVersion", (), p, required=True)
+        if api and api != API_VERSION:
+            p.add(("apiVersion",), f"expected {API_VERSION!r}, found {api!r}")
+        kind = get_str(data, "kind", (), p, required=True)
+        if kind and kind != "Scenario":
+            p.add(("kind",), f"expected 'Scenario', found {kind!r}")
+        meta = get_mapping(data, "metadata", (), p, required=True)
+        p.unknown_keys(meta, ("name", "description"), ("metadata",))
+        name = get_str(meta, "name", ("metadata",), p, required="metadata" in data)
+        description = get_str(meta, "description", ("metadata",), p)
+        seed = get_int(data, "seed", (), p, 0, minimum=0)
+        until = 600.0
+        if "until" in data:
+            try:
+                until = parse_duration(data["until"])
+            except DurationError as e:
+                p.add(("until",), str(e))
+            if math.isinf(until) or until <= 0:
+                p.add(("until",), f"expected a positive, finite duration, found {data['until']!r}")
+                until = 600.0
+        cluster = self._cluster(get_mapping(data, "cluster", (), p))
+        objects = self._manifests(get_list(data, "manifests", (), p))
+        timing = self._timing(get_mapping(data, "timing", (), p))
+        actions = self._actions(get_list(data, "actions", (), p), until)
+        expectations = parse_expectations(get_list(data, "expect", (), p), ("expect",), p)
+        self._cross_check(objects, actions, expectations)
+        if self.external:
+            p.items.extend(self.external)
+        for w in p.warnings:
+            self.notices.append(f"warning: {w}")
+        if p:
+            return None
+        return Scenario(name=name, seed=seed, until=until, cluster=cluster, objects=tuple(objects), timing=timing,
+                        actions=tuple(actions), expectations=tuple(expectations), description=description,
+                        source=self.file, notices=tuple(self.notices))
+
+    # ------------------------------------------------------------------ cluster
+    def _cluster(self, m: Mapping[str, Any]) -> ClusterConfig:
+        p = self.problems
+        path: Path = ("cluster",)
+        p.unknown_keys(m, ("nodes", "kubernetesVersion", "controller"), path)
+        version = NEWEST
+        if "kubernetesVersion" in m:
+            raw = m["kubernetesVersion"]
+            version = str(raw) if isinstance(raw, (str, float, int)) and not isinstance(raw, bool) else ""
+            try:
+                feature_gates(version)
+            except ValueError as e:
+                p.add(path + ("kubernetesVersion",), f"{e} (write it quoted, e.g. \"1.37\")")
+                version = NEWEST
+        nodes = nodes_named(3)
+        raw_nodes = m.get("nodes")
+        if isinstance(raw_nodes, bool):
+            p.expected(path + ("nodes",), "a node count or a list of nodes", raw_nodes)
+        elif isinstance(raw_nodes, int):
+            if raw_nodes < 1:
+                p.add(path + ("nodes",), f"expected at least 1 node, found {raw_nodes}")
+            else:
+                nodes = nodes_named(raw_nodes)
+        elif isinstance(raw_nodes, list):
+            nodes = self._node_list(raw_nodes, path + ("nodes",))
+        elif raw_nodes is not None:
+            p.expected(path + ("nodes",), "a node count or a list of nodes", raw_nodes)
+        ctl = get_mapping(m, "controller", path, p)
+        cpath = path + ("controller",)
+        p.unknown_keys(ctl, ("workers", "apiQPS", "apiBurst"), cpath)
+        settings = ControllerSettings(
+            workers=get_int(ctl, "workers", cpath, p, 5, minimum=1),
+            api_qps=float(ctl["apiQPS"]) if isinstance(ctl.get("apiQPS"), (int, float)) and not isinstance(ctl.get("apiQPS"), bool) and ctl["apiQPS"] > 0 else self._bad_number(ctl, "apiQPS", cpath, 20.0),
+            api_burst=get_int(ctl, "apiBurst", cpath, p, 30, minimum=1),
+        )
+        return ClusterConfig(nodes=nodes, kubernetes_version=version, controller=settings)
+
+    def _bad_number(self, m: Mapping[str, Any], key: str, path: Path, default: float) -> float:
+        if key in m:
+            self.problems.expected(path + (key,), "a positive number", m[key])
+        return default
+
+    def _node_list(self, items: list[Any], path: Path) -> tuple[NodeConfig, ...]:
+        p = self.problems
+        out: list[NodeConfig] = []
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            ipath = path + (i,)
+            if not isinstance(item, Mapping):
+                p.expected(ipath, "a mapping with name, labels, maxPods, cpu, memory", item)
+                continue
+            p.unknown_keys(item, ("name", "labels", "maxPods", "cpu", "memory"), ipath)
+            name = get_str(item, "name", ipath, p, required=True)
+            if name in seen:
+                p.add(ipath + ("name",), f"duplicate node name {name!r}")
+            seen.add(name)
+            cpu, mem = 4000, 16 * 1024**3
+            for key, parse in (("cpu", parse_quantity_cpu), ("memory", parse_quantity_memory)):
+                if key in item:
+                    try:
+                        value = parse(item[key])
+                    except ValueError as e:
+                        p.add(ipath + (key,), str(e))
+                        continue
+                    if key == "cpu":
+                        cpu = value
+                    else:
+                        mem = value
+            out.append(NodeConfig(name=name, labels=get_str_map(item, "labels", ipath, p),
+                                  max_pods=get_int(item, "maxPods", ipath, p, 110, minimum=0),
+                                  cpu_millis=cpu, memory_bytes=mem))
+        if not items:
+            p.add(path, "expected at least one node")
+        return tuple(out) or nodes_named(1)
+
+    # ------------------------------------------------------------------ manifests
+    def _manifests(self, items: list[Any]) -> list[ApiObject]:
+        out: list[ApiObject] = []
+        for i, item in enumerate(items):
+            out.extend(self._manifest_item(item, ("manifests", i)))
+        seen: dict[tuple[str, str, str], int] = {}
+        for obj in out:
+            key = (obj.kind, obj.metadata.namespace, obj.metadata.name)
+            seen[key] = seen.get(key, 0) + 1
+        for (kind, ns, name), n in seen.items():
+            if n > 1:
+                self.problems.add(("manifests",), f"{kind} {ns}/{name} is defined {n} times")
+        return out
+
+    def _manifest_item(self, item: Any, path: Path) -> list[ApiObject]:
+        p = self.problems
+        if isinstance(item, Mapping) and "file" in item and "kind" not in item:
+            p.unknown_keys(item, ("file",), path)
+            rel = get_str(item, "file", path, p, required=True)
+            if not rel:
+                return []
+            full = rel if os.path.isabs(rel) else os.path.join(self.base_dir, rel)
+            try:
+                docs = load_file(full)
+            except ScenarioError as e:
+                if any(pr.line is None and "cannot read file" in pr.message for pr in e.problems):
+                    p.add(path + ("file",), f"cannot read manifest file {rel!r}: {e.problems[0].message.split(': ', 1)[-1]}")
+                else:
+                    self.external.extend(e.problems)
+                return []
+            out: list[ApiObject] = []
+            for d in docs:
+                local = Problems()
+                obj = object_from_manifest(d.data, (), local, known_policies=policy_names())
+                self.external.extend(locate(local.items, d))
+                for w in locate(local.warnings, d):
+                    self.notices.append(f"warning: {w}")
+                if obj is not None:
+                    out.append(self._notice_kind(obj, f"{d.file} document {d.index + 1}"))
+            return out
+        if not isinstance(item, Mapping):
+            p.expected(path, "a Kubernetes object or {file: path}", item)
+            return []
+        obj = object_from_manifest(item, path, p, known_policies=policy_names())
+        return [self._notice_kind(obj, "manifests")] if obj is not None else []
+
+    def _notice_kind(self, obj: ApiObject, where: str) -> ApiObject:
+        if isinstance(obj, GenericObject):
+            self.notices.append(f"{obj.kind} {obj.metadata.name} ({where}) is loaded but not simulated")
+        return obj
+
+    # ------------------------------------------------------------------ timing
+    def _timing(self, m: Mapping[str, Any]) -> Timing:
+        p = self.problems
+        path: Path = ("timing",)
+        keys = list(CLUSTER_KEYS) + list(POD_KEYS)
+        p.unknown_keys(m, keys + ["overrides", "podWorkerJitter"], path)
+        models = dict(DEFAULTS)
+        for key in keys:
+            if key in m:
+                model = parse_delay(m[key], path + (key,), p)
+                if model is not None:
+                    models[key] = model
+        overrides: list[TimingOverride] = []
+        for i, ov in enumerate(get_list(m, "overrides", path, p)):
+            opath = path + ("overrides", i)
+            if not isinstance(ov, Mapping):
+                p.expected(opath, "a mapping with match and delay keys", ov)
+                continue
+            p.unknown_keys(ov, ["match"] + list(POD_KEYS), opath)
+            match = get_mapping(ov, "match", opath, p, required=True)
+            p.unknown_keys(match, MATCH_KEYS, opath + ("match",))
+            clean: dict[str, str | int] = {}
+            for k, v in match.items():
+                if k == "ordinal":
+                    if isinstance(v, bool) or not isinstance(v, int):
+                        p.expected(opath + ("match", k), "an integer", v)
+                        continue
+                    clean[k] = v
+                elif k in MATCH_KEYS:
+                    if not isinstance(v, str):
+                        p.expected(opath + ("match", k), "a string", v)
+                        continue
+                    clean[k] = v
+            ov_models: dict[str, DelayModel] = {}
+            for key in POD_KEYS:
+                if key in ov:
+                    model = parse_delay(ov[key], opath + (key,), p)
+                    if model is not None:
+                        ov_models[key] = model
+            if not ov_models:
+                p.add(opath, f"an override needs at least one of {', '.join(POD_KEYS)}")
+            overrides.append(TimingOverride(clean, ov_models))
+        jitter = get_bool(m, "podWorkerJitter", path, p, True)
+        return Timing(models=models, overrides=tuple(overrides), pod_worker_jitter=jitter)
+
+    # ------------------------------------------------------------------ actions
+    def _actions(self, items: list[Any], until: float) -> list[Any]:
+        p = self.problems
+        out: list[Any] = []
+        last = 0.0
+        verbs = action_verbs()
+        for i, item in enumerate(items):
+            ipath: Path = ("actions", i)
+            if not isinstance(item, Mapping):
+                p.expected(ipath, "a mapping such as {at: 30s, scale: {statefulset: web, replicas: 5}}", item)
+                continue
+            at = 0.0
+            if "at" not in item:
+                p.add(ipath + ("at",), "required key is missing")
+            else:
+                try:
+                    at = parse_duration(item["at"])
+                except DurationError as e:
+                    p.add(ipath + ("at",), str(e))
+            if at < last:
+                p.add(ipath + ("at",), f"actions must be in time order: {item['at']!r} comes after an action at {last:g}s")
+            last = max(last, at)
+            if at > until:
+                p.warn(ipath + ("at",), f"the action is after the end of the run ({until:g}s) and will not happen")
+            rest = [k for k in item if k != "at"]
+            if len(rest) != 1:
+                if not rest:
+                    p.add(ipath, f"expected one action verb: {', '.join(verbs)}")
+                else:
+                    unknown = [k for k in rest if k not in verbs]
+                    if unknown:
+                        p.unknown_keys({k: None for k in unknown}, ["at"] + list(verbs), ipath)
+                    else:
+                        p.add(ipath, f"expected one action verb per item, found {', '.join(map(str, rest))}")
+                continue
+            verb = rest[0]
+            if verb not in verbs:
+                p.unknown_keys({verb: None}, ["at"] + list(verbs), ipath)
+                continue
+            vpath = ipath + (verb,)
+            if verb == "apply":
+                out.append(self._apply(at, item[verb], vpath))
+                continue
+            body = item[verb]
+            if not isinstance(body, Mapping):
+                p.expected(vpath, "a mapping", body)
+                continue
+            out.append(ACTIONS[verb].parse(at, body, vpath, p))
+        return out
+
+    def _apply(self, at: float, body: Any, path: Path) -> Apply:
+        items = body if isinstance(body, list) else [body]
+        objs: list[ApiObject] = []
+        for i, item in enumerate(items):
+            objs.extend(self._manifest_item(item, path + ((i,) if isinstance(body, list) else ())))
+        return Apply(at, tuple(objs))
+
+    # ------------------------------------------------------------------ cross checks
+    def _cross_check(self, objects: list[ApiObject], actions: list[Any], expectations: list[Any]) -> None:
+        p = self.problems
+        sets = {o.metadata.name for o in objects if isinstance(o, StatefulSet)}
+        for a in actions:
+            if isinstance(a, Apply):
+                sets |= {o.metadata.name for o in a.objects if isinstance(o, StatefulSet)}
+        for i, a in enumerate(actions):
+            name = getattr(a, "statefulset", None)
+            if name is not None and name not in sets:
+                p.add(("actions", i, a.verb, "statefulset"),
+                      f"no StatefulSet named {name!r} in manifests{suggest(name, sets)}" + (f"; defined: {', '.join(sorted(sets))}" if sets else ""))
+        for i, e in enumerate(expectations):
+            for name in e.statefulsets():
+                if name not in sets:
+                    p.add(("expect", i, e.kind, "statefulset"),
+                          f"no StatefulSet named {name!r} in manifests{suggest(name, sets)}")
+        if not sets and not p:
+            p.add(("manifests",), "the scenario defines no StatefulSet (add one inline or with {file: path})")

@@ -1,0 +1,176 @@
+"""Collecting input problems in one pass, with key paths and "did you mean" suggestions.
+
+Pure helpers (no I/O): the YAML layer attaches file and line numbers afterwards.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Iterable, Mapping, Sequence
+
+from statefulsim.errors import Problem, ScenarioError
+
+Path = tuple[str | int, ...]
+
+
+def type_name(value: Any) -> str:
+    """A YAML-flavoured name for a value's type, for 'expected X, found Y' messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return type(value).__name__
+
+
+def shown(value: Any) -> str:
+    """A short rendering of a found value."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean "x"?)' when a close match exists, else ''."""
+    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    if not matches:
+        lowered = {c.lower(): c for c in choices}
+        if word.lower() in lowered:
+            matches = [lowered[word.lower()]]
+    return f' (did you mean "{matches[0]}"?)' if matches else ""
+
+
+class Problems:
+    """An accumulator of problems; ``raise_if_any`` turns them into one ScenarioError."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+        self.warnings: list[Problem] = []
+
+    def add(self, path: Sequence[str | int], message: str) -> None:
+        self.items.append(Problem(tuple(path), message))
+
+    def warn(self, path: Sequence[str | int], message: str) -> None:
+        self.warnings.append(Problem(tuple(path), message))
+
+    def expected(self, path: Sequence[str | int], what: str, found: Any) -> None:
+        self.add(path, f"expected {what}, found {type_name(found)} {shown(found)}")
+
+    def unknown_keys(self, mapping: Mapping[str, Any], allowed: Iterable[str], path: Sequence[str | int]) -> None:
+        allowed = list(allowed)
+        for key in mapping:
+            if key not in allowed:
+                hint = suggest(str(key), allowed)
+                self.add(tuple(path) + (str(key),), f"unknown key{hint}; allowed keys: {', '.join(sorted(allowed))}")
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ScenarioError(self.items)
+
+
+# ---------------------------------------------------------------- typed field readers
+# Each returns the value, or the default after recording a problem.
+
+
+def get_mapping(m: Mapping[str, Any], key: str, path: Path, problems: Problems, *, required: bool = False) -> Mapping[str, Any]:
+    if key not in m or m[key] is None:
+        if required:
+            problems.add(path + (key,), "required key is missing")
+        return {}
+    v = m[key]
+    if not isinstance(v, Mapping):
+        problems.expected(path + (key,), "a mapping", v)
+        return {}
+    return v
+
+
+def get_list(m: Mapping[str, Any], key: str, path: Path, problems: Problems, *, required: bool = False) -> list[Any]:
+    if key not in m or m[key] is None:
+        if required:
+            problems.add(path + (key,), "required key is missing")
+        return []
+    v = m[key]
+    if not isinstance(v, list):
+        problems.expected(path + (key,), "a list", v)
+        return []
+    return v
+
+
+def get_str(m: Mapping[str, Any], key: str, path: Path, problems: Problems, default: str = "", *, required: bool = False, choices: Sequence[str] | None = None) -> str:
+    if key not in m or m[key] is None:
+        if required:
+            problems.add(path + (key,), "required key is missing")
+        return default
+    v = m[key]
+    if not isinstance(v, str):
+        problems.expected(path + (key,), "a string", v)
+        return default
+    if choices is not None and v not in choices:
+        problems.add(path + (key,), f"expected one of {', '.join(choices)}, found {v!r}{suggest(v, choices)}")
+        return default
+    return v
+
+
+def get_int(m: Mapping[str, Any], key: str, path: Path, problems: Problems, default: int = 0, *, minimum: int | None = None, required: bool = False) -> int:
+    if key not in m or m[key] is None:
+        if required:
+            problems.add(path + (key,), "required key is missing")
+        return default
+    v = m[key]
+    if isinstance(v, bool) or not isinstance(v, int):
+        problems.expected(path + (key,), "an integer", v)
+        return default
+    if minimum is not None and v < minimum:
+        problems.add(path + (key,), f"expected an integer >= {minimum}, found {v}")
+        return default
+    return v
+
+
+def get_bool(m: Mapping[str, Any], key: str, path: Path, problems: Problems, default: bool = False) -> bool:
+    if key not in m or m[key] is None:
+        return default
+    v = m[key]
+    if not isinstance(v, bool):
+        problems.expected(path + (key,), "true or false", v)
+        return default
+    return v
+
+
+def get_number(m: Mapping[str, Any], key: str, path: Path, problems: Problems, default: float = 0.0, *, minimum: float | None = None) -> float:
+    if key not in m or m[key] is None:
+        return default
+    v = m[key]
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        problems.expected(path + (key,), "a number", v)
+        return default
+    if minimum is not None and v < minimum:
+        problems.add(path + (key,), f"expected a number >= {minimum}, found {v}")
+        return default
+    return float(v)
+
+
+def get_str_map(m: Mapping[str, Any], key: str, path: Path, problems: Problems) -> dict[str, str]:
+    raw = get_mapping(m, key, path, problems)
+    out: dict[str, str] = {}
+    for k, v in raw.items():
+        if isinstance(v, bool) or v is None or isinstance(v, (Mapping, list)):
+            problems.expected(path + (key, str(k)), "a string", v)
+            continue
+        out[str(k)] = str(v)
+    return out
+
+
+def raise_problems(problems: Sequence[Problem]) -> None:
+    if problems:
+        raise ScenarioError(problems)

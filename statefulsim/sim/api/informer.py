@@ -1,0 +1,86 @@
+"""Informers: a controller's lagging, in-memory view of one kind, with indexes and handlers."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, List
+
+from statefulsim.sim.api.objects import ApiObject, object_key
+from statefulsim.sim.api.store import ADDED, DELETED, ObjectStore, WatchEvent
+from statefulsim.sim.delays import DelayModel
+
+IndexFn = Callable[[Any], Iterable[str]]
+
+
+class Informer:
+    """Cache of one kind fed by a watch.  ``list``/``get`` read the cache, never the store.
+
+    Handlers run when an event is delivered, after the cache was updated.  ``max_rv`` is the
+    newest resourceVersion the cache has observed (used by the stale-cache guard).
+    """
+
+    def __init__(self, store: ObjectStore, kind: str, latency: DelayModel, stream: str,
+                 indexes: dict[str, IndexFn] | None = None,
+                 predicate: Callable[[WatchEvent], bool] | None = None) -> None:
+        self.kind = kind
+        self.cache: dict[tuple[str, str], Any] = {}
+        self.max_rv = 0
+        self._index_fns = indexes or {}
+        self._indexes: dict[str, dict[str, dict[tuple[str, str], Any]]] = {n: {} for n in self._index_fns}
+        self._handlers: list[Callable[[WatchEvent], None]] = []
+        # Start from what already exists (the initial LIST), then follow the watch.
+        for obj in store.list(kind):
+            if predicate is None or predicate(WatchEvent(ADDED, obj)):
+                self._put(obj)
+                self.max_rv = max(self.max_rv, obj.metadata.resource_version)
+        store.watch(kind, self._deliver, latency, stream, predicate)
+
+    def add_handler(self, handler: Callable[[WatchEvent], None]) -> None:
+        self._handlers.append(handler)
+
+    def _key(self, obj: ApiObject) -> tuple[str, str]:
+        _, ns, name = object_key(obj)
+        return (ns, name)
+
+    def _put(self, obj: Any) -> None:
+        key = self._key(obj)
+        old = self.cache.get(key)
+        if old is not None:
+            self._unindex(key, old)
+        self.cache[key] = obj
+        for name, fn in self._index_fns.items():
+            idx = self._indexes[name]
+            for value in fn(obj):
+                idx.setdefault(value, {})[key] = obj
+
+    def _unindex(self, key: tuple[str, str], obj: Any) -> None:
+        for name, fn in self._index_fns.items():
+            idx = self._indexes[name]
+            for value in fn(obj):
+                bucket = idx.get(value)
+                if bucket is not None:
+                    bucket.pop(key, None)
+                    if not bucket:
+                        del idx[value]
+
+    def _deliver(self, ev: WatchEvent) -> None:
+        self.max_rv = max(self.max_rv, ev.obj.metadata.resource_version)
+        key = self._key(ev.obj)
+        if ev.type == DELETED:
+            old = self.cache.pop(key, None)
+            if old is not None:
+                self._unindex(key, old)
+        else:
+            self._put(ev.obj)
+        for h in self._handlers:
+            h(ev)
+
+    def get(self, namespace: str, name: str) -> Any:
+        return self.cache.get(("" if self.kind == "Node" else namespace, name))
+
+    def list(self, namespace: str | None = None) -> List[Any]:
+        if namespace is None:
+            return list(self.cache.values())
+        return [o for (ns, _), o in self.cache.items() if ns == namespace]
+
+    def by_index(self, index: str, value: str) -> List[Any]:
+        return list(self._indexes[index].get(value, {}).values())

@@ -1,0 +1,426 @@
+"""Frozen API objects: the simulator's view of the Kubernetes objects it models.
+
+Objects are immutable; every change goes through :mod:`dataclasses.replace` and the object
+store, which hands out new objects.  Field names are the snake_case forms of the Kubernetes
+fields.  Only the fields that influence timing or ordering are modelled; the full manifest a
+user supplied is kept in ``raw`` where an object came from a manifest (for merge patches and
+revision hashing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping, Union
+
+# Label keys written by the StatefulSet controller.
+POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
+POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
+REVISION_LABEL = "controller-revision-hash"
+HOSTNAME_LABEL = "kubernetes.io/hostname"
+
+# Pod phases ("" means: built in memory by the controller, not created yet).
+PENDING = "Pending"
+RUNNING = "Running"
+SUCCEEDED = "Succeeded"
+FAILED = "Failed"
+
+ORDERED_READY = "OrderedReady"
+PARALLEL = "Parallel"
+ROLLING_UPDATE = "RollingUpdate"
+ON_DELETE = "OnDelete"
+
+
+@dataclass(frozen=True)
+class OwnerReference:
+    kind: str
+    name: str
+    uid: str
+    controller: bool = True
+    block_owner_deletion: bool = True
+
+
+@dataclass(frozen=True)
+class ObjectMeta:
+    name: str
+    namespace: str = "default"
+    uid: str = ""
+    resource_version: int = 0
+    generation: int = 0
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    owner_references: tuple[OwnerReference, ...] = ()
+    finalizers: tuple[str, ...] = ()
+    creation_timestamp: float | None = None
+    deletion_timestamp: float | None = None
+    deletion_grace_period_seconds: float | None = None
+
+    def controller_ref(self) -> OwnerReference | None:
+        """The owner reference with ``controller: true``, if any."""
+        for ref in self.owner_references:
+            if ref.controller:
+                return ref
+        return None
+
+
+# --------------------------------------------------------------------------- selectors
+
+
+@dataclass(frozen=True)
+class LabelSelectorRequirement:
+    key: str
+    operator: str  # In, NotIn, Exists, DoesNotExist
+    values: tuple[str, ...] = ()
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        if self.operator == "In":
+            return labels.get(self.key) in self.values
+        if self.operator == "NotIn":
+            return self.key not in labels or labels[self.key] not in self.values
+        if self.operator == "Exists":
+            return self.key in labels
+        if self.operator == "DoesNotExist":
+            return self.key not in labels
+        raise ValueError(f"unknown label selector operator {self.operator!r}")
+
+
+@dataclass(frozen=True)
+class LabelSelector:
+    match_labels: Mapping[str, str] = field(default_factory=dict)
+    match_expressions: tuple[LabelSelectorRequirement, ...] = ()
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        """True when every matchLabels pair and expression holds (an empty selector matches all)."""
+        for key, value in self.match_labels.items():
+            if labels.get(key) != value:
+                return False
+        return all(req.matches(labels) for req in self.match_expressions)
+
+    def is_empty(self) -> bool:
+        return not self.match_labels and not self.match_expressions
+
+
+# --------------------------------------------------------------------------- pods
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A container probe; defaults are the API defaults (reference pods §2.1)."""
+
+    initial_delay_seconds: float = 0.0
+    period_seconds: float = 10.0
+    timeout_seconds: float = 1.0
+    success_threshold: int = 1
+    failure_threshold: int = 3
+    termination_grace_period_seconds: float | None = None
+    handler: str = "httpGet"
+
+
+@dataclass(frozen=True)
+class ContainerPort:
+    container_port: int
+    name: str = ""
+    protocol: str = "TCP"
+
+
+@dataclass(frozen=True)
+class ResourceRequests:
+    cpu_millis: int = 0
+    memory_bytes: int = 0
+
+    def __add__(self, other: ResourceRequests) -> ResourceRequests:
+        return ResourceRequests(self.cpu_millis + other.cpu_millis, self.memory_bytes + other.memory_bytes)
+
+
+@dataclass(frozen=True)
+class Container:
+    name: str
+    image: str
+    image_pull_policy: str = "IfNotPresent"
+    ports: tuple[ContainerPort, ...] = ()
+    requests: ResourceRequests = ResourceRequests()
+    readiness_probe: Probe | None = None
+    liveness_probe: Probe | None = None
+    startup_probe: Probe | None = None
+    has_pre_stop: bool = False
+    # Only for init containers: "Always" makes it a sidecar.
+    restart_policy: str | None = None
+
+
+@dataclass(frozen=True)
+class PodAffinityTerm:
+    label_selector: LabelSelector
+    topology_key: str
+    namespaces: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Volume:
+    name: str
+    claim_name: str | None = None  # a persistentVolumeClaim volume when set
+
+
+@dataclass(frozen=True)
+class PodSpec:
+    containers: tuple[Container, ...]
+    init_containers: tuple[Container, ...] = ()
+    termination_grace_period_seconds: float = 30.0
+    restart_policy: str = "Always"
+    hostname: str = ""
+    subdomain: str = ""
+    node_name: str = ""
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    required_anti_affinity: tuple[PodAffinityTerm, ...] = ()
+    volumes: tuple[Volume, ...] = ()
+    readiness_gates: tuple[str, ...] = ()
+
+    def requests(self) -> ResourceRequests:
+        """Effective scheduling requests: sum of app containers vs. the largest init container."""
+        total = ResourceRequests()
+        for c in self.containers:
+            total = total + c.requests
+        cpu = max([total.cpu_millis] + [c.requests.cpu_millis for c in self.init_containers])
+        mem = max([total.memory_bytes] + [c.requests.memory_bytes for c in self.init_containers])
+        return ResourceRequests(cpu, mem)
+
+
+@dataclass(frozen=True)
+class PodTemplate:
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+    spec: PodSpec
+
+
+@dataclass(frozen=True)
+class PodCondition:
+    type: str
+    status: bool
+    last_transition_time: float
+    reason: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ContainerStatus:
+    name: str
+    ready: bool = False
+    started: bool = False
+    restart_count: int = 0
+    state: str = "waiting"  # waiting | running | terminated
+    reason: str = "ContainerCreating"
+    started_at: float | None = None
+    exit_code: int | None = None
+
+
+@dataclass(frozen=True)
+class PodStatus:
+    phase: str = ""
+    conditions: tuple[PodCondition, ...] = ()
+    pod_ip: str = ""
+    container_statuses: tuple[ContainerStatus, ...] = ()
+    init_container_statuses: tuple[ContainerStatus, ...] = ()
+    reason: str = ""
+
+    def condition(self, type_: str) -> PodCondition | None:
+        for c in self.conditions:
+            if c.type == type_:
+                return c
+        return None
+
+    def with_condition(self, type_: str, status: bool, now: float, reason: str = "", message: str = "") -> PodStatus:
+        """Set a condition; lastTransitionTime only moves when the status flips."""
+        old = self.condition(type_)
+        if old is not None and old.status == status and old.reason == reason and old.message == message:
+            return self
+        ltt = old.last_transition_time if old is not None and old.status == status else now
+        new = PodCondition(type_, status, ltt, reason, message)
+        rest = tuple(c for c in self.conditions if c.type != type_)
+        return replace(self, conditions=rest + (new,))
+
+
+@dataclass(frozen=True)
+class Pod:
+    metadata: ObjectMeta
+    spec: PodSpec
+    status: PodStatus = PodStatus()
+    kind: str = "Pod"
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+    def is_ready(self) -> bool:
+        c = self.status.condition("Ready")
+        return c is not None and c.status
+
+
+# --------------------------------------------------------------------------- workloads
+
+
+@dataclass(frozen=True)
+class RollingUpdateStrategy:
+    partition: int = 0
+    # An int, or a percentage string such as "25%"; None when not set.
+    max_unavailable: int | str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateStrategy:
+    type: str = ROLLING_UPDATE
+    rolling_update: RollingUpdateStrategy | None = None
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    when_deleted: str = "Retain"
+    when_scaled: str = "Retain"
+
+
+@dataclass(frozen=True)
+class StatefulSetSpec:
+    replicas: int
+    selector: LabelSelector
+    service_name: str
+    template: PodTemplate
+    # The template as the user wrote it (a plain mapping); revisions hash this.
+    template_raw: Mapping[str, Any]
+    pod_management_policy: str = ORDERED_READY
+    update_strategy: UpdateStrategy = UpdateStrategy(ROLLING_UPDATE, RollingUpdateStrategy())
+    revision_history_limit: int = 10
+    min_ready_seconds: float = 0.0
+    ordinals_start: int | None = None
+    volume_claim_templates: tuple[Mapping[str, Any], ...] = ()
+    retention_policy: RetentionPolicy = RetentionPolicy()
+
+    @property
+    def start_ordinal(self) -> int:
+        return self.ordinals_start if self.ordinals_start is not None else 0
+
+
+@dataclass(frozen=True)
+class StatefulSetStatus:
+    observed_generation: int = 0
+    replicas: int = 0
+    ready_replicas: int = 0
+    available_replicas: int = 0
+    current_replicas: int = 0
+    updated_replicas: int = 0
+    current_revision: str = ""
+    update_revision: str = ""
+    collision_count: int = 0
+
+
+@dataclass(frozen=True)
+class StatefulSet:
+    metadata: ObjectMeta
+    spec: StatefulSetSpec
+    status: StatefulSetStatus = StatefulSetStatus()
+    # The spec as written (a plain mapping), so merge patches can be applied and re-parsed.
+    spec_raw: Mapping[str, Any] = field(default_factory=dict)
+    api_version: str = "apps/v1"
+    kind: str = "StatefulSet"
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+
+@dataclass(frozen=True)
+class ControllerRevision:
+    metadata: ObjectMeta
+    data: Mapping[str, Any]  # the pod template patch ({"spec": {"template": ...}})
+    revision: int
+    kind: str = "ControllerRevision"
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+
+# --------------------------------------------------------------------------- services, nodes
+
+
+@dataclass(frozen=True)
+class ServicePort:
+    port: int
+    name: str = ""
+    protocol: str = "TCP"
+    target_port: int | str | None = None
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    selector: Mapping[str, str] | None
+    cluster_ip: str = ""
+    ports: tuple[ServicePort, ...] = ()
+    publish_not_ready_addresses: bool = False
+
+    @property
+    def headless(self) -> bool:
+        return self.cluster_ip == "None"
+
+
+@dataclass(frozen=True)
+class Service:
+    metadata: ObjectMeta
+    spec: ServiceSpec
+    kind: str = "Service"
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+
+@dataclass(frozen=True)
+class Taint:
+    key: str
+    effect: str
+    value: str = ""
+    time_added: float | None = None
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    unschedulable: bool = False
+    taints: tuple[Taint, ...] = ()
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    ready: bool = True
+    max_pods: int = 110
+    allocatable: ResourceRequests = ResourceRequests(cpu_millis=4000, memory_bytes=16 * 1024**3)
+
+
+@dataclass(frozen=True)
+class Node:
+    metadata: ObjectMeta
+    spec: NodeSpec = NodeSpec()
+    status: NodeStatus = NodeStatus()
+    kind: str = "Node"
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+
+@dataclass(frozen=True)
+class GenericObject:
+    """An object of a kind the simulator stores but does not model (kept for later issues)."""
+
+    metadata: ObjectMeta
+    kind: str
+    api_version: str
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+
+ApiObject = Union[Pod, StatefulSet, ControllerRevision, Service, Node, GenericObject]
+
+
+def object_key(obj: ApiObject) -> tuple[str, str, str]:
+    """(kind, namespace, name): the identity of an object in the store."""
+    ns = "" if obj.kind == "Node" else obj.metadata.namespace
+    return (obj.kind, ns, obj.metadata.name)

@@ -1,0 +1,336 @@
+"""The object store: plays the API server (create/get/update/delete, resourceVersions,
+graceful deletion, finalizers) and fans changes out to watches after a latency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any, Callable, Generator, Iterable, TypeVar
+
+import simpy
+
+from statefulsim.sim.api.objects import ApiObject, ObjectMeta, Pod, StatefulSet, object_key
+from statefulsim.sim.delays import ZERO, DelayModel
+from statefulsim.sim.env import SimEnv
+
+T = TypeVar("T", bound=ApiObject)
+
+ADDED = "ADDED"
+MODIFIED = "MODIFIED"
+DELETED = "DELETED"
+
+
+class ApiError(Exception):
+    """An API error response (``reason`` as in Kubernetes: AlreadyExists, NotFound, Conflict, ...).
+
+    Controllers treat these as values: they catch them and decide (retry, requeue, ignore).
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(f"{reason}: {message}")
+        self.reason = reason
+        self.message = message
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    type: str
+    obj: ApiObject
+    old: ApiObject | None = None
+
+
+Handler = Callable[[WatchEvent], None]
+
+
+class Watch:
+    """A watch on one kind: events are delivered in order, ``latency`` after the change."""
+
+    def __init__(self, env: SimEnv, handler: Handler, latency: DelayModel, stream: str,
+                 predicate: Callable[[WatchEvent], bool] | None = None) -> None:
+        self.env = env
+        self.handler = handler
+        self.latency = latency
+        self.stream = stream
+        self.predicate = predicate
+        self._last_delivery = 0.0
+        self._zero = latency == ZERO
+
+    def notify(self, ev: WatchEvent) -> None:
+        if self.predicate is not None and not self.predicate(ev):
+            return
+        now = self.env.now
+        if self._zero:
+            at = now
+        else:
+            at = max(now + self.env.sample(self.latency, self.stream), self._last_delivery)
+        self._last_delivery = at
+        timer = self.env.sim.timeout(at - now)
+        timer.callbacks.append(partial(self._deliver, ev))
+
+    def _deliver(self, ev: WatchEvent, _timer: simpy.Event) -> None:
+        self.handler(ev)
+
+
+class ObjectStore:
+    """In-memory API server.  All methods are instantaneous; clients add latency."""
+
+    def __init__(self, env: SimEnv) -> None:
+        self.env = env
+        self._rv = 0
+        self._objects: dict[str, dict[tuple[str, str], ApiObject]] = {}
+        self._watches: dict[str, list[Watch]] = {}
+        self._observers: list[Handler] = []
+
+    # ------------------------------------------------------------------ reads
+    @property
+    def resource_version(self) -> int:
+        return self._rv
+
+    def get(self, kind: str, namespace: str, name: str) -> Any:
+        ns = "" if kind == "Node" else namespace
+        return self._objects.get(kind, {}).get((ns, name))
+
+    def list(self, kind: str, namespace: str | None = None) -> list[Any]:
+        objs = self._objects.get(kind, {})
+        if namespace is None:
+            return list(objs.values())
+        return [o for (ns, _), o in objs.items() if ns == namespace]
+
+    # ------------------------------------------------------------------ watches
+    def watch(self, kind: str, handler: Handler, latency: DelayModel = ZERO, stream: str = "watch",
+              predicate: Callable[[WatchEvent], bool] | None = None) -> Watch:
+        w = Watch(self.env, handler, latency, stream, predicate)
+        self._watches.setdefault(kind, []).append(w)
+        return w
+
+    def observe(self, handler: Handler) -> None:
+        """Synchronous observers see every change at the instant it happens (used by the trace)."""
+        self._observers.append(handler)
+
+    def _publish(self, ev: WatchEvent) -> None:
+        for h in self._observers:
+            h(ev)
+        for w in self._watches.get(ev.obj.kind, ()):
+            w.notify(ev)
+
+    def _next_rv(self) -> int:
+        self._rv += 1
+        return self._rv
+
+    # ------------------------------------------------------------------ writes
+    def create(self, obj: T) -> T:
+        kind, ns, name = object_key(obj)
+        bucket = self._objects.setdefault(kind, {})
+        if (ns, name) in bucket:
+            raise ApiError("AlreadyExists", f'{kind.lower()}s "{name}" already exists')
+        meta = replace(
+            obj.metadata,
+            uid=obj.metadata.uid or self.env.new_uid(),
+            resource_version=self._next_rv(),
+            generation=1,
+            creation_timestamp=self.env.now,
+            deletion_timestamp=None,
+        )
+        new = replace(obj, metadata=meta)
+        bucket[(ns, name)] = new
+        self._publish(WatchEvent(ADDED, new))
+        return new
+
+    def _current(self, obj: ApiObject) -> ApiObject:
+        kind, ns, name = object_key(obj)
+        cur = self._objects.get(kind, {}).get((ns, name))
+        if cur is None:
+            raise ApiError("NotFound", f'{kind.lower()}s "{name}" not found')
+        return cur
+
+    def update(self, obj: T, *, check_version: bool = True) -> T:
+        """Replace an object (spec and metadata).  Conflict when the resourceVersion is stale."""
+        cur = self._current(obj)
+        if check_version and obj.metadata.resource_version != cur.metadata.resource_version:
+            raise ApiError("Conflict", f"the object {obj.metadata.name} has been modified")
+        if cur.metadata.uid != obj.metadata.uid:
+            raise ApiError("Conflict", f"uid mismatch for {obj.metadata.name}")
+        generation = cur.metadata.generation
+        if isinstance(obj, StatefulSet) and isinstance(cur, StatefulSet) and obj.spec != cur.spec:
+            generation += 1
+        meta = replace(
+            obj.metadata,
+            resource_version=self._next_rv(),
+            generation=generation,
+            creation_timestamp=cur.metadata.creation_timestamp,
+            deletion_timestamp=cur.metadata.deletion_timestamp,
+            deletion_grace_period_seconds=cur.metadata.deletion_grace_period_seconds,
+        )
+        new: Any = replace(obj, metadata=meta)
+        if hasattr(cur, "status") and hasattr(obj, "status"):
+            # The main resource does not change status (status subresource semantics).
+            new = replace(new, status=getattr(cur, "status"))
+        return self._store_modified(cur, new)  # type: ignore[no-any-return]
+
+    def update_status(self, obj: T, *, check_version: bool = True) -> T:
+        """Write only the status of an object."""
+        cur = self._current(obj)
+        if check_version and obj.metadata.resource_version != cur.metadata.resource_version:
+            raise ApiError("Conflict", f"the object {obj.metadata.name} has been modified")
+        meta = replace(cur.metadata, resource_version=self._next_rv())
+        new: Any = replace(cur, metadata=meta)
+        new = replace(new, status=getattr(obj, "status"))
+        return self._store_modified(cur, new)  # type: ignore[no-any-return]
+
+    def _store_modified(self, cur: ApiObject, new: T) -> T:
+        kind, ns, name = object_key(new)
+        if new.metadata.deletion_timestamp is not None and not new.metadata.finalizers and self._deletion_complete(new):
+            del self._objects[kind][(ns, name)]
+            self._publish(WatchEvent(DELETED, new, cur))
+            return new
+        self._objects[kind][(ns, name)] = new
+        self._publish(WatchEvent(MODIFIED, new, cur))
+        return new
+
+    @staticmethod
+    def _deletion_complete(obj: ApiObject) -> bool:
+        if isinstance(obj, Pod):
+            return obj.metadata.deletion_grace_period_seconds == 0
+        return True
+
+    def delete(self, kind: str, namespace: str, name: str, *, grace_period_seconds: float | None = None,
+               uid: str | None = None) -> ApiObject:
+        """Delete an object.
+
+        Pods are deleted gracefully: ``deletionTimestamp = now + grace`` and the object stays
+        until the kubelet confirms (a delete with grace 0).  Grace 0 removes the object at once
+        (force deletion); so does deleting a pod that was never scheduled.  Objects with
+        finalizers stay until the last finalizer is removed.
+        """
+        ns = "" if kind == "Node" else namespace
+        cur = self._objects.get(kind, {}).get((ns, name))
+        if cur is None:
+            raise ApiError("NotFound", f'{kind.lower()}s "{name}" not found')
+        if uid is not None and cur.metadata.uid != uid:
+            raise ApiError("Conflict", f"precondition failed: uid in precondition {uid} does not match {cur.metadata.uid}")
+        now = self.env.now
+        if isinstance(cur, Pod):
+            grace = cur.spec.termination_grace_period_seconds if grace_period_seconds is None else grace_period_seconds
+            if not cur.spec.node_name:
+                grace = 0
+            if cur.metadata.deletion_timestamp is not None and cur.metadata.deletion_grace_period_seconds is not None:
+                # A second delete may only shorten the grace period.
+                remaining = cur.metadata.deletion_grace_period_seconds
+                if grace >= remaining and grace != 0:
+                    return cur
+            meta = replace(
+                cur.metadata,
+                deletion_timestamp=now + grace if cur.metadata.deletion_timestamp is None or grace == 0 else min(cur.metadata.deletion_timestamp, now + grace),
+                deletion_grace_period_seconds=grace,
+                resource_version=self._next_rv(),
+            )
+        else:
+            if cur.metadata.deletion_timestamp is not None:
+                return cur
+            meta = replace(cur.metadata, deletion_timestamp=now, deletion_grace_period_seconds=0,
+                           resource_version=self._next_rv())
+        new = replace(cur, metadata=meta)
+        return self._store_modified(cur, new)
+
+    def bind(self, pod: Pod, node: str) -> Pod:
+        """The binding subresource: set ``spec.nodeName`` and ``PodScheduled=True`` at once."""
+        cur = self._current(pod)
+        if not isinstance(cur, Pod) or cur.metadata.uid != pod.metadata.uid:
+            raise ApiError("Conflict", f"pod {pod.metadata.name} was replaced")
+        if cur.spec.node_name:
+            raise ApiError("Conflict", f"pod {pod.metadata.name} is already assigned to node {cur.spec.node_name}")
+        if cur.metadata.deletion_timestamp is not None:
+            raise ApiError("Conflict", f"pod {pod.metadata.name} is being deleted")
+        status = cur.status.with_condition("PodScheduled", True, self.env.now)
+        new = replace(cur, spec=replace(cur.spec, node_name=node), status=status,
+                      metadata=replace(cur.metadata, resource_version=self._next_rv()))
+        return self._store_modified(cur, new)
+
+    def remove_finalizer(self, obj: ApiObject, finalizer: str) -> ApiObject:
+        cur = self._current(obj)
+        fins = tuple(f for f in cur.metadata.finalizers if f != finalizer)
+        meta = replace(cur.metadata, finalizers=fins, resource_version=self._next_rv())
+        return self._store_modified(cur, replace(cur, metadata=meta))
+
+    def objects(self) -> Iterable[ApiObject]:
+        for bucket in self._objects.values():
+            yield from bucket.values()
+
+
+class TokenBucket:
+    """Client-side rate limiter (client-go ``flowcontrol``/``x/time/rate`` reservation semantics)."""
+
+    def __init__(self, qps: float, burst: int) -> None:
+        self.qps = qps
+        self.burst = float(burst)
+        self.tokens = float(burst)
+        self.last = 0.0
+
+    def reserve(self, now: float) -> float:
+        """Take one token; return how long the caller must wait for it."""
+        if self.qps == float("inf"):
+            return 0.0
+        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.qps)
+        self.last = now
+        self.tokens -= 1.0
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.qps
+
+
+Gen = Generator[simpy.Event, Any, Any]
+
+
+class ApiClient:
+    """A component's connection to the store: rate limited (qps/burst) and with request latency.
+
+    Every method is a SimPy generator: ``pod = yield from client.create(pod)``.  API errors
+    raise :class:`ApiError` after the request's latency, as a real client would see them.
+    """
+
+    def __init__(self, env: SimEnv, store: ObjectStore, name: str, latency: DelayModel,
+                 qps: float = float("inf"), burst: int = 1) -> None:
+        self.env = env
+        self.store = store
+        self.name = name
+        self.latency = latency
+        self.limiter = TokenBucket(qps, burst)
+        self.requests = 0
+
+    def _request(self) -> Gen:
+        self.requests += 1
+        wait = self.limiter.reserve(self.env.now)
+        lat = self.env.sample(self.latency, f"api/{self.name}")
+        if wait + lat > 0:
+            yield self.env.sim.timeout(wait + lat)
+
+    def create(self, obj: T) -> Generator[simpy.Event, Any, T]:
+        yield from self._request()
+        return self.store.create(obj)
+
+    def update(self, obj: T) -> Generator[simpy.Event, Any, T]:
+        yield from self._request()
+        return self.store.update(obj)
+
+    def update_status(self, obj: T, check_version: bool = True) -> Generator[simpy.Event, Any, T]:
+        yield from self._request()
+        return self.store.update_status(obj, check_version=check_version)
+
+    def delete(self, kind: str, namespace: str, name: str, *, grace_period_seconds: float | None = None,
+               uid: str | None = None) -> Generator[simpy.Event, Any, ApiObject]:
+        yield from self._request()
+        return self.store.delete(kind, namespace, name, grace_period_seconds=grace_period_seconds, uid=uid)
+
+    def bind(self, pod: Pod, node: str) -> Generator[simpy.Event, Any, Pod]:
+        yield from self._request()
+        return self.store.bind(pod, node)
+
+    def get(self, kind: str, namespace: str, name: str) -> Generator[simpy.Event, Any, Any]:
+        yield from self._request()
+        obj = self.store.get(kind, namespace, name)
+        if obj is None:
+            raise ApiError("NotFound", f'{kind.lower()}s "{name}" not found')
+        return obj
+
+
+def new_meta(name: str, namespace: str = "default", **kw: Any) -> ObjectMeta:
+    return ObjectMeta(name=name, namespace=namespace, **kw)

@@ -1,0 +1,117 @@
+"""Composition root: builds one simulated cluster from a typed configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from statefulsim.sim.api.objects import HOSTNAME_LABEL, ApiObject, Node, NodeStatus, ObjectMeta, Pod, ResourceRequests
+from statefulsim.sim.api.store import ApiClient, ObjectStore, WatchEvent
+from statefulsim.sim.controllers.statefulset.controller import ControllerSettings, StatefulSetController
+from statefulsim.sim.env import SimEnv
+from statefulsim.sim.kubelet.kubelet import Kubelet, PodWorker
+from statefulsim.sim.observer import TraceObserver
+from statefulsim.sim.scheduler import Scheduler
+from statefulsim.sim.timing import Timing
+from statefulsim.sim.versions import NEWEST, feature_gates
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    max_pods: int = 110
+    cpu_millis: int = 4000
+    memory_bytes: int = 16 * 1024**3
+
+    def to_node(self) -> Node:
+        labels = dict(self.labels)
+        labels.setdefault(HOSTNAME_LABEL, self.name)
+        return Node(
+            metadata=ObjectMeta(name=self.name, namespace="", labels=labels),
+            status=NodeStatus(max_pods=self.max_pods,
+                              allocatable=ResourceRequests(self.cpu_millis, self.memory_bytes)),
+        )
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    nodes: tuple[NodeConfig, ...] = (NodeConfig("node-1"), NodeConfig("node-2"), NodeConfig("node-3"))
+    kubernetes_version: str = NEWEST
+    controller: ControllerSettings = ControllerSettings()
+    #: API QPS/burst of each kubelet and of the scheduler (reference pods §7).
+    kubelet_qps: float = 50.0
+    kubelet_burst: int = 100
+    scheduler_qps: float = 50.0
+    scheduler_burst: int = 100
+
+
+def _is_bound(ev: WatchEvent) -> bool:
+    return isinstance(ev.obj, Pod) and bool(ev.obj.spec.node_name)
+
+
+def nodes_named(count: int) -> tuple[NodeConfig, ...]:
+    return tuple(NodeConfig(f"node-{i + 1}") for i in range(count))
+
+
+class Cluster:
+    """A control plane (store, StatefulSet controller, scheduler) and a kubelet per node."""
+
+    def __init__(self, config: ClusterConfig = ClusterConfig(), timing: Timing = Timing(), seed: int = 0) -> None:
+        self.config = config
+        self.timing = timing
+        self.env = SimEnv(seed)
+        self.store = ObjectStore(self.env)
+        self.gates = feature_gates(config.kubernetes_version)
+        self.observer = TraceObserver(self.env, self.store)
+        api = timing.model("apiLatency")
+        watch = timing.model("watchLatency")
+        # The user's kubectl: no client-side rate limit.
+        self.user = ApiClient(self.env, self.store, "kubectl", api)
+        for n in config.nodes:
+            self.store.create(n.to_node())
+        self.statefulset_controller = StatefulSetController(
+            self.env, self.store, self.gates, api_latency=api, watch_latency=watch, settings=config.controller)
+        self.scheduler = Scheduler(
+            self.env, self.store, ApiClient(self.env, self.store, "scheduler", api, config.scheduler_qps,
+                                            config.scheduler_burst),
+            timing.model("scheduling"), watch)
+        self.kubelets: dict[str, Kubelet] = {}
+        for i, n in enumerate(config.nodes):
+            client = ApiClient(self.env, self.store, f"kubelet/{n.name}", api, config.kubelet_qps, config.kubelet_burst)
+            self.kubelets[n.name] = Kubelet(self.env, self.store, n.name, timing, client,
+                                            ip_prefix=f"10.{244 + i // 256}.{i % 256}")
+        # One pod watch feeds every kubelet (each sees the pods bound to its node).
+        self.store.watch("Pod", self._route_to_kubelet, watch, "watch/kubelet",
+                         predicate=_is_bound)
+
+    def _route_to_kubelet(self, ev: WatchEvent) -> None:
+        pod = ev.obj
+        assert isinstance(pod, Pod)
+        kubelet = self.kubelets.get(pod.spec.node_name)
+        if kubelet is not None:
+            kubelet.on_pod(ev)
+
+    # ---------------------------------------------------------------- convenience
+    def add(self, obj: ApiObject) -> ApiObject:
+        """Create an object right now (no API latency): used for the scenario's initial manifests."""
+        return self.store.create(obj)
+
+    def pod_worker(self, name: str, namespace: str = "default") -> PodWorker | None:
+        pod = self.store.get("Pod", namespace, name)
+        if pod is None or not pod.spec.node_name:
+            return None
+        kubelet = self.kubelets.get(pod.spec.node_name)
+        if kubelet is None:
+            return None
+        return kubelet.workers.get(pod.metadata.uid)
+
+    def run(self, until: float) -> None:
+        self.env.sim.run(until=until)
+
+    @property
+    def now(self) -> float:
+        return self.env.now
+
+    def get(self, kind: str, name: str, namespace: str = "default") -> Any:
+        return self.store.get(kind, namespace, name)

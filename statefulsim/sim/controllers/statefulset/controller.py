@@ -1,0 +1,227 @@
+"""The StatefulSet controller: informers, event → enqueue mapping, work queue and ``sync``
+(upstream ``stateful_set.go`` and ``UpdateStatefulSet`` in ``stateful_set_control.go``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Generator, Iterable
+
+import simpy
+
+from statefulsim.sim.api.informer import Informer
+from statefulsim.sim.api.objects import ControllerRevision, Pod, StatefulSet
+from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, ObjectStore, WatchEvent
+from statefulsim.sim.controllers.statefulset.pod_control import ClaimControl, PodControl
+from statefulsim.sim.controllers.statefulset.policies import get_policy
+from statefulsim.sim.controllers.statefulset.predicates import (
+    controller_ref_for, is_member_of, is_terminating, pod_revision,
+)
+from statefulsim.sim.controllers.statefulset.reconcile import Reconciler, SyncOutcome, Waiting
+from statefulsim.sim.controllers.statefulset.revisions import (
+    TemplateCache, canonical, new_revision, plan_revisions, revisions_to_truncate,
+)
+from statefulsim.sim.controllers.statefulset.status import complete_rolling_update, inconsistent_status
+from statefulsim.sim.controllers.workqueue import WorkQueue
+from statefulsim.sim.delays import DelayModel
+from statefulsim.sim.env import SimEnv
+from statefulsim.sim.versions import FeatureGates
+
+Gen = Generator[simpy.Event, Any, Any]
+
+
+@dataclass(frozen=True)
+class ControllerSettings:
+    """kube-controller-manager settings that shape the controller's timing."""
+
+    workers: int = 5  # --concurrent-statefulset-syncs
+    api_qps: float = 20.0  # --kube-api-qps
+    api_burst: int = 30  # --kube-api-burst
+
+
+def _owner_index(pod: Pod) -> Iterable[str]:
+    ref = pod.metadata.controller_ref()
+    return (ref.uid,) if ref is not None else ()
+
+
+def _orphan_index(pod: Pod) -> Iterable[str]:
+    return (pod.metadata.namespace,) if pod.metadata.controller_ref() is None else ()
+
+
+def _key(obj: Any) -> str:
+    return f"{obj.metadata.namespace}/{obj.metadata.name}"
+
+
+class StatefulSetController:
+    def __init__(self, env: SimEnv, store: ObjectStore, gates: FeatureGates, *, api_latency: DelayModel,
+                 watch_latency: DelayModel, settings: ControllerSettings = ControllerSettings(),
+                 claims: ClaimControl | None = None) -> None:
+        self.env = env
+        self.store = store
+        self.gates = gates
+        self.client = ApiClient(env, store, "statefulset-controller", api_latency, settings.api_qps, settings.api_burst)
+        self.sets = Informer(store, "StatefulSet", watch_latency, "watch/statefulset-controller")
+        self.pods = Informer(store, "Pod", watch_latency, "watch/statefulset-controller",
+                             indexes={"owner": _owner_index, "orphan": _orphan_index})
+        self.revisions = Informer(store, "ControllerRevision", watch_latency, "watch/statefulset-controller",
+                                  indexes={"owner": _owner_index})
+        self.pod_control = PodControl(env, self.client, claims)
+        self.templates = TemplateCache()
+        self.reconciler = Reconciler(env, self.pod_control, gates, self.templates)
+        self.queue = WorkQueue(env, "statefulset", self.sync, workers=settings.workers)
+        self.waiting: dict[str, Waiting | None] = {}
+        self.sets.add_handler(self._on_set)
+        self.pods.add_handler(self._on_pod)
+
+    # ---------------------------------------------------------------- event handlers
+    def _on_set(self, ev: WatchEvent) -> None:
+        self.queue.add(_key(ev.obj))
+
+    def _owner_of(self, pod: Pod) -> StatefulSet | None:
+        ref = pod.metadata.controller_ref()
+        if ref is None or ref.kind != "StatefulSet":
+            return None
+        sts = self.sets.get(pod.metadata.namespace, ref.name)
+        if sts is None or sts.metadata.uid != ref.uid:
+            return None
+        return sts  # type: ignore[no-any-return]
+
+    def _matching_sets(self, pod: Pod) -> list[StatefulSet]:
+        return [s for s in self.sets.list(pod.metadata.namespace) if s.spec.selector.matches(pod.metadata.labels)]
+
+    def _on_pod(self, ev: WatchEvent) -> None:
+        pod = ev.obj
+        assert isinstance(pod, Pod)
+        if ev.type == DELETED:
+            owner = self._owner_of(pod)
+            if owner is not None:
+                self.queue.add(_key(owner))
+            return
+        old = ev.old
+        if isinstance(old, Pod):
+            old_ref = old.metadata.controller_ref()
+            new_ref = pod.metadata.controller_ref()
+            if old_ref != new_ref and old_ref is not None:
+                old_owner = self._owner_of(old)
+                if old_owner is not None:
+                    self.queue.add(_key(old_owner))
+            owner = self._owner_of(pod)
+            if owner is not None:
+                key = _key(owner)
+                self.queue.add(key)
+                mrs = owner.spec.min_ready_seconds
+                if mrs > 0 and not old.is_ready() and pod.is_ready():
+                    self.queue.add_after(key, mrs + 1.0)
+                return
+            if new_ref is None and (old.metadata.labels != pod.metadata.labels or old_ref != new_ref):
+                for s in self._matching_sets(pod):
+                    self.queue.add(_key(s))
+            return
+        owner = self._owner_of(pod)
+        if owner is not None:
+            self.queue.add(_key(owner))
+        elif pod.metadata.controller_ref() is None:
+            for s in self._matching_sets(pod):
+                self.queue.add(_key(s))
+
+    # ---------------------------------------------------------------- sync
+    def sync(self, key: str) -> Gen:
+        """Reconcile one set.  Returns True on success, False to requeue with backoff."""
+        ns, name = key.split("/", 1)
+        sts: StatefulSet | None = self.sets.get(ns, name)
+        if sts is None:
+            return True
+        if self.gates.stale_controller_consistency and self.pod_control.written.get(key, 0) > self.pods.max_rv:
+            return False  # our own writes are not in the cache yet: requeue through the rate limiter
+        pods = yield from self._claim_pods(sts, key)
+        try:
+            current, update, collision = yield from self._sync_revisions(sts)
+        except ApiError:
+            return False
+        policy = get_policy(sts.spec.pod_management_policy)
+        outcome: SyncOutcome = yield from self.reconciler.update_stateful_set(sts, current, update, collision, pods, policy)
+        ok = outcome.error is None
+        status = complete_rolling_update(sts, outcome.status)
+        if inconsistent_status(sts, status):
+            fresh = self.sets.get(ns, name) or sts
+            try:
+                yield from self.client.update_status(replace(fresh, status=status), check_version=False)
+            except ApiError:
+                ok = False
+        self._report_waiting(key, sts, outcome.waiting)
+        yield from self._truncate_history(sts, pods, current, update)
+        if ok and sts.spec.min_ready_seconds > 0 and status.available_replicas != sts.spec.replicas:
+            self.queue.add_after(key, sts.spec.min_ready_seconds)
+        return ok
+
+    def _report_waiting(self, key: str, sts: StatefulSet, waiting: Waiting | None) -> None:
+        prev = self.waiting.get(key)
+        if waiting == prev:
+            return
+        self.waiting[key] = waiting
+        if waiting is not None:
+            self.env.emit("ControllerWaiting", statefulset=sts.name, reason=waiting.reason, pod=waiting.pod)
+        elif prev is not None:
+            self.env.emit("ControllerResumed", statefulset=sts.name)
+
+    def _claim_pods(self, sts: StatefulSet, key: str) -> Gen:
+        """ControllerRefManager: adopt matching orphans, release owned pods that stopped matching."""
+        pods: list[Pod] = []
+        for pod in self.pods.by_index("owner", sts.metadata.uid):
+            if sts.spec.selector.matches(pod.metadata.labels):
+                pods.append(pod)
+            elif not is_terminating(pod):
+                refs = tuple(r for r in pod.metadata.owner_references if r.uid != sts.metadata.uid)
+                try:
+                    yield from self.client.update(replace(pod, metadata=replace(pod.metadata, owner_references=refs)))
+                except ApiError:
+                    pass
+        if sts.metadata.deletion_timestamp is None:
+            for pod in self.pods.by_index("orphan", sts.metadata.namespace):
+                if not sts.spec.selector.matches(pod.metadata.labels) or not is_member_of(sts, pod):
+                    continue
+                if is_terminating(pod):
+                    continue
+                refs = pod.metadata.owner_references + (controller_ref_for(sts),)
+                try:
+                    adopted = yield from self.client.update(replace(pod, metadata=replace(pod.metadata, owner_references=refs)))
+                except ApiError:
+                    continue
+                self.pod_control._note(sts, adopted)
+                pods.append(adopted)
+        return pods
+
+    def _sync_revisions(self, sts: StatefulSet) -> Gen:
+        revs: list[ControllerRevision] = self.revisions.by_index("owner", sts.metadata.uid)
+        plan = plan_revisions(sts, revs)
+        update = plan.update
+        collision = plan.collision_count
+        if plan.create:
+            while True:
+                try:
+                    update = yield from self.client.create(update)
+                    self.env.emit("RevisionCreated", statefulset=sts.name, revision=update.metadata.name,
+                                  number=update.revision)
+                    break
+                except ApiError as e:
+                    if e.reason != "AlreadyExists":
+                        raise
+                    existing = self.store.get("ControllerRevision", sts.metadata.namespace, update.metadata.name)
+                    if existing is not None and canonical(existing.data) == canonical(update.data):
+                        update = existing
+                        break
+                    collision += 1
+                    update = new_revision(sts, update.revision, collision)
+        elif plan.renumber:
+            update = yield from self.client.update(update)
+        current = plan.current or update
+        return current, update, collision
+
+    def _truncate_history(self, sts: StatefulSet, pods: list[Pod], current: ControllerRevision,
+                          update: ControllerRevision) -> Gen:
+        revs = self.revisions.by_index("owner", sts.metadata.uid)
+        live = {current.metadata.name, update.metadata.name} | {pod_revision(p) for p in pods}
+        for rev in revisions_to_truncate(revs, live, sts.spec.revision_history_limit):
+            try:
+                yield from self.client.delete("ControllerRevision", rev.metadata.namespace, rev.metadata.name)
+            except ApiError:
+                pass

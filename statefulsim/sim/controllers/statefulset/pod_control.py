@@ -1,0 +1,96 @@
+"""The controller's side effects on pods (and, through a seam, their claims): upstream
+``stateful_set_pod_control.go``.  Every call goes through the controller's API client."""
+
+from __future__ import annotations
+
+from typing import Any, Generator, Protocol
+
+import simpy
+
+from statefulsim.sim.api.objects import Pod, StatefulSet
+from statefulsim.sim.api.store import ApiClient, ApiError
+from statefulsim.sim.env import SimEnv
+
+Gen = Generator[simpy.Event, Any, Any]
+
+
+class ClaimControl(Protocol):
+    """How the controller creates a pod's PersistentVolumeClaims (volumes live behind this)."""
+
+    def create_missing_claims(self, sts: StatefulSet, pod: Pod) -> Generator[simpy.Event, Any, ApiError | None]: ...
+
+    def claim_is_stale(self, sts: StatefulSet, pod: Pod) -> bool: ...
+
+
+class NoClaims:
+    """Claim control for sets without volumeClaimTemplates: nothing to create, never stale."""
+
+    def create_missing_claims(self, sts: StatefulSet, pod: Pod) -> Generator[simpy.Event, Any, ApiError | None]:
+        return None
+        yield  # pragma: no cover - makes this a generator
+
+    def claim_is_stale(self, sts: StatefulSet, pod: Pod) -> bool:
+        return False
+
+
+class PodControl:
+    """Create, delete and update stateful pods; record Kubernetes events in the trace."""
+
+    component = "statefulset-controller"
+
+    def __init__(self, env: SimEnv, client: ApiClient, claims: ClaimControl | None = None) -> None:
+        self.env = env
+        self.client = client
+        self.claims: ClaimControl = claims or NoClaims()
+        # Newest resourceVersion this controller wrote to a pod, per set ("namespace/name"):
+        # the stale-cache guard waits until the informer has seen it.
+        self.written: dict[str, int] = {}
+
+    def _note(self, sts: StatefulSet, obj: Any) -> None:
+        key = f"{sts.metadata.namespace}/{sts.metadata.name}"
+        rv = obj.metadata.resource_version
+        if rv > self.written.get(key, 0):
+            self.written[key] = rv
+
+    def _event(self, reason: str, obj: str, message: str) -> None:
+        self.env.emit("KubeEvent", reason=reason, object=obj, message=message, component=self.component)
+
+    def create(self, sts: StatefulSet, pod: Pod) -> Generator[simpy.Event, Any, ApiError | None]:
+        err = yield from self.claims.create_missing_claims(sts, pod)
+        if err is not None:
+            return err
+        try:
+            created = yield from self.client.create(pod)
+        except ApiError as e:
+            if e.reason != "AlreadyExists":
+                self._event("FailedCreate", f"pod/{pod.name}",
+                            f"create Pod {pod.name} in StatefulSet {sts.name} failed error: {e.message}")
+            return e
+        self._note(sts, created)
+        self._event("SuccessfulCreate", f"pod/{pod.name}", f"create Pod {pod.name} in StatefulSet {sts.name} successful")
+        return None
+
+    def delete(self, sts: StatefulSet, pod: Pod) -> Generator[simpy.Event, Any, ApiError | None]:
+        try:
+            deleted = yield from self.client.delete("Pod", pod.metadata.namespace, pod.name)
+        except ApiError as e:
+            self._event("FailedDelete", f"pod/{pod.name}",
+                        f"delete Pod {pod.name} in StatefulSet {sts.name} failed error: {e.message}")
+            return e
+        self._note(sts, deleted)
+        self._event("SuccessfulDelete", f"pod/{pod.name}", f"delete Pod {pod.name} in StatefulSet {sts.name} successful")
+        return None
+
+    def update(self, sts: StatefulSet, pod: Pod) -> Generator[simpy.Event, Any, ApiError | None]:
+        try:
+            updated = yield from self.client.update(pod)
+        except ApiError as e:
+            self._event("FailedUpdate", f"pod/{pod.name}",
+                        f"update Pod {pod.name} in StatefulSet {sts.name} failed error: {e.message}")
+            return e
+        self._note(sts, updated)
+        self._event("SuccessfulUpdate", f"pod/{pod.name}", f"update Pod {pod.name} in StatefulSet {sts.name} successful")
+        return None
+
+    def create_missing_claims(self, sts: StatefulSet, pod: Pod) -> Generator[simpy.Event, Any, ApiError | None]:
+        return (yield from self.claims.create_missing_claims(sts, pod))

@@ -1,0 +1,301 @@
+"""One sync of one StatefulSet: upstream ``updateStatefulSet`` (reference §3.3–§4.2).
+
+Functions are SimPy generators because every side effect is an API call that takes time.
+The pod management policy decides every place where upstream consults ``monotonic``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Generator
+
+import simpy
+
+from statefulsim.sim.api.objects import (
+    ON_DELETE, ROLLING_UPDATE, ControllerRevision, Pod, StatefulSet, StatefulSetStatus,
+)
+from statefulsim.sim.api.store import ApiError
+from statefulsim.sim.controllers.statefulset.pod_control import PodControl
+from statefulsim.sim.controllers.statefulset.policies import (
+    POD_FAILED, POD_NOT_AVAILABLE, POD_NOT_READY, POD_TERMINATING, PodManagementPolicy, PolicyRound,
+)
+from statefulsim.sim.controllers.statefulset.predicates import (
+    identity_matches, is_created, is_failed, is_pending, is_running_and_available, is_running_and_ready,
+    is_succeeded, is_terminating, is_unavailable, new_stateful_set_pod, ordinal_of, pod_revision,
+    resolve_max_unavailable, with_labels,
+)
+from statefulsim.sim.controllers.statefulset.revisions import TemplateCache
+from statefulsim.sim.controllers.statefulset.status import compute_replica_status
+from statefulsim.sim.env import SimEnv
+from statefulsim.sim.versions import FeatureGates
+
+Gen = Generator[simpy.Event, Any, Any]
+
+STALE_CLAIM = "StaleClaim"
+BUDGET_EXHAUSTED = "UnavailableBudgetExhausted"
+MAX_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Why a sync stopped short of the desired state, and on which pod."""
+
+    reason: str
+    pod: str
+
+
+@dataclass
+class StepResult:
+    exit: bool = False
+    error: ApiError | None = None
+    waiting: Waiting | None = None
+
+
+@dataclass
+class SyncOutcome:
+    status: StatefulSetStatus
+    error: ApiError | None
+    waiting: Waiting | None
+
+
+def slow_start_batch(env: SimEnv, count: int, fn: Callable[[int], Gen]) -> Gen:
+    """Run ``fn(0..count-1)`` in concurrent batches of 1, 2, 4, ... (≤ 500); stop after a batch
+    with an error and return the first error (``slowStartBatch``)."""
+    remaining = count
+    index = 0
+    batch = 1
+    while remaining > 0:
+        size = min(remaining, batch, MAX_BATCH)
+        procs = [env.process(fn(i)) for i in range(index, index + size)]
+        yield simpy.AllOf(env.sim, procs)
+        results: list[StepResult] = [p.value for p in procs if p.value is not None]
+        errors = [r.error for r in results if r.error is not None]
+        if errors:
+            return errors[0]
+        index += size
+        remaining -= size
+        batch = size * 2
+    return None
+
+
+class Reconciler:
+    """The reconcile algorithm for one StatefulSet, given its pods and revisions."""
+
+    def __init__(self, env: SimEnv, pod_control: PodControl, gates: FeatureGates, templates: TemplateCache) -> None:
+        self.env = env
+        self.pods = pod_control
+        self.gates = gates
+        self.templates = templates
+
+    def new_versioned_pod(self, sts: StatefulSet, current: ControllerRevision, update: ControllerRevision,
+                          ordinal: int) -> Pod:
+        """``newVersionedStatefulSetPod``: current revision below the partition, else update."""
+        strategy = sts.spec.update_strategy
+        start = sts.spec.start_ordinal
+        ru = strategy.rolling_update
+        use_current = (
+            (strategy.type == ROLLING_UPDATE and ru is None and ordinal < start + sts.status.current_replicas)
+            or (ru is not None and ordinal < start + ru.partition)
+        )
+        rev = current if use_current else update
+        return new_stateful_set_pod(sts, self.templates.get(rev), ordinal, rev.metadata.name,
+                                    pod_index_label=self.gates.pod_index_label)
+
+    def update_stateful_set(self, sts: StatefulSet, current: ControllerRevision, update: ControllerRevision,
+                            collision_count: int, pods: list[Pod], policy: PodManagementPolicy) -> Gen:
+        now = self.env.now
+        mrs = sts.spec.min_ready_seconds
+        status = StatefulSetStatus(
+            observed_generation=sts.metadata.generation,
+            current_revision=current.metadata.name,
+            update_revision=update.metadata.name,
+            collision_count=collision_count,
+        )
+        status = compute_replica_status(pods, mrs, now, status)
+
+        start = sts.spec.start_ordinal
+        n = sts.spec.replicas
+        slots: list[Pod | None] = [None] * n
+        condemned: list[Pod] = []
+        for pod in pods:
+            o = ordinal_of(pod)
+            if start <= o < start + n:
+                slots[o - start] = pod
+            elif o >= 0:
+                condemned.append(pod)
+        replicas: list[Pod] = [
+            p if p is not None else self.new_versioned_pod(sts, current, update, start + i)
+            for i, p in enumerate(slots)
+        ]
+        condemned.sort(key=ordinal_of, reverse=True)
+
+        first_unavailable: Pod | None = None
+        for p in replicas + condemned[::-1]:
+            if is_unavailable(p, mrs, now):
+                first_unavailable = p
+                break
+
+        def recount() -> StatefulSetStatus:
+            return compute_replica_status(replicas + condemned, mrs, now, status)
+
+        if sts.metadata.deletion_timestamp is not None:
+            return SyncOutcome(status, None, None)
+
+        rnd = policy.new_round(sts)
+
+        def process_replica(i: int) -> Gen:
+            pod = replicas[i]
+            if is_failed(pod) or is_succeeded(pod):
+                if not is_terminating(pod):
+                    err = yield from self.pods.delete(sts, pod)
+                    if err is not None:
+                        return StepResult(True, err)
+                return StepResult(True, None, Waiting(POD_FAILED, pod.name))
+            if not is_created(pod):
+                if self.pods.claims.claim_is_stale(sts, pod):
+                    return StepResult(True, None, Waiting(STALE_CLAIM, pod.name))
+                err = yield from self.pods.create(sts, pod)
+                if err is not None:
+                    return StepResult(True, err)
+                return StepResult(not rnd.continue_after_create(pod))
+            if is_pending(pod):
+                err = yield from self.pods.create_missing_claims(sts, pod)
+                if err is not None:
+                    return StepResult(True, err)
+            if is_terminating(pod) and rnd.wait_for(pod, POD_TERMINATING):
+                return StepResult(True, None, Waiting(POD_TERMINATING, pod.name))
+            if not is_running_and_ready(pod) and rnd.wait_for(pod, POD_NOT_READY):
+                return StepResult(True, None, Waiting(POD_NOT_READY, pod.name))
+            if not is_running_and_available(pod, mrs, now) and rnd.wait_for(pod, POD_NOT_AVAILABLE):
+                return StepResult(True, None, Waiting(POD_NOT_AVAILABLE, pod.name))
+            if not identity_matches(sts, pod):
+                labels = dict(pod.metadata.labels)
+                labels.update({k: v for k, v in self.new_versioned_pod(sts, current, update, ordinal_of(pod)).metadata.labels.items()
+                               if k != "controller-revision-hash"})
+                err = yield from self.pods.update(sts, with_labels(pod, labels))
+                if err is not None:
+                    return StepResult(True, err)
+            return StepResult(False)
+
+        def process_condemned(i: int) -> Gen:
+            pod = condemned[i]
+            first = pod is first_unavailable
+            blocker = first_unavailable.name if first_unavailable is not None else pod.name
+            if is_terminating(pod):
+                block = rnd.wait_for_condemned(pod, POD_TERMINATING, first)
+                return StepResult(block, None, Waiting(POD_TERMINATING, pod.name) if block else None)
+            if not is_running_and_ready(pod) and rnd.wait_for_condemned(pod, POD_NOT_READY, first):
+                return StepResult(True, None, Waiting(POD_NOT_READY, blocker))
+            if not is_running_and_available(pod, mrs, now) and rnd.wait_for_condemned(pod, POD_NOT_AVAILABLE, first):
+                return StepResult(True, None, Waiting(POD_NOT_AVAILABLE, blocker))
+            err = yield from self.pods.delete(sts, pod)
+            return StepResult(True, err)
+            yield  # pragma: no cover
+
+        # S9: in-range replicas.
+        result = yield from self._run_for_all(rnd, len(replicas), process_replica)
+        if result.exit or result.error is not None:
+            waiting = result.waiting if result.error is None and self._work_pending(sts, replicas, condemned, update, result.waiting) else None
+            return SyncOutcome(recount(), result.error, waiting)
+        # S11: condemned, highest ordinal first.
+        result = yield from self._run_for_all(rnd, len(condemned), process_condemned)
+        if result.exit or result.error is not None:
+            return SyncOutcome(recount(), result.error, result.waiting)
+        status = recount()
+        if sts.spec.update_strategy.type == ON_DELETE:
+            return SyncOutcome(status, None, None)
+        return (yield from self._rolling_update(sts, update, replicas, status, policy, now))
+
+    def _run_for_all(self, rnd: PolicyRound, count: int, fn: Callable[[int], Gen]) -> Gen:
+        if not rnd.concurrent:
+            for i in range(count):
+                res: StepResult = yield from fn(i)
+                if res.exit or res.error is not None:
+                    return res
+            return StepResult(False)
+        err = yield from slow_start_batch(self.env, count, fn)
+        return StepResult(err is not None, err)
+
+    @staticmethod
+    def _work_pending(sts: StatefulSet, replicas: list[Pod], condemned: list[Pod], update: ControllerRevision,
+                      waiting: Waiting | None) -> bool:
+        """A block only counts as waiting when something is left to do behind it."""
+        if waiting is None:
+            return False
+        if waiting.reason in (POD_FAILED, STALE_CLAIM):
+            return True
+        if condemned or any(not is_created(p) for p in replicas):
+            return True
+        if sts.spec.update_strategy.type == ON_DELETE:
+            return False
+        ru = sts.spec.update_strategy.rolling_update
+        partition = ru.partition if ru is not None else 0
+        return any(pod_revision(p) != update.metadata.name for p in replicas[partition:])
+
+    def _rolling_update(self, sts: StatefulSet, update: ControllerRevision, replicas: list[Pod],
+                        status: StatefulSetStatus, policy: PodManagementPolicy, now: float) -> Gen:
+        ru = sts.spec.update_strategy.rolling_update
+        partition = ru.partition if ru is not None else 0
+        mrs = sts.spec.min_ready_seconds
+        upd = update.metadata.name
+
+        def is_old(p: Pod) -> bool:
+            return pod_revision(p) != upd and not is_terminating(p)
+
+        if not self.gates.max_unavailable_stateful_set:
+            for target in range(len(replicas) - 1, partition - 1, -1):
+                pod = replicas[target]
+                if is_old(pod):
+                    err = yield from self.pods.delete(sts, pod)
+                    status = replace(status, current_replicas=status.current_replicas - 1)
+                    return SyncOutcome(status, err, None)
+                if is_unavailable(pod, mrs, now):
+                    return SyncOutcome(status, None, Waiting(POD_NOT_AVAILABLE, pod.name))
+            return SyncOutcome(status, None, None)
+
+        max_unavailable = resolve_max_unavailable(ru.max_unavailable if ru is not None else None, sts.spec.replicas)
+        unavailable = sum(1 for p in replicas if is_unavailable(p, mrs, now))
+        targets = range(len(replicas) - 1, partition - 1, -1)
+        to_delete: list[Pod] = []
+        if policy.ordered or not self.gates.parallel_two_phase_max_unavailable:
+            if unavailable >= max_unavailable:
+                return SyncOutcome(status, None, self._budget_wait(replicas, targets, is_old, mrs, now))
+            for t in targets:
+                if len(to_delete) >= max_unavailable - unavailable:
+                    break
+                if is_old(replicas[t]):
+                    to_delete.append(replicas[t])
+        else:
+            needing = sum(1 for p in replicas if is_unavailable(p, mrs, now) and is_old(p))
+            if unavailable >= max_unavailable and needing == 0:
+                return SyncOutcome(status, None, self._budget_wait(replicas, targets, is_old, mrs, now))
+            for t in targets:  # phase 1: old pods that are unavailable anyway
+                if len(to_delete) >= max_unavailable:
+                    break
+                if is_old(replicas[t]) and is_unavailable(replicas[t], mrs, now):
+                    to_delete.append(replicas[t])
+            budget = max_unavailable - unavailable
+            phase2 = 0
+            for t in targets:  # phase 2: old available pods, within the budget
+                if phase2 >= budget:
+                    break
+                p = replicas[t]
+                if is_old(p) and not is_unavailable(p, mrs, now):
+                    to_delete.append(p)
+                    phase2 += 1
+        for pod in to_delete:
+            err = yield from self.pods.delete(sts, pod)
+            status = replace(status, current_replicas=status.current_replicas - 1)
+            if err is not None:
+                return SyncOutcome(status, err, None)
+        return SyncOutcome(status, None, None)
+
+    @staticmethod
+    def _budget_wait(replicas: list[Pod], targets: range, is_old: Callable[[Pod], bool], mrs: float,
+                     now: float) -> Waiting | None:
+        if not any(is_old(replicas[t]) for t in targets):
+            return None
+        for p in replicas:
+            if is_unavailable(p, mrs, now):
+                return Waiting(BUDGET_EXHAUSTED, p.name)
+        return None

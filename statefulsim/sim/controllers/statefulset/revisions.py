@@ -1,0 +1,137 @@
+"""ControllerRevisions: naming, hashing, current/update revision and history truncation
+(upstream ``getStatefulSetRevisions``, ``truncateHistory`` and ``pkg/controller/history``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from typing import Any, Mapping
+
+from statefulsim.sim.api.objects import ControllerRevision, ObjectMeta, PodTemplate, StatefulSet
+from statefulsim.sim.controllers.statefulset.predicates import controller_ref_for
+
+_ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789"
+
+
+def fnv32a(data: bytes) -> int:
+    h = 0x811C9DC5
+    for b in data:
+        h ^= b
+        h = (h * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def safe_encode(text: str) -> str:
+    """``rand.SafeEncodeString``: map each character onto consonants and digits."""
+    return "".join(_ALPHANUMS[ord(c) % len(_ALPHANUMS)] for c in text)
+
+
+def revision_data(sts: StatefulSet) -> dict[str, Any]:
+    """The patch a revision stores: only the pod template, with ``$patch: replace``."""
+    tmpl = dict(sts.spec.template_raw)
+    tmpl["$patch"] = "replace"
+    return {"spec": {"template": tmpl}}
+
+
+def canonical(data: Mapping[str, Any]) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def revision_name(set_name: str, data: Mapping[str, Any], collision_count: int) -> str:
+    raw = canonical(data).encode()
+    if collision_count:
+        raw += str(collision_count).encode()
+    return f"{set_name}-{safe_encode(str(fnv32a(raw)))}"
+
+
+def template_of(rev: ControllerRevision) -> Mapping[str, Any]:
+    tmpl = dict(rev.data["spec"]["template"])
+    tmpl.pop("$patch", None)
+    return tmpl
+
+
+def new_revision(sts: StatefulSet, number: int, collision_count: int) -> ControllerRevision:
+    data = revision_data(sts)
+    labels = dict(sts.spec.template.labels)
+    name = revision_name(sts.metadata.name, data, collision_count)
+    labels["controller.kubernetes.io/hash"] = name.rsplit("-", 1)[1]
+    meta = ObjectMeta(
+        name=name,
+        namespace=sts.metadata.namespace,
+        labels=labels,
+        owner_references=(controller_ref_for(sts),),
+    )
+    return ControllerRevision(metadata=meta, data=data, revision=number)
+
+
+def sort_revisions(revs: list[ControllerRevision]) -> list[ControllerRevision]:
+    return sorted(revs, key=lambda r: (r.revision, r.metadata.creation_timestamp or 0.0, r.metadata.name))
+
+
+@dataclass(frozen=True)
+class RevisionPlan:
+    """What ``getStatefulSetRevisions`` decided, before any API write."""
+
+    current: ControllerRevision | None  # None: same as update
+    update: ControllerRevision
+    collision_count: int
+    create: bool  # the update revision is new and must be created
+    renumber: bool  # an older equal revision is reused (rollback): bump its number
+
+
+def plan_revisions(sts: StatefulSet, revisions: list[ControllerRevision]) -> RevisionPlan:
+    """Choose current and update revisions from the set and its (sorted) revisions."""
+    collision = sts.status.collision_count
+    revisions = sort_revisions(revisions)
+    next_number = revisions[-1].revision + 1 if revisions else 1
+    candidate = new_revision(sts, next_number, collision)
+    key = canonical(candidate.data)
+    equal = [r for r in revisions if canonical(r.data) == key]
+    create = False
+    renumber = False
+    if equal and equal[-1] is revisions[-1]:
+        update = revisions[-1]
+    elif equal:
+        update = replace(equal[-1], revision=next_number)
+        renumber = True
+    else:
+        names = {r.metadata.name for r in revisions}
+        while candidate.metadata.name in names:
+            collision += 1
+            candidate = new_revision(sts, next_number, collision)
+        update = candidate
+        create = True
+    current = None
+    for r in revisions:
+        if r.metadata.name == sts.status.current_revision:
+            current = r
+    if renumber and current is not None and current.metadata.name == update.metadata.name:
+        current = update
+    return RevisionPlan(current, update, collision, create, renumber)
+
+
+def revisions_to_truncate(revisions: list[ControllerRevision], live: set[str], limit: int) -> list[ControllerRevision]:
+    """Non-live revisions beyond ``revisionHistoryLimit``, oldest first (negative: keep all)."""
+    if limit < 0:
+        return []
+    history = [r for r in sort_revisions(revisions) if r.metadata.name not in live]
+    excess = len(history) - limit
+    return history[:excess] if excess > 0 else []
+
+
+class TemplateCache:
+    """Parsed pod templates per revision name (parsing a template is not free)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, PodTemplate] = {}
+
+    def get(self, rev: ControllerRevision) -> PodTemplate:
+        from statefulsim.sim.api.convert import parse_pod_template
+        from statefulsim.problems import Problems
+
+        tmpl = self._cache.get(rev.metadata.name)
+        if tmpl is None:
+            problems = Problems()
+            tmpl = parse_pod_template(template_of(rev), ("spec", "template"), problems)
+            self._cache[rev.metadata.name] = tmpl
+        return tmpl

@@ -1,0 +1,149 @@
+"""Delay models: how long something takes, as a constant or a distribution.
+
+Every model samples from the RNG it is handed (the simulation's own seeded stream), never from
+global random state.  Users add their own with :func:`register_delay_model`.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Protocol, runtime_checkable
+
+# z-score of the 99th percentile of the standard normal distribution.
+_Z99 = 2.3263478740408408
+
+
+@runtime_checkable
+class DelayModel(Protocol):
+    """A source of non-negative durations in simulated seconds (``math.inf`` means never)."""
+
+    def sample(self, rng: random.Random) -> float: ...
+
+    def describe(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Constant:
+    seconds: float
+
+    def sample(self, rng: random.Random) -> float:
+        return self.seconds
+
+    def describe(self) -> str:
+        return "never" if math.isinf(self.seconds) else f"{self.seconds:g}s"
+
+
+@dataclass(frozen=True)
+class Exponential:
+    mean: float
+
+    def sample(self, rng: random.Random) -> float:
+        return rng.expovariate(1.0 / self.mean) if self.mean > 0 else 0.0
+
+    def describe(self) -> str:
+        return f"exponential(mean={self.mean:g}s)"
+
+
+@dataclass(frozen=True)
+class Uniform:
+    low: float
+    high: float
+
+    def sample(self, rng: random.Random) -> float:
+        return rng.uniform(self.low, self.high)
+
+    def describe(self) -> str:
+        return f"uniform({self.low:g}s..{self.high:g}s)"
+
+
+@dataclass(frozen=True)
+class LogNormal:
+    """Log-normal given by its median and 99th percentile (both in seconds)."""
+
+    median: float
+    p99: float
+
+    def sample(self, rng: random.Random) -> float:
+        sigma = math.log(self.p99 / self.median) / _Z99
+        return rng.lognormvariate(math.log(self.median), sigma)
+
+    def describe(self) -> str:
+        return f"lognormal(median={self.median:g}s, p99={self.p99:g}s)"
+
+
+@dataclass(frozen=True)
+class Shifted:
+    """``offset`` plus another model: a floor such as a minimum network round trip."""
+
+    offset: float
+    model: DelayModel
+
+    def sample(self, rng: random.Random) -> float:
+        return self.offset + self.model.sample(rng)
+
+    def describe(self) -> str:
+        return f"{self.offset:g}s + {self.model.describe()}"
+
+
+NEVER = Constant(math.inf)
+ZERO = Constant(0.0)
+
+# A factory receives the parameters (durations already converted to seconds) and returns a model,
+# raising ValueError with a readable message for bad parameters.
+DelayFactory = Callable[[Mapping[str, float]], DelayModel]
+
+
+def _constant(p: Mapping[str, float]) -> DelayModel:
+    return Constant(p["seconds"])
+
+
+def _exponential(p: Mapping[str, float]) -> DelayModel:
+    return Exponential(p["mean"])
+
+
+def _uniform(p: Mapping[str, float]) -> DelayModel:
+    if p["high"] < p["low"]:
+        raise ValueError(f"high ({p['high']:g}s) must not be below low ({p['low']:g}s)")
+    return Uniform(p["low"], p["high"])
+
+
+def _lognormal(p: Mapping[str, float]) -> DelayModel:
+    if p["median"] <= 0:
+        raise ValueError("median must be > 0")
+    if p["p99"] <= p["median"]:
+        raise ValueError(f"p99 ({p['p99']:g}s) must be greater than median ({p['median']:g}s)")
+    return LogNormal(p["median"], p["p99"])
+
+
+@dataclass(frozen=True)
+class DelayKind:
+    factory: DelayFactory
+    params: tuple[str, ...]
+
+
+_REGISTRY: dict[str, DelayKind] = {
+    "constant": DelayKind(_constant, ("seconds",)),
+    "exponential": DelayKind(_exponential, ("mean",)),
+    "uniform": DelayKind(_uniform, ("low", "high")),
+    "lognormal": DelayKind(_lognormal, ("median", "p99")),
+}
+
+
+def register_delay_model(name: str, factory: DelayFactory, params: tuple[str, ...]) -> None:
+    """Make ``{name: {param: duration, ...}}`` usable in scenario timing sections."""
+    _REGISTRY[name] = DelayKind(factory, params)
+
+
+def delay_kinds() -> Mapping[str, DelayKind]:
+    return dict(_REGISTRY)
+
+
+def delay_model(name: str, params: Mapping[str, float]) -> DelayModel:
+    """Build a registered model; raises KeyError for unknown names, ValueError for bad params."""
+    return _REGISTRY[name].factory(params)
+
+
+def describe_model(model: Any) -> str:
+    return model.describe() if isinstance(model, DelayModel) else repr(model)

@@ -1,0 +1,563 @@
+"""The kubelet: one per node.  Runs admitted pods through their lifecycle (sandbox, init
+containers, image pulls, container starts, probes, restarts with CrashLoopBackOff, graceful
+termination) and writes pod status through its API client.
+
+Reference: pods-probes-dns-volumes.md §1–§2.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any, Callable, Generator, Protocol
+
+import simpy
+
+from statefulsim.sim.api.objects import (
+    FAILED, PENDING, RUNNING, SUCCEEDED, Container, ContainerStatus, Pod, PodStatus, Probe,
+)
+from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, ObjectStore, WatchEvent
+from statefulsim.sim.controllers.statefulset.predicates import parent_name_and_ordinal
+from statefulsim.sim.delays import DelayModel
+from statefulsim.sim.env import SimEnv
+from statefulsim.sim.kubelet.backoff import Backoff
+from statefulsim.sim.kubelet.probes import LIVENESS, READINESS, STARTUP, SUCCESS, ProbeWorker
+from statefulsim.sim.timing import Timing
+
+Gen = Generator[simpy.Event, Any, Any]
+
+# Kubelet floor for the stop timeout after a preStop hook (minimumGracePeriodInSeconds).
+MIN_GRACE_SECONDS = 2.0
+# One-off extension granted to a preStop hook still running at the end of the grace period.
+PRESTOP_EXTENSION_SECONDS = 2.0
+
+
+class VolumeManager(Protocol):
+    """What the kubelet waits for before it creates the sandbox (attach and mount)."""
+
+    def wait_for_attach_and_mount(self, pod: Pod) -> Gen: ...
+
+
+class NoVolumes:
+    def wait_for_attach_and_mount(self, pod: Pod) -> Gen:
+        return None
+        yield  # pragma: no cover
+
+
+class ContainerRuntime:
+    """The kubelet's view of one container of one pod incarnation."""
+
+    def __init__(self, spec: Container, is_init: bool) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.is_init = is_init
+        self.state = "waiting"
+        self.reason = "ContainerCreating" if not is_init else "PodInitializing"
+        self.container_id = 0
+        self.visible = False  # the kubelet has observed the current container (PLEG)
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+        self.exit_code: int | None = None
+        self.restart_count = 0
+        self.app_ready_at = math.inf
+        self.readiness_broken = False
+        self.ready = False
+        self.started = spec.startup_probe is None
+        self.has_run = False
+
+    def readiness_probe_missing(self) -> bool:
+        return self.spec.readiness_probe is None
+
+    def answers(self, kind: str, now: float) -> bool:
+        """Whether the app answers a probe of ``kind`` successfully at ``now``."""
+        if self.state != "running" or now < self.app_ready_at:
+            return False
+        if kind == READINESS and self.readiness_broken:
+            return False
+        return True
+
+    def status(self) -> ContainerStatus:
+        return ContainerStatus(
+            name=self.name,
+            ready=self.ready,
+            started=self.state == "running" and self.started,
+            restart_count=self.restart_count,
+            state=self.state,
+            reason=self.reason,
+            started_at=self.started_at,
+            exit_code=self.exit_code,
+        )
+
+
+class PodWorker:
+    """Lifecycle of one pod (one UID) on one node."""
+
+    def __init__(self, kubelet: Kubelet, pod: Pod) -> None:
+        self.kubelet = kubelet
+        self.env = kubelet.env
+        self.pod = pod
+        self.uid = pod.metadata.uid
+        self.name = pod.metadata.name
+        parent, ordinal = parent_name_and_ordinal(self.name)
+        owner = pod.metadata.controller_ref()
+        self.statefulset = owner.name if owner is not None and owner.kind == "StatefulSet" else ""
+        self.ordinal = ordinal
+        self.init = [ContainerRuntime(c, True) for c in pod.spec.init_containers]
+        self.containers = [ContainerRuntime(c, False) for c in pod.spec.containers]
+        self.terminating = False
+        self.finished = False
+        self.pod_ip = ""
+        self.sandbox_ready = False
+        self.initialized = not pod.spec.init_containers
+        self.phase = PENDING
+        self.reason = ""
+        self.status = replace(pod.status, phase=PENDING)
+        self._container_ids = 0
+        self.probes: list[ProbeWorker] = []
+        for c in self.init:
+            if c.spec.restart_policy == "Always":
+                self._add_probes(c)
+        for c in self.containers:
+            self._add_probes(c)
+        self._sync_status()
+        self.process = self.env.process(self._start())
+
+    # ---------------------------------------------------------------- helpers
+    def sample(self, key: str, c: ContainerRuntime | None) -> float:
+        model = self.kubelet.timing.for_container(
+            key, statefulset=self.statefulset, ordinal=self.ordinal, pod=self.name,
+            image=c.spec.image if c is not None else "", container=c.name if c is not None else "")
+        return self.env.sample(model, f"kubelet/{key}")
+
+    def _add_probes(self, c: ContainerRuntime) -> None:
+        for kind, probe in ((STARTUP, c.spec.startup_probe), (READINESS, c.spec.readiness_probe),
+                            (LIVENESS, c.spec.liveness_probe)):
+            if probe is not None:
+                self.probes.append(ProbeWorker(self, c, kind, probe))
+
+    def _probe(self, c: ContainerRuntime, kind: str) -> ProbeWorker | None:
+        for w in self.probes:
+            if w.container is c and w.kind == kind:
+                return w
+        return None
+
+    def container(self, name: str) -> ContainerRuntime | None:
+        for c in self.containers + self.init:
+            if c.name == name:
+                return c
+        return None
+
+    # ---------------------------------------------------------------- startup
+    def _start(self) -> Gen:
+        yield from self.kubelet.volumes.wait_for_attach_and_mount(self.pod)
+        if self.terminating:
+            return
+        yield self.env.timeout(self.sample("sandbox", None))
+        if self.terminating:
+            return
+        self.pod_ip = self.kubelet.allocate_ip()
+        self.sandbox_ready = True
+        self._sync_status()
+        for c in self.init:
+            ok = yield from self._pull_and_start(c)
+            if not ok or self.terminating:
+                return
+            if c.spec.restart_policy == "Always":
+                continue  # a sidecar: started in order, not waited for
+            yield self.env.timeout(self.sample("initContainerRun", c))
+            if self.terminating:
+                return
+            self._exit(c, 0, "Completed")
+        self.initialized = True
+        self._sync_status()
+        for c in self.containers:
+            ok = yield from self._pull_and_start(c)
+            if not ok or self.terminating:
+                return
+
+    def _pull_and_start(self, c: ContainerRuntime) -> Gen:
+        ok = yield from self.kubelet.pull_image(self, c)
+        if not ok or self.terminating:
+            return False
+        yield self.env.timeout(self.sample("containerStart", c))
+        if self.terminating:
+            return False
+        self._run_container(c)
+        return True
+
+    def _run_container(self, c: ContainerRuntime) -> None:
+        now = self.env.now
+        self._container_ids += 1
+        c.container_id = self._container_ids
+        c.visible = False
+        c.state = "running"
+        c.reason = ""
+        c.started_at = now
+        c.finished_at = None
+        c.exit_code = None
+        c.ready = False
+        c.started = c.spec.startup_probe is None
+        c.app_ready_at = now + self.sample("appReady", c)
+        if c.has_run:
+            c.restart_count += 1
+        c.has_run = True
+        self._after_pleg(lambda: self._observe(c))
+
+    def _observe(self, c: ContainerRuntime) -> None:
+        c.visible = True
+        if c.readiness_probe_missing():
+            c.ready = c.state == "running" and c.started
+        self._pod_sync()
+
+    def _after_pleg(self, fn: Callable[[], None]) -> None:
+        timer = self.env.timeout(self.sample_pleg())
+        timer.callbacks.append(lambda _e: fn())
+
+    def sample_pleg(self) -> float:
+        return self.env.sample(self.kubelet.timing.model("plegRelist"), "kubelet/plegRelist")
+
+    # ---------------------------------------------------------------- status
+    def _phase(self) -> str:
+        if self.phase in (FAILED, SUCCEEDED):
+            return self.phase
+        if self.initialized and all(c.has_run for c in self.containers):
+            return RUNNING
+        return PENDING
+
+    def _pod_sync(self) -> None:
+        """What a kubelet pod sync does here: regenerate status, poke readiness probes."""
+        self._sync_status()
+        if self.terminating:
+            return
+        for w in self.probes:
+            if w.kind == READINESS and w.container.state == "running" and w.container.started and w.result != SUCCESS:
+                w.poke()
+
+    def _sync_status(self) -> None:
+        now = self.env.now
+        self.phase = self._phase()
+        st = self.status
+        app = self.containers
+        containers_ready = all(c.ready and c.state == "running" for c in app)
+        ready = containers_ready and not self.pod.spec.readiness_gates and self.phase == RUNNING
+        st = st.with_condition("Initialized", self.initialized, now)
+        st = st.with_condition("PodReadyToStartContainers", self.sandbox_ready and self.phase not in (FAILED, SUCCEEDED), now)
+        st = st.with_condition("ContainersReady", containers_ready, now)
+        st = st.with_condition("Ready", ready, now)
+        st = replace(
+            st,
+            phase=self.phase,
+            pod_ip=self.pod_ip,
+            reason=self.reason,
+            container_statuses=tuple(c.status() for c in app),
+            init_container_statuses=tuple(c.status() for c in self.init),
+        )
+        if st != self.status or not self.kubelet.status_manager.known(self.uid):
+            self.status = st
+            self.kubelet.status_manager.set(self, st)
+
+    # ---------------------------------------------------------------- probe outcomes
+    def probe_result_changed(self, c: ContainerRuntime, kind: str, outcome: str) -> None:
+        if kind == READINESS:
+            c.ready = outcome == SUCCESS and c.state == "running"
+        elif kind == STARTUP and outcome == SUCCESS:
+            c.started = True
+            if c.readiness_probe_missing():
+                c.ready = c.state == "running"
+        self._pod_sync()
+
+    def probe_failed(self, c: ContainerRuntime, kind: str, probe: Probe) -> None:
+        """Liveness or startup failed past its threshold: kill the container and restart it."""
+        if self.terminating or c.state != "running":
+            return
+        grace = probe.termination_grace_period_seconds
+        if grace is None:
+            grace = self.pod.spec.termination_grace_period_seconds
+        self.env.emit("ContainerKilled", pod=self.name, uid=self.uid, container=c.name,
+                      reason=f"{kind} probe failed")
+        self.env.process(self._kill_and_restart(c, grace))
+
+    def _kill_and_restart(self, c: ContainerRuntime, grace: float) -> Gen:
+        cid = c.container_id
+        c.ready = False
+        shutdown = self.sample("appShutdown", c)
+        yield self.env.timeout(min(shutdown, max(grace, MIN_GRACE_SECONDS)))
+        if c.container_id != cid or c.state != "running" or self.terminating:
+            return
+        self._exit(c, 143 if shutdown <= grace else 137, "Error")
+        self.env.process(self._restart_after_exit(c))
+
+    def crash(self, name: str, exit_code: int = 1) -> bool:
+        """The app in container ``name`` exits on its own (a crash): restart per policy."""
+        c = self.container(name)
+        if c is None or c.state != "running" or self.terminating:
+            return False
+        self._exit(c, exit_code, "Error")
+        self.env.process(self._restart_after_exit(c))
+        return True
+
+    def _exit(self, c: ContainerRuntime, code: int, reason: str) -> None:
+        c.state = "terminated"
+        c.reason = reason
+        c.exit_code = code
+        c.finished_at = self.env.now
+        c.ready = False
+        self._after_pleg(self._pod_sync)
+
+    def _restart_after_exit(self, c: ContainerRuntime) -> Gen:
+        """restartPolicy Always: restart, unless the container is in CrashLoopBackOff."""
+        cid = c.container_id
+        finished = c.finished_at if c.finished_at is not None else self.env.now
+        key = f"{self.uid}/{c.name}"
+        backoff = self.kubelet.backoff
+        yield self.env.timeout(self.sample_pleg())
+        while True:
+            if self.terminating or c.container_id != cid:
+                return
+            now = self.env.now
+            if not backoff.in_backoff_since(key, finished, now):
+                break
+            c.state = "waiting"
+            c.reason = "CrashLoopBackOff"
+            self._sync_status()
+            if self.kubelet.timing.pod_worker_jitter:
+                # The pod worker re-syncs a pod in backoff after wait.Jitter(10 s, 0.5).
+                yield self.env.timeout(self.env.rng("kubelet/podWorker").uniform(10.0, 15.0))
+            else:
+                yield self.env.timeout(backoff.release_after(key, finished) - now)
+        backoff.next(key, self.env.now)
+        c.state = "waiting"
+        c.reason = "ContainerCreating"
+        ok = yield from self._pull_and_start(c)
+        if not ok:
+            return
+
+    # ---------------------------------------------------------------- actions
+    def break_readiness(self, broken: bool) -> None:
+        for c in self.containers:
+            if c.spec.readiness_probe is not None:
+                c.readiness_broken = broken
+
+    def fail(self, reason: str) -> None:
+        """The kubelet rejects/evicts the pod (node pressure, admission): containers stop, phase Failed."""
+        if self.terminating or self.finished:
+            return
+        self.terminating = True
+        for w in self.probes:
+            w.stop()
+        for c in self.containers + self.init:
+            if c.state == "running":
+                self._exit(c, 137, "Evicted")
+            c.ready = False
+        self.phase = FAILED
+        self.reason = reason
+        self._sync_status()
+        self.finished = True
+
+    # ---------------------------------------------------------------- termination
+    def terminate(self, grace: float) -> None:
+        """The pod got a deletionTimestamp: run preStop hooks, SIGTERM, SIGKILL at the deadline."""
+        if self.finished:
+            self.env.process(self.kubelet.confirm_deletion(self))
+            return
+        if self.terminating:
+            return
+        self.terminating = True
+        for w in self.probes:
+            if w.kind != READINESS:
+                w.stop()
+        self.env.process(self._terminate(grace))
+
+    def _terminate(self, grace: float) -> Gen:
+        stops = [self.env.process(self._stop_container(c, grace)) for c in self.containers]
+        if stops:
+            yield simpy.AllOf(self.env.sim, stops)
+        sidecars = [c for c in self.init if c.state == "running"]
+        for c in reversed(sidecars):
+            yield self.env.process(self._stop_container(c, MIN_GRACE_SECONDS))
+        for w in self.probes:
+            w.stop()
+        codes = [c.exit_code for c in self.containers if c.exit_code is not None]
+        self.phase = SUCCEEDED if codes and all(code == 0 for code in codes) else FAILED
+        self._sync_status()
+        self.finished = True
+        yield from self.kubelet.confirm_deletion(self)
+
+    def _stop_container(self, c: ContainerRuntime, grace: float) -> Gen:
+        if c.state != "running":
+            if c.state == "waiting":
+                c.state = "terminated"
+                c.reason = "ContainerCannotRun" if not c.has_run else c.reason
+                c.exit_code = c.exit_code if c.exit_code is not None else 0
+            return
+        cid = c.container_id
+        start = self.env.now
+        if c.spec.has_pre_stop and grace > 0:
+            hook = self.sample("preStop", c)
+            yield self.env.timeout(min(hook, grace + PRESTOP_EXTENSION_SECONDS))
+        if c.container_id != cid or c.state != "running":
+            return
+        elapsed = self.env.now - start
+        stop_timeout = max(grace - elapsed, MIN_GRACE_SECONDS)
+        shutdown = self.sample("appShutdown", c)
+        if shutdown <= stop_timeout:
+            yield self.env.timeout(shutdown)
+            code, reason = 0, "Completed"
+        else:
+            yield self.env.timeout(stop_timeout)
+            code, reason = 137, "Error"
+        if c.container_id == cid and c.state == "running":
+            c.state = "terminated"
+            c.reason = reason
+            c.exit_code = code
+            c.finished_at = self.env.now
+            c.ready = False
+            self._sync_status()
+
+    def kill_now(self) -> None:
+        """The pod object is gone (force deletion): stop everything without ceremony."""
+        self.terminating = True
+        self.finished = True
+        for w in self.probes:
+            w.stop()
+        for c in self.containers + self.init:
+            if c.state == "running":
+                c.state = "terminated"
+                c.exit_code = 137
+        self.kubelet.status_manager.forget(self.uid)
+
+
+class StatusManager:
+    """Writes pod status through the kubelet's API client; coalesces while a write is in flight."""
+
+    def __init__(self, kubelet: Kubelet) -> None:
+        self.kubelet = kubelet
+        self.env = kubelet.env
+        self._pending: dict[str, tuple[PodWorker, PodStatus]] = {}
+        self._in_flight: set[str] = set()
+        self._known: set[str] = set()
+        self._flushed: dict[str, list[simpy.Event]] = {}
+
+    def known(self, uid: str) -> bool:
+        return uid in self._known
+
+    def forget(self, uid: str) -> None:
+        self._pending.pop(uid, None)
+        self._known.discard(uid)
+
+    def set(self, worker: PodWorker, status: PodStatus) -> None:
+        self._known.add(worker.uid)
+        self._pending[worker.uid] = (worker, status)
+        if worker.uid not in self._in_flight:
+            self._in_flight.add(worker.uid)
+            self.env.process(self._writer(worker.uid))
+
+    def flush(self, uid: str) -> Gen:
+        """Wait until every status set so far for ``uid`` is written."""
+        if uid in self._in_flight:
+            ev = self.env.event()
+            self._flushed.setdefault(uid, []).append(ev)
+            yield ev
+
+    def _writer(self, uid: str) -> Gen:
+        try:
+            while uid in self._pending:
+                worker, status = self._pending.pop(uid)
+                cur = self.kubelet.store.get("Pod", worker.pod.metadata.namespace, worker.name)
+                if cur is None or cur.metadata.uid != uid:
+                    return
+                scheduled = cur.status.condition("PodScheduled")
+                conds = tuple(c for c in status.conditions if c.type != "PodScheduled")
+                if scheduled is not None:
+                    conds = (scheduled,) + conds
+                new = replace(cur, status=replace(status, conditions=conds))
+                try:
+                    yield from self.kubelet.client.update_status(new, check_version=False)
+                except ApiError:
+                    return
+        finally:
+            self._in_flight.discard(uid)
+            for ev in self._flushed.pop(uid, []):
+                ev.succeed()
+
+
+class Kubelet:
+    """One node's kubelet: admits pods bound to the node and runs a :class:`PodWorker` each."""
+
+    def __init__(self, env: SimEnv, store: ObjectStore, node: str, timing: Timing, client: ApiClient,
+                 volumes: VolumeManager | None = None, ip_prefix: str = "10.244.0") -> None:
+        self.env = env
+        self.store = store
+        self.node = node
+        self.timing = timing
+        self.client = client
+        self.volumes: VolumeManager = volumes or NoVolumes()
+        self.workers: dict[str, PodWorker] = {}
+        self.backoff = Backoff()
+        self.images: set[str] = set()
+        self.pull_queue = simpy.Resource(env.sim, capacity=1)
+        self.status_manager = StatusManager(self)
+        self._ip_prefix = ip_prefix
+        self._next_ip = 1
+        self.up = True
+
+    def allocate_ip(self) -> str:
+        ip = f"{self._ip_prefix}.{self._next_ip}"
+        self._next_ip += 1
+        return ip
+
+    def worker(self, pod_name: str, namespace: str = "default") -> PodWorker | None:
+        for w in self.workers.values():
+            if w.name == pod_name and w.pod.metadata.namespace == namespace and not w.finished:
+                return w
+        return None
+
+    def on_pod(self, ev: WatchEvent) -> None:
+        """A change to a pod bound to this node, as the kubelet's watch delivers it."""
+        pod = ev.obj
+        assert isinstance(pod, Pod)
+        uid = pod.metadata.uid
+        w = self.workers.get(uid)
+        if ev.type == DELETED:
+            if w is not None:
+                w.kill_now()
+                del self.workers[uid]
+            return
+        if w is None:
+            if pod.status.phase in (FAILED, SUCCEEDED) or not self.up:
+                return
+            w = PodWorker(self, pod)
+            self.workers[uid] = w
+        w.pod = pod
+        if pod.metadata.deletion_timestamp is not None:
+            grace = pod.metadata.deletion_grace_period_seconds
+            w.terminate(pod.spec.termination_grace_period_seconds if grace is None else grace)
+
+    def pull_image(self, worker: PodWorker, c: ContainerRuntime) -> Gen:
+        """Make ``c``'s image present (serialized pulls per node).  False if it never can be."""
+        image = c.spec.image
+        policy = c.spec.image_pull_policy
+        if image in self.images:
+            if policy == "Always":
+                yield self.env.timeout(worker.sample("imagePullCached", c))
+            return True
+        if policy == "Never":
+            c.reason = "ErrImageNeverPull"
+            worker._sync_status()
+            return False
+        with self.pull_queue.request() as req:
+            yield req
+            if image not in self.images:
+                worker.env.emit("ImagePulling", pod=worker.name, uid=worker.uid, image=image, node=self.node)
+                yield self.env.timeout(worker.sample("imagePull", c))
+                self.images.add(image)
+        return True
+
+    def confirm_deletion(self, worker: PodWorker) -> Gen:
+        """After the containers are gone: flush status, then delete the object with grace 0."""
+        yield from self.status_manager.flush(worker.uid)
+        try:
+            yield from self.client.delete("Pod", worker.pod.metadata.namespace, worker.name,
+                                          grace_period_seconds=0, uid=worker.uid)
+        except ApiError:
+            pass

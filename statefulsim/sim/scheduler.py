@@ -1,0 +1,304 @@
+"""The scheduler: binds pending pods to nodes.
+
+Filters: node Ready and schedulable, pod count below ``maxPods``, CPU/memory requests within
+allocatable, ``nodeSelector``, required pod anti-affinity (both directions).  Scores by least
+allocated; ties are broken with the run's RNG.  Pods that fit nowhere stay Pending
+(``PodScheduled=False``, reason ``Unschedulable``) and are retried when a pod is deleted or a
+node changes, with the per-pod backoff (1 s doubling to 10 s), and at the latest after 5 min.
+
+Reference: pods-probes-dns-volumes.md §6.1–§6.2.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import replace
+from typing import Any, Generator, Iterable, Protocol
+
+import simpy
+
+from statefulsim.sim.api.informer import Informer
+from statefulsim.sim.api.objects import FAILED, SUCCEEDED, Node, Pod, PodAffinityTerm, ResourceRequests
+from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, ObjectStore, WatchEvent
+from statefulsim.sim.delays import DelayModel
+from statefulsim.sim.env import SimEnv
+
+Gen = Generator[simpy.Event, Any, Any]
+
+INITIAL_BACKOFF = 1.0
+MAX_BACKOFF = 10.0
+MAX_UNSCHEDULABLE_SECONDS = 300.0
+
+
+class VolumeBinder(Protocol):
+    """Scheduling's view of volumes: which nodes a pod's claims allow, and binding before bind."""
+
+    def filter(self, pod: Pod, node: Node) -> str | None: ...
+
+    def prebind(self, pod: Pod, node: Node) -> Gen: ...
+
+
+class NoVolumeBinding:
+    def filter(self, pod: Pod, node: Node) -> str | None:
+        return None
+
+    def prebind(self, pod: Pod, node: Node) -> Gen:
+        return True
+        yield  # pragma: no cover
+
+
+def _node_index(pod: Pod) -> Iterable[str]:
+    return (pod.spec.node_name,) if pod.spec.node_name else ()
+
+
+def _anti_index(pod: Pod) -> Iterable[str]:
+    return ("1",) if pod.spec.required_anti_affinity and pod.spec.node_name else ()
+
+
+def _is_live(pod: Pod) -> bool:
+    return pod.status.phase not in (FAILED, SUCCEEDED)
+
+
+class Scheduler:
+    def __init__(self, env: SimEnv, store: ObjectStore, client: ApiClient, attempt: DelayModel,
+                 watch_latency: DelayModel, volumes: VolumeBinder | None = None) -> None:
+        self.env = env
+        self.store = store
+        self.client = client
+        self.attempt = attempt
+        self.volumes: VolumeBinder = volumes or NoVolumeBinding()
+        self.pods = Informer(store, "Pod", watch_latency, "watch/scheduler", indexes={"node": _node_index, "anti": _anti_index})
+        self.nodes = Informer(store, "Node", watch_latency, "watch/scheduler")
+        self._active: deque[str] = deque()
+        self._queued: set[str] = set()
+        self._unschedulable: dict[str, float] = {}  # uid -> time it became unschedulable
+        self._attempts: dict[str, int] = {}
+        self._assumed: dict[str, tuple[str, Pod]] = {}  # uid -> (node, pod) bound but not yet seen
+        self._wakeup: simpy.Event | None = None
+        self.pods.add_handler(self._on_pod)
+        self.nodes.add_handler(self._on_node)
+        self._by_uid: dict[str, Pod] = {}
+        env.process(self._loop())
+        env.process(self._flush_loop())
+
+    # ---------------------------------------------------------------- queue
+    def _enqueue(self, pod: Pod) -> None:
+        uid = pod.metadata.uid
+        self._by_uid[uid] = pod
+        if uid in self._queued:
+            return
+        self._queued.add(uid)
+        self._active.append(uid)
+        if self._wakeup is not None and not self._wakeup.triggered:
+            self._wakeup.succeed()
+
+    def _needs_scheduling(self, pod: Pod) -> bool:
+        return not pod.spec.node_name and pod.metadata.deletion_timestamp is None and _is_live(pod)
+
+    def _on_pod(self, ev: WatchEvent) -> None:
+        pod = ev.obj
+        assert isinstance(pod, Pod)
+        uid = pod.metadata.uid
+        if ev.type == DELETED or not self._needs_scheduling(pod):
+            self._by_uid.pop(uid, None)
+            self._unschedulable.pop(uid, None)
+            if pod.spec.node_name:
+                self._assumed.pop(uid, None)
+            if ev.type == DELETED:
+                self._retry_unschedulable()
+            return
+        self._by_uid[uid] = pod
+        if uid not in self._unschedulable:
+            self._enqueue(pod)
+
+    def _on_node(self, ev: WatchEvent) -> None:
+        self._retry_unschedulable()
+
+    def _retry_unschedulable(self) -> None:
+        for uid in list(self._unschedulable):
+            pod = self._by_uid.get(uid)
+            if pod is None:
+                self._unschedulable.pop(uid, None)
+                continue
+            n = self._attempts.get(uid, 1)
+            delay = min(INITIAL_BACKOFF * 2 ** (n - 1), MAX_BACKOFF)
+            self._unschedulable.pop(uid)
+            self._requeue_after(uid, delay)
+
+    def _requeue_after(self, uid: str, delay: float) -> None:
+        def fire(_e: simpy.Event) -> None:
+            pod = self._by_uid.get(uid)
+            if pod is not None and uid not in self._unschedulable:
+                self._enqueue(pod)
+
+        self.env.timeout(delay).callbacks.append(fire)
+
+    def _flush_loop(self) -> Gen:
+        while True:
+            yield self.env.timeout(30.0)
+            now = self.env.now
+            for uid, since in list(self._unschedulable.items()):
+                if now - since >= MAX_UNSCHEDULABLE_SECONDS:
+                    self._unschedulable.pop(uid)
+                    pod = self._by_uid.get(uid)
+                    if pod is not None:
+                        self._enqueue(pod)
+
+    def _loop(self) -> Gen:
+        while True:
+            while not self._active:
+                self._wakeup = self.env.event()
+                yield self._wakeup
+                self._wakeup = None
+            uid = self._active.popleft()
+            self._queued.discard(uid)
+            pod = self._by_uid.get(uid)
+            if pod is None:
+                continue
+            cur = self.pods.get(pod.metadata.namespace, pod.metadata.name)
+            if cur is None or cur.metadata.uid != uid or not self._needs_scheduling(cur):
+                continue
+            yield self.env.timeout(self.env.sample(self.attempt, "scheduler"))
+            yield from self._schedule_one(cur)
+
+    # ---------------------------------------------------------------- one attempt
+    def _pods_on(self, node: str) -> list[Pod]:
+        pods = {p.metadata.uid: p for p in self.pods.by_index("node", node) if _is_live(p)}
+        for uid, (n, p) in self._assumed.items():
+            if n == node and uid not in pods:
+                pods[uid] = p
+        return list(pods.values())
+
+    def _fits(self, pod: Pod, node: Node, on_node: list[Pod]) -> str | None:
+        """None when ``pod`` fits ``node``, else the reason it does not."""
+        if not node.status.ready:
+            return "node(s) had untolerated taint {node.kubernetes.io/not-ready: }"
+        if node.spec.unschedulable:
+            return "node(s) were unschedulable"
+        for taint in node.spec.taints:
+            if taint.effect in ("NoSchedule", "NoExecute"):
+                return f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}"
+        for k, v in pod.spec.node_selector.items():
+            if node.metadata.labels.get(k) != v:
+                return "node(s) didn't match Pod's node affinity/selector"
+        if len(on_node) >= node.status.max_pods:
+            return "Too many pods"
+        used = ResourceRequests()
+        for p in on_node:
+            used = used + p.spec.requests()
+        req = pod.spec.requests()
+        if used.cpu_millis + req.cpu_millis > node.status.allocatable.cpu_millis:
+            return "Insufficient cpu"
+        if used.memory_bytes + req.memory_bytes > node.status.allocatable.memory_bytes:
+            return "Insufficient memory"
+        return None
+
+    def _anti_affinity_conflict(self, pod: Pod, node: Node, nodes: list[Node]) -> bool:
+        terms = pod.spec.required_anti_affinity
+        # Incoming pod's terms against existing pods in the same topology domain.
+        for term in terms:
+            for other in self._pods_in_domain(node, term.topology_key, nodes):
+                if other.metadata.uid != pod.metadata.uid and self._term_matches(term, pod, other):
+                    return True
+        # Existing pods' terms against the incoming pod (symmetry).
+        by_name = {n.name: n for n in nodes}
+        others = [p for p in self.pods.by_index("anti", "1") if _is_live(p)]
+        others += [p for n, p in self._assumed.values() if p.spec.required_anti_affinity]
+        for other in others:
+            other_node = by_name.get(other.spec.node_name or self._assumed.get(other.metadata.uid, ("", other))[0])
+            if other_node is None:
+                continue
+            for term in other.spec.required_anti_affinity:
+                value = node.metadata.labels.get(term.topology_key)
+                if (value is not None and other_node.metadata.labels.get(term.topology_key) == value
+                        and self._term_matches(term, other, pod)):
+                    return True
+        return False
+
+    def _pods_in_domain(self, node: Node, key: str, nodes: list[Node]) -> list[Pod]:
+        value = node.metadata.labels.get(key)
+        if value is None:
+            return []
+        out: list[Pod] = []
+        for n in nodes:
+            if n.metadata.labels.get(key) == value:
+                out.extend(self._pods_on(n.name))
+        return out
+
+    @staticmethod
+    def _term_matches(term: PodAffinityTerm, owner: Pod, other: Pod) -> bool:
+        namespaces = term.namespaces or (owner.metadata.namespace,)
+        return other.metadata.namespace in namespaces and term.label_selector.matches(other.metadata.labels)
+
+    def _schedule_one(self, pod: Pod) -> Gen:
+        nodes: list[Node] = sorted(self.nodes.list(), key=lambda n: n.name)
+        feasible: list[tuple[float, Node]] = []
+        reasons: dict[str, int] = {}
+        for node in nodes:
+            on_node = self._pods_on(node.name)
+            why = self._fits(pod, node, on_node)
+            if why is None and (pod.spec.required_anti_affinity or self._has_anti_affinity_pods()):
+                if self._anti_affinity_conflict(pod, node, nodes):
+                    why = "node(s) didn't match pod anti-affinity rules"
+            if why is None:
+                why = self.volumes.filter(pod, node)
+            if why is not None:
+                reasons[why] = reasons.get(why, 0) + 1
+                continue
+            feasible.append((self._score(pod, node, on_node), node))
+        uid = pod.metadata.uid
+        if not feasible:
+            self._attempts[uid] = self._attempts.get(uid, 0) + 1
+            detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
+            message = f"0/{len(nodes)} nodes are available: {detail}." if nodes else "no nodes available to schedule pods"
+            self._unschedulable[uid] = self.env.now
+            yield from self._mark_unschedulable(pod, message)
+            return
+        best = max(s for s, _ in feasible)
+        top = [n for s, n in feasible if s == best]
+        node = top[0] if len(top) == 1 else self.env.rng("scheduler").choice(top)
+        self._assumed[uid] = (node.name, pod)
+        ok = yield from self.volumes.prebind(pod, node)
+        if not ok:
+            self._assumed.pop(uid, None)
+            self._requeue_after(uid, INITIAL_BACKOFF)
+            return
+        yield from self._bind(pod, node)
+
+    def _has_anti_affinity_pods(self) -> bool:
+        return bool(self.pods.by_index("anti", "1")) or any(
+            p.spec.required_anti_affinity for _, p in self._assumed.values())
+
+    @staticmethod
+    def _score(pod: Pod, node: Node, on_node: list[Pod]) -> float:
+        used = ResourceRequests()
+        for p in on_node:
+            used = used + p.spec.requests()
+        req = pod.spec.requests()
+        alloc = node.status.allocatable
+        cpu = (used.cpu_millis + req.cpu_millis) / alloc.cpu_millis if alloc.cpu_millis else 1.0
+        mem = (used.memory_bytes + req.memory_bytes) / alloc.memory_bytes if alloc.memory_bytes else 1.0
+        pods = (len(on_node) + 1) / node.status.max_pods if node.status.max_pods else 1.0
+        return round(1.0 - (cpu + mem + pods) / 3.0, 9)
+
+    def _mark_unschedulable(self, pod: Pod, message: str) -> Gen:
+        cur = self.store.get("Pod", pod.metadata.namespace, pod.metadata.name)
+        if cur is None or cur.metadata.uid != pod.metadata.uid:
+            return
+        cond = cur.status.condition("PodScheduled")
+        if cond is not None and not cond.status and cond.message == message:
+            return
+        status = cur.status.with_condition("PodScheduled", False, self.env.now, "Unschedulable", message)
+        self.env.emit("PodUnschedulable", pod=pod.metadata.name, uid=pod.metadata.uid, message=message)
+        try:
+            yield from self.client.update_status(replace(cur, status=status), check_version=False)
+        except ApiError:
+            pass
+
+    def _bind(self, pod: Pod, node: Node) -> Gen:
+        try:
+            yield from self.client.bind(pod, node.name)
+        except ApiError:
+            self._assumed.pop(pod.metadata.uid, None)
+            return
+        self._attempts.pop(pod.metadata.uid, None)

@@ -1,0 +1,102 @@
+"""Timing configuration: which delay model applies to what, with per-set/ordinal/image overrides.
+
+Defaults and where each figure comes from are listed in ``docs/timing.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from statefulsim.sim.delays import Constant, DelayModel, LogNormal, Uniform
+
+#: Delays that belong to the control plane (one model each, no overrides).
+CLUSTER_KEYS: dict[str, str] = {
+    "apiLatency": "request latency of one API call (create/update/delete) from any component",
+    "watchLatency": "time from an API write until a watcher (informer) sees it",
+    "scheduling": "one scheduling attempt for one pod (filter + score)",
+    "plegRelist": "time until the kubelet notices a container started or exited (PLEG relist)",
+}
+
+#: Delays that depend on the pod or container (overridable per set, ordinal, pod, image, container).
+POD_KEYS: dict[str, str] = {
+    "sandbox": "pod sandbox creation and CNI setup, until the pod has an IP",
+    "imagePull": "pulling an image that is not on the node",
+    "imagePullCached": "registry round trip for imagePullPolicy Always when the image is cached",
+    "containerStart": "creating and starting one container once its image is present",
+    "initContainerRun": "an init container's run time until it exits 0",
+    "appReady": "from container start until the app answers its probes (never: it never does)",
+    "probeDuration": "how long one probe takes to answer (above timeoutSeconds it fails)",
+    "preStop": "run time of a preStop hook",
+    "appShutdown": "from SIGTERM until the app exits (SIGKILL at the end of the grace period)",
+}
+
+DEFAULTS: dict[str, DelayModel] = {
+    "apiLatency": LogNormal(0.010, 0.100),
+    "watchLatency": LogNormal(0.020, 0.200),
+    "scheduling": LogNormal(0.005, 0.050),
+    "plegRelist": Uniform(0.0, 1.0),
+    "sandbox": LogNormal(1.0, 3.0),
+    "imagePull": LogNormal(5.0, 30.0),
+    "imagePullCached": LogNormal(0.2, 1.0),
+    "containerStart": LogNormal(0.5, 2.0),
+    "initContainerRun": LogNormal(2.0, 10.0),
+    "appReady": LogNormal(5.0, 20.0),
+    "probeDuration": Constant(0.005),
+    "preStop": Constant(1.0),
+    "appShutdown": LogNormal(1.0, 10.0),
+}
+
+MATCH_KEYS = ("statefulset", "ordinal", "pod", "image", "container")
+
+
+@dataclass(frozen=True)
+class TimingOverride:
+    """Models that replace the defaults for pods/containers matching every ``match`` entry."""
+
+    match: Mapping[str, str | int]
+    models: Mapping[str, DelayModel]
+
+    def applies(self, statefulset: str, ordinal: int, pod: str, image: str, container: str) -> bool:
+        facts: dict[str, str | int] = {"statefulset": statefulset, "ordinal": ordinal, "pod": pod,
+                                       "image": image, "container": container}
+        for k, v in self.match.items():
+            if k == "image":
+                if not _image_matches(str(v), image):
+                    return False
+            elif facts.get(k) != v:
+                return False
+        return True
+
+
+def _image_matches(pattern: str, image: str) -> bool:
+    """``mysql`` matches ``mysql:8.0`` and ``docker.io/library/mysql:8.0``; a tag must match exactly."""
+    if pattern == image:
+        return True
+    name = image.split("@")[0]
+    repo, _, tag = name.rpartition(":") if ":" in name.rsplit("/", 1)[-1] else (name, "", "")
+    if ":" in pattern.rsplit("/", 1)[-1]:
+        return name == pattern or name.endswith("/" + pattern)
+    return repo == pattern or repo.endswith("/" + pattern)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """All delay models of a run."""
+
+    models: Mapping[str, DelayModel] = field(default_factory=lambda: dict(DEFAULTS))
+    overrides: tuple[TimingOverride, ...] = ()
+    #: kubelet pod-worker quantization of CrashLoopBackOff restarts (re-sync after U(10 s, 15 s)).
+    pod_worker_jitter: bool = True
+
+    def model(self, key: str) -> DelayModel:
+        return self.models.get(key, DEFAULTS[key])
+
+    def for_container(self, key: str, *, statefulset: str, ordinal: int, pod: str, image: str,
+                      container: str) -> DelayModel:
+        """The model for a per-pod key; the last matching override wins."""
+        chosen = self.model(key)
+        for ov in self.overrides:
+            if key in ov.models and ov.applies(statefulset, ordinal, pod, image, container):
+                chosen = ov.models[key]
+        return chosen

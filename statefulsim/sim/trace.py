@@ -1,0 +1,65 @@
+"""Trace records: the flat, immutable table every report, plot and check reads.
+
+The core only appends records in memory; writing them to files is the I/O layer's job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping
+
+
+@dataclass(frozen=True)
+class TraceRecord:
+    """One thing that happened at simulated time ``t`` (seconds)."""
+
+    t: float
+    event: str
+    fields: Mapping[str, Any]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.fields.get(key, default)
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"t", "event", **fields}`` with ``t`` rounded to the microsecond."""
+        out: dict[str, Any] = {"t": round(self.t, 6), "event": self.event}
+        out.update(self.fields)
+        return out
+
+
+class Trace:
+    """An append-only, time-ordered list of records."""
+
+    def __init__(self) -> None:
+        self._records: list[TraceRecord] = []
+
+    def append(self, t: float, event: str, fields: Mapping[str, Any]) -> TraceRecord:
+        rec = TraceRecord(t, event, dict(fields))
+        self._records.append(rec)
+        return rec
+
+    def __iter__(self) -> Iterator[TraceRecord]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __getitem__(self, i: int) -> TraceRecord:
+        return self._records[i]
+
+    @property
+    def records(self) -> list[TraceRecord]:
+        return list(self._records)
+
+    def of(self, event: str, **match: Any) -> list[TraceRecord]:
+        """Records of one event type whose fields equal every ``match`` value."""
+        return [
+            r for r in self._records
+            if r.event == event and all(r.fields.get(k) == v for k, v in match.items())
+        ]
+
+    def first(self, event: str, **match: Any) -> TraceRecord | None:
+        for r in self._records:
+            if r.event == event and all(r.fields.get(k) == v for k, v in match.items()):
+                return r
+        return None
