@@ -35,6 +35,7 @@ class EventMatch:
 
     event: str
     fields: tuple[tuple[str, Any], ...]
+    nth: int = 1  # which occurrence counts (``nth: 2`` = the second matching record)
 
     @classmethod
     def parse(cls, m: Any, path: Path, problems: Problems) -> EventMatch:
@@ -42,21 +43,27 @@ class EventMatch:
             problems.expected(path, "a mapping such as {event: PodReady, pod: web-0}", m)
             return cls("", ())
         event = get_str(m, "event", path, problems, required=True)
-        rest = tuple((str(k), v) for k, v in m.items() if k != "event")
-        return cls(event, rest)
+        nth = get_int(m, "nth", path, problems, 1, minimum=1)
+        rest = tuple((str(k), v) for k, v in m.items() if k not in ("event", "nth"))
+        return cls(event, rest, nth)
 
     def matches(self, r: TraceRecord) -> bool:
         return r.event == self.event and all(r.fields.get(k) == v for k, v in self.fields)
 
     def first(self, trace: Trace) -> TraceRecord | None:
+        """The ``nth`` matching record (the first one by default)."""
+        seen = 0
         for r in trace:
             if self.matches(r):
-                return r
+                seen += 1
+                if seen == self.nth:
+                    return r
         return None
 
     def __str__(self) -> str:
         inner = ", ".join(f"{k}={v}" for k, v in self.fields)
-        return f"{self.event}({inner})" if inner else self.event
+        base = f"{self.event}({inner})" if inner else self.event
+        return base if self.nth == 1 else f"{base}#{self.nth}"
 
 
 def _when(r: TraceRecord | None) -> str:
@@ -93,18 +100,73 @@ class ReadyReplicas:
 
     def check(self, trace: Trace) -> ExpectationResult:
         op = "=" if self.exact else ">="
-        desc = f"{self.statefulset} readyReplicas {op} {self.count} by {format_clock(self.by)}"
+        desc = f"{self.statefulset} {self.kind} {op} {self.count} by {format_clock(self.by)}"
         best = None
         for r in trace.of("StatefulSetStatus", statefulset=self.statefulset):
-            n = r.fields["readyReplicas"]
+            n = r.fields[self.kind]
             hit = n == self.count if self.exact else n >= self.count
             if hit and best is None:
                 best = r
         if best is not None and best.t <= self.by:
             return ExpectationResult(True, desc, f"reached at {format_clock(best.t)}")
-        last = [r.fields["readyReplicas"] for r in trace.of("StatefulSetStatus", statefulset=self.statefulset)]
-        seen = f"reached only at {format_clock(best.t)}" if best is not None else f"never reached (last readyReplicas: {last[-1] if last else 'no status'})"
+        last = [r.fields[self.kind] for r in trace.of("StatefulSetStatus", statefulset=self.statefulset)]
+        seen = f"reached only at {format_clock(best.t)}" if best is not None else f"never reached (last {self.kind}: {last[-1] if last else 'no status'})"
         return ExpectationResult(False, desc, seen)
+
+
+@dataclass(frozen=True)
+class AvailableReplicas(ReadyReplicas):
+    """Like readyReplicas, for availableReplicas (Ready for longer than minReadySeconds)."""
+
+    kind: ClassVar[str] = "availableReplicas"
+
+
+def live_pods(trace: Trace, at: float, statefulset: str | None = None) -> list[str]:
+    """Names of the pods that exist (created, not yet deleted) at time ``at``, by ordinal."""
+    alive: dict[str, tuple[str, int]] = {}
+    for r in trace:
+        if r.t > at:
+            break
+        if r.event == "PodCreated" and (statefulset is None or r.fields.get("statefulset") == statefulset):
+            alive[r.fields["uid"]] = (r.fields["pod"], r.fields.get("ordinal", -1))
+        elif r.event == "PodDeleted":
+            alive.pop(r.fields["uid"], None)
+    return [name for name, _ in sorted(alive.values(), key=lambda x: (x[1], x[0]))]
+
+
+@dataclass(frozen=True)
+class Pods:
+    """Exactly these pods of the set exist at time ``at``."""
+
+    statefulset: str
+    at: float
+    names: tuple[str, ...]
+    kind: ClassVar[str] = "pods"
+
+    @classmethod
+    def parse(cls, m: Mapping[str, Any], path: Path, problems: Problems) -> Pods:
+        problems.unknown_keys(m, ("statefulset", "at", "names"), path)
+        at = 0.0
+        if "at" not in m:
+            problems.add(path + ("at",), "required key is missing")
+        else:
+            try:
+                at = parse_duration(m["at"])
+            except DurationError as e:
+                problems.add(path + ("at",), str(e))
+        names = get_list(m, "names", path, problems, required=True)
+        for i, n in enumerate(names):
+            if not isinstance(n, str):
+                problems.expected(path + ("names", i), "a pod name", n)
+        return cls(get_str(m, "statefulset", path, problems, required=True), at, tuple(str(n) for n in names))
+
+    def statefulsets(self) -> Sequence[str]:
+        return (self.statefulset,)
+
+    def check(self, trace: Trace) -> ExpectationResult:
+        found = live_pods(trace, self.at, self.statefulset)
+        desc = f"{self.statefulset} pods at {format_clock(self.at)} are {', '.join(self.names) or 'none'}"
+        return ExpectationResult(sorted(found) == sorted(self.names), desc, f"found {', '.join(found) or 'none'}")
 
 
 @dataclass(frozen=True)
@@ -206,12 +268,14 @@ class Never:
     def check(self, trace: Trace) -> ExpectationResult:
         hits = [r for r in trace if self.match.matches(r) and self.start <= r.t <= self.end]
         desc = f"never {self.match}"
-        if hits:
-            return ExpectationResult(False, desc, f"happened at {format_clock(hits[0].t)}")
+        if len(hits) >= self.match.nth:
+            return ExpectationResult(False, desc, f"happened at {format_clock(hits[self.match.nth - 1].t)}")
         return ExpectationResult(True, desc, "did not happen")
 
 
-EXPECTATIONS: dict[str, Any] = {cls.kind: cls for cls in (ReadyReplicas, Before, Order, Never)}
+EXPECTATIONS: dict[str, Any] = {
+    cls.kind: cls for cls in (ReadyReplicas, AvailableReplicas, Pods, Before, Order, Never)
+}
 
 
 def register_expectation(cls: Any) -> None:

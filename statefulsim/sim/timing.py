@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from statefulsim.sim.delays import Constant, DelayModel, LogNormal, Uniform
+from statefulsim.sim.delays import NEVER, Constant, DelayModel, LogNormal, Uniform
 
 #: Delays that belong to the control plane (one model each, no overrides).
 CLUSTER_KEYS: dict[str, str] = {
@@ -26,6 +26,7 @@ POD_KEYS: dict[str, str] = {
     "containerStart": "creating and starting one container once its image is present",
     "initContainerRun": "an init container's run time until it exits 0",
     "appReady": "from container start until the app answers its probes (never: it never does)",
+    "appCrash": "from container start until the app crashes on its own (never: it does not)",
     "probeDuration": "how long one probe takes to answer (above timeoutSeconds it fails)",
     "preStop": "run time of a preStop hook",
     "appShutdown": "from SIGTERM until the app exits (SIGKILL at the end of the grace period)",
@@ -42,6 +43,7 @@ DEFAULTS: dict[str, DelayModel] = {
     "containerStart": LogNormal(0.5, 2.0),
     "initContainerRun": LogNormal(2.0, 10.0),
     "appReady": LogNormal(5.0, 20.0),
+    "appCrash": NEVER,
     "probeDuration": Constant(0.005),
     "preStop": Constant(1.0),
     "appShutdown": LogNormal(1.0, 10.0),

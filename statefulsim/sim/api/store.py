@@ -133,6 +133,9 @@ class ObjectStore:
             deletion_timestamp=None,
         )
         new = replace(obj, metadata=meta)
+        if isinstance(new, Pod) and not new.status.phase:
+            # The pod registry's PrepareForCreate: every new pod starts in phase Pending.
+            new = replace(new, status=replace(new.status, phase="Pending"))
         bucket[(ns, name)] = new
         self._publish(WatchEvent(ADDED, new))
         return new

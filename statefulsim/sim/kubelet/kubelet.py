@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from functools import partial
 from typing import Any, Callable, Generator, Protocol
 
 import simpy
@@ -201,7 +202,15 @@ class PodWorker:
         if c.has_run:
             c.restart_count += 1
         c.has_run = True
+        self.env.emit("ContainerStarted", pod=self.name, uid=self.uid, container=c.name, restartCount=c.restart_count)
+        crash_after = self.sample("appCrash", c)
+        if not math.isinf(crash_after) and not c.is_init:
+            self.env.timeout(crash_after).callbacks.append(partial(self._crash_if, c, c.container_id))
         self._after_pleg(lambda: self._observe(c))
+
+    def _crash_if(self, c: ContainerRuntime, cid: int, _timer: simpy.Event) -> None:
+        if c.container_id == cid and c.state == "running" and not self.terminating:
+            self.crash(c.name, 1)
 
     def _observe(self, c: ContainerRuntime) -> None:
         c.visible = True
@@ -297,6 +306,7 @@ class PodWorker:
         return True
 
     def _exit(self, c: ContainerRuntime, code: int, reason: str) -> None:
+        self.env.emit("ContainerExited", pod=self.name, uid=self.uid, container=c.name, exitCode=code)
         c.state = "terminated"
         c.reason = reason
         c.exit_code = code
@@ -407,6 +417,7 @@ class PodWorker:
             yield self.env.timeout(stop_timeout)
             code, reason = 137, "Error"
         if c.container_id == cid and c.state == "running":
+            self.env.emit("ContainerExited", pod=self.name, uid=self.uid, container=c.name, exitCode=code)
             c.state = "terminated"
             c.reason = reason
             c.exit_code = code

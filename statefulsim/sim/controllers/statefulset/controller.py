@@ -69,11 +69,13 @@ class StatefulSetController:
         self.reconciler = Reconciler(env, self.pod_control, gates, self.templates)
         self.queue = WorkQueue(env, "statefulset", self.sync, workers=settings.workers)
         self.waiting: dict[str, Waiting | None] = {}
+        self.events_seen = 0
         self.sets.add_handler(self._on_set)
         self.pods.add_handler(self._on_pod)
 
     # ---------------------------------------------------------------- event handlers
     def _on_set(self, ev: WatchEvent) -> None:
+        self.events_seen += 1
         self.queue.add(_key(ev.obj))
 
     def _owner_of(self, pod: Pod) -> StatefulSet | None:
@@ -91,6 +93,7 @@ class StatefulSetController:
     def _on_pod(self, ev: WatchEvent) -> None:
         pod = ev.obj
         assert isinstance(pod, Pod)
+        self.events_seen += 1
         if ev.type == DELETED:
             owner = self._owner_of(pod)
             if owner is not None:

@@ -1,0 +1,91 @@
+"""Helpers for building small scenarios in tests."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import yaml
+
+from statefulsim.io.scenario import load_scenario_text
+from statefulsim.model.scenario import Scenario
+from statefulsim.runner import RunResult, run_scenario
+
+#: Constant, round timings so tests can assert exact times.
+EXACT_TIMING: dict[str, Any] = {
+    "apiLatency": 0,
+    "watchLatency": 0,
+    "scheduling": 0,
+    "plegRelist": 0.5,
+    "sandbox": 1,
+    "imagePull": 2,
+    "imagePullCached": 0,
+    "containerStart": 0.5,
+    "initContainerRun": 1,
+    "appReady": 3,
+    "probeDuration": 0,
+    "preStop": 1,
+    "appShutdown": 1,
+    "podWorkerJitter": False,
+}
+
+
+def statefulset(name: str = "web", replicas: int = 3, *, policy: str = "OrderedReady",
+                readiness: dict[str, Any] | None = None, extra_spec: dict[str, Any] | None = None,
+                container: dict[str, Any] | None = None, grace: int | None = None) -> dict[str, Any]:
+    """An apps/v1 StatefulSet manifest as a dict."""
+    c: dict[str, Any] = {"name": "app", "image": "nginx:1.27"}
+    if readiness is not False:
+        c["readinessProbe"] = {"httpGet": {"path": "/", "port": 80}, "periodSeconds": 1, **(readiness or {})}
+    c.update(container or {})
+    pod_spec: dict[str, Any] = {"containers": [c]}
+    if grace is not None:
+        pod_spec["terminationGracePeriodSeconds"] = grace
+    spec: dict[str, Any] = {
+        "replicas": replicas,
+        "serviceName": name,
+        "podManagementPolicy": policy,
+        "selector": {"matchLabels": {"app": name}},
+        "template": {"metadata": {"labels": {"app": name}}, "spec": pod_spec},
+    }
+    spec.update(extra_spec or {})
+    return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": name}, "spec": spec}
+
+
+def scenario(*manifests: dict[str, Any], actions: list[Any] | None = None, timing: dict[str, Any] | None = None,
+             until: str = "10m", seed: int = 1, nodes: Any = 3, expect: list[Any] | None = None,
+             extra: dict[str, Any] | None = None) -> Scenario:
+    doc: dict[str, Any] = {
+        "apiVersion": "statefulsim/v1",
+        "kind": "Scenario",
+        "metadata": {"name": "test"},
+        "seed": seed,
+        "until": until,
+        "cluster": {"nodes": nodes},
+        "manifests": list(manifests),
+        "timing": {**EXACT_TIMING, **(timing or {})},
+        "actions": actions or [],
+        "expect": expect or [],
+    }
+    doc.update(extra or {})
+    return load_scenario_text(yaml.safe_dump(doc, sort_keys=False))
+
+
+def run(*manifests: dict[str, Any], **kw: Any) -> RunResult:
+    until = kw.pop("run_until", None)
+    sc = scenario(*manifests, **kw)
+    return run_scenario(sc, until=until)
+
+
+def times(result: RunResult, event: str, **match: Any) -> list[float]:
+    return [r.t for r in result.trace.of(event, **match)]
+
+
+def first(result: RunResult, event: str, **match: Any) -> float:
+    r = result.trace.first(event, **match)
+    assert r is not None, f"no {event} {match} in trace"
+    return r.t
+
+
+def dedent(text: str) -> str:
+    return textwrap.dedent(text).lstrip()
