@@ -78,6 +78,12 @@ class Scheduler:
         self.pods.add_handler(self._on_pod)
         self.nodes.add_handler(self._on_node)
         self._by_uid: dict[str, Pod] = {}
+        # Requests and pod counts per node, kept up to date from events (not recomputed per attempt).
+        self._counted: dict[str, tuple[str, ResourceRequests]] = {}
+        self._usage: dict[str, tuple[int, int, int]] = {}
+        for p in self.pods.list():
+            if p.spec.node_name and _is_live(p):
+                self._count(p.metadata.uid, p.spec.node_name, p.spec.effective_requests)
         env.process(self._loop())
         env.process(self._flush_loop())
 
@@ -95,10 +101,29 @@ class Scheduler:
     def _needs_scheduling(self, pod: Pod) -> bool:
         return not pod.spec.node_name and pod.metadata.deletion_timestamp is None and _is_live(pod)
 
+    def _count(self, uid: str, node: str, req: ResourceRequests) -> None:
+        if uid in self._counted:
+            return
+        self._counted[uid] = (node, req)
+        cpu, mem, n = self._usage.get(node, (0, 0, 0))
+        self._usage[node] = (cpu + req.cpu_millis, mem + req.memory_bytes, n + 1)
+
+    def _uncount(self, uid: str) -> None:
+        entry = self._counted.pop(uid, None)
+        if entry is None:
+            return
+        node, req = entry
+        cpu, mem, n = self._usage[node]
+        self._usage[node] = (cpu - req.cpu_millis, mem - req.memory_bytes, n - 1)
+
     def _on_pod(self, ev: WatchEvent) -> None:
         pod = ev.obj
         assert isinstance(pod, Pod)
         uid = pod.metadata.uid
+        if ev.type == DELETED or not _is_live(pod):
+            self._uncount(uid)
+        elif pod.spec.node_name:
+            self._count(uid, pod.spec.node_name, pod.spec.effective_requests)
         if ev.type == DELETED or not self._needs_scheduling(pod):
             self._by_uid.pop(uid, None)
             self._unschedulable.pop(uid, None)
@@ -169,7 +194,7 @@ class Scheduler:
                 pods[uid] = p
         return list(pods.values())
 
-    def _fits(self, pod: Pod, node: Node, on_node: list[Pod]) -> str | None:
+    def _fits(self, pod: Pod, node: Node) -> str | None:
         """None when ``pod`` fits ``node``, else the reason it does not."""
         if not node.status.ready:
             return "node(s) had untolerated taint {node.kubernetes.io/not-ready: }"
@@ -181,15 +206,13 @@ class Scheduler:
         for k, v in pod.spec.node_selector.items():
             if node.metadata.labels.get(k) != v:
                 return "node(s) didn't match Pod's node affinity/selector"
-        if len(on_node) >= node.status.max_pods:
+        cpu, mem, count = self._usage.get(node.name, (0, 0, 0))
+        if count >= node.status.max_pods:
             return "Too many pods"
-        used = ResourceRequests()
-        for p in on_node:
-            used = used + p.spec.requests()
-        req = pod.spec.requests()
-        if used.cpu_millis + req.cpu_millis > node.status.allocatable.cpu_millis:
+        req = pod.spec.effective_requests
+        if cpu + req.cpu_millis > node.status.allocatable.cpu_millis:
             return "Insufficient cpu"
-        if used.memory_bytes + req.memory_bytes > node.status.allocatable.memory_bytes:
+        if mem + req.memory_bytes > node.status.allocatable.memory_bytes:
             return "Insufficient memory"
         return None
 
@@ -235,8 +258,7 @@ class Scheduler:
         feasible: list[tuple[float, Node]] = []
         reasons: dict[str, int] = {}
         for node in nodes:
-            on_node = self._pods_on(node.name)
-            why = self._fits(pod, node, on_node)
+            why = self._fits(pod, node)
             if why is None and (pod.spec.required_anti_affinity or self._has_anti_affinity_pods()):
                 if self._anti_affinity_conflict(pod, node, nodes):
                     why = "node(s) didn't match pod anti-affinity rules"
@@ -245,7 +267,7 @@ class Scheduler:
             if why is not None:
                 reasons[why] = reasons.get(why, 0) + 1
                 continue
-            feasible.append((self._score(pod, node, on_node), node))
+            feasible.append((self._score(pod, node), node))
         uid = pod.metadata.uid
         if not feasible:
             self._attempts[uid] = self._attempts.get(uid, 0) + 1
@@ -258,9 +280,11 @@ class Scheduler:
         top = [n for s, n in feasible if s == best]
         node = top[0] if len(top) == 1 else self.env.rng("scheduler").choice(top)
         self._assumed[uid] = (node.name, pod)
+        self._count(uid, node.name, pod.spec.effective_requests)
         ok = yield from self.volumes.prebind(pod, node)
         if not ok:
             self._assumed.pop(uid, None)
+            self._uncount(uid)
             self._requeue_after(uid, INITIAL_BACKOFF)
             return
         yield from self._bind(pod, node)
@@ -269,16 +293,13 @@ class Scheduler:
         return bool(self.pods.by_index("anti", "1")) or any(
             p.spec.required_anti_affinity for _, p in self._assumed.values())
 
-    @staticmethod
-    def _score(pod: Pod, node: Node, on_node: list[Pod]) -> float:
-        used = ResourceRequests()
-        for p in on_node:
-            used = used + p.spec.requests()
-        req = pod.spec.requests()
+    def _score(self, pod: Pod, node: Node) -> float:
+        used_cpu, used_mem, count = self._usage.get(node.name, (0, 0, 0))
+        req = pod.spec.effective_requests
         alloc = node.status.allocatable
-        cpu = (used.cpu_millis + req.cpu_millis) / alloc.cpu_millis if alloc.cpu_millis else 1.0
-        mem = (used.memory_bytes + req.memory_bytes) / alloc.memory_bytes if alloc.memory_bytes else 1.0
-        pods = (len(on_node) + 1) / node.status.max_pods if node.status.max_pods else 1.0
+        cpu = (used_cpu + req.cpu_millis) / alloc.cpu_millis if alloc.cpu_millis else 1.0
+        mem = (used_mem + req.memory_bytes) / alloc.memory_bytes if alloc.memory_bytes else 1.0
+        pods = (count + 1) / node.status.max_pods if node.status.max_pods else 1.0
         return round(1.0 - (cpu + mem + pods) / 3.0, 9)
 
     def _mark_unschedulable(self, pod: Pod, message: str) -> Gen:
@@ -300,5 +321,6 @@ class Scheduler:
             yield from self.client.bind(pod, node.name)
         except ApiError:
             self._assumed.pop(pod.metadata.uid, None)
+            self._uncount(pod.metadata.uid)
             return
         self._attempts.pop(pod.metadata.uid, None)

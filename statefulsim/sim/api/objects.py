@@ -10,6 +10,7 @@ revision hashing).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Mapping, Union
 
 # Label keys written by the StatefulSet controller.
@@ -173,6 +174,10 @@ class PodSpec:
     volumes: tuple[Volume, ...] = ()
     readiness_gates: tuple[str, ...] = ()
 
+    @cached_property
+    def effective_requests(self) -> ResourceRequests:
+        return self.requests()
+
     def requests(self) -> ResourceRequests:
         """Effective scheduling requests: sum of app containers vs. the largest init container."""
         total = ResourceRequests()
@@ -221,10 +226,17 @@ class PodStatus:
     reason: str = ""
 
     def condition(self, type_: str) -> PodCondition | None:
-        for c in self.conditions:
-            if c.type == type_:
-                return c
-        return None
+        return self._by_type.get(type_)
+
+    @cached_property
+    def _by_type(self) -> dict[str, PodCondition]:
+        return {c.type: c for c in self.conditions}
+
+    @cached_property
+    def ready(self) -> bool:
+        """The Ready condition is True."""
+        c = self._by_type.get("Ready")
+        return c is not None and c.status
 
     def with_condition(self, type_: str, status: bool, now: float, reason: str = "", message: str = "") -> PodStatus:
         """Set a condition; lastTransitionTime only moves when the status flips."""
@@ -249,8 +261,7 @@ class Pod:
         return self.metadata.name
 
     def is_ready(self) -> bool:
-        c = self.status.condition("Ready")
-        return c is not None and c.status
+        return self.status.ready
 
 
 # --------------------------------------------------------------------------- workloads

@@ -42,14 +42,16 @@ class ProbeWorker:
         self.on_hold = False
         self.stopped = False
         self.probes_run = 0
-        self._poke: simpy.Event | None = None
+        self._sleeping = False
+        self._poked = False
         self._next_tick = self.env.now
         self.process = self.env.process(self._run())
 
     def poke(self) -> None:
         """Manual run: probe now and restart the ticker (readiness only)."""
-        if self._poke is not None and not self._poke.triggered:
-            self._poke.succeed()
+        if self._sleeping and not self._poked:
+            self._poked = True
+            self.process.interrupt("poke")
 
     def stop(self) -> None:
         self.stopped = True
@@ -64,11 +66,13 @@ class ProbeWorker:
             now = self.env.now
             while self._next_tick <= now:
                 self._next_tick += period
-            self._poke = self.env.event()
-            yield self.env.sim.any_of([self.env.timeout(self._next_tick - now), self._poke])
-            if self._poke.triggered:
+            self._sleeping = True
+            try:
+                yield self.env.timeout(self._next_tick - now)
+            except simpy.Interrupt:
                 self._next_tick = self.env.now  # the manual run restarts the ticker
-            self._poke = None
+            self._sleeping = False
+            self._poked = False
 
     def _reset(self) -> None:
         self.result = INITIAL_RESULT[self.kind]

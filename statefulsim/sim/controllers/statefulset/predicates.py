@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 from typing import Mapping
 
 from statefulsim.sim.api.objects import (
@@ -14,6 +15,7 @@ from statefulsim.sim.api.objects import (
 _ORDINAL = re.compile(r"^(.*)-([0-9]+)$")
 
 
+@lru_cache(maxsize=1 << 16)
 def parent_name_and_ordinal(pod_name: str) -> tuple[str, int]:
     """("web", 3) for "web-3"; ("", -1) when the name has no ordinal suffix."""
     m = _ORDINAL.match(pod_name)
@@ -76,11 +78,12 @@ def is_running_and_ready(pod: Pod) -> bool:
 
 def is_running_and_available(pod: Pod, min_ready_seconds: float, now: float) -> bool:
     """``podutil.IsPodAvailable``: Ready and Ready for strictly longer than minReadySeconds."""
-    ready = pod.status.condition("Ready")
-    if ready is None or not ready.status:
+    if not pod.status.ready:
         return False
     if min_ready_seconds <= 0:
         return True
+    ready = pod.status.condition("Ready")
+    assert ready is not None
     return ready.last_transition_time + min_ready_seconds < now
 
 

@@ -58,17 +58,49 @@ class SyncOutcome:
     waiting: Waiting | None
 
 
+def _continue(gen: Gen, first: simpy.Event) -> Gen:
+    """Drive an already started generator from its first yielded event on, as a process would."""
+    ev = first
+    while True:
+        try:
+            value = yield ev
+        except BaseException as exc:  # pass interrupts and failures into the generator
+            try:
+                ev = gen.throw(exc)
+            except StopIteration as stop:
+                return stop.value
+            continue
+        try:
+            ev = gen.send(value)
+        except StopIteration as stop:
+            return stop.value
+
+
 def slow_start_batch(env: SimEnv, count: int, fn: Callable[[int], Gen]) -> Gen:
     """Run ``fn(0..count-1)`` in concurrent batches of 1, 2, 4, ... (≤ 500); stop after a batch
-    with an error and return the first error (``slowStartBatch``)."""
+    with an error and return the first error (``slowStartBatch``).
+
+    Each call runs until its first wait right away; only calls that wait (an API request)
+    become SimPy processes, so the many steps that decide "nothing to do" cost no events.
+    """
     remaining = count
     index = 0
     batch = 1
     while remaining > 0:
         size = min(remaining, batch, MAX_BATCH)
-        procs = [env.process(fn(i)) for i in range(index, index + size)]
-        yield simpy.AllOf(env.sim, procs)
-        results: list[StepResult] = [p.value for p in procs if p.value is not None]
+        results: list[StepResult] = []
+        procs: list[simpy.Process] = []
+        for i in range(index, index + size):
+            gen = fn(i)
+            try:
+                first = next(gen)
+            except StopIteration as stop:
+                results.append(stop.value)
+                continue
+            procs.append(env.process(_continue(gen, first)))
+        if procs:
+            yield simpy.AllOf(env.sim, procs)
+            results.extend(p.value for p in procs if p.value is not None)
         errors = [r.error for r in results if r.error is not None]
         if errors:
             return errors[0]

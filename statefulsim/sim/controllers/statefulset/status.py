@@ -6,29 +6,28 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterable
 
-from statefulsim.sim.api.objects import ROLLING_UPDATE, Pod, StatefulSet, StatefulSetStatus
-from statefulsim.sim.controllers.statefulset.predicates import (
-    is_created, is_running_and_available, is_running_and_ready, is_terminating, pod_revision,
-)
+from statefulsim.sim.api.objects import REVISION_LABEL, ROLLING_UPDATE, Pod, StatefulSet, StatefulSetStatus
+from statefulsim.sim.controllers.statefulset.predicates import is_running_and_available, is_running_and_ready
 
 
 def compute_replica_status(pods: Iterable[Pod], min_ready_seconds: float, now: float,
                            base: StatefulSetStatus) -> StatefulSetStatus:
     """Count replicas/ready/available/current/updated over ``pods`` into a copy of ``base``."""
     replicas = ready = available = current = updated = 0
+    cur_rev, upd_rev = base.current_revision, base.update_revision
     for pod in pods:
-        if not is_created(pod):
+        if not pod.status.phase:  # not created
             continue
         replicas += 1
         if is_running_and_ready(pod):
             ready += 1
             if is_running_and_available(pod, min_ready_seconds, now):
                 available += 1
-        if not is_terminating(pod):
-            rev = pod_revision(pod)
-            if rev == base.current_revision:
+        if pod.metadata.deletion_timestamp is None:
+            rev = pod.metadata.labels.get(REVISION_LABEL, "")
+            if rev == cur_rev:
                 current += 1
-            if rev == base.update_revision:
+            if rev == upd_rev:
                 updated += 1
     return replace(base, replicas=replicas, ready_replicas=ready, available_replicas=available,
                    current_replicas=current, updated_replicas=updated)

@@ -1,0 +1,177 @@
+"""The ``statefulsim`` command line (docs/cli.md).
+
+Exit codes: 0 every expectation held, 1 an expectation failed, 2 bad input or usage.
+The mapping from errors to exit codes lives in one place, :meth:`_Group.invoke`; the commands
+only load, run and print.  Unexpected exceptions are bugs and propagate with a traceback.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import TYPE_CHECKING, Any, Sequence
+
+import click
+from rich.console import Console
+from rich.text import Text
+
+from statefulsim.durations import DurationError, format_clock, parse_duration
+from statefulsim.errors import ScenarioError, StatefulSimError
+
+EXIT_OK = 0
+EXIT_EXPECTATION_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+class OutputError(StatefulSimError):
+    """An output file (``--trace``) could not be written."""
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("statefulsim")
+    except Exception:  # not installed (running from a source tree)
+        return "unknown"
+
+
+def error_lines(error: StatefulSimError) -> list[str]:
+    """How an error is shown: one ``error: ...`` line per problem (``file:line: key.path: message``)."""
+    if isinstance(error, ScenarioError) and error.problems:
+        return [f"error: {p}" for p in error.problems]
+    text = str(error) or type(error).__name__
+    first, *rest = text.splitlines()
+    return [f"error: {first}"] + [f"  {line}" for line in rest]
+
+
+class _Group(click.Group):
+    """The one place that turns a user error into exit code 2 (click's usage errors already are)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except StatefulSimError as e:
+            for line in error_lines(e):
+                click.echo(line, err=True)
+            ctx.exit(EXIT_BAD_INPUT)
+
+
+if TYPE_CHECKING:
+    _ParamType = click.ParamType[float]  # generic since click 8.2
+else:
+    _ParamType = click.ParamType
+
+
+class DurationType(_ParamType):
+    """A positive, finite duration: ``90s``, ``15m``, ``1h30m`` or a number of seconds."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            seconds = parse_duration(value)
+        except DurationError as e:
+            self.fail(str(e), param, ctx)
+        if math.isinf(seconds) or seconds <= 0:
+            self.fail(f"expected a positive, finite duration such as 30s, 15m or 1h, found {value!r}", param, ctx)
+        return seconds
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _console() -> Console:
+    """Rich console on stdout: the terminal's width, or 100 columns when the output is not a terminal."""
+    console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = 100
+    return console
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(_version(), "--version", prog_name="statefulsim")
+def cli() -> None:
+    """Simulate the Kubernetes StatefulSet controller, one scenario at a time.
+
+    Exit codes: 0 when every expectation held, 1 when one failed, 2 for bad input or usage.
+    """
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (default: the scenario's seed).")
+@click.option("--until", type=DurationType(), default=None, metavar="DURATION",
+              help="Simulated time to stop at, e.g. 90s, 10m, 1h (default: the scenario's until).")
+@click.option("--trace", "trace_path", type=click.Path(dir_okay=False), default=None, metavar="FILE.jsonl",
+              help="Write the trace to this file as JSON Lines.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only failed expectations.")
+@click.option("--no-timeline", is_flag=True, help="Leave the timeline out of the report.")
+@click.pass_context
+def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None, trace_path: str | None,
+        quiet: bool, no_timeline: bool) -> None:
+    """Run SCENARIO (a YAML file), print the report and check its expectations."""
+    from statefulsim.io.report import render_run
+    from statefulsim.io.trace_io import write_jsonl
+    from statefulsim.runner import run as run_scenario
+
+    result = run_scenario(scenario, seed=seed, until=until)
+    console = _console()
+    written: int | None = None
+    if trace_path is not None:
+        try:
+            written = write_jsonl(result.trace, trace_path)
+        except OSError as e:
+            raise OutputError(f"{trace_path}: cannot write the trace: {e.strerror or e}") from None
+    if not quiet:
+        render_run(result, console, show_timeline=not no_timeline)
+        if written is not None:
+            console.print(Text(f"trace: {written} records written to {trace_path}", style="dim"))
+    failed = [x for x in result.expectations if not x.ok]
+    if failed:
+        console.print(Text(f"FAILED: {len(failed)} of {len(result.expectations)} expectations did not hold",
+                           style="bold red"))
+        for x in failed:
+            console.print(Text(f"  ✘ {x.description}: {x.detail}", style="red"))
+        ctx.exit(EXIT_EXPECTATION_FAILED)
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+def validate(scenario: str) -> None:
+    """Check SCENARIO without running it."""
+    from statefulsim.io.scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    counts = [_plural(len(sc.objects), "object"), _plural(len(sc.actions), "action"),
+              _plural(len(sc.expectations), "expectation")]
+    click.echo(f"ok: {sc.name}: {', '.join(counts)}")
+    for notice in sc.notices:
+        click.echo(f"note: {notice}")
+
+
+@cli.command()
+@click.argument("trace_file", metavar="TRACE.jsonl", type=click.Path(dir_okay=False))
+@click.option("--no-timeline", is_flag=True, help="Leave the timeline out of the report.")
+def show(trace_file: str, no_timeline: bool) -> None:
+    """Print the timeline and tables of a trace saved with ``run --trace``."""
+    from statefulsim.io.report import render_trace
+    from statefulsim.io.trace_io import read_jsonl
+
+    trace = read_jsonl(trace_file)
+    title = f"{trace_file}: {len(trace)} records"
+    if len(trace):
+        title += f", {format_clock(trace[0].t)} to {format_clock(trace[len(trace) - 1].t)}"
+    render_trace(trace, _console(), title=title, show_timeline=not no_timeline)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``statefulsim`` script (exits the process)."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="statefulsim")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,576 @@
+"""Human-readable reports of a run, built with ``rich``.
+
+Everything here only *reads* a trace (plus, for a live run, ``RunResult.waiting()`` and the
+expectation results), so the same functions report a run that just happened and a trace read
+back from a file.  Each public function accepts either a :class:`~statefulsim.sim.trace.Trace`
+or a :class:`~statefulsim.runner.RunResult`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Collection, Mapping, Sequence
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from statefulsim.analysis.expect import ExpectationResult
+from statefulsim.durations import format_clock, format_duration
+from statefulsim.sim.trace import Trace, TraceRecord
+
+if TYPE_CHECKING:
+    from statefulsim.runner import RunResult
+
+__all__ = [
+    "DEFAULT_EVENTS", "PodLife", "SetSummary", "describe_records", "expectations_table", "pod_lives",
+    "render_run", "render_trace", "set_summaries", "statefulset_table", "summary_table", "timeline",
+]
+
+#: Events the timeline shows by default (``StatefulSetStatus`` only when readyReplicas changes).
+DEFAULT_EVENTS: frozenset[str] = frozenset({
+    "Action", "ActionFailed",
+    "PodCreated", "PodScheduled", "PodUnschedulable", "PodRunning", "PodReady", "PodNotReady",
+    "ContainerRestarted", "ContainerKilled", "PodFailed", "PodTerminating", "PodDeleted",
+    "RevisionCreated", "ControllerWaiting", "ControllerResumed",
+    "StatefulSetCreated", "StatefulSetUpdated", "StatefulSetDeleted", "StatefulSetStatus",
+})
+
+_EVENT_STYLES: dict[str, str] = {
+    "Action": "bold magenta", "ActionFailed": "bold red",
+    "PodReady": "green", "ControllerResumed": "green",
+    "PodNotReady": "yellow", "PodTerminating": "yellow", "ControllerWaiting": "yellow",
+    "PodUnschedulable": "red", "ContainerRestarted": "red", "ContainerKilled": "red", "PodFailed": "red",
+    "PodDeleted": "dim", "StatefulSetStatus": "cyan", "StatefulSetUpdated": "magenta",
+}
+
+_SET_EVENTS = frozenset({
+    "StatefulSetCreated", "StatefulSetUpdated", "StatefulSetDeleted", "StatefulSetStatus",
+    "ControllerWaiting", "ControllerResumed",
+})
+
+
+def _trace(source: Trace | RunResult) -> Trace:
+    return source if isinstance(source, Trace) else source.trace
+
+
+def _seconds(value: Any) -> str:
+    """``30s`` for whole seconds, ``1.5s`` / ``2m05s`` otherwise, ``never`` for infinity (also
+    for the string ``"inf"`` a trace file holds instead)."""
+    if value == "inf":
+        return "never"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if math.isinf(value):
+        return "never"
+    if float(value).is_integer() and value < 60:
+        return f"{int(value)}s"
+    return format_duration(float(value))
+
+
+def _dur(seconds: float) -> str:
+    """format_duration, with milliseconds below one second (``40ms`` rather than ``0.0s``)."""
+    if 0 <= seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    return format_duration(seconds)
+
+
+def _plural(n: Any, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _count(value: Any) -> str:
+    return "—" if value is None else str(value)
+
+
+# ---------------------------------------------------------------------------- pods
+
+
+@dataclass
+class PodLife:
+    """One pod incarnation (one uid): when it reached each state."""
+
+    pod: str
+    uid: str | None
+    statefulset: str | None = None
+    ordinal: int | None = None
+    revision: str | None = None
+    node: str | None = None
+    created: float | None = None
+    scheduled: float | None = None
+    running: float | None = None
+    ready: float | None = None
+    terminating: float | None = None
+    deleted: float | None = None
+    failed: float | None = None
+    succeeded: float | None = None
+    restarts: dict[str, int] = field(default_factory=dict)
+    seen: int = 0  # index of its first record, to keep trace order
+
+    @property
+    def restart_count(self) -> int:
+        return sum(self.restarts.values())
+
+    @property
+    def time_to_ready(self) -> float | None:
+        if self.ready is None or self.created is None:
+            return None
+        return self.ready - self.created
+
+
+def pod_lives(source: Trace | RunResult) -> list[PodLife]:
+    """Every pod incarnation in the trace, ordered by StatefulSet, ordinal, then creation."""
+    lives: dict[str, PodLife] = {}
+    for i, r in enumerate(_trace(source)):
+        pod = r.get("pod")
+        if not isinstance(pod, str) or r.event in ("Action", "ActionFailed", "ControllerWaiting"):
+            continue
+        key = r.get("uid") or f"name:{pod}"
+        life = lives.get(key)
+        if life is None:
+            life = lives[key] = PodLife(pod, r.get("uid"), seen=i)
+        _update_life(life, r)
+    def order(life: PodLife) -> tuple[str, float, str, int]:
+        ordinal = float(life.ordinal) if isinstance(life.ordinal, int) else math.inf
+        return (life.statefulset or "", ordinal, life.pod, life.seen)
+    return sorted(lives.values(), key=order)
+
+
+def _update_life(life: PodLife, r: TraceRecord) -> None:
+    ev, t = r.event, r.t
+    if ev == "PodCreated":
+        life.created = t
+        life.statefulset = r.get("statefulset")
+        life.ordinal = r.get("ordinal")
+        life.revision = r.get("revision")
+    elif ev == "PodScheduled":
+        life.scheduled = t if life.scheduled is None else life.scheduled
+        life.node = r.get("node") or life.node
+    elif ev == "PodRunning":
+        life.running = t if life.running is None else life.running
+        life.node = r.get("node") or life.node
+    elif ev == "PodReady":
+        life.ready = t if life.ready is None else life.ready
+    elif ev == "PodTerminating":
+        life.terminating = t if life.terminating is None else life.terminating
+    elif ev == "PodDeleted":
+        life.deleted = t
+    elif ev == "PodFailed":
+        life.failed = t
+    elif ev == "PodSucceeded":
+        life.succeeded = t
+    elif ev == "ContainerRestarted":
+        count = r.get("restartCount")
+        name = str(r.get("container"))
+        if isinstance(count, int):
+            life.restarts[name] = max(count, life.restarts.get(name, 0))
+        else:
+            life.restarts[name] = life.restarts.get(name, 0) + 1
+
+
+def _short_clock(t: float | None, hours: bool) -> str:
+    """``01:24.8`` (minutes, seconds, tenths), or ``1:01:24.8`` when the run is an hour or longer."""
+    if t is None:
+        return "—"
+    tenths = int(round(t * 10))
+    m, tenths = divmod(tenths, 600)
+    if hours:
+        h, m = divmod(m, 60)
+        return f"{h}:{m:02d}:{tenths / 10:04.1f}"
+    return f"{m:02d}:{tenths / 10:04.1f}"
+
+
+def _needs_hours(trace: Trace) -> bool:
+    return len(trace) > 0 and trace[len(trace) - 1].t >= 3600 - 0.05
+
+
+def summary_table(source: Trace | RunResult) -> Table:
+    """One row per pod incarnation: when it was created, scheduled, running, ready, deleted."""
+    trace = _trace(source)
+    hours = _needs_hours(trace)
+    unit = "h:mm:ss.s" if hours else "mm:ss.s"
+    table = Table(title=f"Pods (times are {unit} since the start)", title_justify="left", title_style="bold",
+                  box=None, padding=(0, 1), collapse_padding=True, pad_edge=False, header_style="bold dim")
+    table.add_column("pod", no_wrap=True)
+    table.add_column("uid", no_wrap=True, style="dim")
+    table.add_column("node", no_wrap=True)
+    for name in ("created", "scheduled", "running", "ready", "terminating", "deleted"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("restarts", justify="right")
+    table.add_column("time to ready", justify="right")
+    for life in pod_lives(trace):
+        ttr = life.time_to_ready
+        restarts = life.restart_count
+        deleted = Text(_short_clock(life.deleted, hours))
+        if life.failed is not None and life.deleted is None:
+            deleted = Text("failed", style="red")
+        table.add_row(
+            life.pod,
+            (life.uid or "")[:8] or "—",
+            life.node or "—",
+            _short_clock(life.created, hours),
+            _short_clock(life.scheduled, hours),
+            _short_clock(life.running, hours),
+            _short_clock(life.ready, hours),
+            _short_clock(life.terminating, hours),
+            deleted,
+            Text(str(restarts), style="red" if restarts else ""),
+            format_duration(ttr) if ttr is not None else Text("never", style="yellow"),
+        )
+    return table
+
+
+# ---------------------------------------------------------------------------- StatefulSets
+
+
+@dataclass
+class SetSummary:
+    """What the trace says about one StatefulSet at the end of the run."""
+
+    name: str
+    created: float | None = None
+    deleted: float | None = None
+    policy: str | None = None
+    desired: int | None = None
+    status: Mapping[str, Any] | None = None
+    all_ready_at: float | None = None
+    waiting_reason: str | None = None
+    waiting_pod: str | None = None
+    waiting_since: float | None = None
+
+    @property
+    def all_ready_after(self) -> float | None:
+        if self.all_ready_at is None:
+            return None
+        return self.all_ready_at - (self.created or 0.0)
+
+
+def set_summaries(source: Trace | RunResult, waiting: Mapping[str, Any] | None = None) -> list[SetSummary]:
+    """One summary per StatefulSet, in order of appearance.
+
+    ``waiting`` (as from ``RunResult.waiting()``: name → object with ``reason`` and ``pod``, or
+    None) overrides what the trace says; by default it is taken from ``source`` when that is a
+    RunResult, else from the last ControllerWaiting not followed by a ControllerResumed.
+    """
+    if waiting is None and not isinstance(source, Trace):
+        waiting = source.waiting()
+    sets: dict[str, SetSummary] = {}
+    for r in _trace(source):
+        name = r.get("statefulset")
+        if r.event not in _SET_EVENTS or not isinstance(name, str):
+            continue
+        s = sets.setdefault(name, SetSummary(name))
+        if r.event == "StatefulSetCreated":
+            s.created, s.deleted = r.t, None
+            s.policy = r.get("podManagementPolicy")
+            s.desired = r.get("replicas")
+        elif r.event == "StatefulSetUpdated":
+            s.desired = r.get("replicas", s.desired)
+        elif r.event == "StatefulSetDeleted":
+            s.deleted = r.t
+        elif r.event == "StatefulSetStatus":
+            s.status = r.fields
+            ready = r.get("readyReplicas")
+            if s.all_ready_at is None and isinstance(s.desired, int) and s.desired > 0 \
+                    and isinstance(ready, int) and ready >= s.desired:
+                s.all_ready_at = r.t
+        elif r.event == "ControllerWaiting":
+            s.waiting_reason, s.waiting_pod, s.waiting_since = r.get("reason"), r.get("pod"), r.t
+        elif r.event == "ControllerResumed":
+            s.waiting_reason = s.waiting_pod = s.waiting_since = None
+    if waiting is not None:
+        for name, w in waiting.items():
+            s = sets.setdefault(name, SetSummary(name))
+            reason, pod = (None, None) if w is None else (getattr(w, "reason", str(w)), getattr(w, "pod", None))
+            if (reason, pod) != (s.waiting_reason, s.waiting_pod):
+                s.waiting_reason, s.waiting_pod, s.waiting_since = reason, pod, None
+    return list(sets.values())
+
+
+def _waiting_text(s: SetSummary) -> Text:
+    if s.deleted is not None:
+        return Text("deleted", style="dim")
+    if s.waiting_reason is None:
+        return Text("idle", style="green")
+    text = Text(f"waiting: {s.waiting_reason}", style="yellow")
+    if s.waiting_pod:
+        text.append(f" on {s.waiting_pod}")
+    if s.waiting_since is not None:
+        text.append(f"\nsince {format_clock(s.waiting_since)}", style="dim")
+    return text
+
+
+def statefulset_table(source: Trace | RunResult, *, waiting: Mapping[str, Any] | None = None) -> Table:
+    """One row per StatefulSet: desired, ready and available replicas at the end, how long after its
+    creation all desired replicas were first ready, and what the controller waits for at the end."""
+    table = Table(title="StatefulSets", title_justify="left", title_style="bold", box=None,
+                  padding=(0, 1), pad_edge=False, header_style="bold dim")
+    table.add_column("statefulset", no_wrap=True)
+    table.add_column("policy", no_wrap=True)
+    table.add_column("desired", justify="right")
+    table.add_column("ready", justify="right")
+    table.add_column("avail", justify="right")
+    table.add_column("all ready", justify="right", no_wrap=True)
+    table.add_column("controller at the end")
+    for s in set_summaries(source, waiting):
+        status = s.status or {}
+        after = s.all_ready_after
+        if after is not None:
+            all_ready = Text(format_duration(after))
+        elif s.desired == 0 and s.all_ready_at is None:
+            all_ready = Text("—")
+        else:
+            all_ready = Text("never", style="yellow")
+        table.add_row(s.name, s.policy or "—", _count(s.desired), _count(status.get("readyReplicas")),
+                      _count(status.get("availableReplicas")), all_ready, _waiting_text(s))
+    return table
+
+
+# ---------------------------------------------------------------------------- expectations
+
+
+def expectations_table(source: RunResult | Sequence[ExpectationResult]) -> Table:
+    """✔ or ✘, what was expected and what happened."""
+    results = list(source) if isinstance(source, Sequence) else source.expectations
+    held = sum(1 for e in results if e.ok)
+    table = Table(title=f"Expectations ({held} of {len(results)} held)", title_justify="left",
+                  title_style="bold", box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
+    table.add_column("", no_wrap=True)
+    table.add_column("expectation", ratio=1)
+    table.add_column("detail", ratio=1)
+    for e in results:
+        mark = Text("✔", style="bold green") if e.ok else Text("✘", style="bold red")
+        table.add_row(mark, e.description, Text(e.detail, style="" if e.ok else "red"))
+    return table
+
+
+# ---------------------------------------------------------------------------- timeline
+
+
+def _action_text(f: Mapping[str, Any]) -> tuple[str, str]:
+    verb = str(f.get("action"))
+    sts, pod = f.get("statefulset"), f.get("pod")
+    target = str(sts if sts is not None else pod if pod is not None else "")
+    if verb == "scale":
+        return target, f"scale {sts} to {f.get('replicas')}"
+    if verb == "patch":
+        return target, f"patch {sts}: {_compact(f.get('patch'))}"
+    if verb == "deletePod":
+        extra = []
+        if f.get("gracePeriodSeconds") is not None:
+            extra.append(f"grace period {_seconds(f.get('gracePeriodSeconds'))}")
+        if f.get("force"):
+            extra.append("force")
+        return target, f"delete pod {pod}" + (f" ({', '.join(extra)})" if extra else "")
+    if verb == "breakReadiness":
+        return target, f"break the readiness probe of {pod}"
+    if verb == "restoreReadiness":
+        return target, f"restore the readiness probe of {pod}"
+    if verb == "crashContainer":
+        container = f.get("container")
+        return target, f"crash {'container ' + str(container) if container else 'the first container'} of {pod}"
+    if verb == "failPod":
+        return target, f"fail pod {pod} ({f.get('reason')})"
+    if verb == "apply":
+        objs = f.get("objects")
+        return target, "apply " + (", ".join(map(str, objs)) if isinstance(objs, list) else str(objs))
+    rest = {k: v for k, v in f.items() if k != "action"}
+    return target, f"{verb} {_compact(rest)}".rstrip()
+
+
+def _compact(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {_compact(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_compact(v) for v in value) + "]"
+    return str(value)
+
+
+@dataclass
+class _State:
+    """What the timeline remembers while walking the trace, to describe each record."""
+
+    pods: dict[str, PodLife] = field(default_factory=dict)
+    names: dict[str, int] = field(default_factory=dict)  # pod name -> incarnations seen
+    not_ready_since: dict[str, float] = field(default_factory=dict)
+    desired: dict[str, Any] = field(default_factory=dict)
+    ready: dict[str, Any] = field(default_factory=dict)
+    waiting: dict[str, tuple[float, str]] = field(default_factory=dict)
+
+
+def _since(t: float, start: float | None, what: str) -> str:
+    return f"{_dur(t - start)} after {what}" if start is not None else ""
+
+
+def _paren(text: str) -> str:
+    return f" ({text})" if text else ""
+
+
+def _describe(r: TraceRecord, st: _State) -> tuple[str, str, bool]:
+    """``(object, description, interesting)`` for one record, updating the walk's state."""
+    f, ev, t = r.fields, r.event, r.t
+    pod, sts = f.get("pod"), f.get("statefulset")
+    key = str(f.get("uid") or f"name:{pod}")
+    life = st.pods.get(key)
+    if isinstance(pod, str) and life is None and ev.startswith(("Pod", "Container", "Image")):
+        life = st.pods[key] = PodLife(pod, f.get("uid"))
+    if life is not None and ev not in ("Action", "ActionFailed", "ControllerWaiting"):
+        _update_life(life, r)
+    created = life.created if life is not None else None
+
+    if ev == "PodCreated":
+        n = st.names[str(pod)] = st.names.get(str(pod), 0) + 1
+        rev = f.get("revision")
+        return str(pod), ("recreated" if n > 1 else "created") + _paren(f"revision {rev}" if rev else ""), True
+    if ev == "PodScheduled":
+        return str(pod), f"scheduled on {f.get('node')}" + _paren(_since(t, created, "creation")), True
+    if ev == "PodUnschedulable":
+        return str(pod), f"unschedulable: {f.get('message')}", True
+    if ev == "PodRunning":
+        return str(pod), f"running on {f.get('node')}" + _paren(_since(t, created, "creation")), True
+    if ev == "PodReady":
+        since = st.not_ready_since.pop(key, None)
+        if since is not None:
+            return str(pod), f"ready again (after {_dur(t - since)} not ready)", True
+        return str(pod), "ready" + _paren(_since(t, created, "creation")), True
+    if ev == "PodNotReady":
+        st.not_ready_since[key] = t
+        if life is not None and life.terminating is not None:
+            return str(pod), "not ready" + _paren(_since(t, life.terminating, "termination began")), True
+        return str(pod), "not ready", True
+    if ev == "ImagePulling":
+        return str(pod), f"pulling {f.get('image')} on {f.get('node')}", True
+    if ev == "ContainerStarted":
+        count = f.get("restartCount")
+        return str(pod), f"container {f.get('container')} started" + _paren(f"restart #{count}" if count else ""), True
+    if ev == "ContainerExited":
+        return str(pod), f"container {f.get('container')} exited with code {f.get('exitCode')}", True
+    if ev == "ContainerRestarted":
+        return str(pod), f"container {f.get('container')} restarted (restart #{f.get('restartCount')})", True
+    if ev == "ContainerKilled":
+        return str(pod), f"container {f.get('container')} killed: {f.get('reason')}", True
+    if ev == "PodFailed":
+        reason = f.get("reason")
+        return str(pod), "failed" + (f": {reason}" if reason else ""), True
+    if ev == "PodSucceeded":
+        return str(pod), "succeeded (all containers exited)", True
+    if ev == "PodTerminating":
+        grace = f.get("gracePeriodSeconds")
+        return str(pod), "terminating" + _paren(f"grace period {_seconds(grace)}" if grace is not None else ""), True
+    if ev == "PodDeleted":
+        start = life.terminating if life is not None else None
+        return str(pod), "deleted" + _paren(_since(t, start, "termination began")), True
+    if ev == "RevisionCreated":
+        return str(sts), f"revision {f.get('revision')} created (#{f.get('number')})", True
+    if ev == "ControllerWaiting":
+        st.waiting[str(sts)] = (t, f"on {pod}" if pod else "")
+        return str(sts), f"controller waits: {f.get('reason')} on {pod}", True
+    if ev == "ControllerResumed":
+        waited = st.waiting.pop(str(sts), None)
+        if waited is None:
+            return str(sts), "controller resumes", True
+        return str(sts), f"controller resumes after waiting {_dur(t - waited[0])} {waited[1]}".rstrip(), True
+    if ev == "StatefulSetCreated":
+        st.desired[str(sts)] = f.get("replicas")
+        return str(sts), f"created: {_plural(f.get('replicas'), 'replica')}, {f.get('podManagementPolicy')}", True
+    if ev == "StatefulSetUpdated":
+        old, new = st.desired.get(str(sts)), f.get("replicas")
+        st.desired[str(sts)] = new
+        change = f"replicas {old} → {new}" if old != new else f"replicas {new}"
+        return str(sts), f"spec updated (generation {f.get('generation')}), {change}", True
+    if ev == "StatefulSetDeleted":
+        return str(sts), "deleted", True
+    if ev == "StatefulSetStatus":
+        before, now = st.ready.get(str(sts), 0), f.get("readyReplicas")
+        st.ready[str(sts)] = now
+        desired = st.desired.get(str(sts))
+        change = f"{before} → {now}" if now != before else f"{now}"
+        text = f"ready replicas {change} (desired {desired}, available {f.get('availableReplicas')})"
+        return str(sts), text, now != before
+    if ev == "Action":
+        target, text = _action_text(f)
+        return target, text, True
+    if ev == "ActionFailed":
+        return "", f"{f.get('action')} failed: {f.get('error')}", True
+    if ev == "KubeEvent":
+        return str(f.get("object", "")), f"{f.get('reason')}: {f.get('message')}", True
+    obj = pod if pod is not None else sts if sts is not None else ""
+    rest = ", ".join(f"{k}={v}" for k, v in f.items() if k not in ("pod", "uid", "statefulset"))
+    return str(obj), rest, True
+
+
+def describe_records(source: Trace | RunResult, events: Collection[str] | None = None) -> list[tuple[TraceRecord, str, str]]:
+    """``(record, object, description)`` for the records a timeline shows.
+
+    With ``events=None`` the :data:`DEFAULT_EVENTS` are shown, StatefulSetStatus only when
+    readyReplicas changes; with an explicit collection every record of those events is shown.
+    """
+    st = _State()
+    out: list[tuple[TraceRecord, str, str]] = []
+    for r in _trace(source):
+        obj, text, interesting = _describe(r, st)
+        if events is None:
+            if r.event in DEFAULT_EVENTS and interesting:
+                out.append((r, obj, text))
+        elif r.event in events:
+            out.append((r, obj, text))
+    return out
+
+
+def timeline(source: Trace | RunResult, *, events: Collection[str] | None = None,
+             width: int | None = None) -> Table:
+    """One line per interesting record: clock, event, pod or StatefulSet, and what happened."""
+    table = Table(box=None, padding=(0, 1), pad_edge=False, width=width, show_edge=False,
+                  header_style="bold dim")
+    table.add_column("time", no_wrap=True, style="dim")
+    table.add_column("event", no_wrap=True)
+    table.add_column("object", no_wrap=True)
+    table.add_column("what happened")
+    for r, obj, text in describe_records(source, events):
+        table.add_row(format_clock(r.t), Text(r.event, style=_EVENT_STYLES.get(r.event, "")), obj, text)
+    return table
+
+
+# ---------------------------------------------------------------------------- whole reports
+
+
+def _heading(text: str) -> Text:
+    return Text(text, style="bold")
+
+
+def render_trace(trace: Trace, console: Console, *, title: str | None = None, show_timeline: bool = True,
+                 waiting: Mapping[str, Any] | None = None) -> None:
+    """Print a trace: an optional title line, the timeline and the pod and StatefulSet tables."""
+    if title:
+        console.print(Text(title, style="bold"))
+        console.print()
+    if len(trace) == 0:
+        console.print("(the trace has no records)")
+        return
+    parts: list[RenderableType] = []
+    if show_timeline:
+        parts += [_heading("Timeline"), timeline(trace), Text("")]
+    parts += [summary_table(trace), Text(""), statefulset_table(trace, waiting=waiting)]
+    console.print(Group(*parts))
+
+
+def render_run(result: RunResult, console: Console, *, show_timeline: bool = True) -> None:
+    """Print a run: scenario, notices, timeline, tables and expectations."""
+    sc = result.scenario
+    head = Text(sc.name, style="bold")
+    if sc.description:
+        head.append(f" — {sc.description}")
+    console.print(head)
+    facts = [x for x in (sc.source, f"seed {result.seed}", f"until {format_clock(result.until)}",
+                         f"{len(result.trace)} trace records") if x]
+    console.print(Text(" · ".join(facts), style="dim"))
+    for notice in sc.notices:
+        console.print(Text(f"note: {notice}", style="yellow"))
+    console.print()
+    render_trace(result.trace, console, show_timeline=show_timeline, waiting=result.waiting())
+    console.print()
+    if result.expectations:
+        console.print(expectations_table(result))
+    else:
+        console.print(Text("no expectations", style="dim"))
