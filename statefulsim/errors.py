@@ -39,6 +39,8 @@ class Problem:
             where += ": "
         elif self.line is not None:
             where = f"line {self.line}: "
+        if not self.path:
+            return f"{where}{self.message}"
         return f"{where}{format_path(self.path)}: {self.message}"
 
 

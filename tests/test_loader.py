@@ -158,3 +158,43 @@ def test_apps_v1beta1_defaults_selector_and_on_delete() -> None:
 def test_nothing_is_executed(tmp_path: pathlib.Path) -> None:
     out = problems(GOOD + "expect: !!python/object/apply:os.system ['echo pwned']\n", tmp_path)
     assert len(out) == 1 and "s.yaml" in out[0]
+
+
+def test_grace_period_must_be_whole_seconds(tmp_path: pathlib.Path) -> None:
+    text = GOOD + "  - at: 2m\n    deletePod: {pod: mysql-0, gracePeriodSeconds: never}\n"
+    out = problems(text, tmp_path)
+    assert any("actions[1].deletePod.gracePeriodSeconds: expected an integer, found a string 'never'" in p
+               for p in out), out
+
+
+def test_patch_checked_against_manifest_at_load(tmp_path: pathlib.Path) -> None:
+    text = GOOD + "  - at: 2m\n    patch: {statefulset: mysql, patch: {serviceName: other}}\n"
+    out = problems(text, tmp_path)
+    assert any("actions[1].patch.patch: the patch would be rejected" in p and "Forbidden" in p for p in out), out
+    text = GOOD + "  - at: 2m\n    patch: {statefulset: mysql, patch: {replicas: many}}\n"
+    out = problems(text, tmp_path)
+    assert any("spec.replicas: expected an integer, found a string 'many'" in p for p in out), out
+
+
+def test_patch_timestamps_become_strings() -> None:
+    text = GOOD + ("  - at: 2m\n    patch: {statefulset: mysql, patch: {template: {metadata: "
+                   "{annotations: {restartedAt: 2024-01-01T00:00:00Z}}}}}\n")
+    sc = load_scenario_text(text)
+    patch = sc.actions[1].patch
+    assert patch["template"]["metadata"]["annotations"]["restartedAt"] == "2024-01-01T00:00:00Z"
+
+
+def test_manifest_problems_name_the_file_as_written(tmp_path: pathlib.Path) -> None:
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "bad.yaml").write_text("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: x}\nspec: {}\n")
+    (tmp_path / "s.yaml").write_text(GOOD.replace(str(MYSQL), "m/bad.yaml"))
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        with pytest.raises(ScenarioError) as exc:
+            load_scenario("s.yaml")
+    finally:
+        os.chdir(cwd)
+    assert any(str(p).startswith("m/bad.yaml:4: spec.") for p in exc.value.problems), exc.value.problems

@@ -366,7 +366,7 @@ def test_malformed_file_names_file(tmp_path: Path) -> None:
     f.write_text("a: 1\nb: c: d\n", encoding="utf-8")
     with pytest.raises(ScenarioError) as info:
         load_file(f)
-    assert str(info.value) == f"{f}:2: (top level): mapping values are not allowed here"
+    assert str(info.value) == f"{f}:2: mapping values are not allowed here"
 
 
 # ---------------------------------------------------------------- line_for and locate

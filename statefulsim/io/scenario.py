@@ -18,7 +18,7 @@ from statefulsim.model.scenario import Scenario
 from statefulsim.problems import (
     Path, Problems, get_bool, get_int, get_list, get_mapping, get_str, get_str_map, suggest,
 )
-from statefulsim.sim.actions import ACTIONS, Apply, action_verbs
+from statefulsim.sim.actions import ACTIONS, Apply, Patch, action_verbs
 from statefulsim.sim.api.convert import object_from_manifest, parse_quantity_cpu, parse_quantity_memory
 from statefulsim.sim.api.objects import ApiObject, GenericObject, StatefulSet
 from statefulsim.sim.cluster import ClusterConfig, NodeConfig, nodes_named
@@ -38,7 +38,7 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Read and validate a scenario file; raises :class:`ScenarioError` listing every problem."""
     name = os.fspath(path)
     docs = load_file(name)
-    return _from_documents(docs, name, os.path.dirname(os.path.abspath(name)))
+    return _from_documents(docs, name, os.path.dirname(name))
 
 
 def load_scenario_text(text: str, *, file: str = "<scenario>", base_dir: str = ".") -> Scenario:
@@ -252,7 +252,7 @@ class _Builder:
             rel = get_str(item, "file", path, p, required=True)
             if not rel:
                 return []
-            full = rel if os.path.isabs(rel) else os.path.join(self.base_dir, rel)
+            full = rel if os.path.isabs(rel) else os.path.normpath(os.path.join(self.base_dir, rel))
             try:
                 docs = load_file(full)
             except ScenarioError as e:
@@ -391,8 +391,11 @@ class _Builder:
         for a in actions:
             if isinstance(a, Apply):
                 sets |= {o.metadata.name for o in a.objects if isinstance(o, StatefulSet)}
+        manifests = {o.metadata.name: o for o in objects if isinstance(o, StatefulSet)}
         for i, a in enumerate(actions):
             name = getattr(a, "statefulset", None)
+            if isinstance(a, Patch) and name in manifests:
+                a.check_against(manifests[name], ("actions", i, a.verb), p)
             if name is not None and name not in sets:
                 p.add(("actions", i, a.verb, "statefulset"),
                       f"no StatefulSet named {name!r} in manifests{suggest(name, sets)}" + (f"; defined: {', '.join(sorted(sets))}" if sets else ""))

@@ -13,7 +13,6 @@ from typing import Any, ClassVar, Generator, Mapping, Protocol, Sequence
 
 import simpy
 
-from statefulsim.durations import DurationError, parse_duration
 from statefulsim.problems import Path, Problems, get_bool, get_int, get_str
 from statefulsim.sim.api.objects import ApiObject, StatefulSet
 from statefulsim.sim.api.store import ApiError
@@ -31,6 +30,21 @@ class Action(Protocol):
     def execute(self, cluster: Cluster) -> Gen: ...
 
 
+def plain_patch(value: Any) -> Any:
+    """A patch as JSON would carry it: YAML timestamps become RFC 3339 strings (as kubectl sends them)."""
+    import datetime
+
+    if isinstance(value, Mapping):
+        return {str(k): plain_patch(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain_patch(v) for v in value]
+    if isinstance(value, datetime.datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7386 JSON merge patch: mappings merge, ``null`` deletes, anything else replaces."""
     if not isinstance(patch, Mapping):
@@ -42,16 +56,6 @@ def merge_patch(target: Any, patch: Any) -> Any:
         else:
             result[k] = merge_patch(result.get(k), v)
     return result
-
-
-def _duration_field(m: Mapping[str, Any], key: str, path: Path, problems: Problems) -> float | None:
-    if key not in m or m[key] is None:
-        return None
-    try:
-        return parse_duration(m[key])
-    except DurationError as e:
-        problems.add(path + (key,), str(e))
-        return None
 
 
 def _fail(message: str) -> dict[str, Any]:
@@ -127,8 +131,14 @@ class Patch:
         if not isinstance(patch, Mapping):
             problems.expected(path + ("patch",), "a mapping (a merge patch of the StatefulSet's spec)", patch)
             patch = {}
-        return cls(at, get_str(m, "statefulset", path, problems, required=True), dict(patch),
+        return cls(at, get_str(m, "statefulset", path, problems, required=True), plain_patch(patch),
                    get_str(m, "namespace", path, problems, "default"))
+
+    def check_against(self, sts: StatefulSet, path: Path, problems: Problems) -> None:
+        """Report now what applying the patch to the manifest's StatefulSet would reject."""
+        result = _patched_set(sts, self.patch)
+        if isinstance(result, str):
+            problems.add(path + ("patch",), f"the patch would be rejected: {result}")
 
     def fields(self) -> dict[str, Any]:
         return {"statefulset": self.statefulset, "patch": dict(self.patch)}
@@ -149,7 +159,10 @@ class DeletePod:
     @classmethod
     def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> DeletePod:
         problems.unknown_keys(m, ("pod", "gracePeriodSeconds", "force", "namespace"), path)
-        grace = _duration_field(m, "gracePeriodSeconds", path, problems)
+        grace: float | None = None
+        if m.get("gracePeriodSeconds") is not None:
+            # As in the API: a whole number of seconds >= 0.
+            grace = float(get_int(m, "gracePeriodSeconds", path, problems, 0, minimum=0))
         force = get_bool(m, "force", path, problems)
         if force and grace not in (None, 0):
             problems.add(path + ("force",), "force deletion needs gracePeriodSeconds 0 (or none)")
