@@ -1,0 +1,74 @@
+"""statefulsim: a discrete-event simulator of the Kubernetes StatefulSet controller and the
+machinery around it (API server, scheduler, kubelet, probes).
+
+Typical use::
+
+    import statefulsim
+    result = statefulsim.run("scenarios/quickstart.yaml", seed=1)
+    result.ok, result.records()[:3]
+"""
+
+from __future__ import annotations
+
+from statefulsim.analysis.expect import ExpectationResult, live_pods, register_expectation
+from statefulsim.errors import Problem, ScenarioError, SimulationError, StatefulSimError, TraceFormatError
+from statefulsim.io.scenario import load_scenario, load_scenario_text
+from statefulsim.io.trace_io import read_jsonl, write_jsonl
+from statefulsim.model.scenario import Scenario
+from statefulsim.runner import RunResult, build_cluster, run, run_scenario
+from statefulsim.sim.actions import register_action
+from statefulsim.sim.cluster import Cluster, ClusterConfig, NodeConfig
+from statefulsim.sim.controllers.statefulset.policies import (
+    MaxInFlight, OrderedReady, Parallel, PodManagementPolicy, PolicyRound, policy_names, register_policy,
+    unregister_policy,
+)
+from statefulsim.sim.delays import (
+    Constant, DelayModel, Exponential, LogNormal, Uniform, register_delay_model,
+)
+from statefulsim.sim.timing import Timing, TimingOverride
+from statefulsim.sim.trace import Trace, TraceRecord
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Cluster",
+    "ClusterConfig",
+    "Constant",
+    "DelayModel",
+    "ExpectationResult",
+    "Exponential",
+    "LogNormal",
+    "MaxInFlight",
+    "NodeConfig",
+    "OrderedReady",
+    "Parallel",
+    "PodManagementPolicy",
+    "PolicyRound",
+    "Problem",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "SimulationError",
+    "StatefulSimError",
+    "Timing",
+    "TimingOverride",
+    "Trace",
+    "TraceFormatError",
+    "TraceRecord",
+    "Uniform",
+    "__version__",
+    "build_cluster",
+    "live_pods",
+    "load_scenario",
+    "load_scenario_text",
+    "policy_names",
+    "read_jsonl",
+    "register_action",
+    "register_delay_model",
+    "register_expectation",
+    "register_policy",
+    "run",
+    "run_scenario",
+    "unregister_policy",
+    "write_jsonl",
+]

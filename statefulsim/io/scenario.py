@@ -6,6 +6,7 @@ and what was found.  Manifests load unchanged from ``{file: path}`` entries or i
 
 from __future__ import annotations
 
+import datetime
 import math
 import os
 from typing import Any, Mapping
@@ -59,6 +60,20 @@ def _from_documents(docs: list[Document], file: str, base_dir: str) -> Scenario:
         raise ScenarioError(located)
     assert scenario is not None
     return scenario
+
+
+def as_json(value: Any) -> Any:
+    """Data as JSON would carry it to the API: YAML timestamps become RFC 3339 strings, as
+    kubectl sends them (so patches and actions never see date objects)."""
+    if isinstance(value, Mapping):
+        return {str(k): as_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_json(v) for v in value]
+    if isinstance(value, datetime.datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
 
 
 def parse_delay(value: Any, path: Path, problems: Problems) -> DelayModel | None:
@@ -374,7 +389,7 @@ class _Builder:
             if not isinstance(body, Mapping):
                 p.expected(vpath, "a mapping", body)
                 continue
-            out.append(ACTIONS[verb].parse(at, body, vpath, p))
+            out.append(ACTIONS[verb].parse(at, as_json(body), vpath, p))
         return out
 
     def _apply(self, at: float, body: Any, path: Path) -> Apply:

@@ -30,21 +30,6 @@ class Action(Protocol):
     def execute(self, cluster: Cluster) -> Gen: ...
 
 
-def plain_patch(value: Any) -> Any:
-    """A patch as JSON would carry it: YAML timestamps become RFC 3339 strings (as kubectl sends them)."""
-    import datetime
-
-    if isinstance(value, Mapping):
-        return {str(k): plain_patch(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain_patch(v) for v in value]
-    if isinstance(value, datetime.datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return value
-
-
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7386 JSON merge patch: mappings merge, ``null`` deletes, anything else replaces."""
     if not isinstance(patch, Mapping):
@@ -131,7 +116,7 @@ class Patch:
         if not isinstance(patch, Mapping):
             problems.expected(path + ("patch",), "a mapping (a merge patch of the StatefulSet's spec)", patch)
             patch = {}
-        return cls(at, get_str(m, "statefulset", path, problems, required=True), plain_patch(patch),
+        return cls(at, get_str(m, "statefulset", path, problems, required=True), dict(patch),
                    get_str(m, "namespace", path, problems, "default"))
 
     def check_against(self, sts: StatefulSet, path: Path, problems: Problems) -> None:

@@ -1,0 +1,53 @@
+"""The examples in the README and docs load (and run), so the docs cannot rot."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+
+import pytest
+
+from statefulsim.io.scenario import load_scenario_text
+from statefulsim.runner import run_scenario
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def yaml_blocks(path: pathlib.Path) -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", path.read_text(), flags=re.S)
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/scenario.md"])
+def test_scenario_examples_load_and_run(doc: str) -> None:
+    blocks = [b for b in yaml_blocks(ROOT / doc) if "kind: Scenario" in b]
+    assert blocks, f"{doc} has no scenario example"
+    for block in blocks:
+        scenario = load_scenario_text(block, file=doc, base_dir=str(ROOT / "scenarios"))
+        result = run_scenario(scenario)
+        assert len(result.trace) > 10
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```(\w*)\n(.*?)```", text, flags=re.S)
+    assert blocks[0][0] == "sh" and "statefulsim run scenarios/quickstart.yaml" in blocks[0][1]
+    assert blocks[1][0] == "sh" and "pytest" in blocks[1][1]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert blocks[1][1].strip() in ci
+
+
+def test_every_timing_key_is_documented() -> None:
+    from statefulsim.sim.timing import CLUSTER_KEYS, POD_KEYS
+
+    text = (ROOT / "docs" / "timing.md").read_text()
+    for key in list(CLUSTER_KEYS) + list(POD_KEYS):
+        assert f"`{key}`" in text, key
+
+
+def test_every_trace_event_is_documented() -> None:
+    text = (ROOT / "docs" / "trace.md").read_text()
+    src = "\n".join(p.read_text() for p in (ROOT / "statefulsim").rglob("*.py"))
+    events = set(re.findall(r'emit\(\s*"(\w+)"', src))
+    assert events
+    for ev in events:
+        assert f"`{ev}`" in text, ev
