@@ -201,7 +201,11 @@ def test_anchors_aliases_and_merge_keys_match_safe_load() -> None:
     doc = load_one(ANCHORS)
     assert doc.data == yaml.safe_load(ANCHORS)
     assert doc.data["merged"] == {"image": "override", "ports": [80, 443]}
-    assert doc.data["multi"] == {"image": "other", "pull": "Always", "ports": [80, 443], "extra": 1}
+    # Which mapping of a merge list wins changed in PyYAML 6.0.4 (the YAML spec says the first);
+    # our data is whatever safe_load builds, and positions must follow the same choice.
+    assert doc.data["multi"]["image"] in ("other", "nginx")
+    assert {k: v for k, v in doc.data["multi"].items() if k != "image"} == {
+        "pull": "Always", "ports": [80, 443], "extra": 1}
     assert doc.data["inline"] == {"a": 1, "b": 3}
     assert set(doc.positions) == set(all_paths(doc.data))
 
@@ -213,7 +217,8 @@ def test_alias_and_merge_positions() -> None:
     assert p[("list", 1)] == 9
     assert p[("merged", "image")] == 12  # the explicit key wins over the merged one
     assert p[("merged", "ports")] == 3  # merged keys point at their definition
-    assert p[("multi", "image")] == 5  # first mapping in the merge list wins
+    winner = load_one(ANCHORS).data["multi"]["image"]
+    assert p[("multi", "image")] == (5 if winner == "other" else 2)  # follows the merged value
     assert p[("multi", "extra")] == 15
     assert p[("inline", "a")] == 17
     assert p[("inline", "b")] == 18
