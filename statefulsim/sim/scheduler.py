@@ -11,7 +11,7 @@ Reference: pods-probes-dns-volumes.md §6.1–§6.2.
 
 from __future__ import annotations
 
-from collections import deque
+import heapq
 from dataclasses import replace
 from typing import Any, Generator, Iterable, Protocol
 
@@ -69,8 +69,12 @@ class Scheduler:
         self.volumes: VolumeBinder = volumes or NoVolumeBinding()
         self.pods = Informer(store, "Pod", watch_latency, "watch/scheduler", indexes={"node": _node_index, "anti": _anti_index})
         self.nodes = Informer(store, "Node", watch_latency, "watch/scheduler")
-        self._active: deque[str] = deque()
+        # activeQ: ordered by the pod's queue timestamp (when it was added, or its last failed
+        # attempt for a retried pod), as the scheduling queue's default ordering does.
+        self._active: list[tuple[float, int, str]] = []
+        self._seq = 0
         self._queued: set[str] = set()
+        self._last_attempt: dict[str, float] = {}
         self._unschedulable: dict[str, float] = {}  # uid -> time it became unschedulable
         self._attempts: dict[str, int] = {}
         self._assumed: dict[str, tuple[str, Pod]] = {}  # uid -> (node, pod) bound but not yet seen
@@ -94,7 +98,8 @@ class Scheduler:
         if uid in self._queued:
             return
         self._queued.add(uid)
-        self._active.append(uid)
+        self._seq += 1
+        heapq.heappush(self._active, (self._last_attempt.get(uid, self.env.now), self._seq, uid))
         if self._wakeup is not None and not self._wakeup.triggered:
             self._wakeup.succeed()
 
@@ -146,9 +151,12 @@ class Scheduler:
                 self._unschedulable.pop(uid, None)
                 continue
             n = self._attempts.get(uid, 1)
-            delay = min(INITIAL_BACKOFF * 2 ** (n - 1), MAX_BACKOFF)
+            backoff = min(INITIAL_BACKOFF * 2 ** (n - 1), MAX_BACKOFF)
+            # The back-off runs from the last attempt: a pod that failed long ago goes straight
+            # back to the active queue.
+            ready_at = self._last_attempt.get(uid, self.env.now) + backoff
             self._unschedulable.pop(uid)
-            self._requeue_after(uid, delay)
+            self._requeue_after(uid, max(0.0, ready_at - self.env.now))
 
     def _requeue_after(self, uid: str, delay: float) -> None:
         def fire(_e: simpy.Event) -> None:
@@ -175,7 +183,7 @@ class Scheduler:
                 self._wakeup = self.env.event()
                 yield self._wakeup
                 self._wakeup = None
-            uid = self._active.popleft()
+            _, _, uid = heapq.heappop(self._active)
             self._queued.discard(uid)
             pod = self._by_uid.get(uid)
             if pod is None:
@@ -271,6 +279,7 @@ class Scheduler:
         uid = pod.metadata.uid
         if not feasible:
             self._attempts[uid] = self._attempts.get(uid, 0) + 1
+            self._last_attempt[uid] = self.env.now
             detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
             message = f"0/{len(nodes)} nodes are available: {detail}." if nodes else "no nodes available to schedule pods"
             self._unschedulable[uid] = self.env.now
@@ -324,3 +333,4 @@ class Scheduler:
             self._uncount(pod.metadata.uid)
             return
         self._attempts.pop(pod.metadata.uid, None)
+        self._last_attempt.pop(pod.metadata.uid, None)

@@ -143,7 +143,6 @@ class Reconciler:
             update_revision=update.metadata.name,
             collision_count=collision_count,
         )
-        status = compute_replica_status(pods, mrs, now, status)
 
         start = sts.spec.start_ordinal
         n = sts.spec.replicas
@@ -171,7 +170,9 @@ class Reconciler:
             return compute_replica_status(replicas + condemned, mrs, now, status)
 
         if sts.metadata.deletion_timestamp is not None:
-            return SyncOutcome(status, None, None)
+            # Upstream counts every pod handed in here; later returns recount replicas and
+            # condemned, which is the same set of pods (unparsable names were never claimed).
+            return SyncOutcome(compute_replica_status(pods, mrs, now, status), None, None)
 
         rnd = policy.new_round(sts)
 
@@ -285,9 +286,11 @@ class Reconciler:
                     return SyncOutcome(status, None, Waiting(POD_NOT_AVAILABLE, pod.name))
             return SyncOutcome(status, None, None)
 
+        targets = range(len(replicas) - 1, partition - 1, -1)
+        if not any(is_old(replicas[t]) for t in targets):
+            return SyncOutcome(status, None, None)  # nothing to update: no deletion, no wait
         max_unavailable = resolve_max_unavailable(ru.max_unavailable if ru is not None else None, sts.spec.replicas)
         unavailable = sum(1 for p in replicas if is_unavailable(p, mrs, now))
-        targets = range(len(replicas) - 1, partition - 1, -1)
         to_delete: list[Pod] = []
         if policy.ordered or not self.gates.parallel_two_phase_max_unavailable:
             if unavailable >= max_unavailable:

@@ -1,0 +1,85 @@
+"""Scheduling: capacity, requests, node selectors, required anti-affinity, Pending pods."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import first, run, statefulset
+from statefulsim.analysis.expect import live_pods
+
+ANTI = {"affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+    {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": "kubernetes.io/hostname"}]}}}
+
+
+def _with_pod_spec(manifest: dict, extra: dict) -> dict:
+    manifest["spec"]["template"]["spec"].update(extra)
+    return manifest
+
+
+def test_anti_affinity_one_pod_per_node_extra_pod_stays_pending() -> None:
+    r = run(_with_pod_spec(statefulset(replicas=4, policy="Parallel"), ANTI), until="2m", nodes=3)
+    nodes = {rec.fields["pod"]: rec.fields["node"] for rec in r.trace.of("PodScheduled")}
+    assert len(nodes) == 3 and len(set(nodes.values())) == 3
+    unsched = r.trace.of("PodUnschedulable")
+    assert unsched
+    pending = unsched[0].fields["pod"]
+    assert pending not in nodes
+    assert unsched[0].fields["message"] == "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules."
+    pod = r.cluster.get("Pod", pending)
+    assert pod.status.phase == "Pending"
+    cond = pod.status.condition("PodScheduled")
+    assert cond is not None and not cond.status and cond.reason == "Unschedulable"
+
+
+def test_ordered_ready_blocks_behind_a_pending_pod_and_recovers() -> None:
+    r = run(_with_pod_spec(statefulset(replicas=5), ANTI), until="4m", nodes=3,
+            actions=[{"at": "2m", "scale": {"statefulset": "web", "replicas": 3}}])
+    assert r.trace.first("PodCreated", pod="web-4") is None
+    waits = r.trace.of("ControllerWaiting", pod="web-3")
+    assert waits and waits[0].fields["reason"] == "PredecessorNotReady"
+    assert live_pods(r.trace, 240, "web") == ["web-0", "web-1", "web-2"]
+    assert r.trace.of("ControllerResumed")[-1].t >= 120
+
+
+def test_pending_pod_scheduled_when_capacity_frees() -> None:
+    nodes = [{"name": "a", "maxPods": 1}, {"name": "b", "maxPods": 1}]
+    r = run(statefulset(replicas=3, policy="Parallel"), until="3m", nodes=nodes,
+            actions=[{"at": "60s", "deletePod": {"pod": "web-0"}}])
+    # Slow start creates web-0, then web-1 and web-2; the scheduler takes them in that order.
+    assert {rec.fields["pod"] for rec in r.trace.of("PodScheduled") if rec.t < 60} == {"web-0", "web-1"}
+    unsched = r.trace.of("PodUnschedulable", pod="web-2")
+    assert unsched and "2 Too many pods" in unsched[0].fields["message"]
+    # The terminating web-0 holds its node until it is gone; then web-2 gets it (retried on the
+    # pod deletion, after the per-pod back-off of at most 10 s).
+    gone = first(r, "PodDeleted", pod="web-0")
+    placed = first(r, "PodScheduled", pod="web-2")
+    assert gone <= placed <= gone + 10
+    # The replacement web-0 now finds no room.
+    second_uid = r.trace.of("PodCreated", pod="web-0")[1].fields["uid"]
+    assert r.trace.of("PodUnschedulable", uid=second_uid)
+    assert r.cluster.get("Pod", "web-0").status.phase == "Pending"
+
+
+def test_cpu_requests_limit_pods_per_node() -> None:
+    big = {"resources": {"requests": {"cpu": "3", "memory": "1Gi"}}}
+    r = run(statefulset(replicas=3, policy="Parallel", container=big), until="1m", nodes=2)
+    nodes = [rec.fields["node"] for rec in r.trace.of("PodScheduled")]
+    assert len(nodes) == 2 and len(set(nodes)) == 2
+    msg = r.trace.of("PodUnschedulable")[0].fields["message"]
+    assert msg == "0/2 nodes are available: 2 Insufficient cpu."
+
+
+def test_node_selector() -> None:
+    nodes = [{"name": "a", "labels": {"disk": "ssd"}}, {"name": "b"}]
+    r = run(_with_pod_spec(statefulset(replicas=2, policy="Parallel"), {"nodeSelector": {"disk": "ssd"}}),
+            until="1m", nodes=nodes)
+    assert {rec.fields["node"] for rec in r.trace.of("PodScheduled")} == {"a"}
+
+
+def test_scheduling_spreads_by_least_allocated() -> None:
+    r = run(statefulset(replicas=6, policy="Parallel"), until="1m", nodes=3)
+    per_node: dict[str, int] = {}
+    for rec in r.trace.of("PodScheduled"):
+        per_node[rec.fields["node"]] = per_node.get(rec.fields["node"], 0) + 1
+    assert sorted(per_node.values()) == [2, 2, 2]
+    assert first(r, "PodScheduled", pod="web-0") == pytest.approx(0.0)
