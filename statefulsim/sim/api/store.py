@@ -4,13 +4,13 @@ graceful deletion, finalizers) and fans changes out to watches after a latency.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable, Generator, Iterable, TypeVar
 
 import simpy
 
-from statefulsim.sim.api.objects import ApiObject, ObjectMeta, Pod, StatefulSet, object_key
+from statefulsim.sim.api.objects import ApiObject, ObjectMeta, Pod, StatefulSet, evolve, object_key
 from statefulsim.sim.delays import ZERO, DelayModel
 from statefulsim.sim.env import SimEnv
 
@@ -124,7 +124,7 @@ class ObjectStore:
         bucket = self._objects.setdefault(kind, {})
         if (ns, name) in bucket:
             raise ApiError("AlreadyExists", f'{kind.lower()}s "{name}" already exists')
-        meta = replace(
+        meta = evolve(
             obj.metadata,
             uid=obj.metadata.uid or self.env.new_uid(),
             resource_version=self._next_rv(),
@@ -132,10 +132,10 @@ class ObjectStore:
             creation_timestamp=self.env.now,
             deletion_timestamp=None,
         )
-        new = replace(obj, metadata=meta)
+        new = evolve(obj, metadata=meta)
         if isinstance(new, Pod) and not new.status.phase:
             # The pod registry's PrepareForCreate: every new pod starts in phase Pending.
-            new = replace(new, status=replace(new.status, phase="Pending"))
+            new = evolve(new, status=evolve(new.status, phase="Pending"))
         bucket[(ns, name)] = new
         self._publish(WatchEvent(ADDED, new))
         return new
@@ -157,7 +157,7 @@ class ObjectStore:
         generation = cur.metadata.generation
         if isinstance(obj, StatefulSet) and isinstance(cur, StatefulSet) and obj.spec != cur.spec:
             generation += 1
-        meta = replace(
+        meta = evolve(
             obj.metadata,
             resource_version=self._next_rv(),
             generation=generation,
@@ -165,10 +165,10 @@ class ObjectStore:
             deletion_timestamp=cur.metadata.deletion_timestamp,
             deletion_grace_period_seconds=cur.metadata.deletion_grace_period_seconds,
         )
-        new: Any = replace(obj, metadata=meta)
+        new: Any = evolve(obj, metadata=meta)
         if hasattr(cur, "status") and hasattr(obj, "status"):
             # The main resource does not change status (status subresource semantics).
-            new = replace(new, status=getattr(cur, "status"))
+            new = evolve(new, status=getattr(cur, "status"))
         return self._store_modified(cur, new)  # type: ignore[no-any-return]
 
     def update_status(self, obj: T, *, check_version: bool = True) -> T:
@@ -176,9 +176,9 @@ class ObjectStore:
         cur = self._current(obj)
         if check_version and obj.metadata.resource_version != cur.metadata.resource_version:
             raise ApiError("Conflict", f"the object {obj.metadata.name} has been modified")
-        meta = replace(cur.metadata, resource_version=self._next_rv())
-        new: Any = replace(cur, metadata=meta)
-        new = replace(new, status=getattr(obj, "status"))
+        meta = evolve(cur.metadata, resource_version=self._next_rv())
+        new: Any = evolve(cur, metadata=meta)
+        new = evolve(new, status=getattr(obj, "status"))
         return self._store_modified(cur, new)  # type: ignore[no-any-return]
 
     def _store_modified(self, cur: ApiObject, new: T) -> T:
@@ -222,7 +222,7 @@ class ObjectStore:
                 remaining = cur.metadata.deletion_grace_period_seconds
                 if grace >= remaining and grace != 0:
                     return cur
-            meta = replace(
+            meta = evolve(
                 cur.metadata,
                 deletion_timestamp=now + grace if cur.metadata.deletion_timestamp is None or grace == 0 else min(cur.metadata.deletion_timestamp, now + grace),
                 deletion_grace_period_seconds=grace,
@@ -231,9 +231,9 @@ class ObjectStore:
         else:
             if cur.metadata.deletion_timestamp is not None:
                 return cur
-            meta = replace(cur.metadata, deletion_timestamp=now, deletion_grace_period_seconds=0,
+            meta = evolve(cur.metadata, deletion_timestamp=now, deletion_grace_period_seconds=0,
                            resource_version=self._next_rv())
-        new = replace(cur, metadata=meta)
+        new = evolve(cur, metadata=meta)
         return self._store_modified(cur, new)
 
     def bind(self, pod: Pod, node: str) -> Pod:
@@ -246,15 +246,15 @@ class ObjectStore:
         if cur.metadata.deletion_timestamp is not None:
             raise ApiError("Conflict", f"pod {pod.metadata.name} is being deleted")
         status = cur.status.with_condition("PodScheduled", True, self.env.now)
-        new = replace(cur, spec=replace(cur.spec, node_name=node), status=status,
-                      metadata=replace(cur.metadata, resource_version=self._next_rv()))
+        new = evolve(cur, spec=evolve(cur.spec, node_name=node), status=status,
+                      metadata=evolve(cur.metadata, resource_version=self._next_rv()))
         return self._store_modified(cur, new)
 
     def remove_finalizer(self, obj: ApiObject, finalizer: str) -> ApiObject:
         cur = self._current(obj)
         fins = tuple(f for f in cur.metadata.finalizers if f != finalizer)
-        meta = replace(cur.metadata, finalizers=fins, resource_version=self._next_rv())
-        return self._store_modified(cur, replace(cur, metadata=meta))
+        meta = evolve(cur.metadata, finalizers=fins, resource_version=self._next_rv())
+        return self._store_modified(cur, evolve(cur, metadata=meta))
 
     def objects(self) -> Iterable[ApiObject]:
         for bucket in self._objects.values():

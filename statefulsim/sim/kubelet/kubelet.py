@@ -8,14 +8,13 @@ Reference: pods-probes-dns-volumes.md §1–§2.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from functools import partial
 from typing import Any, Callable, Generator, Protocol
 
 import simpy
 
 from statefulsim.sim.api.objects import (
-    FAILED, PENDING, RUNNING, SUCCEEDED, Container, ContainerStatus, Pod, PodStatus, Probe,
+    FAILED, PENDING, RUNNING, SUCCEEDED, Container, ContainerStatus, Pod, PodStatus, Probe, evolve,
 )
 from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, ObjectStore, WatchEvent
 from statefulsim.sim.controllers.statefulset.predicates import parent_name_and_ordinal
@@ -112,7 +111,7 @@ class PodWorker:
         self.initialized = not pod.spec.init_containers
         self.phase = PENDING
         self.reason = ""
-        self.status = replace(pod.status, phase=PENDING)
+        self.status = evolve(pod.status, phase=PENDING)
         self._container_ids = 0
         self.probes: list[ProbeWorker] = []
         for c in self.init:
@@ -253,7 +252,7 @@ class PodWorker:
         st = st.with_condition("PodReadyToStartContainers", self.sandbox_ready and self.phase not in (FAILED, SUCCEEDED), now)
         st = st.with_condition("ContainersReady", containers_ready, now)
         st = st.with_condition("Ready", ready, now)
-        st = replace(
+        st = evolve(
             st,
             phase=self.phase,
             pod_ip=self.pod_ip,
@@ -481,7 +480,7 @@ class StatusManager:
                 conds = tuple(c for c in status.conditions if c.type != "PodScheduled")
                 if scheduled is not None:
                     conds = (scheduled,) + conds
-                new = replace(cur, status=replace(status, conditions=conds))
+                new = evolve(cur, status=evolve(status, conditions=conds))
                 try:
                     yield from self.kubelet.client.update_status(new, check_version=False)
                 except ApiError:

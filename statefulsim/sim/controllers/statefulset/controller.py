@@ -9,7 +9,7 @@ from typing import Any, Generator, Iterable
 import simpy
 
 from statefulsim.sim.api.informer import Informer
-from statefulsim.sim.api.objects import ControllerRevision, Pod, StatefulSet
+from statefulsim.sim.api.objects import ControllerRevision, Pod, StatefulSet, StatefulSetStatus
 from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, ObjectStore, WatchEvent
 from statefulsim.sim.controllers.statefulset.pod_control import ClaimControl, PodControl
 from statefulsim.sim.controllers.statefulset.policies import get_policy
@@ -21,6 +21,7 @@ from statefulsim.sim.controllers.statefulset.revisions import (
     TemplateCache, canonical, new_revision, plan_revisions, revisions_to_truncate,
 )
 from statefulsim.sim.controllers.statefulset.status import complete_rolling_update, inconsistent_status
+from statefulsim.sim.controllers.statefulset.view import OwnedPodIndex, plain_view
 from statefulsim.sim.controllers.workqueue import WorkQueue
 from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.env import SimEnv
@@ -36,6 +37,9 @@ class ControllerSettings:
     workers: int = 5  # --concurrent-statefulset-syncs
     api_qps: float = 20.0  # --kube-api-qps
     api_burst: int = 30  # --kube-api-burst
+    #: Build each sync's view from indexes kept up to date by events (same answers as walking
+    #: every pod, as upstream does; False walks every pod, for differential tests).
+    indexed_sync: bool = True
 
 
 def _owner_index(pod: Pod) -> Iterable[str]:
@@ -68,8 +72,14 @@ class StatefulSetController:
         self.templates = TemplateCache()
         self.reconciler = Reconciler(env, self.pod_control, gates, self.templates)
         self.queue = WorkQueue(env, "statefulset", self.sync, workers=settings.workers)
+        self.settings = settings
         self.waiting: dict[str, Waiting | None] = {}
         self.events_seen = 0
+        self.index = OwnedPodIndex()
+        # Owned pods whose labels no longer match their set's selector, per set UID.
+        self._nonmatching: dict[str, set[tuple[str, str]]] = {}
+        for pod in self.pods.list():
+            self._track(pod, deleted=False)
         self.sets.add_handler(self._on_set)
         self.pods.add_handler(self._on_pod)
 
@@ -90,9 +100,23 @@ class StatefulSetController:
     def _matching_sets(self, pod: Pod) -> list[StatefulSet]:
         return [s for s in self.sets.list(pod.metadata.namespace) if s.spec.selector.matches(pod.metadata.labels)]
 
+    def _track(self, pod: Pod, deleted: bool) -> None:
+        """Keep the owned-pod index and the non-matching set in step with the cache."""
+        key = (pod.metadata.namespace, pod.metadata.name)
+        for members in self._nonmatching.values():
+            members.discard(key)
+        if deleted:
+            self.index.remove(pod)
+            return
+        self.index.put(pod)
+        owner = self._owner_of(pod)
+        if owner is not None and not owner.spec.selector.matches(pod.metadata.labels):
+            self._nonmatching.setdefault(owner.metadata.uid, set()).add(key)
+
     def _on_pod(self, ev: WatchEvent) -> None:
         pod = ev.obj
         assert isinstance(pod, Pod)
+        self._track(pod, deleted=ev.type == DELETED)
         self.events_seen += 1
         if ev.type == DELETED:
             owner = self._owner_of(pod)
@@ -135,13 +159,40 @@ class StatefulSetController:
             return True
         if self.gates.stale_controller_consistency and self.pod_control.written.get(key, 0) > self.pods.max_rv:
             return False  # our own writes are not in the cache yet: requeue through the rate limiter
-        pods = yield from self._claim_pods(sts, key)
-        try:
-            current, update, collision = yield from self._sync_revisions(sts)
-        except ApiError:
-            return False
+        uid = sts.metadata.uid
+        plan = plan_revisions(sts, self.revisions.by_index("owner", uid))
+        indexed = (
+            self.settings.indexed_sync
+            and self.index.is_regular(uid)
+            and not plan.create and not plan.renumber
+            and not self._claim_needed(sts)
+        )
+        pods: list[Pod] | None = None
+        if indexed:
+            # Nothing below waits before the view is taken: it sees the same cache as a full list.
+            current = plan.current or plan.update
+            update, collision = plan.update, plan.collision_count
+        else:
+            pods = yield from self._claim_pods(sts)
+            try:
+                current, update, collision = yield from self._sync_revisions(sts)
+            except ApiError:
+                return False
+        base = StatefulSetStatus(observed_generation=sts.metadata.generation, current_revision=current.metadata.name,
+                                 update_revision=update.metadata.name, collision_count=collision)
+
+        def new_pod(ordinal: int) -> Pod:
+            return self.reconciler.new_versioned_pod(sts, current, update, ordinal)
+
+        now = self.env.now
+        if pods is None:
+            view = self.index.view(sts, base, now, new_pod)
+            in_use = self.index.revisions_in_use(uid)
+        else:
+            view = plain_view(sts, pods, base, now, new_pod)
+            in_use = {pod_revision(p) for p in pods}
         policy = get_policy(sts.spec.pod_management_policy)
-        outcome: SyncOutcome = yield from self.reconciler.update_stateful_set(sts, current, update, collision, pods, policy)
+        outcome: SyncOutcome = yield from self.reconciler.update_stateful_set(sts, current, update, view, policy)
         ok = outcome.error is None
         status = complete_rolling_update(sts, outcome.status)
         if inconsistent_status(sts, status):
@@ -151,7 +202,7 @@ class StatefulSetController:
             except ApiError:
                 ok = False
         self._report_waiting(key, sts, outcome.waiting)
-        yield from self._truncate_history(sts, pods, current, update)
+        yield from self._truncate_history(sts, in_use, current, update)
         if ok and sts.spec.min_ready_seconds > 0 and status.available_replicas != sts.spec.replicas:
             self.queue.add_after(key, sts.spec.min_ready_seconds)
         return ok
@@ -166,7 +217,17 @@ class StatefulSetController:
         elif prev is not None:
             self.env.emit("ControllerResumed", statefulset=sts.name)
 
-    def _claim_pods(self, sts: StatefulSet, key: str) -> Gen:
+    def _claim_needed(self, sts: StatefulSet) -> bool:
+        """Whether the ControllerRefManager would adopt or release a pod in this sync."""
+        if self._nonmatching.get(sts.metadata.uid):
+            return True
+        if sts.metadata.deletion_timestamp is None:
+            for pod in self.pods.by_index("orphan", sts.metadata.namespace):
+                if sts.spec.selector.matches(pod.metadata.labels) and is_member_of(sts, pod) and not is_terminating(pod):
+                    return True
+        return False
+
+    def _claim_pods(self, sts: StatefulSet) -> Gen:
         """ControllerRefManager: adopt matching orphans, release owned pods that stopped matching."""
         pods: list[Pod] = []
         for pod in self.pods.by_index("owner", sts.metadata.uid):
@@ -219,10 +280,10 @@ class StatefulSetController:
         current = plan.current or update
         return current, update, collision
 
-    def _truncate_history(self, sts: StatefulSet, pods: list[Pod], current: ControllerRevision,
+    def _truncate_history(self, sts: StatefulSet, in_use: set[str], current: ControllerRevision,
                           update: ControllerRevision) -> Gen:
         revs = self.revisions.by_index("owner", sts.metadata.uid)
-        live = {current.metadata.name, update.metadata.name} | {pod_revision(p) for p in pods}
+        live = {current.metadata.name, update.metadata.name} | in_use
         for rev in revisions_to_truncate(revs, live, sts.spec.revision_history_limit):
             try:
                 yield from self.client.delete("ControllerRevision", rev.metadata.namespace, rev.metadata.name)

@@ -25,7 +25,7 @@ from statefulsim.sim.controllers.statefulset.predicates import (
     resolve_max_unavailable, with_labels,
 )
 from statefulsim.sim.controllers.statefulset.revisions import TemplateCache
-from statefulsim.sim.controllers.statefulset.status import compute_replica_status
+from statefulsim.sim.controllers.statefulset.view import SyncView
 from statefulsim.sim.env import SimEnv
 from statefulsim.sim.versions import FeatureGates
 
@@ -76,22 +76,26 @@ def _continue(gen: Gen, first: simpy.Event) -> Gen:
             return stop.value
 
 
-def slow_start_batch(env: SimEnv, count: int, fn: Callable[[int], Gen]) -> Gen:
-    """Run ``fn(0..count-1)`` in concurrent batches of 1, 2, 4, ... (≤ 500); stop after a batch
-    with an error and return the first error (``slowStartBatch``).
+def slow_start_batch(env: SimEnv, positions: list[int], total: int, fn: Callable[[int], Gen]) -> Gen:
+    """``slowStartBatch`` over a list of ``total`` items of which only ``positions`` (ascending)
+    have work: batches of 1, 2, 4, ... (≤ 500) items run concurrently, a batch after the
+    previous one; after a batch with an error, stop and return the first error.
 
-    Each call runs until its first wait right away; only calls that wait (an API request)
-    become SimPy processes, so the many steps that decide "nothing to do" cost no events.
+    Batches are cut over all ``total`` items, as upstream cuts them, so skipping the items
+    without work changes nothing.  Each call runs until its first wait right away; only calls
+    that wait (an API request) become SimPy processes.
     """
-    remaining = count
     index = 0
     batch = 1
-    while remaining > 0:
+    remaining = total
+    p = 0
+    while remaining > 0 and p < len(positions):
         size = min(remaining, batch, MAX_BATCH)
         results: list[StepResult] = []
         procs: list[simpy.Process] = []
-        for i in range(index, index + size):
-            gen = fn(i)
+        while p < len(positions) and positions[p] < index + size:
+            gen = fn(positions[p])
+            p += 1
             try:
                 first = next(gen)
             except StopIteration as stop:
@@ -100,7 +104,7 @@ def slow_start_batch(env: SimEnv, count: int, fn: Callable[[int], Gen]) -> Gen:
             procs.append(env.process(_continue(gen, first)))
         if procs:
             yield simpy.AllOf(env.sim, procs)
-            results.extend(p.value for p in procs if p.value is not None)
+            results.extend(pr.value for pr in procs if pr.value is not None)
         errors = [r.error for r in results if r.error is not None]
         if errors:
             return errors[0]
@@ -134,45 +138,27 @@ class Reconciler:
                                     pod_index_label=self.gates.pod_index_label)
 
     def update_stateful_set(self, sts: StatefulSet, current: ControllerRevision, update: ControllerRevision,
-                            collision_count: int, pods: list[Pod], policy: PodManagementPolicy) -> Gen:
+                            view: SyncView, policy: PodManagementPolicy) -> Gen:
+        """One reconcile of ``sts`` over ``view`` (captured at the start of the sync)."""
         now = self.env.now
         mrs = sts.spec.min_ready_seconds
-        status = StatefulSetStatus(
-            observed_generation=sts.metadata.generation,
-            current_revision=current.metadata.name,
-            update_revision=update.metadata.name,
-            collision_count=collision_count,
-        )
-
-        start = sts.spec.start_ordinal
-        n = sts.spec.replicas
-        slots: list[Pod | None] = [None] * n
-        condemned: list[Pod] = []
-        for pod in pods:
-            o = ordinal_of(pod)
-            if start <= o < start + n:
-                slots[o - start] = pod
-            elif o >= 0:
-                condemned.append(pod)
-        replicas: list[Pod] = [
-            p if p is not None else self.new_versioned_pod(sts, current, update, start + i)
-            for i, p in enumerate(slots)
-        ]
-        condemned.sort(key=ordinal_of, reverse=True)
-
-        first_unavailable: Pod | None = None
-        for p in replicas + condemned[::-1]:
-            if is_unavailable(p, mrs, now):
-                first_unavailable = p
-                break
-
-        def recount() -> StatefulSetStatus:
-            return compute_replica_status(replicas + condemned, mrs, now, status)
-
+        status = view.status
         if sts.metadata.deletion_timestamp is not None:
-            # Upstream counts every pod handed in here; later returns recount replicas and
-            # condemned, which is the same set of pods (unparsable names were never claimed).
-            return SyncOutcome(compute_replica_status(pods, mrs, now, status), None, None)
+            return SyncOutcome(status, None, None)
+
+        replicas = view.candidates
+        keys = view.keys()
+        condemned = view.condemned
+        first_unavailable: Pod | None = None
+        for k in keys:
+            if is_unavailable(replicas[k], mrs, now):
+                first_unavailable = replicas[k]
+                break
+        else:
+            for p in reversed(condemned):
+                if is_unavailable(p, mrs, now):
+                    first_unavailable = p
+                    break
 
         rnd = policy.new_round(sts)
 
@@ -223,60 +209,62 @@ class Reconciler:
                 return StepResult(True, None, Waiting(POD_NOT_AVAILABLE, blocker))
             err = yield from self.pods.delete(sts, pod)
             return StepResult(True, err)
-            yield  # pragma: no cover
 
-        # S9: in-range replicas.
-        result = yield from self._run_for_all(rnd, len(replicas), process_replica)
+        # S9: in-range replicas (only the candidates: every other visit would be a no-op).
+        result = yield from self._run_for_all(rnd, keys, view.replicas, process_replica)
         if result.exit or result.error is not None:
-            waiting = result.waiting if result.error is None and self._work_pending(sts, replicas, condemned, update, result.waiting) else None
-            return SyncOutcome(recount(), result.error, waiting)
+            waiting = result.waiting if result.error is None and self._work_pending(sts, view, update, result.waiting) else None
+            return SyncOutcome(status, result.error, waiting)
         # S11: condemned, highest ordinal first.
-        result = yield from self._run_for_all(rnd, len(condemned), process_condemned)
+        result = yield from self._run_for_all(rnd, list(range(len(condemned))), len(condemned), process_condemned)
         if result.exit or result.error is not None:
-            return SyncOutcome(recount(), result.error, result.waiting)
-        status = recount()
+            return SyncOutcome(status, result.error, result.waiting)
         if sts.spec.update_strategy.type == ON_DELETE:
             return SyncOutcome(status, None, None)
-        return (yield from self._rolling_update(sts, update, replicas, status, policy, now))
+        return (yield from self._rolling_update(sts, update, view, status, policy, now))
 
-    def _run_for_all(self, rnd: PolicyRound, count: int, fn: Callable[[int], Gen]) -> Gen:
+    def _run_for_all(self, rnd: PolicyRound, positions: list[int], total: int, fn: Callable[[int], Gen]) -> Gen:
+        """``runForAll`` over the given positions of a list of ``total`` items."""
         if not rnd.concurrent:
-            for i in range(count):
+            for i in positions:
                 res: StepResult = yield from fn(i)
                 if res.exit or res.error is not None:
                     return res
             return StepResult(False)
-        err = yield from slow_start_batch(self.env, count, fn)
+        err = yield from slow_start_batch(self.env, positions, total, fn)
         return StepResult(err is not None, err)
 
     @staticmethod
-    def _work_pending(sts: StatefulSet, replicas: list[Pod], condemned: list[Pod], update: ControllerRevision,
-                      waiting: Waiting | None) -> bool:
+    def _work_pending(sts: StatefulSet, view: SyncView, update: ControllerRevision, waiting: Waiting | None) -> bool:
         """A block only counts as waiting when something is left to do behind it."""
         if waiting is None:
             return False
         if waiting.reason in (POD_FAILED, STALE_CLAIM):
             return True
-        if condemned or any(not is_created(p) for p in replicas):
+        if view.condemned or any(not is_created(p) for p in view.candidates.values()):
             return True
         if sts.spec.update_strategy.type == ON_DELETE:
             return False
         ru = sts.spec.update_strategy.rolling_update
         partition = ru.partition if ru is not None else 0
-        return any(pod_revision(p) != update.metadata.name for p in replicas[partition:])
+        upd = update.metadata.name
+        return any(pod_revision(p) != upd for k, p in view.candidates.items() if k >= partition)
 
-    def _rolling_update(self, sts: StatefulSet, update: ControllerRevision, replicas: list[Pod],
+    def _rolling_update(self, sts: StatefulSet, update: ControllerRevision, view: SyncView,
                         status: StatefulSetStatus, policy: PodManagementPolicy, now: float) -> Gen:
         ru = sts.spec.update_strategy.rolling_update
         partition = ru.partition if ru is not None else 0
         mrs = sts.spec.min_ready_seconds
         upd = update.metadata.name
+        replicas = view.candidates
+        # Indices from the highest down to the partition; only candidates can be old or unavailable.
+        targets = [k for k in sorted(replicas, reverse=True) if k >= partition]
 
         def is_old(p: Pod) -> bool:
             return pod_revision(p) != upd and not is_terminating(p)
 
         if not self.gates.max_unavailable_stateful_set:
-            for target in range(len(replicas) - 1, partition - 1, -1):
+            for target in targets:
                 pod = replicas[target]
                 if is_old(pod):
                     err = yield from self.pods.delete(sts, pod)
@@ -286,24 +274,23 @@ class Reconciler:
                     return SyncOutcome(status, None, Waiting(POD_NOT_AVAILABLE, pod.name))
             return SyncOutcome(status, None, None)
 
-        targets = range(len(replicas) - 1, partition - 1, -1)
         if not any(is_old(replicas[t]) for t in targets):
             return SyncOutcome(status, None, None)  # nothing to update: no deletion, no wait
         max_unavailable = resolve_max_unavailable(ru.max_unavailable if ru is not None else None, sts.spec.replicas)
-        unavailable = sum(1 for p in replicas if is_unavailable(p, mrs, now))
+        unavailable = sum(1 for p in replicas.values() if is_unavailable(p, mrs, now))
         to_delete: list[Pod] = []
         if policy.ordered or not self.gates.parallel_two_phase_max_unavailable:
             if unavailable >= max_unavailable:
-                return SyncOutcome(status, None, self._budget_wait(replicas, targets, is_old, mrs, now))
+                return SyncOutcome(status, None, self._budget_wait(view, mrs, now))
             for t in targets:
                 if len(to_delete) >= max_unavailable - unavailable:
                     break
                 if is_old(replicas[t]):
                     to_delete.append(replicas[t])
         else:
-            needing = sum(1 for p in replicas if is_unavailable(p, mrs, now) and is_old(p))
+            needing = sum(1 for p in replicas.values() if is_unavailable(p, mrs, now) and is_old(p))
             if unavailable >= max_unavailable and needing == 0:
-                return SyncOutcome(status, None, self._budget_wait(replicas, targets, is_old, mrs, now))
+                return SyncOutcome(status, None, self._budget_wait(view, mrs, now))
             for t in targets:  # phase 1: old pods that are unavailable anyway
                 if len(to_delete) >= max_unavailable:
                     break
@@ -326,11 +313,9 @@ class Reconciler:
         return SyncOutcome(status, None, None)
 
     @staticmethod
-    def _budget_wait(replicas: list[Pod], targets: range, is_old: Callable[[Pod], bool], mrs: float,
-                     now: float) -> Waiting | None:
-        if not any(is_old(replicas[t]) for t in targets):
-            return None
-        for p in replicas:
+    def _budget_wait(view: SyncView, mrs: float, now: float) -> Waiting | None:
+        for k in view.keys():
+            p = view.candidates[k]
             if is_unavailable(p, mrs, now):
                 return Waiting(BUDGET_EXHAUSTED, p.name)
         return None

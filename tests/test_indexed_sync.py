@@ -1,0 +1,66 @@
+"""The indexed sync view must give exactly the traces of upstream's walk over every pod."""
+
+from __future__ import annotations
+
+import pathlib
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from helpers import scenario, statefulset
+from statefulsim.io.scenario import load_scenario
+from statefulsim.model.scenario import Scenario
+from statefulsim.runner import run_scenario
+
+SCENARIOS = sorted(pathlib.Path(__file__).resolve().parent.parent.joinpath("scenarios").glob("*.yaml"))
+
+
+def _plain(sc: Scenario) -> Scenario:
+    ctl = replace(sc.cluster.controller, indexed_sync=False)
+    return replace(sc, cluster=replace(sc.cluster, controller=ctl))
+
+
+def _same_traces(sc: Scenario, seed: int | None = None) -> None:
+    fast = [r.as_dict() for r in run_scenario(sc, seed=seed).trace]
+    slow = [r.as_dict() for r in run_scenario(_plain(sc), seed=seed).trace]
+    for i, (a, b) in enumerate(zip(fast, slow)):
+        assert a == b, f"first difference at record {i}:\n indexed: {a}\n plain:   {b}"
+    assert len(fast) == len(slow)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_bundled_scenarios_identical(path: pathlib.Path) -> None:
+    _same_traces(load_scenario(path))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    replicas=st.integers(0, 6),
+    policy=st.sampled_from(["OrderedReady", "Parallel"]),
+    mrs=st.sampled_from([0, 5, 20]),
+    target=st.integers(0, 7),
+    start=st.sampled_from([None, 2]),
+    image_change=st.booleans(),
+    partition=st.integers(0, 3),
+    seed=st.integers(0, 1000),
+)
+def test_random_histories_identical(replicas: int, policy: str, mrs: int, target: int, start: int | None,
+                                    image_change: bool, partition: int, seed: int) -> None:
+    extra = {"minReadySeconds": mrs, "updateStrategy": {"type": "RollingUpdate",
+                                                         "rollingUpdate": {"partition": partition}}}
+    actions: list[dict] = [{"at": "60s", "scale": {"statefulset": "web", "replicas": target}}]
+    if start is not None:
+        actions.append({"at": "90s", "patch": {"statefulset": "web", "patch": {"ordinals": {"start": start}}}})
+    if image_change:
+        actions.append({"at": "120s", "patch": {"statefulset": "web", "patch": {"template": {"spec": {
+            "containers": [{"name": "app", "image": "nginx:1.28",
+                            "readinessProbe": {"httpGet": {"path": "/", "port": 80}, "periodSeconds": 1}}]}}}}})
+    actions.append({"at": "150s", "failPod": {"pod": "web-1"}})
+    actions.append({"at": "160s", "deletePod": {"pod": "web-0"}})
+    sc = scenario(statefulset(replicas=replicas, policy=policy, extra_spec=extra), actions=actions, until="6m",
+                  seed=seed, timing={"apiLatency": {"exponential": {"mean": "15ms"}},
+                                     "watchLatency": {"uniform": {"low": "1ms", "high": "60ms"}},
+                                     "appReady": {"uniform": {"low": "1s", "high": "20s"}}})
+    _same_traces(sc)
