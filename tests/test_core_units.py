@@ -228,13 +228,20 @@ def test_revision_hash_is_fnv_safe_encoded() -> None:
 
 def test_backoff_doubles_caps_and_expires() -> None:
     b = Backoff()
-    b.next("k", 0)
+    b.next("k", 0, 0)
     assert b.delay("k") == 10
     for t in range(1, 10):
-        b.next("k", t)
+        b.next("k", t, t)
     assert b.delay("k") == 300
-    b.next("k", 10 + 601)
+    # Expiry is judged from the exit time: an exit 601 s after the last restart starts over ...
+    b.next("k", 10 + 601, 10 + 601)
     assert b.delay("k") == 10
+    # ... but an exit before that keeps doubling even if the restart itself comes later.
+    b2 = Backoff()
+    for t in range(0, 9):
+        b2.next("k", t, t)
+    b2.next("k", 300, 900)
+    assert b2.delay("k") == 300
 
 
 def test_feature_gates_by_version() -> None:

@@ -137,12 +137,13 @@ def test_init_containers_run_in_order_before_app() -> None:
         {"name": "init-a", "image": "busybox:1.36"}, {"name": "init-b", "image": "busybox:1.36"}]
     r = run(spec, until="1m")
     started = [(rec.fields["container"], rec.t) for rec in r.trace.of("ContainerStarted", pod="web-0")]
-    # sandbox 1; init-a: pull 2 + start 0.5 -> 3.5, runs 1 s; init-b: cached -> 4.5+0.5=5.0, runs 1 s;
-    # app: pull 2 (another image) from 6.0, start 0.5 -> 8.5.
-    assert started == [("init-a", 3.5), ("init-b", 5.0), ("app", 8.5)]
+    # sandbox 1; init-a: pull 2 + start 0.5 -> 3.5, runs 1 s, exits 4.5, seen by PLEG at 5.0;
+    # init-b: cached image, start 0.5 -> 5.5, exits 6.5, seen at 7.0 (Initialized);
+    # app: pull 2 (another image) -> 9.0, start 0.5 -> 9.5.
+    assert started == [("init-a", 3.5), ("init-b", 5.5), ("app", 9.5)]
     pod = r.cluster.get("Pod", "web-0")
     assert pod.status.condition("Initialized").status
-    assert pod.status.condition("Initialized").last_transition_time == pytest.approx(6.0)
+    assert pod.status.condition("Initialized").last_transition_time == pytest.approx(7.0)
 
 
 def test_image_pulls_are_cached_per_node() -> None:
@@ -157,3 +158,62 @@ def test_pod_conditions_order() -> None:
     t = {c.type: c.last_transition_time for c in st.conditions}
     assert t["PodScheduled"] <= t["PodReadyToStartContainers"] <= t["ContainersReady"] <= t["Ready"]
     assert st.pod_ip.startswith("10.")
+
+
+def test_backoff_does_not_reset_for_long_running_crashes() -> None:
+    # Crash 300 s after each start: the back-off keeps doubling to 300 s; expiry is judged from
+    # the exit time, not from when the restart happens.
+    r = run(statefulset(replicas=1, readiness=False), until="80m", timing={"appCrash": 300})
+    assert _restart_gaps(r)[:9] == [0.5, 10, 20, 40, 80, 160, 300, 300, 300]
+
+
+def _sidecar_pod(**sidecar: object) -> dict:
+    spec = statefulset(replicas=1, readiness=False)
+    side = {"name": "proxy", "image": "envoy:1.30", "restartPolicy": "Always", **sidecar}
+    spec["spec"]["template"]["spec"]["initContainers"] = [side, {"name": "migrate", "image": "busybox:1.36"}]
+    return spec
+
+
+def test_sidecar_readiness_counts_for_the_pod() -> None:
+    probe = {"readinessProbe": {"httpGet": {"path": "/", "port": 15000}, "periodSeconds": 1}}
+    r = run(_sidecar_pod(**probe), until="2m",
+            timing={"overrides": [{"match": {"container": "proxy"}, "appReady": 40}]})
+    started = dict((rec.fields["container"], rec.t) for rec in r.trace.of("ContainerStarted"))
+    # The app container runs long before the sidecar's app answers (3.5 + 40 s).
+    assert started["app"] < 20
+    assert first(r, "PodReady", pod="web-0") >= started["proxy"] + 40
+
+
+def test_next_init_container_waits_for_sidecar_startup_probe() -> None:
+    probe = {"startupProbe": {"httpGet": {"path": "/", "port": 15000}, "periodSeconds": 1, "failureThreshold": 60}}
+    r = run(_sidecar_pod(**probe), until="2m",
+            timing={"overrides": [{"match": {"container": "proxy"}, "appReady": 10}]})
+    started = dict((rec.fields["container"], rec.t) for rec in r.trace.of("ContainerStarted"))
+    # proxy starts at 3.5 and answers from 13.5; the startup probe (ticks each second) passes at
+    # 14.0; only then does "migrate" start (cached image? no: busybox pull 2 s + start 0.5).
+    assert started["proxy"] == pytest.approx(3.5)
+    assert started["migrate"] == pytest.approx(14.0 + 2 + 0.5)
+
+
+def test_sidecars_stop_last_with_the_remaining_grace_period() -> None:
+    r = run(_sidecar_pod(), until="2m", actions=[{"at": "60s", "deletePod": {"pod": "web-0"}}],
+            timing={"overrides": [{"match": {"container": "proxy"}, "appShutdown": 5}]})
+    exits = {rec.fields["container"]: (rec.t, rec.fields["exitCode"]) for rec in r.trace.of("ContainerExited")
+             if rec.t >= 60}
+    # The app stops in 1 s; then the sidecar gets SIGTERM and 28 s left: it exits cleanly 5 s later.
+    assert exits["app"] == (pytest.approx(61.0), 0)
+    assert exits["proxy"] == (pytest.approx(66.0), 0)
+
+
+def test_failed_pod_is_removed_without_graceful_termination() -> None:
+    r = run(statefulset(replicas=1), until="1m", actions=[{"at": "30s", "failPod": {"pod": "web-0"}}])
+    assert first(r, "PodFailed", pod="web-0") == pytest.approx(30.0)
+    assert first(r, "PodDeleted", pod="web-0") == pytest.approx(30.0)
+    first_uid = r.trace.of("PodCreated", pod="web-0")[0].fields["uid"]
+    assert not r.trace.of("PodTerminating", uid=first_uid)
+
+
+def test_condition_times_are_whole_seconds_in_the_api() -> None:
+    r = run(statefulset(replicas=1), until="1m", timing={"plegRelist": 0.25})
+    for c in r.cluster.get("Pod", "web-0").status.conditions:
+        assert c.last_transition_time == int(c.last_transition_time)

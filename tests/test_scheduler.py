@@ -83,3 +83,23 @@ def test_scheduling_spreads_by_least_allocated() -> None:
         per_node[rec.fields["node"]] = per_node.get(rec.fields["node"], 0) + 1
     assert sorted(per_node.values()) == [2, 2, 2]
     assert first(r, "PodScheduled", pod="web-0") == pytest.approx(0.0)
+
+
+def test_binding_does_not_hold_up_scheduling() -> None:
+    r = run(statefulset(replicas=8, policy="Parallel"), until="10s", nodes=3,
+            timing={"apiLatency": 0.1, "appReady": "never"})
+    created = {rec.fields["pod"]: rec.t for rec in r.trace.of("PodCreated")}
+    bound = {rec.fields["pod"]: rec.t for rec in r.trace.of("PodScheduled")}
+    # Each pod is bound one API round trip after it is created, however many arrive at once.
+    for pod, t in created.items():
+        assert bound[pod] == pytest.approx(t + 0.1)
+
+
+@pytest.mark.parametrize("version, first_bound", [("1.37", "web-1"), ("1.32", "web-0")])
+def test_idle_scheduler_pops_from_backoff_queue_since_1_33(version: str, first_bound: str) -> None:
+    r = run(statefulset(replicas=2, policy="Parallel"), until="5s", nodes=[{"name": "a", "maxPods": 1}],
+            actions=[{"at": "0.5s", "deletePod": {"pod": "web-0", "gracePeriodSeconds": 0}}],
+            extra={"cluster": {"nodes": [{"name": "a", "maxPods": 1}], "kubernetesVersion": version}},
+            timing={"appReady": "never"})
+    after = [rec.fields["pod"] for rec in r.trace.of("PodScheduled") if rec.t >= 0.5]
+    assert after[0] == first_bound

@@ -75,7 +75,7 @@ class Cluster:
         self.scheduler = Scheduler(
             self.env, self.store, ApiClient(self.env, self.store, "scheduler", api, config.scheduler_qps,
                                             config.scheduler_burst),
-            timing.model("scheduling"), watch)
+            timing.model("scheduling"), watch, pop_from_backoff=self.gates.scheduler_pop_from_backoff_q)
         self.kubelets: dict[str, Kubelet] = {}
         for i, n in enumerate(config.nodes):
             client = ApiClient(self.env, self.store, f"kubelet/{n.name}", api, config.kubelet_qps, config.kubelet_burst)

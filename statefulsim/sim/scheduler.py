@@ -61,8 +61,11 @@ def _is_live(pod: Pod) -> bool:
 
 class Scheduler:
     def __init__(self, env: SimEnv, store: ObjectStore, client: ApiClient, attempt: DelayModel,
-                 watch_latency: DelayModel, volumes: VolumeBinder | None = None) -> None:
+                 watch_latency: DelayModel, volumes: VolumeBinder | None = None, *,
+                 pop_from_backoff: bool = True) -> None:
         self.env = env
+        self.pop_from_backoff = pop_from_backoff
+        self._backoff: dict[str, float] = {}  # uid -> when its back-off ends
         self.store = store
         self.client = client
         self.attempt = attempt
@@ -159,12 +162,32 @@ class Scheduler:
             self._requeue_after(uid, max(0.0, ready_at - self.env.now))
 
     def _requeue_after(self, uid: str, delay: float) -> None:
+        """Into the back-off queue until ``delay`` has passed (then the active queue)."""
+        ready_at = self.env.now + delay
+        self._backoff[uid] = ready_at
+        if self._wakeup is not None and not self._wakeup.triggered:
+            self._wakeup.succeed()  # an idle scheduler may take it from the back-off queue
+
         def fire(_e: simpy.Event) -> None:
+            if self._backoff.get(uid) != ready_at:
+                return
+            del self._backoff[uid]
             pod = self._by_uid.get(uid)
             if pod is not None and uid not in self._unschedulable:
                 self._enqueue(pod)
 
         self.env.timeout(delay).callbacks.append(fire)
+
+    def _pop_from_backoff(self) -> bool:
+        """SchedulerPopFromBackoffQ (1.33+): an idle scheduler takes the pod whose back-off ends first."""
+        if not self.pop_from_backoff or not self._backoff:
+            return False
+        uid = min(self._backoff, key=lambda u: (self._backoff[u], u))
+        del self._backoff[uid]
+        pod = self._by_uid.get(uid)
+        if pod is not None and uid not in self._unschedulable:
+            self._enqueue(pod)
+        return True
 
     def _flush_loop(self) -> Gen:
         while True:
@@ -180,6 +203,8 @@ class Scheduler:
     def _loop(self) -> Gen:
         while True:
             while not self._active:
+                if self._pop_from_backoff():
+                    continue
                 self._wakeup = self.env.event()
                 yield self._wakeup
                 self._wakeup = None
@@ -290,6 +315,11 @@ class Scheduler:
         node = top[0] if len(top) == 1 else self.env.rng("scheduler").choice(top)
         self._assumed[uid] = (node.name, pod)
         self._count(uid, node.name, pod.spec.effective_requests)
+        # The binding cycle runs on its own, as the scheduler binds asynchronously.
+        self.env.process(self._binding_cycle(pod, node))
+
+    def _binding_cycle(self, pod: Pod, node: Node) -> Gen:
+        uid = pod.metadata.uid
         ok = yield from self.volumes.prebind(pod, node)
         if not ok:
             self._assumed.pop(uid, None)

@@ -19,6 +19,7 @@ class FeatureGates:
     node_monitor_grace_period_seconds: float
     stale_controller_consistency: bool
     pod_index_label: bool
+    scheduler_pop_from_backoff_q: bool
 
 
 def parse_version(text: str) -> tuple[int, int, int]:
@@ -46,4 +47,5 @@ def feature_gates(version: str = NEWEST) -> FeatureGates:
         node_monitor_grace_period_seconds=50.0 if minor >= 32 else 40.0,
         stale_controller_consistency=minor >= 36,
         pod_index_label=minor >= 28,
+        scheduler_pop_from_backoff_q=minor >= 33,
     )

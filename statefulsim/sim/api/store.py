@@ -5,12 +5,13 @@ graceful deletion, finalizers) and fans changes out to watches after a latency.
 from __future__ import annotations
 
 from dataclasses import dataclass
+import math
 from functools import partial
 from typing import Any, Callable, Generator, Iterable, TypeVar
 
 import simpy
 
-from statefulsim.sim.api.objects import ApiObject, ObjectMeta, Pod, StatefulSet, evolve, object_key
+from statefulsim.sim.api.objects import ApiObject, ObjectMeta, Pod, PodStatus, StatefulSet, evolve, object_key
 from statefulsim.sim.delays import ZERO, DelayModel
 from statefulsim.sim.env import SimEnv
 
@@ -70,6 +71,15 @@ class Watch:
 
     def _deliver(self, ev: WatchEvent, _timer: simpy.Event) -> None:
         self.handler(ev)
+
+
+def _whole_seconds(status: PodStatus) -> PodStatus:
+    """API timestamps (``metav1.Time``) keep whole seconds: condition times are truncated when
+    written, which is what controllers comparing them (minReadySeconds) see."""
+    if all(c.last_transition_time == math.floor(c.last_transition_time) for c in status.conditions):
+        return status
+    conds = tuple(evolve(c, last_transition_time=float(math.floor(c.last_transition_time))) for c in status.conditions)
+    return evolve(status, conditions=conds)
 
 
 class ObjectStore:
@@ -178,7 +188,8 @@ class ObjectStore:
             raise ApiError("Conflict", f"the object {obj.metadata.name} has been modified")
         meta = evolve(cur.metadata, resource_version=self._next_rv())
         new: Any = evolve(cur, metadata=meta)
-        new = evolve(new, status=getattr(obj, "status"))
+        status = getattr(obj, "status")
+        new = evolve(new, status=_whole_seconds(status) if isinstance(status, PodStatus) else status)
         return self._store_modified(cur, new)  # type: ignore[no-any-return]
 
     def _store_modified(self, cur: ApiObject, new: T) -> T:
@@ -215,7 +226,8 @@ class ObjectStore:
         now = self.env.now
         if isinstance(cur, Pod):
             grace = cur.spec.termination_grace_period_seconds if grace_period_seconds is None else grace_period_seconds
-            if not cur.spec.node_name:
+            # CheckGracefulDelete: pods never scheduled, and pods in a terminal phase, go at once.
+            if not cur.spec.node_name or cur.status.phase in ("Failed", "Succeeded"):
                 grace = 0
             if cur.metadata.deletion_timestamp is not None and cur.metadata.deletion_grace_period_seconds is not None:
                 # A second delete may only shorten the grace period.
@@ -245,7 +257,7 @@ class ObjectStore:
             raise ApiError("Conflict", f"pod {pod.metadata.name} is already assigned to node {cur.spec.node_name}")
         if cur.metadata.deletion_timestamp is not None:
             raise ApiError("Conflict", f"pod {pod.metadata.name} is being deleted")
-        status = cur.status.with_condition("PodScheduled", True, self.env.now)
+        status = _whole_seconds(cur.status.with_condition("PodScheduled", True, self.env.now))
         new = evolve(cur, spec=evolve(cur.spec, node_name=node), status=status,
                       metadata=evolve(cur.metadata, resource_version=self._next_rv()))
         return self._store_modified(cur, new)

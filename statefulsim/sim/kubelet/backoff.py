@@ -26,10 +26,11 @@ class Backoff:
     def _expired(self, event_time: float, last_update: float) -> bool:
         return event_time - last_update > 2 * self.maximum
 
-    def next(self, key: str, now: float) -> None:
-        """Record a restart at ``now``: create the entry or double its delay."""
+    def next(self, key: str, event_time: float, now: float) -> None:
+        """Record a restart at ``now`` for an exit at ``event_time``: create the entry (or start
+        over when it expired, judged from ``event_time``) or double its delay."""
         e = self._entries.get(key)
-        if e is None or self._expired(now, e.last_update):
+        if e is None or self._expired(event_time, e.last_update):
             self._entries[key] = _Entry(self.initial, now)
         else:
             e.backoff = min(e.backoff * 2, self.maximum)

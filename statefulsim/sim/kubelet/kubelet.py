@@ -45,12 +45,17 @@ class NoVolumes:
 
 
 class ContainerRuntime:
-    """The kubelet's view of one container of one pod incarnation."""
+    """One container of one pod incarnation: what really happens, and what the kubelet has seen.
+
+    The actual state changes at once; the kubelet learns of a container starting or exiting
+    only when PLEG relists (``observe``).  Pod status is built from what was seen.
+    """
 
     def __init__(self, spec: Container, is_init: bool) -> None:
         self.spec = spec
         self.name = spec.name
         self.is_init = is_init
+        self.sidecar = is_init and spec.restart_policy == "Always"
         self.state = "waiting"
         self.reason = "ContainerCreating" if not is_init else "PodInitializing"
         self.container_id = 0
@@ -64,6 +69,9 @@ class ContainerRuntime:
         self.ready = False
         self.started = spec.startup_probe is None
         self.has_run = False
+        self.started_event: simpy.Event | None = None
+        self.seen = ContainerStatus(name=self.name, reason=self.reason)
+        self.seen_has_run = False
 
     def readiness_probe_missing(self) -> bool:
         return self.spec.readiness_probe is None
@@ -76,17 +84,18 @@ class ContainerRuntime:
             return False
         return True
 
+    def observe(self) -> None:
+        """The kubelet now knows the container's actual state."""
+        self.seen = ContainerStatus(name=self.name, state=self.state, reason=self.reason,
+                                    restart_count=self.restart_count, started_at=self.started_at,
+                                    exit_code=self.exit_code)
+        self.seen_has_run = self.has_run
+
+    def is_ready(self) -> bool:
+        return self.ready and self.seen.state == "running"
+
     def status(self) -> ContainerStatus:
-        return ContainerStatus(
-            name=self.name,
-            ready=self.ready,
-            started=self.state == "running" and self.started,
-            restart_count=self.restart_count,
-            state=self.state,
-            reason=self.reason,
-            started_at=self.started_at,
-            exit_code=self.exit_code,
-        )
+        return evolve(self.seen, ready=self.is_ready(), started=self.seen.state == "running" and self.started)
 
 
 class PodWorker:
@@ -113,9 +122,10 @@ class PodWorker:
         self.reason = ""
         self.status = evolve(pod.status, phase=PENDING)
         self._container_ids = 0
+        self._last_observed = 0.0
         self.probes: list[ProbeWorker] = []
         for c in self.init:
-            if c.spec.restart_policy == "Always":
+            if c.sidecar:
                 self._add_probes(c)
         for c in self.containers:
             self._add_probes(c)
@@ -135,17 +145,28 @@ class PodWorker:
             if probe is not None:
                 self.probes.append(ProbeWorker(self, c, kind, probe))
 
-    def _probe(self, c: ContainerRuntime, kind: str) -> ProbeWorker | None:
-        for w in self.probes:
-            if w.container is c and w.kind == kind:
-                return w
-        return None
-
     def container(self, name: str) -> ContainerRuntime | None:
         for c in self.containers + self.init:
             if c.name == name:
                 return c
         return None
+
+    def _pleg(self, fn: Callable[[], None]) -> simpy.Event:
+        """Run ``fn`` when PLEG next relists; observations of one pod keep their order."""
+        at = max(self.env.now + self.sample_pleg(), self._last_observed)
+        self._last_observed = at
+        timer = self.env.timeout(at - self.env.now)
+        timer.callbacks.append(lambda _e: fn())
+        return timer
+
+    def sample_pleg(self) -> float:
+        return self.env.sample(self.kubelet.timing.model("plegRelist"), "kubelet/plegRelist")
+
+    def _set_waiting(self, c: ContainerRuntime, reason: str) -> None:
+        """A waiting reason the kubelet itself sets (it knows it at once)."""
+        c.state = "waiting"
+        c.reason = reason
+        c.observe()
 
     # ---------------------------------------------------------------- startup
     def _start(self) -> Gen:
@@ -162,12 +183,19 @@ class PodWorker:
             ok = yield from self._pull_and_start(c)
             if not ok or self.terminating:
                 return
-            if c.spec.restart_policy == "Always":
-                continue  # a sidecar: started in order, not waited for
+            if c.sidecar:
+                # Started in order; the next container waits until it has started (startup probe).
+                assert c.started_event is not None
+                yield c.started_event
+                if self.terminating:
+                    return
+                continue
             yield self.env.timeout(self.sample("initContainerRun", c))
             if self.terminating:
                 return
-            self._exit(c, 0, "Completed")
+            yield self._exit(c, 0, "Completed", restart=False)  # the next step needs the exit observed
+            if self.terminating:
+                return
         self.initialized = True
         self._sync_status()
         for c in self.containers:
@@ -188,7 +216,7 @@ class PodWorker:
     def _run_container(self, c: ContainerRuntime) -> None:
         now = self.env.now
         self._container_ids += 1
-        c.container_id = self._container_ids
+        cid = c.container_id = self._container_ids
         c.visible = False
         c.state = "running"
         c.reason = ""
@@ -197,38 +225,40 @@ class PodWorker:
         c.exit_code = None
         c.ready = False
         c.started = c.spec.startup_probe is None
+        c.started_event = self.env.event()
         c.app_ready_at = now + self.sample("appReady", c)
         if c.has_run:
             c.restart_count += 1
         c.has_run = True
         self.env.emit("ContainerStarted", pod=self.name, uid=self.uid, container=c.name, restartCount=c.restart_count)
         crash_after = self.sample("appCrash", c)
-        if not math.isinf(crash_after) and not c.is_init:
-            self.env.timeout(crash_after).callbacks.append(partial(self._crash_if, c, c.container_id))
-        self._after_pleg(lambda: self._observe(c))
+        if not math.isinf(crash_after) and (not c.is_init or c.sidecar):
+            self.env.timeout(crash_after).callbacks.append(partial(self._crash_if, c, cid))
+        self._pleg(lambda: self._observed_start(c, cid))
 
     def _crash_if(self, c: ContainerRuntime, cid: int, _timer: simpy.Event) -> None:
         if c.container_id == cid and c.state == "running" and not self.terminating:
             self.crash(c.name, 1)
 
-    def _observe(self, c: ContainerRuntime) -> None:
+    def _observed_start(self, c: ContainerRuntime, cid: int) -> None:
+        if c.container_id != cid:
+            return
         c.visible = True
+        c.observe()
         if c.readiness_probe_missing():
             c.ready = c.state == "running" and c.started
+        self._mark_started(c)
         self._pod_sync()
 
-    def _after_pleg(self, fn: Callable[[], None]) -> None:
-        timer = self.env.timeout(self.sample_pleg())
-        timer.callbacks.append(lambda _e: fn())
-
-    def sample_pleg(self) -> float:
-        return self.env.sample(self.kubelet.timing.model("plegRelist"), "kubelet/plegRelist")
+    def _mark_started(self, c: ContainerRuntime) -> None:
+        if c.started and c.visible and c.started_event is not None and not c.started_event.triggered:
+            c.started_event.succeed()
 
     # ---------------------------------------------------------------- status
     def _phase(self) -> str:
         if self.phase in (FAILED, SUCCEEDED):
             return self.phase
-        if self.initialized and all(c.has_run for c in self.containers):
+        if self.initialized and all(c.seen_has_run for c in self.containers):
             return RUNNING
         return PENDING
 
@@ -238,15 +268,16 @@ class PodWorker:
         if self.terminating:
             return
         for w in self.probes:
-            if w.kind == READINESS and w.container.state == "running" and w.container.started and w.result != SUCCESS:
+            if w.kind == READINESS and w.container.seen.state == "running" and w.container.started and w.result != SUCCESS:
                 w.poke()
 
     def _sync_status(self) -> None:
         now = self.env.now
         self.phase = self._phase()
         st = self.status
-        app = self.containers
-        containers_ready = all(c.ready and c.state == "running" for c in app)
+        # Sidecars (restartable init containers) count towards ContainersReady.
+        counted = self.containers + [c for c in self.init if c.sidecar]
+        containers_ready = all(c.is_ready() for c in counted)
         ready = containers_ready and not self.pod.spec.readiness_gates and self.phase == RUNNING
         st = st.with_condition("Initialized", self.initialized, now)
         st = st.with_condition("PodReadyToStartContainers", self.sandbox_ready and self.phase not in (FAILED, SUCCEEDED), now)
@@ -257,7 +288,7 @@ class PodWorker:
             phase=self.phase,
             pod_ip=self.pod_ip,
             reason=self.reason,
-            container_statuses=tuple(c.status() for c in app),
+            container_statuses=tuple(c.status() for c in self.containers),
             init_container_statuses=tuple(c.status() for c in self.init),
         )
         if st != self.status or not self.kubelet.status_manager.known(self.uid):
@@ -272,6 +303,7 @@ class PodWorker:
             c.started = True
             if c.readiness_probe_missing():
                 c.ready = c.state == "running"
+            self._mark_started(c)
         self._pod_sync()
 
     def probe_failed(self, c: ContainerRuntime, kind: str, probe: Probe) -> None:
@@ -292,54 +324,56 @@ class PodWorker:
         yield self.env.timeout(min(shutdown, max(grace, MIN_GRACE_SECONDS)))
         if c.container_id != cid or c.state != "running" or self.terminating:
             return
-        self._exit(c, 143 if shutdown <= grace else 137, "Error")
-        self.env.process(self._restart_after_exit(c))
+        self._exit(c, 143 if shutdown <= grace else 137, "Error", restart=True)
 
     def crash(self, name: str, exit_code: int = 1) -> bool:
         """The app in container ``name`` exits on its own (a crash): restart per policy."""
         c = self.container(name)
         if c is None or c.state != "running" or self.terminating:
             return False
-        self._exit(c, exit_code, "Error")
-        self.env.process(self._restart_after_exit(c))
+        self._exit(c, exit_code, "Error", restart=not c.is_init or c.sidecar)
         return True
 
-    def _exit(self, c: ContainerRuntime, code: int, reason: str) -> None:
+    def _exit(self, c: ContainerRuntime, code: int, reason: str, *, restart: bool) -> simpy.Event:
+        """The container exits now; the kubelet notices at the next relist (returned event)."""
         self.env.emit("ContainerExited", pod=self.name, uid=self.uid, container=c.name, exitCode=code)
+        cid = c.container_id
         c.state = "terminated"
         c.reason = reason
         c.exit_code = code
         c.finished_at = self.env.now
-        c.ready = False
-        self._after_pleg(self._pod_sync)
+        return self._pleg(lambda: self._observed_exit(c, cid, restart))
 
-    def _restart_after_exit(self, c: ContainerRuntime) -> Gen:
+    def _observed_exit(self, c: ContainerRuntime, cid: int, restart: bool) -> None:
+        if c.container_id != cid or self.finished:
+            return
+        c.observe()
+        c.ready = False
+        self._pod_sync()
+        if restart and not self.terminating:
+            self.env.process(self._restart_after_exit(c, cid))
+
+    def _restart_after_exit(self, c: ContainerRuntime, cid: int) -> Gen:
         """restartPolicy Always: restart, unless the container is in CrashLoopBackOff."""
-        cid = c.container_id
         finished = c.finished_at if c.finished_at is not None else self.env.now
         key = f"{self.uid}/{c.name}"
         backoff = self.kubelet.backoff
-        yield self.env.timeout(self.sample_pleg())
         while True:
             if self.terminating or c.container_id != cid:
                 return
             now = self.env.now
             if not backoff.in_backoff_since(key, finished, now):
                 break
-            c.state = "waiting"
-            c.reason = "CrashLoopBackOff"
+            self._set_waiting(c, "CrashLoopBackOff")
             self._sync_status()
             if self.kubelet.timing.pod_worker_jitter:
                 # The pod worker re-syncs a pod in backoff after wait.Jitter(10 s, 0.5).
                 yield self.env.timeout(self.env.rng("kubelet/podWorker").uniform(10.0, 15.0))
             else:
                 yield self.env.timeout(backoff.release_after(key, finished) - now)
-        backoff.next(key, self.env.now)
-        c.state = "waiting"
-        c.reason = "ContainerCreating"
-        ok = yield from self._pull_and_start(c)
-        if not ok:
-            return
+        backoff.next(key, finished, self.env.now)
+        self._set_waiting(c, "ContainerCreating")
+        yield from self._pull_and_start(c)
 
     # ---------------------------------------------------------------- actions
     def break_readiness(self, broken: bool) -> None:
@@ -356,8 +390,10 @@ class PodWorker:
             w.stop()
         for c in self.containers + self.init:
             if c.state == "running":
-                self._exit(c, 137, "Evicted")
+                self.env.emit("ContainerExited", pod=self.name, uid=self.uid, container=c.name, exitCode=137)
+                c.state, c.reason, c.exit_code, c.finished_at = "terminated", "Evicted", 137, self.env.now
             c.ready = False
+            c.observe()
         self.phase = FAILED
         self.reason = reason
         self._sync_status()
@@ -378,12 +414,30 @@ class PodWorker:
         self.env.process(self._terminate(grace))
 
     def _terminate(self, grace: float) -> Gen:
-        stops = [self.env.process(self._stop_container(c, grace)) for c in self.containers]
+        """Every preStop hook starts at once; main containers get SIGTERM after their hook;
+        sidecars stop after them, in reverse order, with what is left of the grace period."""
+        start = self.env.now
+        deadline = start + grace
+        for c in self.containers + self.init:
+            if c.state == "waiting":
+                c.state = "terminated"
+                c.reason = "ContainerCannotRun" if not c.has_run else c.reason
+                c.exit_code = c.exit_code if c.exit_code is not None else 0
+                c.observe()
+        mains = [c for c in self.containers if c.state == "running"]
+        sidecars = [c for c in self.init if c.sidecar and c.state == "running"]
+        hooks = {c.name: self.env.process(self._pre_stop(c, grace)) for c in mains + sidecars}
+
+        def stop_main(c: ContainerRuntime) -> Gen:
+            yield hooks[c.name]
+            yield from self._sigterm(c, max(grace - (self.env.now - start), MIN_GRACE_SECONDS))
+
+        stops = [self.env.process(stop_main(c)) for c in mains]
         if stops:
             yield simpy.AllOf(self.env.sim, stops)
-        sidecars = [c for c in self.init if c.state == "running"]
         for c in reversed(sidecars):
-            yield self.env.process(self._stop_container(c, MIN_GRACE_SECONDS))
+            yield hooks[c.name]
+            yield from self._sigterm(c, max(deadline - self.env.now, MIN_GRACE_SECONDS))
         for w in self.probes:
             w.stop()
         codes = [c.exit_code for c in self.containers if c.exit_code is not None]
@@ -392,22 +446,16 @@ class PodWorker:
         self.finished = True
         yield from self.kubelet.confirm_deletion(self)
 
-    def _stop_container(self, c: ContainerRuntime, grace: float) -> Gen:
-        if c.state != "running":
-            if c.state == "waiting":
-                c.state = "terminated"
-                c.reason = "ContainerCannotRun" if not c.has_run else c.reason
-                c.exit_code = c.exit_code if c.exit_code is not None else 0
-            return
-        cid = c.container_id
-        start = self.env.now
+    def _pre_stop(self, c: ContainerRuntime, grace: float) -> Gen:
         if c.spec.has_pre_stop and grace > 0:
             hook = self.sample("preStop", c)
             yield self.env.timeout(min(hook, grace + PRESTOP_EXTENSION_SECONDS))
-        if c.container_id != cid or c.state != "running":
+
+    def _sigterm(self, c: ContainerRuntime, stop_timeout: float) -> Gen:
+        """SIGTERM, then SIGKILL after ``stop_timeout``; the kubelet waits for the stop itself."""
+        cid = c.container_id
+        if c.state != "running":
             return
-        elapsed = self.env.now - start
-        stop_timeout = max(grace - elapsed, MIN_GRACE_SECONDS)
         shutdown = self.sample("appShutdown", c)
         if shutdown <= stop_timeout:
             yield self.env.timeout(shutdown)
@@ -422,6 +470,7 @@ class PodWorker:
             c.exit_code = code
             c.finished_at = self.env.now
             c.ready = False
+            c.observe()
             self._sync_status()
 
     def kill_now(self) -> None:

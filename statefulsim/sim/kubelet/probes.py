@@ -44,14 +44,19 @@ class ProbeWorker:
         self.probes_run = 0
         self._sleeping = False
         self._poked = False
+        self._pending_poke = False
         self._next_tick = self.env.now
         self.process = self.env.process(self._run())
 
     def poke(self) -> None:
-        """Manual run: probe now and restart the ticker (readiness only)."""
-        if self._sleeping and not self._poked:
-            self._poked = True
-            self.process.interrupt("poke")
+        """Manual run: probe now and restart the ticker (readiness only).  A poke that arrives
+        while a probe runs is kept and served right after it (one pending trigger)."""
+        if self._sleeping:
+            if not self._poked:
+                self._poked = True
+                self.process.interrupt("poke")
+        else:
+            self._pending_poke = True
 
     def stop(self) -> None:
         self.stopped = True
@@ -63,6 +68,10 @@ class ProbeWorker:
             yield from self._do_probe()
             if self.stopped:
                 return
+            if self._pending_poke:
+                self._pending_poke = False
+                self._next_tick = self.env.now
+                continue
             now = self.env.now
             while self._next_tick <= now:
                 self._next_tick += period
@@ -89,7 +98,7 @@ class ProbeWorker:
             self._reset()
         if self.on_hold:
             return
-        if c.state != "running":
+        if c.seen.state != "running":  # the status the kubelet has observed, as the prober reads it
             if self.kind == READINESS:
                 self._set(FAILURE)
             return

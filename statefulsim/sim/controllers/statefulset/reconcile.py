@@ -114,6 +114,11 @@ def slow_start_batch(env: SimEnv, positions: list[int], total: int, fn: Callable
     return None
 
 
+def _unless_not_found(err: ApiError | None) -> ApiError | None:
+    """Update deletions ignore NotFound: the pod is already gone, which is what was wanted."""
+    return None if err is not None and err.reason == "NotFound" else err
+
+
 class Reconciler:
     """The reconcile algorithm for one StatefulSet, given its pods and revisions."""
 
@@ -269,7 +274,7 @@ class Reconciler:
                 if is_old(pod):
                     err = yield from self.pods.delete(sts, pod)
                     status = replace(status, current_replicas=status.current_replicas - 1)
-                    return SyncOutcome(status, err, None)
+                    return SyncOutcome(status, _unless_not_found(err), None)
                 if is_unavailable(pod, mrs, now):
                     return SyncOutcome(status, None, Waiting(POD_NOT_AVAILABLE, pod.name))
             return SyncOutcome(status, None, None)
@@ -306,7 +311,7 @@ class Reconciler:
                     to_delete.append(p)
                     phase2 += 1
         for pod in to_delete:
-            err = yield from self.pods.delete(sts, pod)
+            err = _unless_not_found((yield from self.pods.delete(sts, pod)))
             status = replace(status, current_replicas=status.current_replicas - 1)
             if err is not None:
                 return SyncOutcome(status, err, None)
