@@ -160,6 +160,22 @@ def get_number(m: Mapping[str, Any], key: str, path: Path, problems: Problems, d
     return float(v)
 
 
+def get_duration(m: Mapping[str, Any], key: str, path: Path, problems: Problems, default: float = 0.0, *,
+                 required: bool = False) -> float:
+    """A duration (``90s``, ``15m``, seconds as a number); the default after recording a problem."""
+    from statefulsim.durations import DurationError, parse_duration
+
+    if key not in m or m[key] is None:
+        if required:
+            problems.add(path + (key,), "required key is missing")
+        return default
+    try:
+        return parse_duration(m[key])
+    except DurationError as e:
+        problems.add(path + (key,), str(e))
+        return default
+
+
 def get_str_map(m: Mapping[str, Any], key: str, path: Path, problems: Problems) -> dict[str, str]:
     raw = get_mapping(m, key, path, problems)
     out: dict[str, str] = {}

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping, Protocol, Sequence
 
 from statefulsim.durations import DurationError, format_clock, parse_duration
-from statefulsim.problems import Path, Problems, get_int, get_list, get_mapping, get_str
+from statefulsim.problems import Path, Problems, get_duration, get_int, get_list, get_mapping, get_str
 from statefulsim.sim.trace import Trace, TraceRecord
 
 
@@ -87,12 +87,7 @@ class ReadyReplicas:
             problems.add(path, "give exactly one of atLeast or equals")
         exact = "equals" in m
         count = get_int(m, "equals" if exact else "atLeast", path, problems, 0, minimum=0)
-        by = float("inf")
-        if "by" in m:
-            try:
-                by = parse_duration(m["by"])
-            except DurationError as e:
-                problems.add(path + ("by",), str(e))
+        by = get_duration(m, "by", path, problems, float("inf"))
         return cls(get_str(m, "statefulset", path, problems, required=True), count, by, exact)
 
     def statefulsets(self) -> Sequence[str]:
@@ -146,14 +141,7 @@ class Pods:
     @classmethod
     def parse(cls, m: Mapping[str, Any], path: Path, problems: Problems) -> Pods:
         problems.unknown_keys(m, ("statefulset", "at", "names"), path)
-        at = 0.0
-        if "at" not in m:
-            problems.add(path + ("at",), "required key is missing")
-        else:
-            try:
-                at = parse_duration(m["at"])
-            except DurationError as e:
-                problems.add(path + ("at",), str(e))
+        at = get_duration(m, "at", path, problems, required=True)
         names = get_list(m, "names", path, problems, required=True)
         for i, n in enumerate(names):
             if not isinstance(n, str):

@@ -17,7 +17,7 @@ from statefulsim.errors import Problem, ScenarioError
 from statefulsim.io.yamlsource import Document, load_documents, load_file, locate
 from statefulsim.model.scenario import Scenario
 from statefulsim.problems import (
-    Path, Problems, get_bool, get_int, get_list, get_mapping, get_str, get_str_map, suggest,
+    Path, Problems, get_bool, get_duration, get_int, get_list, get_mapping, get_str, get_str_map, suggest,
 )
 from statefulsim.sim.actions import ACTIONS, Apply, Patch, action_verbs
 from statefulsim.sim.api.convert import object_from_manifest, parse_quantity_cpu, parse_quantity_memory
@@ -353,14 +353,7 @@ class _Builder:
             if not isinstance(item, Mapping):
                 p.expected(ipath, "a mapping such as {at: 30s, scale: {statefulset: web, replicas: 5}}", item)
                 continue
-            at = 0.0
-            if "at" not in item:
-                p.add(ipath + ("at",), "required key is missing")
-            else:
-                try:
-                    at = parse_duration(item["at"])
-                except DurationError as e:
-                    p.add(ipath + ("at",), str(e))
+            at = get_duration(item, "at", ipath, p, required=True)
             if at < last:
                 p.add(ipath + ("at",), f"actions must be in time order: {item['at']!r} comes after an action at {last:g}s")
             last = max(last, at)
