@@ -19,7 +19,7 @@ from statefulsim.model.scenario import Scenario
 from statefulsim.problems import (
     Path, Problems, get_bool, get_duration, get_int, get_list, get_mapping, get_str, get_str_map, suggest,
 )
-from statefulsim.sim.actions import ACTIONS, Apply, Patch, action_verbs
+from statefulsim.sim.actions import ACTIONS, Apply, Patch, SetImage, action_verbs
 from statefulsim.sim.api.convert import object_from_manifest, parse_quantity_cpu, parse_quantity_memory
 from statefulsim.sim.api.objects import ApiObject, GenericObject, StatefulSet
 from statefulsim.sim.cluster import ClusterConfig, NodeConfig, nodes_named
@@ -402,7 +402,7 @@ class _Builder:
         manifests = {o.metadata.name: o for o in objects if isinstance(o, StatefulSet)}
         for i, a in enumerate(actions):
             name = getattr(a, "statefulset", None)
-            if isinstance(a, Patch) and name in manifests:
+            if isinstance(a, (Patch, SetImage)) and name in manifests:
                 a.check_against(manifests[name], ("actions", i, a.verb), p)
             if name is not None and name not in sets:
                 p.add(("actions", i, a.verb, "statefulset"),

@@ -133,6 +133,55 @@ class Patch:
 
 
 @dataclass(frozen=True)
+class SetImage:
+    """``kubectl set image statefulset/NAME CONTAINER=IMAGE``: a template change (new revision)."""
+
+    at: float
+    statefulset: str
+    container: str
+    image: str
+    namespace: str = "default"
+    verb: ClassVar[str] = "setImage"
+
+    @classmethod
+    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> SetImage:
+        problems.unknown_keys(m, ("statefulset", "container", "image", "namespace"), path)
+        return cls(at, get_str(m, "statefulset", path, problems, required=True),
+                   get_str(m, "container", path, problems, required=True),
+                   get_str(m, "image", path, problems, required=True),
+                   get_str(m, "namespace", path, problems, "default"))
+
+    def fields(self) -> dict[str, Any]:
+        return {"statefulset": self.statefulset, "container": self.container, "image": self.image}
+
+    def template_patch(self, sts: StatefulSet) -> dict[str, Any] | str:
+        """The merge patch that sets the image (lists are replaced whole by merge patches)."""
+        spec = sts.spec_raw.get("template", {}).get("spec", {})
+        for key in ("containers", "initContainers"):
+            items = [dict(c) for c in spec.get(key) or []]
+            for c in items:
+                if c.get("name") == self.container:
+                    c["image"] = self.image
+                    return {"template": {"spec": {key: items}}}
+        names = [c.get("name") for k in ("containers", "initContainers") for c in spec.get(k) or []]
+        return f'unable to find container named "{self.container}" (containers: {", ".join(map(str, names))})'
+
+    def check_against(self, sts: StatefulSet, path: Path, problems: Problems) -> None:
+        patch = self.template_patch(sts)
+        if isinstance(patch, str):
+            problems.add(path + ("container",), patch)
+
+    def execute(self, cluster: Cluster) -> Gen:
+        sts = cluster.store.get("StatefulSet", self.namespace, self.statefulset)
+        if sts is None:
+            return _fail(f'statefulsets.apps "{self.statefulset}" not found')
+        patch = self.template_patch(sts)
+        if isinstance(patch, str):
+            return _fail(patch)
+        return (yield from _update_set(cluster, self.namespace, self.statefulset, patch))
+
+
+@dataclass(frozen=True)
 class DeletePod:
     at: float
     pod: str
@@ -295,7 +344,8 @@ class Apply:
 #: verb -> class with a ``parse(at, mapping, path, problems)`` classmethod (``apply`` is parsed by
 #: the scenario loader because it carries manifests).
 ACTIONS: dict[str, Any] = {
-    cls.verb: cls for cls in (Scale, Patch, DeletePod, BreakReadiness, RestoreReadiness, CrashContainer, FailPod)
+    cls.verb: cls for cls in (Scale, Patch, SetImage, DeletePod, BreakReadiness, RestoreReadiness, CrashContainer,
+                              FailPod)
 }
 
 

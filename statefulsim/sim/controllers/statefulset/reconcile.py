@@ -174,7 +174,9 @@ class Reconciler:
                     err = yield from self.pods.delete(sts, pod)
                     if err is not None:
                         return StepResult(True, err)
-                return StepResult(True, None, Waiting(POD_FAILED, pod.name))
+                # A pod that ended while being deleted is still waited for as terminating.
+                reason = POD_TERMINATING if is_terminating(pod) else POD_FAILED
+                return StepResult(True, None, Waiting(reason, pod.name))
             if not is_created(pod):
                 if self.pods.claims.claim_is_stale(sts, pod):
                     return StepResult(True, None, Waiting(STALE_CLAIM, pod.name))
