@@ -290,9 +290,10 @@ class Scheduler:
         nodes: list[Node] = sorted(self.nodes.list(), key=lambda n: n.name)
         feasible: list[tuple[float, Node]] = []
         reasons: dict[str, int] = {}
+        check_anti = bool(pod.spec.required_anti_affinity) or self._has_anti_affinity_pods()
         for node in nodes:
             why = self._fits(pod, node)
-            if why is None and (pod.spec.required_anti_affinity or self._has_anti_affinity_pods()):
+            if why is None and check_anti:
                 if self._anti_affinity_conflict(pod, node, nodes):
                     why = "node(s) didn't match pod anti-affinity rules"
             if why is None:

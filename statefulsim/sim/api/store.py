@@ -78,7 +78,9 @@ def _whole_seconds(status: PodStatus) -> PodStatus:
     written, which is what controllers comparing them (minReadySeconds) see."""
     if all(c.last_transition_time == math.floor(c.last_transition_time) for c in status.conditions):
         return status
-    conds = tuple(evolve(c, last_transition_time=float(math.floor(c.last_transition_time))) for c in status.conditions)
+    conds = tuple(c if c.last_transition_time == math.floor(c.last_transition_time)
+                  else evolve(c, last_transition_time=float(math.floor(c.last_transition_time)))
+                  for c in status.conditions)
     return evolve(status, conditions=conds)
 
 
