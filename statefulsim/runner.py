@@ -32,6 +32,12 @@ class RunResult:
         """The trace as a list of plain dicts (``pandas.DataFrame(result.records())`` works)."""
         return [r.as_dict() for r in self.trace]
 
+    def stuck(self) -> list[Any]:
+        """StatefulSets the controller was still waiting on at the end, with the reason."""
+        from statefulsim.analysis.stuck import stuck_statefulsets
+
+        return stuck_statefulsets(self.trace)
+
     def waiting(self) -> dict[str, Any]:
         """The controller's last waiting reason per StatefulSet (None when it was not waiting)."""
         ctl = self.cluster.statefulset_controller

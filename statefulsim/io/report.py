@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from statefulsim.analysis.expect import ExpectationResult
+from statefulsim.analysis.stuck import stuck_statefulsets
 from statefulsim.durations import format_clock, format_duration
 from statefulsim.sim.trace import Trace, TraceRecord
 
@@ -552,6 +553,8 @@ def render_trace(trace: Trace, console: Console, *, title: str | None = None, sh
     if show_timeline:
         parts += [_heading("Timeline"), timeline(trace), Text("")]
     parts += [summary_table(trace), Text(""), statefulset_table(trace, waiting=waiting)]
+    for stuck in stuck_statefulsets(trace):
+        parts += [Text(""), Text(stuck.message(), style="bold yellow")]
     console.print(Group(*parts))
 
 
