@@ -19,9 +19,9 @@ from statefulsim.model.scenario import Scenario
 from statefulsim.problems import (
     Path, Problems, get_bool, get_duration, get_int, get_list, get_mapping, get_str, get_str_map, suggest,
 )
-from statefulsim.sim.actions import ACTIONS, Apply, Patch, SetImage, action_verbs
+from statefulsim.sim.actions import ACTIONS, Apply, FailNode, Patch, RecoverNode, SetImage, action_verbs
 from statefulsim.sim.api.convert import object_from_manifest, parse_quantity_cpu, parse_quantity_memory
-from statefulsim.sim.api.objects import ApiObject, GenericObject, StatefulSet
+from statefulsim.sim.api.objects import ApiObject, GenericObject, Node, StatefulSet
 from statefulsim.sim.cluster import ClusterConfig, NodeConfig, nodes_named
 from statefulsim.sim.controllers.statefulset.controller import ControllerSettings
 from statefulsim.sim.controllers.statefulset.policies import policy_names
@@ -32,7 +32,7 @@ from statefulsim.sim.versions import NEWEST, feature_gates
 API_VERSION = "statefulsim/v1"
 TOP_KEYS = ("apiVersion", "kind", "metadata", "seed", "until", "cluster", "manifests", "timing", "actions", "expect")
 #: Kinds that are stored but have no behaviour yet (a notice, not an error).
-SIMULATED_KINDS = ("StatefulSet", "Service", "Node", "Pod")
+SIMULATED_KINDS = ("StatefulSet", "Service", "Node", "Pod", "PodDisruptionBudget")
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
@@ -161,6 +161,7 @@ class _Builder:
         actions = self._actions(get_list(data, "actions", (), p), until)
         expectations = parse_expectations(get_list(data, "expect", (), p), ("expect",), p)
         self._cross_check(objects, actions, expectations)
+        self._check_nodes(cluster, objects, actions)
         if self.external:
             p.items.extend(self.external)
         for w in p.warnings:
@@ -393,6 +394,20 @@ class _Builder:
         return Apply(at, tuple(objs))
 
     # ------------------------------------------------------------------ cross checks
+    def _check_nodes(self, cluster: ClusterConfig, objects: list[ApiObject], actions: list[Any]) -> None:
+        """Node actions must name a node: one of the cluster's (with a kubelet) for failNode and
+        recoverNode, or also a Node from the manifests for the others."""
+        with_kubelet = [n.name for n in cluster.nodes]
+        known = with_kubelet + sorted(o.metadata.name for o in objects if isinstance(o, Node))
+        for i, a in enumerate(actions):
+            name = getattr(a, "node", None)
+            if not isinstance(name, str) or not name:
+                continue
+            names = with_kubelet if isinstance(a, (FailNode, RecoverNode)) else known
+            if name not in names:
+                self.problems.add(("actions", i, a.verb, "node"),
+                                  f"no node named {name!r}{suggest(name, names)}; nodes: {', '.join(names)}")
+
     def _cross_check(self, objects: list[ApiObject], actions: list[Any], expectations: list[Any]) -> None:
         p = self.problems
         sets = {o.metadata.name for o in objects if isinstance(o, StatefulSet)}

@@ -14,7 +14,10 @@ from typing import Any, ClassVar, Generator, Mapping, Protocol, Sequence
 import simpy
 
 from statefulsim.problems import Path, Problems, get_bool, get_int, get_str
-from statefulsim.sim.api.objects import ApiObject, StatefulSet
+from statefulsim.sim.api.eviction import evict
+from statefulsim.sim.api.objects import (
+    FAILED, NO_EXECUTE, SUCCEEDED, TAINT_OUT_OF_SERVICE, ApiObject, Node, Pod, StatefulSet, Taint, evolve,
+)
 from statefulsim.sim.api.store import ApiError
 from statefulsim.sim.cluster import Cluster
 
@@ -341,11 +344,257 @@ class Apply:
         return _fail("; ".join(errors)) if errors else {}
 
 
+# --------------------------------------------------------------------------- nodes and disruptions
+
+
+@dataclass(frozen=True)
+class _NodeAction:
+    at: float
+    node: str
+    verb: ClassVar[str] = ""
+
+    @classmethod
+    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> Any:
+        problems.unknown_keys(m, ("node",), path)
+        return cls(at, get_str(m, "node", path, problems, required=True))
+
+    def fields(self) -> dict[str, Any]:
+        return {"node": self.node}
+
+
+@dataclass(frozen=True)
+class FailNode(_NodeAction):
+    """The node stops: its kubelet renews no Lease, writes nothing, sees nothing.  Containers keep
+    running as far as anyone outside can tell (a network partition or a hung kubelet)."""
+
+    verb: ClassVar[str] = "failNode"
+
+    def execute(self, cluster: Cluster) -> Gen:
+        kubelet = cluster.kubelets.get(self.node)
+        if kubelet is None:
+            return _fail(f'node "{self.node}" has no simulated kubelet')
+        if not kubelet.fail():
+            return _fail(f'node "{self.node}" has already failed')
+        return {}
+        yield  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class RecoverNode(_NodeAction):
+    """The kubelet is back: Lease renewed at once, node Ready, its pods re-read (pods deleted
+    while it was away are stopped; pods marked for deletion are terminated gracefully)."""
+
+    verb: ClassVar[str] = "recoverNode"
+
+    def execute(self, cluster: Cluster) -> Gen:
+        kubelet = cluster.kubelets.get(self.node)
+        if kubelet is None:
+            return _fail(f'node "{self.node}" has no simulated kubelet')
+        if not kubelet.recover():
+            return _fail(f'node "{self.node}" has not failed')
+        return {}
+        yield  # pragma: no cover
+
+
+def _patch_node(cluster: Cluster, name: str, mutate: Any) -> Gen:
+    try:
+        yield from cluster.user.patch("Node", "", name, mutate)
+    except ApiError as e:
+        return _fail(e.message)
+    return {}
+
+
+@dataclass(frozen=True)
+class TaintOutOfService(_NodeAction):
+    """``kubectl taint nodes NODE node.kubernetes.io/out-of-service=nodeshutdown:NoExecute``
+    (non-graceful node shutdown): pods are evicted at once and, once the node is not Ready, pod
+    GC force-deletes the terminating ones."""
+
+    verb: ClassVar[str] = "taintOutOfService"
+
+    def execute(self, cluster: Cluster) -> Gen:
+        now = cluster.env.now
+
+        def taint(node: Node) -> Node:
+            if any(t.key == TAINT_OUT_OF_SERVICE and t.effect == NO_EXECUTE for t in node.spec.taints):
+                return node
+            added = Taint(TAINT_OUT_OF_SERVICE, NO_EXECUTE, "nodeshutdown", now)
+            return evolve(node, spec=evolve(node.spec, taints=node.spec.taints + (added,)))
+
+        return (yield from _patch_node(cluster, self.node, taint))
+
+
+@dataclass(frozen=True)
+class UntaintOutOfService(_NodeAction):
+    """``kubectl taint nodes NODE node.kubernetes.io/out-of-service-``: the operator removes the
+    taint once the node is back (the documented last step of a non-graceful shutdown)."""
+
+    verb: ClassVar[str] = "untaintOutOfService"
+
+    def execute(self, cluster: Cluster) -> Gen:
+        def untaint(node: Node) -> Node:
+            taints = tuple(t for t in node.spec.taints if t.key != TAINT_OUT_OF_SERVICE)
+            return node if taints == node.spec.taints else evolve(node, spec=evolve(node.spec, taints=taints))
+
+        return (yield from _patch_node(cluster, self.node, untaint))
+
+
+@dataclass(frozen=True)
+class DeleteNode(_NodeAction):
+    """``kubectl delete node NODE``: pod GC force-deletes the node's pods after its 40 s quarantine."""
+
+    verb: ClassVar[str] = "deleteNode"
+
+    def execute(self, cluster: Cluster) -> Gen:
+        try:
+            yield from cluster.user.delete("Node", "", self.node)
+        except ApiError as e:
+            return _fail(e.message)
+        return {}
+
+
+@dataclass(frozen=True)
+class CordonNode(_NodeAction):
+    """``kubectl cordon NODE``: ``spec.unschedulable = true``."""
+
+    verb: ClassVar[str] = "cordonNode"
+    unschedulable: ClassVar[bool] = True
+
+    def execute(self, cluster: Cluster) -> Gen:
+        flag = self.unschedulable
+        return (yield from _patch_node(cluster, self.node, lambda n: n if n.spec.unschedulable == flag
+                                       else evolve(n, spec=evolve(n.spec, unschedulable=flag))))
+
+
+@dataclass(frozen=True)
+class UncordonNode(CordonNode):
+    """``kubectl uncordon NODE``."""
+
+    verb: ClassVar[str] = "uncordonNode"
+    unschedulable: ClassVar[bool] = False
+
+
+def _grace_field(m: Mapping[str, Any], path: Path, problems: Problems) -> float | None:
+    if m.get("gracePeriodSeconds") is None:
+        return None
+    return float(get_int(m, "gracePeriodSeconds", path, problems, 0, minimum=0))
+
+
+@dataclass(frozen=True)
+class EvictPod:
+    """One request to the eviction API (``POST pods/NAME/eviction``).  A refusal because of a
+    PodDisruptionBudget is recorded as ``EvictionBlocked``; the action does not retry."""
+
+    at: float
+    pod: str
+    grace_period_seconds: float | None = None
+    namespace: str = "default"
+    verb: ClassVar[str] = "evictPod"
+
+    @classmethod
+    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> EvictPod:
+        problems.unknown_keys(m, ("pod", "gracePeriodSeconds", "namespace"), path)
+        return cls(at, get_str(m, "pod", path, problems, required=True), _grace_field(m, path, problems),
+                   get_str(m, "namespace", path, problems, "default"))
+
+    def fields(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"pod": self.pod}
+        if self.grace_period_seconds is not None:
+            out["gracePeriodSeconds"] = self.grace_period_seconds
+        return out
+
+    def execute(self, cluster: Cluster) -> Gen:
+        store = cluster.store
+        try:
+            yield from cluster.user.call(lambda: evict(store, self.namespace, self.pod, self.grace_period_seconds))
+        except ApiError as e:
+            return _fail(e.message)
+        return {}
+
+
+#: kubectl drain: a refused eviction (HTTP 429) is retried after this many seconds.
+DRAIN_EVICTION_RETRY = 5.0
+#: kubectl drain: how often it checks that an evicted pod is gone.
+DRAIN_POLL_INTERVAL = 1.0
+
+
+@dataclass(frozen=True)
+class DrainNode:
+    """``kubectl drain NODE``: cordon, then evict every pod on the node **concurrently** (one
+    goroutine per pod in ``drain.go``), retrying an eviction refused with 429 every 5 s, then wait
+    (polling every 1 s) until each pod is gone.  Pods without a controller stop the drain unless
+    ``force: true``."""
+
+    at: float
+    node: str
+    grace_period_seconds: float | None = None
+    force: bool = False
+    verb: ClassVar[str] = "drainNode"
+
+    @classmethod
+    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> DrainNode:
+        problems.unknown_keys(m, ("node", "gracePeriodSeconds", "force"), path)
+        return cls(at, get_str(m, "node", path, problems, required=True), _grace_field(m, path, problems),
+                   get_bool(m, "force", path, problems))
+
+    def fields(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"node": self.node}
+        if self.grace_period_seconds is not None:
+            out["gracePeriodSeconds"] = self.grace_period_seconds
+        if self.force:
+            out["force"] = True
+        return out
+
+    def execute(self, cluster: Cluster) -> Gen:
+        env = cluster.env
+        result = yield from _patch_node(cluster, self.node, lambda n: n if n.spec.unschedulable
+                                        else evolve(n, spec=evolve(n.spec, unschedulable=True)))
+        if result:
+            return result
+        listed = yield from cluster.user.list("Pod")
+        pods: list[Pod] = sorted((p for p in listed if p.spec.node_name == self.node),
+                                 key=lambda p: (p.metadata.namespace, p.metadata.name))
+        unmanaged = [p for p in pods if p.metadata.controller_ref() is None and p.status.phase not in (FAILED, SUCCEEDED)]
+        if unmanaged and not self.force:
+            names = ", ".join(f"{p.metadata.namespace}/{p.metadata.name}" for p in unmanaged)
+            return _fail(f"cannot delete Pods that declare no controller (use --force to override): {names}")
+        procs = [env.process(self._evict_and_wait(cluster, p)) for p in pods]
+        if procs:
+            yield simpy.AllOf(env.sim, procs)
+        errors = [p.value for p in procs if p.value]
+        if errors:
+            return _fail("; ".join(errors))
+        env.emit("NodeDrained", node=self.node, pods=len(pods))
+        return {}
+
+    def _evict_and_wait(self, cluster: Cluster, pod: Pod) -> Gen:
+        env, store = cluster.env, cluster.store
+        ns, name = pod.metadata.namespace, pod.metadata.name
+        while True:
+            try:
+                res = yield from cluster.user.call(lambda: evict(store, ns, name, self.grace_period_seconds))
+            except ApiError as e:
+                if e.reason == "NotFound":
+                    return None
+                return f'error when evicting pods/"{name}" -n "{ns}": {e.message}'
+            if res.ok:
+                break
+            if res.code != 429:
+                return f'error when evicting pods/"{name}" -n "{ns}": {res.message}'
+            yield env.timeout(DRAIN_EVICTION_RETRY)
+        while True:  # waitForDelete: PollImmediate every second (a GET each time)
+            cur = yield from cluster.user.call(lambda: store.get("Pod", ns, name))
+            if cur is None or cur.metadata.uid != pod.metadata.uid:
+                return None
+            yield env.timeout(DRAIN_POLL_INTERVAL)
+
+
 #: verb -> class with a ``parse(at, mapping, path, problems)`` classmethod (``apply`` is parsed by
 #: the scenario loader because it carries manifests).
 ACTIONS: dict[str, Any] = {
     cls.verb: cls for cls in (Scale, Patch, SetImage, DeletePod, BreakReadiness, RestoreReadiness, CrashContainer,
-                              FailPod)
+                              FailPod, FailNode, RecoverNode, TaintOutOfService, UntaintOutOfService, DeleteNode, CordonNode, UncordonNode,
+                              EvictPod, DrainNode)
 }
 
 

@@ -7,9 +7,15 @@ from typing import Any, Mapping
 
 from statefulsim.sim.api.objects import HOSTNAME_LABEL, ApiObject, Node, NodeStatus, ObjectMeta, Pod, ResourceRequests
 from statefulsim.sim.api.store import ApiClient, ObjectStore, WatchEvent
+from statefulsim.sim.controllers.disruption import DisruptionController
+from statefulsim.sim.controllers.informers import SharedInformers
+from statefulsim.sim.controllers.nodelifecycle import NodeLifecycleController
+from statefulsim.sim.controllers.podgc import PodGCController
 from statefulsim.sim.controllers.statefulset.controller import ControllerSettings, StatefulSetController
+from statefulsim.sim.controllers.tainteviction import TaintEvictionController
+from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.env import SimEnv
-from statefulsim.sim.kubelet.kubelet import Kubelet, PodWorker
+from statefulsim.sim.kubelet.kubelet import LEASE_RENEW_SECONDS, Kubelet, PodWorker
 from statefulsim.sim.observer import TraceObserver
 from statefulsim.sim.scheduler import Scheduler
 from statefulsim.sim.timing import Timing
@@ -79,11 +85,35 @@ class Cluster:
         self.kubelets: dict[str, Kubelet] = {}
         for i, n in enumerate(config.nodes):
             client = ApiClient(self.env, self.store, f"kubelet/{n.name}", api, config.kubelet_qps, config.kubelet_burst)
-            self.kubelets[n.name] = Kubelet(self.env, self.store, n.name, timing, client,
-                                            ip_prefix=f"10.{244 + i // 256}.{i % 256}")
+            kubelet = Kubelet(self.env, self.store, n.name, timing, client, ip_prefix=f"10.{244 + i // 256}.{i % 256}")
+            # Each kubelet renews its Lease on its own 10 s grid (a random phase per node).
+            kubelet.lease_origin = kubelet.lease_phase = self.env.rng(f"lease/{n.name}").uniform(0.0, LEASE_RENEW_SECONDS)
+            kubelet.registration = n.to_node()
+            self.kubelets[n.name] = kubelet
+        self._start_node_controllers(api, watch)
         # One pod watch feeds every kubelet (each sees the pods bound to its node).
         self.store.watch("Pod", self._route_to_kubelet, watch, "watch/kubelet",
                          predicate=_is_bound)
+
+    def _start_node_controllers(self, api: DelayModel, watch: DelayModel) -> None:
+        """kube-controller-manager's node lifecycle, taint eviction, pod GC and disruption
+        controllers, on shared informers, each with its own client (--kube-api-qps/burst)."""
+        ctl = self.config.controller
+        self.kcm_informers = SharedInformers(self.store, watch)
+
+        def client(name: str) -> ApiClient:
+            return ApiClient(self.env, self.store, name, api, ctl.api_qps, ctl.api_burst)
+
+        self.node_lifecycle = NodeLifecycleController(self.env, self.kcm_informers, client("node-controller"),
+                                                      self.gates, self._heartbeat)
+        self.taint_eviction = TaintEvictionController(self.env, self.kcm_informers, client("taint-eviction-controller"))
+        self.pod_gc = PodGCController(self.env, self.kcm_informers, client("pod-garbage-collector"))
+        self.disruption = DisruptionController(self.env, self.store, self.kcm_informers, client("disruption-controller"),
+                                               watch)
+
+    def _heartbeat(self, node: str, now: float) -> float | None:
+        kubelet = self.kubelets.get(node)
+        return None if kubelet is None else kubelet.last_renewal(now)
 
     def _route_to_kubelet(self, ev: WatchEvent) -> None:
         pod = ev.obj

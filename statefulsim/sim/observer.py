@@ -4,7 +4,7 @@ plus the controller's own records.  Trace event names and fields are a contract 
 
 from __future__ import annotations
 
-from statefulsim.sim.api.objects import FAILED, RUNNING, SUCCEEDED, Pod, StatefulSet
+from statefulsim.sim.api.objects import FAILED, RUNNING, SUCCEEDED, Node, Pod, PodDisruptionBudget, StatefulSet
 from statefulsim.sim.api.store import ADDED, DELETED, ObjectStore, WatchEvent
 from statefulsim.sim.controllers.statefulset.predicates import parent_name_and_ordinal, pod_revision
 from statefulsim.sim.env import SimEnv
@@ -20,6 +20,10 @@ class TraceObserver:
             self._pod(ev)
         elif isinstance(ev.obj, StatefulSet):
             self._statefulset(ev)
+        elif isinstance(ev.obj, Node):
+            self._node(ev)
+        elif isinstance(ev.obj, PodDisruptionBudget):
+            self._pdb(ev)
 
     def _pod(self, ev: WatchEvent) -> None:
         emit = self.env.emit
@@ -42,6 +46,11 @@ class TraceObserver:
             emit("PodScheduled", pod=name, uid=uid, node=pod.spec.node_name)
         if pod.metadata.deletion_timestamp is not None and old.metadata.deletion_timestamp is None:
             emit("PodTerminating", pod=name, uid=uid, gracePeriodSeconds=pod.metadata.deletion_grace_period_seconds)
+        target = pod.status.condition("DisruptionTarget")
+        if target is not None and target.status:
+            earlier = old.status.condition("DisruptionTarget")
+            if earlier is None or not earlier.status:
+                emit("PodEvicted", pod=name, uid=uid, reason=target.reason)
         if pod.status.phase != old.status.phase:
             if pod.status.phase == RUNNING:
                 emit("PodRunning", pod=name, uid=uid, node=pod.spec.node_name)
@@ -81,3 +90,45 @@ class TraceObserver:
                           currentReplicas=s.current_replicas, updatedReplicas=s.updated_replicas,
                           currentRevision=s.current_revision, updateRevision=s.update_revision,
                           observedGeneration=s.observed_generation)
+
+    def _node(self, ev: WatchEvent) -> None:
+        node = ev.obj
+        assert isinstance(node, Node)
+        emit = self.env.emit
+        name = node.metadata.name
+        if ev.type == ADDED:
+            return
+        if ev.type == DELETED:
+            emit("NodeDeleted", node=name)
+            return
+        old = ev.old
+        assert isinstance(old, Node)
+        if node.status.ready_status != old.status.ready_status:
+            if node.status.ready:
+                emit("NodeReady", node=name)
+            elif old.status.ready:
+                emit("NodeNotReady", node=name, status=node.status.ready_status, reason=node.status.ready_reason or None)
+        if node.spec.unschedulable and not old.spec.unschedulable:
+            emit("NodeCordoned", node=name)
+        elif old.spec.unschedulable and not node.spec.unschedulable:
+            emit("NodeUncordoned", node=name)
+        if node.spec.taints != old.spec.taints:
+            for t in old.spec.taints:
+                if not any(t.same(n) for n in node.spec.taints):
+                    emit("NodeUntainted", node=name, key=t.key, effect=t.effect)
+            for t in node.spec.taints:
+                if not any(t.same(o) for o in old.spec.taints):
+                    emit("NodeTainted", node=name, key=t.key, effect=t.effect, value=t.value or None)
+
+    def _pdb(self, ev: WatchEvent) -> None:
+        pdb = ev.obj
+        assert isinstance(pdb, PodDisruptionBudget)
+        if ev.type != DELETED and ev.old is not None:
+            old = ev.old
+            assert isinstance(old, PodDisruptionBudget)
+            s, o = pdb.status, old.status
+            if (s.current_healthy, s.desired_healthy, s.expected_pods, s.disruptions_allowed) != (
+                    o.current_healthy, o.desired_healthy, o.expected_pods, o.disruptions_allowed):
+                self.env.emit("DisruptionBudgetStatus", pdb=pdb.metadata.name, currentHealthy=s.current_healthy,
+                              desiredHealthy=s.desired_healthy, expectedPods=s.expected_pods,
+                              disruptionsAllowed=s.disruptions_allowed)

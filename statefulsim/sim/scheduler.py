@@ -230,11 +230,14 @@ class Scheduler:
     def _fits(self, pod: Pod, node: Node) -> str | None:
         """None when ``pod`` fits ``node``, else the reason it does not."""
         if not node.status.ready:
-            return "node(s) had untolerated taint {node.kubernetes.io/not-ready: }"
+            # The node controller taints such a node at once; until the taint is there, the
+            # condition says the same thing.
+            key = "node.kubernetes.io/unreachable" if node.status.ready_status == "Unknown" else "node.kubernetes.io/not-ready"
+            return f"node(s) had untolerated taint {{{key}: }}"
         if node.spec.unschedulable:
             return "node(s) were unschedulable"
         for taint in node.spec.taints:
-            if taint.effect in ("NoSchedule", "NoExecute"):
+            if taint.effect in ("NoSchedule", "NoExecute") and not any(t.tolerates(taint) for t in pod.spec.tolerations):
                 return f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}"
         for k, v in pod.spec.node_selector.items():
             if node.metadata.labels.get(k) != v:

@@ -49,6 +49,8 @@ from statefulsim.sim.api.objects import (
     ObjectMeta,
     Pod,
     PodAffinityTerm,
+    PodDisruptionBudget,
+    PodDisruptionBudgetSpec,
     PodSpec,
     PodTemplate,
     Probe,
@@ -61,6 +63,7 @@ from statefulsim.sim.api.objects import (
     StatefulSet,
     StatefulSetSpec,
     Taint,
+    Toleration,
     UpdateStrategy,
     Volume,
 )
@@ -73,6 +76,7 @@ __all__ = [
     "parse_metadata",
     "parse_node",
     "parse_pod",
+    "parse_pod_disruption_budget",
     "parse_pod_spec",
     "parse_pod_template",
     "parse_quantity_cpu",
@@ -95,6 +99,8 @@ _POD_RESTART_POLICIES = ("Always", "OnFailure", "Never")
 _STRATEGY_TYPES = (ROLLING_UPDATE, ON_DELETE)
 _RETENTION = ("Retain", "Delete")
 _TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+_TOLERATION_OPERATORS = ("Equal", "Exists")
+_UNHEALTHY_POD_EVICTION_POLICIES = ("IfHealthyBudget", "AlwaysAllow")
 _PROBE_HANDLERS = ("httpGet", "tcpSocket", "exec", "grpc")
 _PROBE_KINDS = ("readinessProbe", "livenessProbe", "startupProbe")
 
@@ -427,6 +433,30 @@ def _parse_anti_affinity(spec: Mapping[str, Any], path: Path, problems: Problems
     return tuple(terms)
 
 
+def _parse_tolerations(spec: Mapping[str, Any], path: Path, problems: Problems) -> tuple[Toleration, ...]:
+    """spec.tolerations, with the API server's ``ValidateTolerations`` rules."""
+    out: list[Toleration] = []
+    for tpath, t in _mappings(spec, "tolerations", path, problems):
+        before = _count(problems)
+        key = get_str(t, "key", tpath, problems)
+        operator = get_str(t, "operator", tpath, problems, "Equal", choices=_TOLERATION_OPERATORS) or "Equal"
+        value = get_str(t, "value", tpath, problems)
+        effect = get_str(t, "effect", tpath, problems, choices=_TAINT_EFFECTS)
+        seconds: float | None = None
+        if _present(t, "tolerationSeconds"):
+            seconds = float(get_int(t, "tolerationSeconds", tpath, problems, 0))
+            if effect != "NoExecute":
+                problems.add(tpath + ("effect",), "effect must be 'NoExecute' when `tolerationSeconds` is set")
+        if not key and operator != "Exists":
+            problems.add(tpath + ("operator",),
+                         'operator must be Exists when `key` is empty, which means "match all values and all keys"')
+        if operator == "Exists" and value:
+            problems.add(tpath + ("operator",), "value must be empty when `operator` is 'Exists'")
+        if _count(problems) == before:
+            out.append(Toleration(key=key, operator=operator, value=value, effect=effect, toleration_seconds=seconds))
+    return tuple(out)
+
+
 def parse_pod_spec(spec: Mapping[str, Any], path: Path, problems: Problems) -> PodSpec:
     """A pod ``spec`` mapping at ``path``; always returns a (best-effort) PodSpec."""
     containers = tuple(
@@ -460,6 +490,7 @@ def parse_pod_spec(spec: Mapping[str, Any], path: Path, problems: Problems) -> P
             if isinstance(v["persistentVolumeClaim"], Mapping):
                 claim = get_str(pvc, "claimName", vpath + ("persistentVolumeClaim",), problems, required=True) or None
         volumes.append(Volume(vname, claim))
+    tolerations = _parse_tolerations(spec, path, problems)
     gates: list[str] = []
     for gpath, g in _mappings(spec, "readinessGates", path, problems):
         condition = get_str(g, "conditionType", gpath, problems, required=True)
@@ -477,6 +508,7 @@ def parse_pod_spec(spec: Mapping[str, Any], path: Path, problems: Problems) -> P
         required_anti_affinity=_parse_anti_affinity(spec, path, problems),
         volumes=tuple(volumes),
         readiness_gates=tuple(gates),
+        tolerations=tolerations,
     )
 
 
@@ -763,12 +795,12 @@ def parse_node(doc: Mapping[str, Any], path: Path, problems: Problems) -> Node:
                     found[name] = parse(sec[name])
                 except ValueError as exc:
                     problems.add(stpath + (section, name), str(exc))
-    ready = default.ready
+    ready = default.ready_status
     for cpath, cond in _mappings(status, "conditions", stpath, problems):
         if cond.get("type") == "Ready":
-            ready = get_str(cond, "status", cpath, problems, "True", choices=("True", "False", "Unknown")) == "True"
+            ready = get_str(cond, "status", cpath, problems, "True", choices=("True", "False", "Unknown"))
     node_status = NodeStatus(
-        ready=ready,
+        ready_status=ready,
         max_pods=found.get("pods", default.max_pods),
         allocatable=ResourceRequests(
             cpu_millis=found.get("cpu", default.allocatable.cpu_millis),
@@ -776,6 +808,60 @@ def parse_node(doc: Mapping[str, Any], path: Path, problems: Problems) -> Node:
         ),
     )
     return Node(metadata=meta, spec=node_spec, status=node_status)
+
+
+# --------------------------------------------------------------------------- policy
+
+
+def _parse_budget_value(spec: Mapping[str, Any], key: str, path: Path, problems: Problems) -> int | str | None:
+    """minAvailable / maxUnavailable: ``ValidatePositiveIntOrPercent`` and ``IsNotMoreThan100Percent``."""
+    if not _present(spec, key):
+        return None
+    value = spec[key]
+    vpath = path + (key,)
+    if isinstance(value, str):
+        if not _PERCENT.match(value):
+            problems.add(vpath, f"must be an integer or percentage (e.g '5%'), found {shown(value)}")
+            return None
+        if int(value[:-1]) > 100:
+            problems.add(vpath, f"must not be greater than 100%, found {value!r}")
+            return None
+        return value
+    if isinstance(value, bool) or not isinstance(value, int):
+        problems.expected(vpath, "an integer or a percentage string such as '50%'", value)
+        return None
+    if value < 0:
+        problems.add(vpath, f"must be greater than or equal to 0, found {value}")
+        return None
+    return value
+
+
+def parse_pod_disruption_budget(doc: Mapping[str, Any], path: Path, problems: Problems) -> PodDisruptionBudget:
+    """A policy/v1 ``PodDisruptionBudget`` with the API server's validation.
+
+    ``selector`` absent matches no pods; ``selector: {}`` matches every pod of the namespace
+    (policy/v1 semantics).  policy/v1 has no defaults: with neither ``minAvailable`` nor
+    ``maxUnavailable`` the budget expects no pods and allows no disruption.
+    """
+    meta = parse_metadata(doc, path, problems)
+    spec = get_mapping(doc, "spec", path, problems)
+    spath = path + ("spec",)
+    selector: LabelSelector | None = None
+    if _present(spec, "selector"):
+        if isinstance(spec["selector"], Mapping):
+            selector = parse_label_selector(spec["selector"], spath + ("selector",), problems)
+        else:
+            problems.expected(spath + ("selector",), "a mapping", spec["selector"])
+    min_available = _parse_budget_value(spec, "minAvailable", spath, problems)
+    max_unavailable = _parse_budget_value(spec, "maxUnavailable", spath, problems)
+    if _present(spec, "minAvailable") and _present(spec, "maxUnavailable"):
+        problems.add(spath, "minAvailable and maxUnavailable cannot be both set")
+    policy = get_str(spec, "unhealthyPodEvictionPolicy", spath, problems, choices=_UNHEALTHY_POD_EVICTION_POLICIES)
+    return PodDisruptionBudget(
+        metadata=meta,
+        spec=PodDisruptionBudgetSpec(selector=selector, min_available=min_available, max_unavailable=max_unavailable,
+                                     unhealthy_pod_eviction_policy=policy or None),
+    )
 
 
 # --------------------------------------------------------------------------- dispatch
@@ -792,7 +878,6 @@ def _dig(m: Any, *keys: str) -> Any:
 
 _UNSIMULATED_POD_FIELDS: tuple[tuple[str, ...], ...] = (
     ("topologySpreadConstraints",),
-    ("tolerations",),
     ("affinity", "nodeAffinity"),
     ("affinity", "podAffinity"),
     ("priorityClassName",),
@@ -827,7 +912,8 @@ def object_from_manifest(
 ) -> ApiObject | None:
     """The API object for one manifest document, dispatched on ``apiVersion`` and ``kind``.
 
-    StatefulSet (apps/v1, v1beta1, v1beta2), Service, Node and Pod (v1) are modelled; any other
+    StatefulSet (apps/v1, v1beta1, v1beta2), Service, Node and Pod (v1) and PodDisruptionBudget
+    (policy/v1) are modelled; any other
     kind becomes a :class:`GenericObject` for the caller to judge.  Returns None after
     recording problems.
     """
@@ -865,6 +951,13 @@ def object_from_manifest(
         else:
             warn_unsimulated(doc, path, problems)
             result = parse_pod(doc, path, problems)
+    elif kind == "PodDisruptionBudget":
+        if api_version != "policy/v1":
+            served = " (policy/v1beta1 is not served since Kubernetes 1.25)" if api_version == "policy/v1beta1" else ""
+            problems.add(path + ("apiVersion",), f"expected 'policy/v1' for a PodDisruptionBudget, found {api_version!r}{served}")
+            parse_metadata(doc, path, problems)
+            return None
+        result = parse_pod_disruption_budget(doc, path, problems)
     else:
         result = GenericObject(
             metadata=parse_metadata(doc, path, problems), kind=kind, api_version=api_version, raw=to_plain(doc)

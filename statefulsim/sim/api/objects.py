@@ -182,6 +182,66 @@ class Volume:
     claim_name: str | None = None  # a persistentVolumeClaim volume when set
 
 
+# Taint keys the control plane sets (k8s.io/api/core/v1 well_known_taints.go).
+TAINT_NOT_READY = "node.kubernetes.io/not-ready"
+TAINT_UNREACHABLE = "node.kubernetes.io/unreachable"
+TAINT_UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
+TAINT_OUT_OF_SERVICE = "node.kubernetes.io/out-of-service"
+NO_SCHEDULE = "NoSchedule"
+PREFER_NO_SCHEDULE = "PreferNoSchedule"
+NO_EXECUTE = "NoExecute"
+#: DefaultTolerationSeconds admission: --default-not-ready/unreachable-toleration-seconds.
+DEFAULT_TOLERATION_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class Taint:
+    key: str
+    effect: str
+    value: str = ""
+    time_added: float | None = None
+
+    def same(self, other: Taint) -> bool:
+        """``MatchTaint``: the same key and effect (value and time do not count)."""
+        return self.key == other.key and self.effect == other.effect
+
+
+@dataclass(frozen=True)
+class Toleration:
+    """A pod toleration.  ``key`` "" with ``Exists`` tolerates every taint; ``effect`` "" every effect."""
+
+    key: str = ""
+    operator: str = "Equal"  # Equal | Exists
+    value: str = ""
+    effect: str = ""
+    toleration_seconds: float | None = None  # only for NoExecute; None = tolerate forever
+
+    def tolerates(self, taint: Taint) -> bool:
+        """``Toleration.ToleratesTaint`` (k8s.io/api/core/v1/toleration.go)."""
+        if self.effect and self.effect != taint.effect:
+            return False
+        if self.key and self.key != taint.key:
+            return False
+        if self.operator == "Exists":
+            return True
+        return self.operator in ("Equal", "") and self.value == taint.value
+
+
+def with_default_tolerations(tolerations: tuple[Toleration, ...]) -> tuple[Toleration, ...]:
+    """The DefaultTolerationSeconds admission plugin: unless the pod already tolerates
+    not-ready / unreachable NoExecute taints, add ``Exists`` tolerations for 300 s."""
+    out = tolerations
+
+    def covered(key: str) -> bool:
+        return any((t.key in (key, "")) and t.effect in (NO_EXECUTE, "") for t in tolerations)
+
+    for key in (TAINT_NOT_READY, TAINT_UNREACHABLE):
+        if not covered(key):
+            out = out + (Toleration(key=key, operator="Exists", effect=NO_EXECUTE,
+                                    toleration_seconds=DEFAULT_TOLERATION_SECONDS),)
+    return out
+
+
 @dataclass(frozen=True)
 class PodSpec:
     containers: tuple[Container, ...]
@@ -195,6 +255,7 @@ class PodSpec:
     required_anti_affinity: tuple[PodAffinityTerm, ...] = ()
     volumes: tuple[Volume, ...] = ()
     readiness_gates: tuple[str, ...] = ()
+    tolerations: tuple[Toleration, ...] = ()
 
     @cached_property
     def effective_requests(self) -> ResourceRequests:
@@ -404,14 +465,6 @@ class Service:
 
 
 @dataclass(frozen=True)
-class Taint:
-    key: str
-    effect: str
-    value: str = ""
-    time_added: float | None = None
-
-
-@dataclass(frozen=True)
 class NodeSpec:
     unschedulable: bool = False
     taints: tuple[Taint, ...] = ()
@@ -419,9 +472,17 @@ class NodeSpec:
 
 @dataclass(frozen=True)
 class NodeStatus:
-    ready: bool = True
+    #: The ``Ready`` condition's status: "True", "False" or "Unknown" (the node controller sets
+    #: Unknown when the kubelet stopped posting status), with its reason.
+    ready_status: str = "True"
     max_pods: int = 110
     allocatable: ResourceRequests = ResourceRequests(cpu_millis=4000, memory_bytes=16 * 1024**3)
+    ready_reason: str = ""
+
+    @property
+    def ready(self) -> bool:
+        """The Ready condition is True."""
+        return self.ready_status == "True"
 
 
 @dataclass(frozen=True)
@@ -430,6 +491,49 @@ class Node:
     spec: NodeSpec = NodeSpec()
     status: NodeStatus = NodeStatus()
     kind: str = "Node"
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+
+# --------------------------------------------------------------------------- policy
+
+IF_HEALTHY_BUDGET = "IfHealthyBudget"
+ALWAYS_ALLOW = "AlwaysAllow"
+
+
+@dataclass(frozen=True)
+class PodDisruptionBudgetSpec:
+    #: None: the selector was not set (policy/v1: matches no pods); an empty selector matches all.
+    selector: LabelSelector | None
+    #: An int or a percentage string such as "50%"; None when not set.
+    min_available: int | str | None = None
+    max_unavailable: int | str | None = None
+    unhealthy_pod_eviction_policy: str | None = None
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        return self.selector is not None and self.selector.matches(labels)
+
+
+@dataclass(frozen=True)
+class PodDisruptionBudgetStatus:
+    observed_generation: int = 0
+    #: Pods the eviction API has approved but the controller has not yet seen deleted: name -> time.
+    disrupted_pods: Mapping[str, float] = field(default_factory=dict)
+    disruptions_allowed: int = 0
+    current_healthy: int = 0
+    desired_healthy: int = 0
+    expected_pods: int = 0
+
+
+@dataclass(frozen=True)
+class PodDisruptionBudget:
+    metadata: ObjectMeta
+    spec: PodDisruptionBudgetSpec
+    status: PodDisruptionBudgetStatus = PodDisruptionBudgetStatus()
+    api_version: str = "policy/v1"
+    kind: str = "PodDisruptionBudget"
 
     @property
     def name(self) -> str:
@@ -450,7 +554,7 @@ class GenericObject:
         return self.metadata.name
 
 
-ApiObject = Union[Pod, StatefulSet, ControllerRevision, Service, Node, GenericObject]
+ApiObject = Union[Pod, StatefulSet, ControllerRevision, Service, Node, PodDisruptionBudget, GenericObject]
 
 
 def object_key(obj: ApiObject) -> tuple[str, str, str]:

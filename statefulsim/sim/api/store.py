@@ -11,7 +11,9 @@ from typing import Any, Callable, Generator, Iterable, TypeVar
 
 import simpy
 
-from statefulsim.sim.api.objects import ApiObject, ObjectMeta, Pod, PodStatus, StatefulSet, evolve, object_key
+from statefulsim.sim.api.objects import (
+    ApiObject, ObjectMeta, Pod, PodDisruptionBudget, PodStatus, StatefulSet, evolve, object_key, with_default_tolerations,
+)
 from statefulsim.sim.delays import ZERO, DelayModel
 from statefulsim.sim.env import SimEnv
 
@@ -145,9 +147,16 @@ class ObjectStore:
             deletion_timestamp=None,
         )
         new = evolve(obj, metadata=meta)
-        if isinstance(new, Pod) and not new.status.phase:
-            # The pod registry's PrepareForCreate: every new pod starts in phase Pending.
-            new = evolve(new, status=evolve(new.status, phase="Pending"))
+        if isinstance(new, Pod):
+            pod: Pod = new
+            if not pod.status.phase:
+                # The pod registry's PrepareForCreate: every new pod starts in phase Pending.
+                pod = evolve(pod, status=evolve(pod.status, phase="Pending"))
+            # The DefaultTolerationSeconds admission plugin.
+            tolerations = with_default_tolerations(pod.spec.tolerations)
+            if tolerations != pod.spec.tolerations:
+                pod = evolve(pod, spec=evolve(pod.spec, tolerations=tolerations))
+            new = pod  # type: ignore[assignment]
         bucket[(ns, name)] = new
         self._publish(WatchEvent(ADDED, new))
         return new
@@ -167,7 +176,7 @@ class ObjectStore:
         if cur.metadata.uid != obj.metadata.uid:
             raise ApiError("Conflict", f"uid mismatch for {obj.metadata.name}")
         generation = cur.metadata.generation
-        if isinstance(obj, StatefulSet) and isinstance(cur, StatefulSet) and obj.spec != cur.spec:
+        if isinstance(obj, (StatefulSet, PodDisruptionBudget)) and type(cur) is type(obj) and obj.spec != cur.spec:
             generation += 1
         meta = evolve(
             obj.metadata,
@@ -347,6 +356,33 @@ class ApiClient:
         if obj is None:
             raise ApiError("NotFound", f'{kind.lower()}s "{name}" not found')
         return obj
+
+    def list(self, kind: str, namespace: str | None = None) -> Generator[simpy.Event, Any, list[Any]]:
+        """A LIST request: the objects as the API server has them when the request arrives."""
+        yield from self._request()
+        return self.store.list(kind, namespace)
+
+    def patch(self, kind: str, namespace: str, name: str, mutate: Callable[[Any], Any], *,
+              status: bool = False) -> Generator[simpy.Event, Any, Any]:
+        """A patch: ``mutate`` is applied to the object as the API server has it when the request
+        arrives (no resourceVersion precondition, as a JSON/strategic merge patch).  ``status``
+        patches the status subresource.  NotFound when the object is gone."""
+        yield from self._request()
+        cur = self.store.get(kind, namespace, name)
+        if cur is None:
+            raise ApiError("NotFound", f'{kind.lower()}s "{name}" not found')
+        new = mutate(cur)
+        if new is cur or new == cur:
+            return cur
+        if status:
+            return self.store.update_status(new, check_version=False)
+        return self.store.update(new, check_version=False)
+
+    def call(self, fn: Callable[[], Any]) -> Generator[simpy.Event, Any, Any]:
+        """Any other request (a subresource such as eviction): ``fn`` runs in the API server when
+        the request arrives."""
+        yield from self._request()
+        return fn()
 
 
 def new_meta(name: str, namespace: str = "default", **kw: Any) -> ObjectMeta:

@@ -14,9 +14,9 @@ from typing import Any, Callable, Generator, Protocol
 import simpy
 
 from statefulsim.sim.api.objects import (
-    FAILED, PENDING, RUNNING, SUCCEEDED, Container, ContainerStatus, Pod, PodStatus, Probe, evolve,
+    FAILED, PENDING, RUNNING, SUCCEEDED, Container, ContainerStatus, Node, Pod, PodStatus, Probe, evolve,
 )
-from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, ObjectStore, WatchEvent
+from statefulsim.sim.api.store import ADDED, DELETED, MODIFIED, ApiClient, ApiError, ObjectStore, WatchEvent
 from statefulsim.sim.controllers.statefulset.predicates import parent_name_and_ordinal
 from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.env import SimEnv
@@ -30,6 +30,8 @@ Gen = Generator[simpy.Event, Any, Any]
 MIN_GRACE_SECONDS = 2.0
 # One-off extension granted to a preStop hook still running at the end of the grace period.
 PRESTOP_EXTENSION_SECONDS = 2.0
+# The node Lease is renewed every nodeLeaseDurationSeconds (40) x 0.25 (reference pods §6.3).
+LEASE_RENEW_SECONDS = 10.0
 
 
 class VolumeManager(Protocol):
@@ -521,14 +523,19 @@ class StatusManager:
     def _writer(self, uid: str) -> Gen:
         try:
             while uid in self._pending:
+                # A failed node writes nothing; the latest status goes out once it is back.
+                yield from self.kubelet.until_up()
+                if uid not in self._pending:
+                    return
                 worker, status = self._pending.pop(uid)
                 cur = self.kubelet.store.get("Pod", worker.pod.metadata.namespace, worker.name)
                 if cur is None or cur.metadata.uid != uid:
                     return
-                scheduled = cur.status.condition("PodScheduled")
-                conds = tuple(c for c in status.conditions if c.type != "PodScheduled")
-                if scheduled is not None:
-                    conds = (scheduled,) + conds
+                # mergePodStatus: conditions the kubelet does not own (PodScheduled, the
+                # DisruptionTarget of an eviction) are kept as the API server has them.
+                owned = {c.type for c in status.conditions} - {"PodScheduled"}
+                conds = tuple(c for c in cur.status.conditions if c.type not in owned) + tuple(
+                    c for c in status.conditions if c.type != "PodScheduled")
                 new = evolve(cur, status=evolve(status, conditions=conds))
                 try:
                     yield from self.kubelet.client.update_status(new, check_version=False)
@@ -558,7 +565,80 @@ class Kubelet:
         self.status_manager = StatusManager(self)
         self._ip_prefix = ip_prefix
         self._next_ip = 1
+        #: False between failNode and recoverNode: no heartbeats, no API writes, no watch events.
         self.up = True
+        self._up_event: simpy.Event | None = None
+        #: Lease renewals happen at ``lease_origin + 10 s * k`` (set by the cluster: a random
+        #: phase per node; a recovered kubelet renews at once and keeps that grid).
+        self.lease_origin = 0.0
+        #: The phase the cluster gave this kubelet's Lease grid at the start of the run.
+        self.lease_phase = 0.0
+        self.stopped_at: float | None = None
+        #: The Node object the kubelet registers when it starts and finds none (after deleteNode).
+        self.registration: Node | None = None
+
+    # ---------------------------------------------------------------- node health
+    def last_renewal(self, now: float) -> float:
+        """When the kubelet last renewed its node Lease, as of ``now`` (no event per renewal:
+        renewals lie on a 10 s grid from ``lease_origin`` and stop when the node fails)."""
+        until = now if self.up or self.stopped_at is None else min(now, self.stopped_at)
+        return self.lease_origin + LEASE_RENEW_SECONDS * math.floor((until - self.lease_origin) / LEASE_RENEW_SECONDS)
+
+    def until_up(self) -> Gen:
+        """Wait while the node is failed (the kubelet cannot reach the API server)."""
+        while not self.up:
+            assert self._up_event is not None
+            yield self._up_event
+
+    def fail(self) -> bool:
+        """The node stops: the kubelet posts nothing and sees nothing; containers keep running."""
+        if not self.up:
+            return False
+        self.up = False
+        self.stopped_at = self.env.now
+        self._up_event = self.env.event()
+        return True
+
+    def recover(self) -> bool:
+        """The kubelet is back: it renews its Lease at once, posts Ready, re-reads its pods."""
+        if self.up:
+            return False
+        self.up = True
+        self.stopped_at = None
+        self.lease_origin = self.env.now
+        ev, self._up_event = self._up_event, None
+        self.env.process(self._resync())
+        if ev is not None:
+            ev.succeed()
+        return True
+
+    def _resync(self) -> Gen:
+        node = self.store.get("Node", "", self.node)
+        try:
+            if node is None and self.registration is not None:
+                self.env.emit("NodeRegistered", node=self.node)
+                yield from self.client.create(self.registration)
+            elif node is not None and not node.status.ready:
+                yield from self.client.patch("Node", "", self.node, _post_ready, status=True)
+        except ApiError:
+            pass
+        # Re-list the pods bound to this node, as the kubelet's pod source does after a reconnect.
+        pods = yield from self.client.list("Pod")
+        if not self.up:
+            return
+        mine = {p.metadata.uid: p for p in pods if p.spec.node_name == self.node}
+        for uid in list(self.workers):
+            if uid not in mine:
+                # Deleted (force, PodGC) while the node was away: stop what still runs.
+                self.on_pod(WatchEvent(DELETED, self.workers[uid].pod))
+        for uid, pod in mine.items():
+            known = uid in self.workers
+            self.on_pod(WatchEvent(MODIFIED if known else ADDED, pod))
+            w = self.workers.get(uid)
+            if known and w is not None and not w.finished and not w.terminating:
+                # The status manager's sync: rewrite a status someone else changed (MarkPodsNotReady).
+                if (pod.status.phase, pod.status.ready) != (w.status.phase, w.status.ready):
+                    self.status_manager.set(w, w.status)
 
     def allocate_ip(self) -> str:
         ip = f"{self._ip_prefix}.{self._next_ip}"
@@ -573,6 +653,8 @@ class Kubelet:
 
     def on_pod(self, ev: WatchEvent) -> None:
         """A change to a pod bound to this node, as the kubelet's watch delivers it."""
+        if not self.up:
+            return  # a failed node's kubelet sees nothing; it re-lists when it is back
         pod = ev.obj
         assert isinstance(pod, Pod)
         uid = pod.metadata.uid
@@ -615,8 +697,14 @@ class Kubelet:
     def confirm_deletion(self, worker: PodWorker) -> Gen:
         """After the containers are gone: flush status, then delete the object with grace 0."""
         yield from self.status_manager.flush(worker.uid)
+        yield from self.until_up()
         try:
             yield from self.client.delete("Pod", worker.pod.metadata.namespace, worker.name,
                                           grace_period_seconds=0, uid=worker.uid)
         except ApiError:
             pass
+
+
+def _post_ready(node: Node) -> Node:
+    """The kubelet's node status update after it is back: Ready=True."""
+    return evolve(node, status=evolve(node.status, ready_status="True", ready_reason="KubeletReady"))

@@ -1,0 +1,27 @@
+"""Informers shared by the kube-controller-manager controllers added for node failure and
+disruptions (node lifecycle, taint eviction, pod GC, disruption): one watch per kind, as the
+controller manager's shared informer factory has."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from statefulsim.sim.api.informer import Informer
+from statefulsim.sim.api.objects import Pod
+from statefulsim.sim.api.store import ObjectStore
+from statefulsim.sim.delays import DelayModel
+
+
+def _node_index(pod: Pod) -> Iterable[str]:
+    return (pod.spec.node_name,) if pod.spec.node_name else ()
+
+
+class SharedInformers:
+    """Pods (indexed by node name) and Nodes."""
+
+    def __init__(self, store: ObjectStore, watch_latency: DelayModel) -> None:
+        self.pods = Informer(store, "Pod", watch_latency, "watch/kcm/pods", indexes={"node": _node_index})
+        self.nodes = Informer(store, "Node", watch_latency, "watch/kcm/nodes")
+
+    def pods_on(self, node: str) -> list[Pod]:
+        return sorted(self.pods.by_index("node", node), key=lambda p: (p.metadata.namespace, p.metadata.name))
