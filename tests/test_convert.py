@@ -380,7 +380,7 @@ def test_bad_quantity_is_a_problem_with_path() -> None:
 
 
 def test_unknown_kinds_become_generic_objects() -> None:
-    for kind, api in [("ConfigMap", "v1"), ("Secret", "v1"), ("StorageClass", "storage.k8s.io/v1")]:
+    for kind, api in [("ConfigMap", "v1"), ("Secret", "v1"), ("NetworkPolicy", "networking.k8s.io/v1")]:
         doc = {"apiVersion": api, "kind": kind, "metadata": {"name": "x", "labels": {"a": "b"}}, "data": {"k": "v"}}
         obj, problems = load(doc)
         assert not problems.items and not problems.warnings

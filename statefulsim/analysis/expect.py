@@ -261,8 +261,50 @@ class Never:
         return ExpectationResult(True, desc, "did not happen")
 
 
+@dataclass(frozen=True)
+class DnsDelay:
+    """From a pod's first Ready to the first DNS answer with an address for ``name``:
+    ``atMost`` and/or ``atLeast`` seconds."""
+
+    name: str
+    pod: str
+    at_most: float
+    at_least: float
+    kind: ClassVar[str] = "dnsDelay"
+
+    @classmethod
+    def parse(cls, m: Mapping[str, Any], path: Path, problems: Problems) -> DnsDelay:
+        problems.unknown_keys(m, ("name", "pod", "atMost", "atLeast"), path)
+        if "atMost" not in m and "atLeast" not in m:
+            problems.add(path, "give atMost, atLeast or both")
+        return cls(get_str(m, "name", path, problems, required=True), get_str(m, "pod", path, problems, required=True),
+                   get_duration(m, "atMost", path, problems, float("inf")),
+                   get_duration(m, "atLeast", path, problems, 0.0))
+
+    def statefulsets(self) -> Sequence[str]:
+        return ()
+
+    def check(self, trace: Trace) -> ExpectationResult:
+        from statefulsim.analysis.dns import dns_visibility
+
+        v = dns_visibility(trace, self.name, self.pod)
+        bounds = []
+        if self.at_least > 0:
+            bounds.append(f">= {self.at_least:g}s")
+        if self.at_most != float("inf"):
+            bounds.append(f"<= {self.at_most:g}s")
+        desc = f"{self.name} resolves {' and '.join(bounds)} after {self.pod} is Ready"
+        if v.delay is None:
+            what = "never Ready" if v.ready_at is None else "never resolved"
+            return ExpectationResult(False, desc, f"{self.pod} {what}")
+        ok = self.at_least <= v.delay <= self.at_most
+        return ExpectationResult(ok, desc, f"Ready at {format_clock(v.ready_at or 0)}, first address at "
+                                           f"{format_clock(v.first_answer_at or 0)} ({v.delay:.1f}s later, "
+                                           f"after {v.negative_answers_before} negative answers)")
+
+
 EXPECTATIONS: dict[str, Any] = {
-    cls.kind: cls for cls in (ReadyReplicas, AvailableReplicas, Pods, Before, Order, Never)
+    cls.kind: cls for cls in (ReadyReplicas, AvailableReplicas, Pods, Before, Order, Never, DnsDelay)
 }
 
 

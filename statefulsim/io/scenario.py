@@ -26,13 +26,17 @@ from statefulsim.sim.cluster import ClusterConfig, NodeConfig, nodes_named
 from statefulsim.sim.controllers.statefulset.controller import ControllerSettings
 from statefulsim.sim.controllers.statefulset.policies import policy_names
 from statefulsim.sim.delays import NEVER, Constant, DelayModel, delay_kinds, delay_model
-from statefulsim.sim.timing import CLUSTER_KEYS, DEFAULTS, MATCH_KEYS, POD_KEYS, Timing, TimingOverride
+from statefulsim.sim.timing import CLUSTER_KEYS, DEFAULTS, MATCH_KEYS, POD_KEYS, VOLUME_KEYS, Timing, TimingOverride
+from statefulsim.sim.dns.cache import CacheSettings
+from statefulsim.sim.dns.server import PRESETS as DNS_PRESETS
+from statefulsim.sim.dns.server import DnsConfig
 from statefulsim.sim.versions import NEWEST, feature_gates
 
 API_VERSION = "statefulsim/v1"
 TOP_KEYS = ("apiVersion", "kind", "metadata", "seed", "until", "cluster", "manifests", "timing", "actions", "expect")
 #: Kinds that are stored but have no behaviour yet (a notice, not an error).
-SIMULATED_KINDS = ("StatefulSet", "Service", "Node", "Pod", "PodDisruptionBudget")
+SIMULATED_KINDS = ("StatefulSet", "Service", "Node", "Pod", "PodDisruptionBudget", "StorageClass",
+                   "PersistentVolume", "PersistentVolumeClaim")
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
@@ -176,7 +180,7 @@ class _Builder:
     def _cluster(self, m: Mapping[str, Any]) -> ClusterConfig:
         p = self.problems
         path: Path = ("cluster",)
-        p.unknown_keys(m, ("nodes", "kubernetesVersion", "controller"), path)
+        p.unknown_keys(m, ("nodes", "kubernetesVersion", "controller", "dns"), path)
         version = NEWEST
         if "kubernetesVersion" in m:
             raw = m["kubernetesVersion"]
@@ -207,7 +211,40 @@ class _Builder:
             api_qps=float(ctl["apiQPS"]) if isinstance(ctl.get("apiQPS"), (int, float)) and not isinstance(ctl.get("apiQPS"), bool) and ctl["apiQPS"] > 0 else self._bad_number(ctl, "apiQPS", cpath, 20.0),
             api_burst=get_int(ctl, "apiBurst", cpath, p, 30, minimum=1),
         )
-        return ClusterConfig(nodes=nodes, kubernetes_version=version, controller=settings)
+        dns = self._dns(get_mapping(m, "dns", path, p), path + ("dns",)) if "dns" in m else None
+        return ClusterConfig(nodes=nodes, kubernetes_version=version, controller=settings, dns=dns)
+
+    def _dns(self, m: Mapping[str, Any], path: Path) -> DnsConfig:
+        """``cluster.dns``: a preset (see docs/dns.md) and optional overrides of its settings."""
+        p = self.problems
+        p.unknown_keys(m, ("preset", "replicas", "ttl", "cache", "nodeLocal", "zone"), path)
+        preset = get_str(m, "preset", path, p, "", choices=tuple(DNS_PRESETS)) if "preset" in m else ""
+        base = DNS_PRESETS[preset] if preset else DnsConfig()
+        cache = base.cache
+        if "cache" in m:
+            raw = m["cache"]
+            if raw in (None, False, "none"):
+                cache = None
+            elif isinstance(raw, Mapping):
+                cpath = path + ("cache",)
+                p.unknown_keys(raw, ("successTTL", "denialTTL", "minTTL", "disable"), cpath)
+                cur = cache or CacheSettings()
+                disable = get_str(raw, "disable", cpath, p, "", choices=("success", "denial", "both")) if "disable" in raw else ""
+                zone = get_str(m, "zone", path, p, base.zone)
+                cache = CacheSettings(
+                    success_ttl=get_duration(raw, "successTTL", cpath, p, cur.success_ttl),
+                    denial_ttl=get_duration(raw, "denialTTL", cpath, p, cur.denial_ttl),
+                    success_min_ttl=get_duration(raw, "minTTL", cpath, p, cur.success_min_ttl),
+                    denial_min_ttl=get_duration(raw, "minTTL", cpath, p, cur.denial_min_ttl),
+                    disable_success=(zone,) if disable in ("success", "both") else cur.disable_success,
+                    disable_denial=(zone,) if disable in ("denial", "both") else cur.disable_denial)
+            else:
+                p.expected(path + ("cache",), "a mapping (successTTL, denialTTL, minTTL, disable) or none", raw)
+        return DnsConfig(
+            preset=preset or "custom", zone=get_str(m, "zone", path, p, base.zone),
+            replicas=get_int(m, "replicas", path, p, base.replicas, minimum=1),
+            ttl=get_duration(m, "ttl", path, p, base.ttl), cache=cache,
+            node_local=get_bool(m, "nodeLocal", path, p, base.node_local))
 
     def _bad_number(self, m: Mapping[str, Any], key: str, path: Path, default: float) -> float:
         if key in m:
@@ -302,7 +339,8 @@ class _Builder:
     def _timing(self, m: Mapping[str, Any]) -> Timing:
         p = self.problems
         path: Path = ("timing",)
-        keys = list(CLUSTER_KEYS) + list(POD_KEYS)
+        keys = list(CLUSTER_KEYS) + list(POD_KEYS) + list(VOLUME_KEYS)
+        overridable = list(POD_KEYS) + list(VOLUME_KEYS)
         p.unknown_keys(m, keys + ["overrides", "podWorkerJitter"], path)
         models = dict(DEFAULTS)
         for key in keys:
@@ -316,7 +354,7 @@ class _Builder:
             if not isinstance(ov, Mapping):
                 p.expected(opath, "a mapping with match and delay keys", ov)
                 continue
-            p.unknown_keys(ov, ["match"] + list(POD_KEYS), opath)
+            p.unknown_keys(ov, ["match"] + overridable, opath)
             match = get_mapping(ov, "match", opath, p, required=True)
             p.unknown_keys(match, MATCH_KEYS, opath + ("match",))
             clean: dict[str, str | int] = {}
@@ -332,13 +370,13 @@ class _Builder:
                         continue
                     clean[k] = v
             ov_models: dict[str, DelayModel] = {}
-            for key in POD_KEYS:
+            for key in overridable:
                 if key in ov:
                     model = parse_delay(ov[key], opath + (key,), p)
                     if model is not None:
                         ov_models[key] = model
             if not ov_models:
-                p.add(opath, f"an override needs at least one of {', '.join(POD_KEYS)}")
+                p.add(opath, f"an override needs at least one of {', '.join(overridable)}")
             overrides.append(TimingOverride(clean, ov_models))
         jitter = get_bool(m, "podWorkerJitter", path, p, True)
         return Timing(models=models, overrides=tuple(overrides), pod_worker_jitter=jitter)

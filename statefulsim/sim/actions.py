@@ -185,6 +185,35 @@ class SetImage:
 
 
 @dataclass(frozen=True)
+class DeleteStatefulSet:
+    """``kubectl delete statefulset NAME --cascade=background|foreground|orphan``."""
+
+    at: float
+    statefulset: str
+    cascade: str = "background"
+    namespace: str = "default"
+    verb: ClassVar[str] = "deleteStatefulSet"
+
+    @classmethod
+    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> DeleteStatefulSet:
+        problems.unknown_keys(m, ("statefulset", "cascade", "namespace"), path)
+        return cls(at, get_str(m, "statefulset", path, problems, required=True),
+                   get_str(m, "cascade", path, problems, "background", choices=("background", "foreground", "orphan")),
+                   get_str(m, "namespace", path, problems, "default"))
+
+    def fields(self) -> dict[str, Any]:
+        return {"statefulset": self.statefulset, "cascade": self.cascade}
+
+    def execute(self, cluster: Cluster) -> Gen:
+        try:
+            yield from cluster.user.delete("StatefulSet", self.namespace, self.statefulset,
+                                           propagation=self.cascade.capitalize())
+        except ApiError as e:
+            return _fail(e.message)
+        return {}
+
+
+@dataclass(frozen=True)
 class DeletePod:
     at: float
     pod: str
@@ -336,8 +365,8 @@ class Apply:
                 if cur is None:
                     yield from cluster.user.create(obj)
                 else:
-                    new = replace(obj, metadata=replace(obj.metadata, uid=cur.metadata.uid,
-                                                        resource_version=cur.metadata.resource_version))
+                    new = evolve(obj, metadata=replace(obj.metadata, uid=cur.metadata.uid,
+                                                       resource_version=cur.metadata.resource_version))
                     yield from cluster.user.update(new)
             except ApiError as e:
                 errors.append(e.message)
@@ -592,7 +621,7 @@ class DrainNode:
 #: verb -> class with a ``parse(at, mapping, path, problems)`` classmethod (``apply`` is parsed by
 #: the scenario loader because it carries manifests).
 ACTIONS: dict[str, Any] = {
-    cls.verb: cls for cls in (Scale, Patch, SetImage, DeletePod, BreakReadiness, RestoreReadiness, CrashContainer,
+    cls.verb: cls for cls in (Scale, Patch, SetImage, DeleteStatefulSet, DeletePod, BreakReadiness, RestoreReadiness, CrashContainer,
                               FailPod, FailNode, RecoverNode, TaintOutOfService, UntaintOutOfService, DeleteNode, CordonNode, UncordonNode,
                               EvictPod, DrainNode)
 }
@@ -623,3 +652,12 @@ def run_actions(cluster: Cluster, actions: Sequence[Any]) -> None:
             cluster.env.process(perform(action))
 
     cluster.env.process(runner())
+
+
+def _register_dns_actions() -> None:
+    from statefulsim.sim.dns.actions import DnsQuery
+
+    register_action(DnsQuery)
+
+
+_register_dns_actions()

@@ -8,6 +8,11 @@ from typing import Any, Mapping
 from statefulsim.sim.api.objects import HOSTNAME_LABEL, ApiObject, Node, NodeStatus, ObjectMeta, Pod, ResourceRequests
 from statefulsim.sim.api.store import ApiClient, ObjectStore, WatchEvent
 from statefulsim.sim.controllers.disruption import DisruptionController
+from statefulsim.sim.controllers.endpointslice import EndpointSliceController
+from statefulsim.sim.controllers.garbagecollector import GarbageCollector, PvcProtection
+from statefulsim.sim.controllers.volume import VolumeController
+from statefulsim.sim.dns.server import PRESETS, ClusterDns, DnsConfig, default_preset
+from statefulsim.sim.volumebinding import KubeletVolumeManager, SchedulerVolumeBinder
 from statefulsim.sim.controllers.informers import SharedInformers
 from statefulsim.sim.controllers.nodelifecycle import NodeLifecycleController
 from statefulsim.sim.controllers.podgc import PodGCController
@@ -50,6 +55,8 @@ class ClusterConfig:
     kubelet_burst: int = 100
     scheduler_qps: float = 50.0
     scheduler_burst: int = 100
+    #: The cluster DNS; None: the kubeadm Corefile of the Kubernetes version.
+    dns: DnsConfig | None = None
 
 
 def _is_bound(ev: WatchEvent) -> bool:
@@ -78,14 +85,27 @@ class Cluster:
             self.store.create(n.to_node())
         self.statefulset_controller = StatefulSetController(
             self.env, self.store, self.gates, api_latency=api, watch_latency=watch, settings=config.controller)
+        scheduler_client = ApiClient(self.env, self.store, "scheduler", api, config.scheduler_qps,
+                                     config.scheduler_burst)
+        self.volume_binder = SchedulerVolumeBinder(self.env, self.store, scheduler_client, watch)
         self.scheduler = Scheduler(
-            self.env, self.store, ApiClient(self.env, self.store, "scheduler", api, config.scheduler_qps,
-                                            config.scheduler_burst),
-            timing.model("scheduling"), watch, pop_from_backoff=self.gates.scheduler_pop_from_backoff_q)
+            self.env, self.store, scheduler_client, timing.model("scheduling"), watch, self.volume_binder,
+            pop_from_backoff=self.gates.scheduler_pop_from_backoff_q)
+        self.volume_binder.on_change = self.scheduler.retry_unschedulable
+        self.volume_controller = VolumeController(self.env, self.store, timing, api_latency=api, watch_latency=watch)
+        self.garbage_collector = GarbageCollector(self.env, self.store, api_latency=api, watch_latency=watch)
+        self.pvc_protection = PvcProtection(self.env, self.store, api_latency=api, watch_latency=watch)
+        self.endpointslice_controller = EndpointSliceController(
+            self.env, self.store, api_latency=api, watch_latency=watch, delay=timing.model("endpointSlice"))
+        minor = int(self.gates.version.split(".")[1])
+        self.dns = ClusterDns(self.env, self.store, config.dns or PRESETS[default_preset(minor)], watch,
+                              timing.model("dnsQuery"))
+        volumes = KubeletVolumeManager(self.env, self.store, timing)
         self.kubelets: dict[str, Kubelet] = {}
         for i, n in enumerate(config.nodes):
             client = ApiClient(self.env, self.store, f"kubelet/{n.name}", api, config.kubelet_qps, config.kubelet_burst)
-            kubelet = Kubelet(self.env, self.store, n.name, timing, client, ip_prefix=f"10.{244 + i // 256}.{i % 256}")
+            kubelet = Kubelet(self.env, self.store, n.name, timing, client, volumes,
+                              ip_prefix=f"10.{244 + i // 256}.{i % 256}")
             # Each kubelet renews its Lease on its own 10 s grid (a random phase per node).
             kubelet.lease_origin = kubelet.lease_phase = self.env.rng(f"lease/{n.name}").uniform(0.0, LEASE_RENEW_SECONDS)
             kubelet.registration = n.to_node()

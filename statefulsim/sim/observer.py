@@ -4,7 +4,9 @@ plus the controller's own records.  Trace event names and fields are a contract 
 
 from __future__ import annotations
 
+from statefulsim.sim.api.discovery import EndpointSlice
 from statefulsim.sim.api.objects import FAILED, RUNNING, SUCCEEDED, Node, Pod, PodDisruptionBudget, StatefulSet
+from statefulsim.sim.api.storage import BOUND, RELEASED, PersistentVolume, PersistentVolumeClaim
 from statefulsim.sim.api.store import ADDED, DELETED, ObjectStore, WatchEvent
 from statefulsim.sim.controllers.statefulset.predicates import parent_name_and_ordinal, pod_revision
 from statefulsim.sim.env import SimEnv
@@ -13,6 +15,7 @@ from statefulsim.sim.env import SimEnv
 class TraceObserver:
     def __init__(self, env: SimEnv, store: ObjectStore) -> None:
         self.env = env
+        self._claim_user: dict[tuple[str, str], str] = {}  # (namespace, claim) -> pod using it
         store.observe(self.on_change)
 
     def on_change(self, ev: WatchEvent) -> None:
@@ -24,12 +27,68 @@ class TraceObserver:
             self._node(ev)
         elif isinstance(ev.obj, PodDisruptionBudget):
             self._pdb(ev)
+        elif isinstance(ev.obj, PersistentVolumeClaim):
+            self._claim(ev)
+        elif isinstance(ev.obj, PersistentVolume):
+            self._volume(ev)
+        elif isinstance(ev.obj, EndpointSlice):
+            self._slice(ev)
+
+    def _claim(self, ev: WatchEvent) -> None:
+        c = ev.obj
+        assert isinstance(c, PersistentVolumeClaim)
+        pod = self._claim_user.get((c.metadata.namespace, c.metadata.name))
+        if ev.type == ADDED:
+            self.env.emit("PVCCreated", pvc=c.metadata.name, pod=pod, storageClass=c.storage_class_name)
+        elif ev.type == DELETED:
+            self.env.emit("PVCDeleted", pvc=c.metadata.name, pod=pod)
+        else:
+            old = ev.old
+            assert isinstance(old, PersistentVolumeClaim)
+            if c.phase == BOUND and old.phase != BOUND:
+                self.env.emit("PVCBound", pvc=c.metadata.name, pv=c.volume_name, pod=pod)
+            if c.metadata.deletion_timestamp is not None and old.metadata.deletion_timestamp is None:
+                self.env.emit("PVCTerminating", pvc=c.metadata.name, pod=pod)
+
+    def _volume(self, ev: WatchEvent) -> None:
+        v = ev.obj
+        assert isinstance(v, PersistentVolume)
+        node = next(iter(v.node_affinity.get("kubernetes.io/hostname", ())), None)
+        if ev.type == ADDED:
+            self.env.emit("PVCreated", pv=v.metadata.name, storageClass=v.storage_class_name, node=node,
+                          pvc=v.claim_ref.name if v.claim_ref is not None else None)
+        elif ev.type == DELETED:
+            self.env.emit("PVDeleted", pv=v.metadata.name, pvc=v.claim_ref.name if v.claim_ref is not None else None)
+        elif isinstance(ev.old, PersistentVolume) and v.phase != ev.old.phase and v.phase == RELEASED:
+            self.env.emit("PVReleased", pv=v.metadata.name, pvc=v.claim_ref.name if v.claim_ref is not None else None)
+
+    def _slice(self, ev: WatchEvent) -> None:
+        sl = ev.obj
+        assert isinstance(sl, EndpointSlice)
+        if ev.type == DELETED:
+            self.env.emit("EndpointSliceUpdated", service=sl.service, ready=[], notReady=[], terminating=[])
+            return
+        old = ev.old if isinstance(ev.old, EndpointSlice) else None
+        if old is not None and old.endpoints == sl.endpoints:
+            return
+        self.env.emit("EndpointSliceUpdated", service=sl.service,
+                      ready=[e.pod for e in sl.endpoints if e.ready],
+                      notReady=[e.pod for e in sl.endpoints if not e.ready],
+                      terminating=[e.pod for e in sl.endpoints if e.terminating])
 
     def _pod(self, ev: WatchEvent) -> None:
         emit = self.env.emit
         pod = ev.obj
         assert isinstance(pod, Pod)
         name, uid = pod.metadata.name, pod.metadata.uid
+        for v in pod.spec.volumes:
+            if v.claim_name:
+                key = (pod.metadata.namespace, v.claim_name)
+                if ev.type == DELETED:
+                    if self._claim_user.get(key) == name:
+                        del self._claim_user[key]
+                else:
+                    self._claim_user[key] = name
         if ev.type == ADDED:
             ref = pod.metadata.controller_ref()
             _, ordinal = parent_name_and_ordinal(name)
@@ -51,6 +110,8 @@ class TraceObserver:
             earlier = old.status.condition("DisruptionTarget")
             if earlier is None or not earlier.status:
                 emit("PodEvicted", pod=name, uid=uid, reason=target.reason)
+        if pod.status.pod_ip and pod.status.pod_ip != old.status.pod_ip:
+            emit("PodIP", pod=name, uid=uid, ip=pod.status.pod_ip)
         if pod.status.phase != old.status.phase:
             if pod.status.phase == RUNNING:
                 emit("PodRunning", pod=name, uid=uid, node=pod.spec.node_name)

@@ -147,6 +147,10 @@ class Scheduler:
     def _on_node(self, ev: WatchEvent) -> None:
         self._retry_unschedulable()
 
+    def retry_unschedulable(self) -> None:
+        """A cluster event that may make unschedulable pods fit (volumes bound, ...)."""
+        self._retry_unschedulable()
+
     def _retry_unschedulable(self) -> None:
         for uid in list(self._unschedulable):
             pod = self._by_uid.get(uid)

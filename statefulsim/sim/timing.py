@@ -16,6 +16,14 @@ CLUSTER_KEYS: dict[str, str] = {
     "watchLatency": "time from an API write until a watcher (informer) sees it",
     "scheduling": "one scheduling attempt for one pod (filter + score)",
     "plegRelist": "time until the kubelet notices a container started or exited (PLEG relist)",
+    "endpointSlice": "EndpointSlice controller: from a pod change to the slice update (besides API latency)",
+    "dnsQuery": "one DNS query's round trip to the cluster DNS",
+}
+
+#: Delays of volumes (overridable per StorageClass with ``match: {storageClass: NAME}``).
+VOLUME_KEYS: dict[str, str] = {
+    "provisioning": "dynamic provisioning of one volume (CSI CreateVolume until the PV exists)",
+    "volumeAttach": "attach and mount of a pod's volumes before its sandbox is created",
 }
 
 #: Delays that depend on the pod or container (overridable per set, ordinal, pod, image, container).
@@ -37,6 +45,10 @@ DEFAULTS: dict[str, DelayModel] = {
     "watchLatency": LogNormal(0.020, 0.200),
     "scheduling": LogNormal(0.005, 0.050),
     "plegRelist": Uniform(0.0, 1.0),
+    "endpointSlice": Constant(0.0),
+    "dnsQuery": LogNormal(0.0005, 0.005),
+    "provisioning": LogNormal(3.0, 15.0),
+    "volumeAttach": LogNormal(3.0, 20.0),
     "sandbox": LogNormal(1.0, 3.0),
     "imagePull": LogNormal(5.0, 30.0),
     "imagePullCached": LogNormal(0.2, 1.0),
@@ -49,7 +61,7 @@ DEFAULTS: dict[str, DelayModel] = {
     "appShutdown": LogNormal(1.0, 10.0),
 }
 
-MATCH_KEYS = ("statefulset", "ordinal", "pod", "image", "container")
+MATCH_KEYS = ("statefulset", "ordinal", "pod", "image", "container", "storageClass")
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,14 @@ class Timing:
 
     def model(self, key: str) -> DelayModel:
         return self.models.get(key, DEFAULTS[key])
+
+    def for_volume(self, key: str, *, storage_class: str) -> DelayModel:
+        """The model for a volume key; overrides that match only on ``storageClass`` apply."""
+        chosen = self.model(key)
+        for ov in self.overrides:
+            if key in ov.models and set(ov.match) <= {"storageClass"} and ov.match.get("storageClass") in (None, storage_class):
+                chosen = ov.models[key]
+        return chosen
 
     def for_container(self, key: str, *, statefulset: str, ordinal: int, pod: str, image: str,
                       container: str) -> DelayModel:

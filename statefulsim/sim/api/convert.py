@@ -958,8 +958,17 @@ def object_from_manifest(
             parse_metadata(doc, path, problems)
             return None
         result = parse_pod_disruption_budget(doc, path, problems)
+    elif kind in STORAGE_KINDS:
+        if api_version != STORAGE_KINDS[kind]:
+            problems.add(path + ("apiVersion",), f"expected {STORAGE_KINDS[kind]!r} for a {kind}, found {api_version!r}")
+            parse_metadata(doc, path, problems)
+            return None
+        result = parse_storage_object(kind, doc, parse_metadata(doc, path, problems), path, problems)
     else:
         result = GenericObject(
             metadata=parse_metadata(doc, path, problems), kind=kind, api_version=api_version, raw=to_plain(doc)
         )
     return result if _count(problems) == before else None
+
+
+from statefulsim.sim.api.convert_storage import STORAGE_KINDS, parse_storage_object  # noqa: E402  (uses this module)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, List
 
-from statefulsim.sim.api.objects import ApiObject, object_key
+from statefulsim.sim.api.objects import ApiObject, object_key, scope
 from statefulsim.sim.api.store import ADDED, DELETED, ObjectStore, WatchEvent
 from statefulsim.sim.delays import DelayModel
 
@@ -75,7 +75,7 @@ class Informer:
             h(ev)
 
     def get(self, namespace: str, name: str) -> Any:
-        return self.cache.get(("" if self.kind == "Node" else namespace, name))
+        return self.cache.get((scope(self.kind, namespace), name))
 
     def list(self, namespace: str | None = None) -> List[Any]:
         if namespace is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import Any, Mapping, TypeVar, Union
+from typing import Any, Mapping, Protocol, TypeVar
 
 _T = TypeVar("_T")
 _FIELDS: dict[type, frozenset[str]] = {}
@@ -554,10 +554,28 @@ class GenericObject:
         return self.metadata.name
 
 
-ApiObject = Union[Pod, StatefulSet, ControllerRevision, Service, Node, PodDisruptionBudget, GenericObject]
+class KubeObject(Protocol):
+    """What the store needs of any object: a kind and metadata (frozen dataclasses all)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def metadata(self) -> ObjectMeta: ...
 
 
-def object_key(obj: ApiObject) -> tuple[str, str, str]:
+#: Any object the store holds (the kinds above, storage and discovery objects, ...).
+ApiObject = KubeObject
+
+#: Kinds without a namespace.
+CLUSTER_SCOPED = frozenset({"Node", "PersistentVolume", "StorageClass", "Namespace", "PriorityClass"})
+
+
+def scope(kind: str, namespace: str) -> str:
+    """The namespace part of a key: empty for cluster-scoped kinds."""
+    return "" if kind in CLUSTER_SCOPED else namespace
+
+
+def object_key(obj: KubeObject) -> tuple[str, str, str]:
     """(kind, namespace, name): the identity of an object in the store."""
-    ns = "" if obj.kind == "Node" else obj.metadata.namespace
-    return (obj.kind, ns, obj.metadata.name)
+    return (obj.kind, scope(obj.kind, obj.metadata.namespace), obj.metadata.name)

@@ -12,12 +12,14 @@ from typing import Any, Callable, Generator, Iterable, TypeVar
 import simpy
 
 from statefulsim.sim.api.objects import (
-    ApiObject, ObjectMeta, Pod, PodDisruptionBudget, PodStatus, StatefulSet, evolve, object_key, with_default_tolerations,
+    ApiObject, ObjectMeta, Pod, PodDisruptionBudget, PodStatus, StatefulSet, evolve, object_key, scope, with_default_tolerations,
 )
 from statefulsim.sim.delays import ZERO, DelayModel
 from statefulsim.sim.env import SimEnv
 
 T = TypeVar("T", bound=ApiObject)
+
+PVC_PROTECTION_FINALIZER = "kubernetes.io/pvc-protection"
 
 ADDED = "ADDED"
 MODIFIED = "MODIFIED"
@@ -102,7 +104,7 @@ class ObjectStore:
         return self._rv
 
     def get(self, kind: str, namespace: str, name: str) -> Any:
-        ns = "" if kind == "Node" else namespace
+        ns = scope(kind, namespace)
         return self._objects.get(kind, {}).get((ns, name))
 
     def list(self, kind: str, namespace: str | None = None) -> list[Any]:
@@ -157,9 +159,23 @@ class ObjectStore:
             if tolerations != pod.spec.tolerations:
                 pod = evolve(pod, spec=evolve(pod.spec, tolerations=tolerations))
             new = pod  # type: ignore[assignment]
+        if kind == "PersistentVolumeClaim" and getattr(new, "storage_class_name", "") is None:
+            # The DefaultStorageClass admission plugin names the default class, if there is one.
+            default = self._default_storage_class()
+            if default is not None:
+                new = evolve(new, storage_class_name=default)
+        if kind == "PersistentVolumeClaim" and PVC_PROTECTION_FINALIZER not in meta.finalizers:
+            # The StorageObjectInUseProtection admission plugin.
+            new = evolve(new, metadata=evolve(meta, finalizers=meta.finalizers + (PVC_PROTECTION_FINALIZER,)))
         bucket[(ns, name)] = new
         self._publish(WatchEvent(ADDED, new))
         return new
+
+    def _default_storage_class(self) -> str | None:
+        marked = [c for c in self._objects.get("StorageClass", {}).values()
+                  if c.metadata.annotations.get("storageclass.kubernetes.io/is-default-class") == "true"]
+        marked.sort(key=lambda c: (c.metadata.creation_timestamp or 0.0, c.metadata.name))
+        return marked[-1].metadata.name if marked else None
 
     def _current(self, obj: ApiObject) -> ApiObject:
         kind, ns, name = object_key(obj)
@@ -220,7 +236,7 @@ class ObjectStore:
         return True
 
     def delete(self, kind: str, namespace: str, name: str, *, grace_period_seconds: float | None = None,
-               uid: str | None = None) -> ApiObject:
+               uid: str | None = None, propagation: str = "Background") -> ApiObject:
         """Delete an object.
 
         Pods are deleted gracefully: ``deletionTimestamp = now + grace`` and the object stays
@@ -228,7 +244,7 @@ class ObjectStore:
         (force deletion); so does deleting a pod that was never scheduled.  Objects with
         finalizers stay until the last finalizer is removed.
         """
-        ns = "" if kind == "Node" else namespace
+        ns = scope(kind, namespace)
         cur = self._objects.get(kind, {}).get((ns, name))
         if cur is None:
             raise ApiError("NotFound", f'{kind.lower()}s "{name}" not found')
@@ -254,8 +270,10 @@ class ObjectStore:
         else:
             if cur.metadata.deletion_timestamp is not None:
                 return cur
+            # propagationPolicy Orphan / Foreground: the garbage collector finishes the deletion.
+            extra = {"Orphan": ("orphan",), "Foreground": ("foregroundDeletion",)}.get(propagation, ())
             meta = evolve(cur.metadata, deletion_timestamp=now, deletion_grace_period_seconds=0,
-                           resource_version=self._next_rv())
+                          finalizers=cur.metadata.finalizers + extra, resource_version=self._next_rv())
         new = evolve(cur, metadata=meta)
         return self._store_modified(cur, new)
 
@@ -342,9 +360,10 @@ class ApiClient:
         return self.store.update_status(obj, check_version=check_version)
 
     def delete(self, kind: str, namespace: str, name: str, *, grace_period_seconds: float | None = None,
-               uid: str | None = None) -> Generator[simpy.Event, Any, ApiObject]:
+               uid: str | None = None, propagation: str = "Background") -> Generator[simpy.Event, Any, ApiObject]:
         yield from self._request()
-        return self.store.delete(kind, namespace, name, grace_period_seconds=grace_period_seconds, uid=uid)
+        return self.store.delete(kind, namespace, name, grace_period_seconds=grace_period_seconds, uid=uid,
+                                 propagation=propagation)
 
     def bind(self, pod: Pod, node: str) -> Generator[simpy.Event, Any, Pod]:
         yield from self._request()

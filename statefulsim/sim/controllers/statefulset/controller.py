@@ -11,6 +11,7 @@ import simpy
 from statefulsim.sim.api.informer import Informer
 from statefulsim.sim.api.objects import ControllerRevision, Pod, StatefulSet, StatefulSetStatus
 from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, ObjectStore, WatchEvent
+from statefulsim.sim.controllers.statefulset.claims import StatefulSetClaims
 from statefulsim.sim.controllers.statefulset.pod_control import ClaimControl, PodControl
 from statefulsim.sim.controllers.statefulset.policies import get_policy
 from statefulsim.sim.controllers.statefulset.predicates import (
@@ -68,7 +69,8 @@ class StatefulSetController:
                              indexes={"owner": _owner_index, "orphan": _orphan_index})
         self.revisions = Informer(store, "ControllerRevision", watch_latency, "watch/statefulset-controller",
                                   indexes={"owner": _owner_index})
-        self.pod_control = PodControl(env, self.client, claims)
+        self.claims = Informer(store, "PersistentVolumeClaim", watch_latency, "watch/statefulset-controller")
+        self.pod_control = PodControl(env, self.client, claims or StatefulSetClaims(env, self.client, self.claims))
         self.templates = TemplateCache()
         self.reconciler = Reconciler(env, self.pod_control, gates, self.templates)
         self.queue = WorkQueue(env, "statefulset", self.sync, workers=settings.workers)
@@ -161,9 +163,13 @@ class StatefulSetController:
             return False  # our own writes are not in the cache yet: requeue through the rate limiter
         uid = sts.metadata.uid
         plan = plan_revisions(sts, self.revisions.by_index("owner", uid))
+        retention = sts.spec.retention_policy
         indexed = (
             self.settings.indexed_sync
             and self.index.is_regular(uid)
+            # Claim owner references are not indexed: sets that may need them changed walk every pod.
+            and (not sts.spec.volume_claim_templates
+                 or (retention.when_deleted == "Retain" and retention.when_scaled == "Retain"))
             and not plan.create and not plan.renumber
             and not self._claim_needed(sts)
         )

@@ -21,6 +21,10 @@ class ClaimControl(Protocol):
 
     def claim_is_stale(self, sts: StatefulSet, pod: Pod) -> bool: ...
 
+    def refs_match(self, sts: StatefulSet, pod: Pod, condemned: bool) -> bool: ...
+
+    def update_owner_refs(self, sts: StatefulSet, pod: Pod, condemned: bool) -> Generator[simpy.Event, Any, ApiError | None]: ...
+
 
 class NoClaims:
     """Claim control for sets without volumeClaimTemplates: nothing to create, never stale."""
@@ -31,6 +35,13 @@ class NoClaims:
 
     def claim_is_stale(self, sts: StatefulSet, pod: Pod) -> bool:
         return False
+
+    def refs_match(self, sts: StatefulSet, pod: Pod, condemned: bool) -> bool:
+        return True
+
+    def update_owner_refs(self, sts: StatefulSet, pod: Pod, condemned: bool) -> Generator[simpy.Event, Any, ApiError | None]:
+        return None
+        yield  # pragma: no cover
 
 
 class PodControl:
@@ -67,6 +78,10 @@ class PodControl:
                             f"create Pod {pod.name} in StatefulSet {sts.name} failed error: {e.message}")
             return e
         self._note(sts, created)
+        # Set the claims' owner references as far as possible now (retention policy).
+        err = yield from self.claims.update_owner_refs(sts, created, False)
+        if err is not None:
+            return err
         self._event("SuccessfulCreate", f"pod/{pod.name}", f"create Pod {pod.name} in StatefulSet {sts.name} successful")
         return None
 

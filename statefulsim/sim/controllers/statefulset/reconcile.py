@@ -194,6 +194,10 @@ class Reconciler:
                 return StepResult(True, None, Waiting(POD_NOT_READY, pod.name))
             if not is_running_and_available(pod, mrs, now) and rnd.wait_for(pod, POD_NOT_AVAILABLE):
                 return StepResult(True, None, Waiting(POD_NOT_AVAILABLE, pod.name))
+            if not self.pods.claims.refs_match(sts, pod, False):
+                err = yield from self.pods.claims.update_owner_refs(sts, pod, False)
+                if err is not None:
+                    return StepResult(True, err)
             if not identity_matches(sts, pod):
                 labels = dict(pod.metadata.labels)
                 labels.update({k: v for k, v in self.new_versioned_pod(sts, current, update, ordinal_of(pod)).metadata.labels.items()
@@ -222,6 +226,12 @@ class Reconciler:
         if result.exit or result.error is not None:
             waiting = result.waiting if result.error is None and self._work_pending(sts, view, update, result.waiting) else None
             return SyncOutcome(status, result.error, waiting)
+        # S10: condemned pods become owners of their claims (whenScaled: Delete) before deletion.
+        for pod in condemned:
+            if not self.pods.claims.refs_match(sts, pod, True):
+                err = yield from self.pods.claims.update_owner_refs(sts, pod, True)
+                if err is not None:
+                    return SyncOutcome(status, err, None)
         # S11: condemned, highest ordinal first.
         result = yield from self._run_for_all(rnd, list(range(len(condemned))), len(condemned), process_condemned)
         if result.exit or result.error is not None:

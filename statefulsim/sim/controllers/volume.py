@@ -1,0 +1,206 @@
+"""Volume binding and provisioning: the PV controller and a CSI-like external provisioner
+(reference pods §5.1–§5.4, §5.8).
+
+* ``Immediate`` classes: a claim is bound as soon as it exists (to a matching static volume,
+  else to a freshly provisioned one);
+* ``WaitForFirstConsumer``: nothing happens until the scheduler writes the selected-node
+  annotation on the claim; then a matching static volume on that node is bound, or one is
+  provisioned for that node.
+* Provisioning takes ``provisioning`` (timing, per class via overrides); local provisioners
+  (``kubernetes.io/no-provisioner`` cannot provision; ``rancher.io/local-path`` and
+  ``*local*`` ones pin the volume to the node) get node affinity.
+* A deleted claim releases its volume; ``reclaimPolicy: Delete`` deletes the volume.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Generator
+
+import simpy
+
+from statefulsim.sim.api.informer import Informer
+from statefulsim.sim.api.objects import HOSTNAME_LABEL, ObjectMeta
+from statefulsim.sim.api.storage import (
+    AVAILABLE, BOUND, RELEASED, SELECTED_NODE_ANNOTATION, WAIT_FOR_FIRST_CONSUMER, ClaimRef,
+    PersistentVolume, PersistentVolumeClaim, StorageClass,
+)
+from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, ObjectStore, WatchEvent
+from statefulsim.sim.controllers.workqueue import WorkQueue
+from statefulsim.sim.delays import DelayModel
+from statefulsim.sim.env import SimEnv
+from statefulsim.sim.timing import Timing
+
+Gen = Generator[simpy.Event, Any, Any]
+NO_PROVISIONER = "kubernetes.io/no-provisioner"
+
+
+def default_class(classes: list[StorageClass]) -> StorageClass | None:
+    marked = sorted((c for c in classes if c.is_default), key=lambda c: c.metadata.creation_timestamp or 0.0)
+    return marked[-1] if marked else None
+
+
+def class_of(claim: PersistentVolumeClaim, classes: list[StorageClass]) -> StorageClass | None:
+    """The claim's class: named, or the default class when the claim names none."""
+    if claim.storage_class_name is None:
+        return default_class(classes)
+    for c in classes:
+        if c.metadata.name == claim.storage_class_name:
+            return c
+    return None
+
+
+def is_local_provisioner(provisioner: str) -> bool:
+    return "local" in provisioner
+
+
+def matching_volume(claim: PersistentVolumeClaim, klass: str, volumes: list[PersistentVolume],
+                    node_labels: dict[str, str] | None) -> PersistentVolume | None:
+    """The smallest Available volume of the class that fits the claim (and the node, if given)."""
+    if claim.volume_name:
+        for v in volumes:
+            if v.metadata.name == claim.volume_name and (v.claim_ref is None or v.claim_ref.uid == claim.metadata.uid):
+                return v
+        return None
+    for v in volumes:  # a volume pre-bound to this claim (e.g. just provisioned for it)
+        ref = v.claim_ref
+        if ref is not None and ref.namespace == claim.metadata.namespace and ref.name == claim.metadata.name \
+                and ref.uid in ("", claim.metadata.uid):
+            return v
+    fits = [v for v in volumes
+            if v.phase == AVAILABLE and v.claim_ref is None and v.storage_class_name == klass
+            and v.capacity_bytes >= claim.request_bytes and set(claim.access_modes) <= set(v.access_modes)
+            and (node_labels is None or v.fits_node(node_labels))]
+    fits.sort(key=lambda v: (v.capacity_bytes, v.metadata.name))
+    return fits[0] if fits else None
+
+
+class VolumeController:
+    """PV controller + provisioner: binds claims to volumes, provisions, releases."""
+
+    def __init__(self, env: SimEnv, store: ObjectStore, timing: Timing, *, api_latency: DelayModel,
+                 watch_latency: DelayModel) -> None:
+        self.env = env
+        self.store = store
+        self.timing = timing
+        self.client = ApiClient(env, store, "persistentvolume-controller", api_latency, 20.0, 30)
+        self.claims = Informer(store, "PersistentVolumeClaim", watch_latency, "watch/pv-controller")
+        self.volumes = Informer(store, "PersistentVolume", watch_latency, "watch/pv-controller")
+        self.classes = Informer(store, "StorageClass", watch_latency, "watch/pv-controller")
+        self.nodes = Informer(store, "Node", watch_latency, "watch/pv-controller")
+        self.queue = WorkQueue(env, "volume", self.sync, workers=5, base_delay=1.0)
+        self._provisioning: set[str] = set()
+        self.claims.add_handler(self._on_claim)
+        self.volumes.add_handler(self._on_volume)
+        self.classes.add_handler(lambda ev: self._requeue_pending())
+
+    def _on_claim(self, ev: WatchEvent) -> None:
+        c = ev.obj
+        assert isinstance(c, PersistentVolumeClaim)
+        if ev.type == DELETED:
+            if c.volume_name:
+                self.queue.add(f"volume/{c.volume_name}")  # released: reclaim it
+            return
+        self.queue.add(f"claim/{c.metadata.namespace}/{c.metadata.name}")
+
+    def _on_volume(self, ev: WatchEvent) -> None:
+        self.queue.add(f"volume/{ev.obj.metadata.name}")
+        if ev.type != DELETED:
+            self._requeue_pending()
+
+    def _requeue_pending(self) -> None:
+        for c in self.claims.list():
+            if c.phase != BOUND:
+                self.queue.add(f"claim/{c.metadata.namespace}/{c.metadata.name}")
+
+    def sync(self, key: str) -> Gen:
+        kind, _, rest = key.partition("/")
+        if kind == "claim":
+            ns, name = rest.split("/", 1)
+            return (yield from self._sync_claim(ns, name))
+        return (yield from self._sync_volume(rest))
+
+    # ------------------------------------------------------------------ claims
+    def _sync_claim(self, ns: str, name: str) -> Gen:
+        claim: PersistentVolumeClaim | None = self.store.get("PersistentVolumeClaim", ns, name)
+        if claim is None or claim.phase == BOUND or claim.metadata.deletion_timestamp is not None:
+            return True
+        klass = class_of(claim, self.classes.list())
+        class_name = klass.metadata.name if klass is not None else (claim.storage_class_name or "")
+        node_labels: dict[str, str] | None = None
+        if klass is not None and klass.volume_binding_mode == WAIT_FOR_FIRST_CONSUMER:
+            selected = claim.metadata.annotations.get(SELECTED_NODE_ANNOTATION)
+            if not selected:
+                return True  # waiting for the first consumer to be scheduled
+            node = self.nodes.get("", selected)
+            node_labels = dict(node.metadata.labels) if node is not None else {HOSTNAME_LABEL: selected}
+        volume = matching_volume(claim, class_name, self.volumes.list(), node_labels)
+        if volume is not None:
+            return (yield from self._bind(claim, volume))
+        if klass is None or klass.provisioner == NO_PROVISIONER:
+            return True  # stays Pending until a matching volume appears
+        key = f"{ns}/{name}"
+        if key in self._provisioning:
+            return True
+        self._provisioning.add(key)
+        self.env.process(self._provision(claim, klass, node_labels))
+        return True
+
+    def _provision(self, claim: PersistentVolumeClaim, klass: StorageClass, node_labels: dict[str, str] | None) -> Gen:
+        """The external provisioner's CreateVolume, then the new PV (bound to the claim)."""
+        key = f"{claim.metadata.namespace}/{claim.metadata.name}"
+        model = self.timing.for_volume("provisioning", storage_class=klass.metadata.name)
+        self.env.emit("VolumeProvisioning", pvc=claim.metadata.name, storageClass=klass.metadata.name,
+                      node=(node_labels or {}).get(HOSTNAME_LABEL))
+        yield self.env.timeout(self.env.sample(model, "volume/provisioning"))
+        affinity: dict[str, tuple[str, ...]] = {}
+        if node_labels is not None and is_local_provisioner(klass.provisioner):
+            affinity = {HOSTNAME_LABEL: (node_labels.get(HOSTNAME_LABEL, ""),)}
+        pv = PersistentVolume(
+            metadata=ObjectMeta(name=f"pvc-{claim.metadata.uid}", namespace="",
+                                annotations={"pv.kubernetes.io/provisioned-by": klass.provisioner}),
+            storage_class_name=klass.metadata.name, capacity_bytes=claim.request_bytes,
+            access_modes=claim.access_modes, reclaim_policy=klass.reclaim_policy,
+            claim_ref=ClaimRef(claim.metadata.namespace, claim.metadata.name, claim.metadata.uid),
+            node_affinity=affinity, local=bool(affinity))
+        try:
+            yield from self.client.create(pv)
+        except ApiError:
+            pass
+        self._provisioning.discard(key)
+        self.queue.add(f"claim/{key}")
+
+    def _bind(self, claim: PersistentVolumeClaim, volume: PersistentVolume) -> Gen:
+        try:
+            cur_pv = self.store.get("PersistentVolume", "", volume.metadata.name)
+            if cur_pv is None:
+                return True
+            if cur_pv.claim_ref is None or cur_pv.phase != BOUND:
+                yield from self.client.update(replace(
+                    cur_pv, claim_ref=ClaimRef(claim.metadata.namespace, claim.metadata.name, claim.metadata.uid),
+                    phase=BOUND))
+            cur = self.store.get("PersistentVolumeClaim", claim.metadata.namespace, claim.metadata.name)
+            if cur is None or cur.metadata.uid != claim.metadata.uid:
+                return True
+            yield from self.client.update(replace(cur, volume_name=volume.metadata.name, phase=BOUND))
+        except ApiError:
+            return False
+        return True
+
+    # ------------------------------------------------------------------ volumes
+    def _sync_volume(self, name: str) -> Gen:
+        pv: PersistentVolume | None = self.store.get("PersistentVolume", "", name)
+        if pv is None or pv.claim_ref is None:
+            return True
+        claim = self.store.get("PersistentVolumeClaim", pv.claim_ref.namespace, pv.claim_ref.name)
+        if claim is not None and claim.metadata.uid == pv.claim_ref.uid:
+            return True
+        if pv.phase == BOUND or pv.phase == AVAILABLE:
+            try:
+                if pv.reclaim_policy == "Delete":
+                    yield from self.client.delete("PersistentVolume", "", name)
+                else:
+                    yield from self.client.update(replace(pv, phase=RELEASED))
+            except ApiError:
+                return False
+        return True

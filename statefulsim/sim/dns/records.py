@@ -1,0 +1,107 @@
+"""What the CoreDNS ``kubernetes`` plugin answers for a name, from EndpointSlices and Services
+(reference pods §4.1–§4.2).  Pure functions: no time, no caches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from statefulsim.sim.api.discovery import EndpointSlice
+from statefulsim.sim.api.objects import Service
+
+NOERROR = "NOERROR"
+NXDOMAIN = "NXDOMAIN"
+NODATA = "NODATA"  # NOERROR with an empty answer
+SERVFAIL = "SERVFAIL"
+
+A = "A"
+AAAA = "AAAA"
+SRV = "SRV"
+QTYPES = (A, AAAA, SRV)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A DNS response: rcode, answer records (IPs for A, ``priority weight port target`` for
+    SRV) and the TTL a client sees (for negative answers: the SOA minimum)."""
+
+    rcode: str
+    records: tuple[str, ...]
+    ttl: float
+
+    @property
+    def positive(self) -> bool:
+        return self.rcode == NOERROR and bool(self.records)
+
+
+def normalize(name: str) -> str:
+    return name.lower().rstrip(".")
+
+
+def answer(qname: str, qtype: str, zone: str, ttl: float, services: Mapping[tuple[str, str], Service],
+           slices: Mapping[tuple[str, str], EndpointSlice]) -> Answer:
+    """The plugin's answer for ``qname`` (a fully qualified name) of type ``qtype``.
+
+    ``services`` and ``slices`` are keyed by (namespace, service name).  Only ``ready`` endpoints
+    are used.  A name that does not exist is NXDOMAIN; an existing name without records of the
+    type is NODATA.  Negative answers carry the plugin TTL as the SOA minimum.
+    """
+    name = normalize(qname)
+    z = normalize(zone)
+    negative = min(ttl, 300.0) if ttl else 0.0
+    nx = Answer(NXDOMAIN, (), negative)
+    if not name.endswith("." + z):
+        return nx
+    labels = name[: -len(z) - 1].split(".")
+    if len(labels) < 3 or labels[-1] != "svc":
+        return nx
+    ns, svc_name = labels[-2], labels[-3]
+    rest = labels[:-3]
+    svc = services.get((ns, svc_name))
+    if svc is None:
+        return nx
+    sl = slices.get((ns, svc_name))
+    ready = [e for e in (sl.endpoints if sl is not None else ()) if e.ready]
+    if not svc.spec.headless:
+        if rest:
+            return nx
+        if qtype == A and svc.spec.cluster_ip:
+            return Answer(NOERROR, (svc.spec.cluster_ip,), ttl)
+        return Answer(NODATA, (), negative)
+    fqdn_base = f"{svc_name}.{ns}.svc.{z}"
+    if not rest:  # the service name: every ready endpoint
+        if not ready:
+            return nx
+        if qtype == A:
+            return Answer(NOERROR, tuple(sorted(e.address for e in ready)), ttl)
+        return Answer(NODATA, (), negative)
+    if len(rest) == 2 and rest[0].startswith("_") and rest[1].startswith("_"):  # _port._proto.svc
+        port_name, proto = rest[0][1:], rest[1][1:].upper()
+        ports = [p for p in svc.spec.ports if p.name == port_name and p.protocol.upper() == proto]
+        if not ports or not ready:
+            return nx
+        if qtype != SRV:
+            return Answer(NODATA, (), negative)
+        weight = 100 // len(ready)
+        recs = []
+        for e in sorted(ready, key=lambda e: (e.hostname or e.address)):
+            host = e.hostname or e.address.replace(".", "-")
+            recs.append(f"0 {weight} {ports[0].port} {host}.{fqdn_base}")
+        return Answer(NOERROR, tuple(recs), ttl)
+    if len(rest) == 1:  # <hostname>.<service>
+        hits = [e for e in ready if (e.hostname or e.address.replace(".", "-")) == rest[0]]
+        if not hits:
+            return nx
+        if qtype == A:
+            return Answer(NOERROR, tuple(sorted({e.address for e in hits})), ttl)
+        return Answer(NODATA, (), negative)
+    return nx
+
+
+def index_by_service(objs: Iterable[Service | EndpointSlice]) -> dict[tuple[str, str], object]:
+    out: dict[tuple[str, str], object] = {}
+    for o in objs:
+        key = (o.metadata.namespace, o.service if isinstance(o, EndpointSlice) else o.metadata.name)
+        out[key] = o
+    return out

@@ -1,0 +1,123 @@
+"""Volumes seen from the scheduler (the VolumeBinding plugin) and the kubelet (the volume
+manager's attach-and-mount wait) (reference pods §5.3–§5.7)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Callable, Generator
+
+import simpy
+
+from statefulsim.sim.api.informer import Informer
+from statefulsim.sim.api.objects import Node, Pod
+from statefulsim.sim.api.storage import (
+    BOUND, SELECTED_NODE_ANNOTATION, WAIT_FOR_FIRST_CONSUMER, PersistentVolume, PersistentVolumeClaim,
+)
+from statefulsim.sim.api.store import ApiClient, ApiError, ObjectStore
+from statefulsim.sim.controllers.volume import NO_PROVISIONER, class_of, matching_volume
+from statefulsim.sim.delays import DelayModel
+from statefulsim.sim.env import SimEnv
+from statefulsim.sim.timing import Timing
+
+Gen = Generator[simpy.Event, Any, Any]
+
+BIND_POLL_SECONDS = 1.0
+BIND_TIMEOUT_SECONDS = 600.0  # VolumeBindingArgs.bindTimeoutSeconds
+
+
+def pod_claims(pod: Pod) -> list[str]:
+    return [v.claim_name for v in pod.spec.volumes if v.claim_name]
+
+
+class SchedulerVolumeBinder:
+    """Filter: which nodes a pod's claims allow.  PreBind: annotate WaitForFirstConsumer claims
+    with the chosen node and wait (1 s polls, 600 s at most) until every claim is Bound."""
+
+    def __init__(self, env: SimEnv, store: ObjectStore, client: ApiClient, watch_latency: DelayModel) -> None:
+        self.env = env
+        self.store = store
+        self.client = client
+        self.claims = Informer(store, "PersistentVolumeClaim", watch_latency, "watch/scheduler")
+        self.volumes = Informer(store, "PersistentVolume", watch_latency, "watch/scheduler")
+        self.classes = Informer(store, "StorageClass", watch_latency, "watch/scheduler")
+        self.on_change: Callable[[], None] | None = None
+        for inf in (self.claims, self.volumes, self.classes):
+            inf.add_handler(self._changed)
+
+    def _changed(self, _ev: Any) -> None:
+        if self.on_change is not None:
+            self.on_change()  # volume changes are cluster events that retry unschedulable pods
+
+    def filter(self, pod: Pod, node: Node) -> str | None:
+        ns = pod.metadata.namespace
+        for name in pod_claims(pod):
+            claim: PersistentVolumeClaim | None = self.claims.get(ns, name)
+            if claim is None:
+                return f'persistentvolumeclaim "{name}" not found'
+            if claim.metadata.deletion_timestamp is not None:
+                return f'persistentvolumeclaim "{name}" is being deleted'
+            if claim.phase == BOUND:
+                pv: PersistentVolume | None = self.volumes.get("", claim.volume_name)
+                if pv is not None and not pv.fits_node(node.metadata.labels):
+                    return "node(s) had volume node affinity conflict"
+                continue
+            klass = class_of(claim, self.classes.list())
+            if klass is None or klass.volume_binding_mode != WAIT_FOR_FIRST_CONSUMER:
+                return "pod has unbound immediate PersistentVolumeClaims"
+            selected = claim.metadata.annotations.get(SELECTED_NODE_ANNOTATION)
+            if selected and selected != node.metadata.name:
+                return "node(s) didn't find available persistent volumes to bind"
+            static = matching_volume(claim, klass.metadata.name, self.volumes.list(), dict(node.metadata.labels))
+            if static is None and klass.provisioner == NO_PROVISIONER:
+                return "node(s) didn't find available persistent volumes to bind"
+        return None
+
+    def prebind(self, pod: Pod, node: Node) -> Gen:
+        ns = pod.metadata.namespace
+        names = pod_claims(pod)
+        for name in names:
+            claim = self.store.get("PersistentVolumeClaim", ns, name)
+            if claim is None or claim.phase == BOUND:
+                continue
+            if claim.metadata.annotations.get(SELECTED_NODE_ANNOTATION) != node.metadata.name:
+                annotations = dict(claim.metadata.annotations)
+                annotations[SELECTED_NODE_ANNOTATION] = node.metadata.name
+                try:
+                    yield from self.client.update(replace(claim, metadata=replace(claim.metadata, annotations=annotations)))
+                except ApiError:
+                    return False
+        deadline = self.env.now + BIND_TIMEOUT_SECONDS
+        while True:
+            current = [self.store.get("PersistentVolumeClaim", ns, n) for n in names]
+            if any(c is None for c in current):
+                return False
+            if all(c.phase == BOUND for c in current):
+                return True
+            if self.env.now >= deadline:
+                return False
+            yield self.env.timeout(BIND_POLL_SECONDS)
+
+
+class KubeletVolumeManager:
+    """``WaitForAttachAndMount``: every claim of the pod Bound, then attach and mount take
+    ``volumeAttach`` (timing)."""
+
+    def __init__(self, env: SimEnv, store: ObjectStore, timing: Timing) -> None:
+        self.env = env
+        self.store = store
+        self.timing = timing
+
+    def wait_for_attach_and_mount(self, pod: Pod) -> Gen:
+        names = pod_claims(pod)
+        if not names:
+            return None
+        while True:
+            claims = [self.store.get("PersistentVolumeClaim", pod.metadata.namespace, n) for n in names]
+            if all(c is not None and c.phase == BOUND for c in claims):
+                break
+            yield self.env.timeout(0.3)  # the volume manager polls every 300 ms
+        klass = next((c.storage_class_name for c in claims if c is not None and c.storage_class_name), "")
+        model = self.timing.for_volume("volumeAttach", storage_class=klass or "")
+        yield self.env.timeout(self.env.sample(model, "volume/attach"))
+        self.env.emit("VolumesMounted", pod=pod.metadata.name, uid=pod.metadata.uid, claims=names)
+        return None
