@@ -195,3 +195,23 @@ def test_orphan_delete_then_recreate_adopts_and_scales_in_order() -> None:
     assert live_pods(r.trace, 300) == ["web-0", "web-1"]
     owner = r.cluster.get("Pod", "web-0").metadata.controller_ref()
     assert owner is not None and owner.uid == r.cluster.get("StatefulSet", "web").metadata.uid
+
+
+def test_missing_claim_of_a_pending_pod_is_recreated() -> None:
+    """e2e "PVC should be recreated when pod is pending due to missing PVC"."""
+    nodes = [{"name": "a"}]
+    r = run(storage_class(), with_claims(replicas=1), until="3m", nodes=nodes, timing=VOL,
+            actions=[{"at": "60s", "cordonNode": {"node": "a"}},
+                     {"at": "61s", "deletePod": {"pod": "web-0"}},
+                     {"at": "70s", "delete": {"kind": "PersistentVolumeClaim", "name": "data-web-0"}},
+                     {"at": "90s", "uncordonNode": {"node": "a"}}])
+    # The Pending replacement is not scheduled, so it does not hold the claim (pvc-protection):
+    # the claim goes at 70 s.  Nothing makes the controller sync until the uncordon lets the
+    # scheduler try again, with a new reason ("persistentvolumeclaim ... not found") written to
+    # the pod; that pod update triggers the sync that recreates the claim (processReplica step 3).
+    assert first(r, "PVCDeleted", pvc="data-web-0") == pytest.approx(70.0)
+    created = [x.t for x in r.trace.of("PVCCreated", pvc="data-web-0")]
+    assert len(created) == 2 and created[1] == pytest.approx(90.0)
+    assert "not found" in r.trace.of("PodUnschedulable", pod="web-0")[-1].fields["message"]
+    assert r.trace.of("PodScheduled", pod="web-0")[-1].fields["node"] == "a"
+    assert r.trace.of("PodReady", pod="web-0")[-1].t > 90

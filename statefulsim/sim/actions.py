@@ -185,6 +185,33 @@ class SetImage:
 
 
 @dataclass(frozen=True)
+class DeleteObject:
+    """``kubectl delete KIND NAME`` for any other object (a claim, a Service, a budget, ...)."""
+
+    at: float
+    kind: str
+    name: str
+    namespace: str = "default"
+    verb: ClassVar[str] = "delete"
+
+    @classmethod
+    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> DeleteObject:
+        problems.unknown_keys(m, ("kind", "name", "namespace"), path)
+        return cls(at, get_str(m, "kind", path, problems, required=True), get_str(m, "name", path, problems, required=True),
+                   get_str(m, "namespace", path, problems, "default"))
+
+    def fields(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name}
+
+    def execute(self, cluster: Cluster) -> Gen:
+        try:
+            yield from cluster.user.delete(self.kind, self.namespace, self.name)
+        except ApiError as e:
+            return _fail(e.message)
+        return {}
+
+
+@dataclass(frozen=True)
 class DeleteStatefulSet:
     """``kubectl delete statefulset NAME --cascade=background|foreground|orphan``."""
 
@@ -621,7 +648,7 @@ class DrainNode:
 #: verb -> class with a ``parse(at, mapping, path, problems)`` classmethod (``apply`` is parsed by
 #: the scenario loader because it carries manifests).
 ACTIONS: dict[str, Any] = {
-    cls.verb: cls for cls in (Scale, Patch, SetImage, DeleteStatefulSet, DeletePod, BreakReadiness, RestoreReadiness, CrashContainer,
+    cls.verb: cls for cls in (Scale, Patch, SetImage, DeleteStatefulSet, DeleteObject, DeletePod, BreakReadiness, RestoreReadiness, CrashContainer,
                               FailPod, FailNode, RecoverNode, TaintOutOfService, UntaintOutOfService, DeleteNode, CordonNode, UncordonNode,
                               EvictPod, DrainNode)
 }

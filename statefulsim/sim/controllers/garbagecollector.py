@@ -174,7 +174,10 @@ class PvcProtection:
                     self.queue.add(f"{pod.metadata.namespace}/{v.claim_name}")
 
     def in_use(self, ns: str, name: str) -> bool:
-        return any(p.status.phase not in (FAILED, SUCCEEDED) for p in self.pods.by_index("claim", f"{ns}/{name}"))
+        """Used by a scheduled pod that has not terminated (``podUsesPVC``: an unscheduled pod does
+        not hold the claim; the kubelet will not start a pod whose claim is being deleted)."""
+        return any(p.spec.node_name and p.status.phase not in (FAILED, SUCCEEDED)
+                   for p in self.pods.by_index("claim", f"{ns}/{name}"))
 
     def sync(self, key: str) -> Gen:
         ns, name = key.split("/", 1)
