@@ -141,3 +141,16 @@ def test_per_pod_answers_are_current_or_within_positive_ttl(preset: str, deletes
         for ip in rec.fields["answers"]:
             ok = any(i == ip and since <= rec.t <= until + positive_ttl + 1.0 for i, since, until in lives.get(pod, []))
             assert ok, f"{rec.fields['name']} answered {ip} at {rec.t}; lives: {lives.get(pod)}"
+
+
+def test_node_local_dns_cache_keeps_denials_5_seconds() -> None:
+    r = run(service(), statefulset(replicas=1), until="40s", timing={**NO_LAG, "appReady": "never"},
+            extra={"cluster": {"nodes": 3, "dns": {"preset": "kubeadm", "replicas": 1, "nodeLocal": True}}},
+            actions=[{"at": "2s", "dnsQuery": {"name": "web-9.web.default.svc.cluster.local.", "from": "web-0",
+                                                "every": "1s", "until": "20s"}}])
+    rows = [(x.t, x.fields["server"], x.fields["cached"]) for x in r.trace.of("DNSAnswer")]
+    assert rows
+    fresh = [t for t, _, cached in rows if not cached]
+    # Denials are kept 5 s by the node's cache (CoreDNS itself does not cache them in 1.32+).
+    assert all(b - a == pytest.approx(5.0) for a, b in zip(fresh, fresh[1:]))
+    assert any(server.startswith("nodelocaldns/") for _, server, _ in rows)

@@ -215,3 +215,22 @@ def test_missing_claim_of_a_pending_pod_is_recreated() -> None:
     assert "not found" in r.trace.of("PodUnschedulable", pod="web-0")[-1].fields["message"]
     assert r.trace.of("PodScheduled", pod="web-0")[-1].fields["node"] == "a"
     assert r.trace.of("PodReady", pod="web-0")[-1].t > 90
+
+
+def test_retain_reclaim_policy_releases_the_volume() -> None:
+    r = run(storage_class(reclaim="Retain"), with_claims(replicas=1), until="2m", timing=VOL,
+            actions=[{"at": "60s", "delete": {"kind": "PersistentVolumeClaim", "name": "data-web-0"}},
+                     {"at": "61s", "deleteStatefulSet": {"statefulset": "web"}}])
+    released = r.trace.first("PVReleased")
+    assert released is not None and released.fields["pvc"] == "data-web-0"
+    assert not r.trace.of("PVDeleted")
+    pv = r.cluster.store.list("PersistentVolume")[0]
+    assert pv.phase == "Released"
+
+
+def test_foreground_cascade_keeps_the_set_until_its_pods_are_gone() -> None:
+    r = run(storage_class(), with_claims(replicas=2), until="3m", timing={**VOL, "appShutdown": 8},
+            actions=[{"at": "90s", "deleteStatefulSet": {"statefulset": "web", "cascade": "foreground"}}])
+    last_pod_gone = max(times(r, "PodDeleted"))
+    assert first(r, "StatefulSetDeleted") >= last_pod_gone
+    assert last_pod_gone >= 90 + 8
