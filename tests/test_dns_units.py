@@ -58,19 +58,19 @@ def test_coredns_cache_clamps_and_counts_down() -> None:
     assert c.get("x.cluster.local", "A", 5.0) is None
     c.put("y.cluster.local", "A", Answer(NOERROR, ("1.2.3.4",), 300), now=0)  # clamped down to 30 s
     hit = c.get("y.cluster.local", "A", 10.5)
-    assert hit is not None and hit.ttl == 19  # served with the TTL counting down
+    assert hit is not None and hit.ttl == 20  # origTTL minus whole seconds elapsed (CoreDNS item.ttl)
     assert c.get("y.cluster.local", "A", 30) is None
 
 
-def test_disabled_zone_and_zero_ttl_are_not_cached() -> None:
+def test_disabled_zone_is_not_cached_and_zero_ttl_is_clamped_up() -> None:
     c = TtlCache(CacheSettings(success_ttl=30, denial_ttl=30, disable_success=(ZONE,), disable_denial=(ZONE,)))
     c.put("a.default.svc.cluster.local", "A", Answer(NXDOMAIN, (), 30), now=0)
     c.put("b.default.svc.cluster.local", "A", Answer(NOERROR, ("1.1.1.1",), 30), now=0)
     assert c.get("a.default.svc.cluster.local", "A", 1) is None
     assert c.get("b.default.svc.cluster.local", "A", 1) is None
     c2 = TtlCache()
-    c2.put("z", "A", Answer(NOERROR, ("1.1.1.1",), 0), now=0)
-    assert c2.get("z", "A", 0) is None
+    c2.put("z", "A", Answer(NOERROR, ("1.1.1.1",), 0), now=0)  # computeTTL: 0 -> the 5 s minimum
+    assert c2.get("z", "A", 4.9) is not None and c2.get("z", "A", 5.0) is None
 
 
 def test_client_fixed_ttl_cache() -> None:
@@ -99,3 +99,25 @@ def test_client_fixed_ttl_cache() -> None:
 def test_ndots_search_expansion(name: str, expected: list[str]) -> None:
     search = ("default.svc.cluster.local", "svc.cluster.local", "cluster.local")
     assert candidates(name, search) == expected
+
+
+def test_srv_without_port_labels_and_for_one_endpoint() -> None:
+    a = ask("nginx.default.svc.cluster.local", "SRV", ep(0), ep(1))
+    assert a.records == ("0 50 80 web-0.nginx.default.svc.cluster.local", "0 50 80 web-1.nginx.default.svc.cluster.local")
+    b = ask("web-0.nginx.default.svc.cluster.local", "SRV", ep(0), ep(1))
+    assert b.records == ("0 100 80 web-0.nginx.default.svc.cluster.local",)
+
+
+def test_cluster_ip_service_answers_endpoint_names_and_srv() -> None:
+    svc = Service(ObjectMeta("db"), ServiceSpec(selector={"app": "db"}, cluster_ip="10.96.0.10",
+                                                ports=(ServicePort(5432, "pg"),)))
+    slices = {("default", "db"): EndpointSlice(ObjectMeta("db-slice"), "db",
+                                               (Endpoint("10.0.0.5", "db-0", True, True, False, hostname="db-0"),),
+                                               svc.spec.ports)}
+    services = {("default", "db"): svc}
+    assert answer("db.default.svc.cluster.local", "A", ZONE, 30, services, slices).records == ("10.96.0.10",)
+    assert answer("db-0.db.default.svc.cluster.local", "A", ZONE, 30, services, slices).records == ("10.0.0.5",)
+    srv = answer("_pg._tcp.db.default.svc.cluster.local", "SRV", ZONE, 30, services, slices)
+    assert srv.records == ("0 100 5432 db.default.svc.cluster.local",)
+    assert answer("db.default.svc.cluster.local", "SRV", ZONE, 30, services, slices).rcode == NOERROR
+    assert answer("_x._tcp.db.default.svc.cluster.local", "SRV", ZONE, 30, services, slices).rcode == NXDOMAIN

@@ -83,3 +83,13 @@ class PersistentVolume:
 
     def fits_node(self, labels: Mapping[str, str]) -> bool:
         return all(labels.get(k) in values for k, values in self.node_affinity.items())
+
+
+def pick_default_class(classes: list[StorageClass]) -> StorageClass | None:
+    """``GetDefaultClass``: of the classes marked default, the newest (timestamps in whole seconds),
+    then the first by name."""
+    marked = [c for c in classes if c.is_default]
+    if not marked:
+        return None
+    marked.sort(key=lambda c: (-int(c.metadata.creation_timestamp or 0.0), c.metadata.name))
+    return marked[0]

@@ -172,10 +172,11 @@ class ObjectStore:
         return new
 
     def _default_storage_class(self) -> str | None:
-        marked = [c for c in self._objects.get("StorageClass", {}).values()
-                  if c.metadata.annotations.get("storageclass.kubernetes.io/is-default-class") == "true"]
-        marked.sort(key=lambda c: (c.metadata.creation_timestamp or 0.0, c.metadata.name))
-        return marked[-1].metadata.name if marked else None
+        from statefulsim.sim.api.storage import StorageClass, pick_default_class
+
+        classes = [c for c in self._objects.get("StorageClass", {}).values() if isinstance(c, StorageClass)]
+        chosen = pick_default_class(classes)
+        return chosen.metadata.name if chosen is not None else None
 
     def _current(self, obj: ApiObject) -> ApiObject:
         kind, ns, name = object_key(obj)

@@ -18,7 +18,7 @@ from typing import Any, Generator
 import simpy
 
 from statefulsim.sim.api.informer import Informer
-from statefulsim.sim.api.objects import FAILED, SUCCEEDED, Pod
+from statefulsim.sim.api.objects import Pod
 from statefulsim.sim.api.storage import PVC_PROTECTION, PersistentVolumeClaim
 from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, ObjectStore, WatchEvent
 from statefulsim.sim.controllers.workqueue import WorkQueue
@@ -113,13 +113,12 @@ class GarbageCollector:
             return
         yield from self.client._request()  # the GET of the owners
         owners = [self._owner_alive(r, obj.metadata.namespace) for r in refs]
-        if any(o is not None and ORPHAN not in o.metadata.finalizers and o.metadata.deletion_timestamp is None
-               for o in owners):
-            return  # still owned by a live owner
-        waiting_foreground = [o for o in owners if o is not None and FOREGROUND in o.metadata.finalizers]
-        orphaning = [o for o in owners if o is not None and ORPHAN in o.metadata.finalizers]
-        if orphaning and not waiting_foreground:
-            return  # handled by the owner's orphan sync
+        # classifyReferences: an existing owner is "solid" unless it is being deleted in the
+        # foreground; only a missing owner (404 or another UID) is "dangling".
+        solid = [o for o in owners if o is not None
+                 and not (o.metadata.deletion_timestamp is not None and FOREGROUND in o.metadata.finalizers)]
+        if solid:
+            return
         yield from self.client.delete(obj.kind, obj.metadata.namespace, obj.metadata.name, uid=obj.metadata.uid)
         self.env.emit("GarbageCollected", kind=obj.kind, name=obj.metadata.name,
                       owner=next((r.name for r in refs), None))
@@ -168,16 +167,16 @@ class PvcProtection:
     def _on_pod(self, ev: WatchEvent) -> None:
         pod = ev.obj
         assert isinstance(pod, Pod)
-        if ev.type == DELETED or pod.status.phase in (FAILED, SUCCEEDED):
+        if ev.type == DELETED:
             for v in pod.spec.volumes:
                 if v.claim_name:
                     self.queue.add(f"{pod.metadata.namespace}/{v.claim_name}")
 
     def in_use(self, ns: str, name: str) -> bool:
-        """Used by a scheduled pod that has not terminated (``podUsesPVC``: an unscheduled pod does
-        not hold the claim; the kubelet will not start a pod whose claim is being deleted)."""
-        return any(p.spec.node_name and p.status.phase not in (FAILED, SUCCEEDED)
-                   for p in self.pods.by_index("claim", f"{ns}/{name}"))
+        """Used by a scheduled pod object (``podUsesPVC``: an unscheduled pod does not hold the
+        claim, since the kubelet will not start a pod whose claim is being deleted; a finished pod
+        holds it until the pod object is deleted)."""
+        return any(p.spec.node_name for p in self.pods.by_index("claim", f"{ns}/{name}"))
 
     def sync(self, key: str) -> Gen:
         ns, name = key.split("/", 1)

@@ -23,7 +23,7 @@ from statefulsim.sim.api.informer import Informer
 from statefulsim.sim.api.objects import HOSTNAME_LABEL, ObjectMeta
 from statefulsim.sim.api.storage import (
     AVAILABLE, BOUND, RELEASED, SELECTED_NODE_ANNOTATION, WAIT_FOR_FIRST_CONSUMER, ClaimRef,
-    PersistentVolume, PersistentVolumeClaim, StorageClass,
+    PersistentVolume, PersistentVolumeClaim, StorageClass, pick_default_class,
 )
 from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, ObjectStore, WatchEvent
 from statefulsim.sim.controllers.workqueue import WorkQueue
@@ -36,8 +36,7 @@ NO_PROVISIONER = "kubernetes.io/no-provisioner"
 
 
 def default_class(classes: list[StorageClass]) -> StorageClass | None:
-    marked = sorted((c for c in classes if c.is_default), key=lambda c: c.metadata.creation_timestamp or 0.0)
-    return marked[-1] if marked else None
+    return pick_default_class(classes)
 
 
 def class_of(claim: PersistentVolumeClaim, classes: list[StorageClass]) -> StorageClass | None:
@@ -139,6 +138,9 @@ class VolumeController:
             return (yield from self._bind(claim, volume))
         if klass is None or klass.provisioner == NO_PROVISIONER:
             return True  # stays Pending until a matching volume appears
+        provisioned = self.store.get("PersistentVolume", "", f"pvc-{claim.metadata.uid}")
+        if provisioned is not None:  # the provisioner looks its own volume up by name first
+            return (yield from self._bind(claim, provisioned))
         key = f"{ns}/{name}"
         if key in self._provisioning:
             return True

@@ -53,8 +53,8 @@ def _in_zone(name: str, zones: tuple[str, ...]) -> bool:
 class TtlCache:
     """The CoreDNS cache plugin's timing: an answer is kept for
     ``clamp(answer TTL, minTTL, maxTTL)`` of its kind (success or denial) and served with the TTL
-    counting down.  An answer with TTL 0 is not cached.  Capacity (9984 entries per kind) and
-    eviction are not modelled."""
+    counting down (``computeTTL`` clamps even a TTL of 0 up to the minimum).  Capacity (9984
+    entries per kind) and eviction are not modelled."""
 
     def __init__(self, settings: CacheSettings = CacheSettings()) -> None:
         self.settings = settings
@@ -66,16 +66,16 @@ class TtlCache:
         if item is None:
             return None
         ans, stored, keep = item
-        left = keep - (now - stored)
+        left = int(keep) - int(now - stored)  # CoreDNS: origTTL - whole seconds elapsed
         if left <= 0:
             del self._items[key]
             return None
-        return Answer(ans.rcode, ans.records, float(int(left)) if left >= 1 else left)
+        return Answer(ans.rcode, ans.records, float(left))
 
     def put(self, qname: str, qtype: str, answer: Answer, now: float) -> None:
         s = self.settings
         success = answer.positive
-        if answer.rcode not in ("NOERROR", "NXDOMAIN", "NODATA") or answer.ttl <= 0:
+        if answer.rcode not in ("NOERROR", "NXDOMAIN", "NODATA"):
             return
         if success and _in_zone(qname, s.disable_success):
             return

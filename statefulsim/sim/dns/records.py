@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from statefulsim.sim.api.discovery import EndpointSlice
 from statefulsim.sim.api.objects import Service
@@ -63,40 +63,45 @@ def answer(qname: str, qtype: str, zone: str, ttl: float, services: Mapping[tupl
         return nx
     sl = slices.get((ns, svc_name))
     ready = [e for e in (sl.endpoints if sl is not None else ()) if e.ready]
-    if not svc.spec.headless:
-        if rest:
-            return nx
-        if qtype == A and svc.spec.cluster_ip:
-            return Answer(NOERROR, (svc.spec.cluster_ip,), ttl)
-        return Answer(NODATA, (), negative)
     fqdn_base = f"{svc_name}.{ns}.svc.{z}"
-    if not rest:  # the service name: every ready endpoint
-        if not ready:
-            return nx
-        if qtype == A:
-            return Answer(NOERROR, tuple(sorted(e.address for e in ready)), ttl)
-        return Answer(NODATA, (), negative)
-    if len(rest) == 2 and rest[0].startswith("_") and rest[1].startswith("_"):  # _port._proto.svc
+    endpoint: str | None = None
+    port_name = proto = ""
+    if len(rest) == 1:
+        endpoint = rest[0]
+    elif len(rest) == 2 and rest[0].startswith("_") and rest[1].startswith("_"):
         port_name, proto = rest[0][1:], rest[1][1:].upper()
-        ports = [p for p in svc.spec.ports if p.name == port_name and p.protocol.upper() == proto]
-        if not ports or not ready:
-            return nx
-        if qtype != SRV:
-            return Answer(NODATA, (), negative)
-        weight = 100 // len(ready)
-        recs = []
-        for e in sorted(ready, key=lambda e: (e.hostname or e.address)):
-            host = e.hostname or e.address.replace(".", "-")
-            recs.append(f"0 {weight} {ports[0].port} {host}.{fqdn_base}")
-        return Answer(NOERROR, tuple(recs), ttl)
-    if len(rest) == 1:  # <hostname>.<service>
-        hits = [e for e in ready if (e.hostname or e.address.replace(".", "-")) == rest[0]]
+    elif rest:
+        return nx
+    # matchPortAndProtocol: an empty port name or protocol matches any.
+    ports = [p for p in svc.spec.ports
+             if (not port_name or p.name == port_name) and (not proto or p.protocol.upper() == proto)]
+    if (port_name or proto) and not ports:
+        return nx
+
+    def label(e: Any) -> str:
+        return str(e.hostname or e.address.replace(".", "-"))
+
+    if svc.spec.headless or endpoint is not None:
+        # Endpoint lookups: headless Services, and <endpoint>.<service> for any Service.
+        hits = [e for e in ready if endpoint is None or label(e) == endpoint]
         if not hits:
             return nx
         if qtype == A:
+            if port_name or proto:
+                return Answer(NODATA, (), negative)
             return Answer(NOERROR, tuple(sorted({e.address for e in hits})), ttl)
+        if qtype == SRV and ports:
+            pairs = [(e, p) for e in sorted(hits, key=label) for p in ports]
+            weight = 100 // len(pairs)
+            return Answer(NOERROR, tuple(f"0 {weight} {p.port} {label(e)}.{fqdn_base}" for e, p in pairs), ttl)
         return Answer(NODATA, (), negative)
-    return nx
+    # A ClusterIP Service by its own name: the cluster IP, SRV records pointing at the Service.
+    if qtype == A and not (port_name or proto) and svc.spec.cluster_ip:
+        return Answer(NOERROR, (svc.spec.cluster_ip,), ttl)
+    if qtype == SRV and ports:
+        weight = 100 // len(ports)
+        return Answer(NOERROR, tuple(f"0 {weight} {p.port} {fqdn_base}" for p in ports), ttl)
+    return Answer(NODATA, (), negative)
 
 
 def index_by_service(objs: Iterable[Service | EndpointSlice]) -> dict[tuple[str, str], object]:

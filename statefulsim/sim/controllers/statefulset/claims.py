@@ -104,8 +104,8 @@ class StatefulSetClaims:
                 try:
                     yield from self.client.create(claim)
                 except ApiError as e:
+                    errors.append(e)  # AlreadyExists too (a stale cache): the pod waits, with backoff
                     if e.reason != "AlreadyExists":
-                        errors.append(e)
                         self._event("FailedCreate", f"pvc/{claim.name}",
                                     f"create Claim {claim.name} for Pod {pod.name} in StatefulSet {sts.name} failed error: {e.message}")
                     continue
