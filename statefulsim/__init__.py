@@ -11,6 +11,8 @@ Typical use::
 from __future__ import annotations
 
 from statefulsim.analysis.expect import ExpectationResult, live_pods, register_expectation
+from statefulsim.analysis.invariants import Violation, invariant_names
+from statefulsim.analysis.invariants import check as check_invariants
 from statefulsim.errors import Problem, ScenarioError, SimulationError, StatefulSimError, TraceFormatError
 from statefulsim.io.scenario import load_scenario, load_scenario_text
 from statefulsim.io.trace_io import read_jsonl, write_jsonl
@@ -56,8 +58,11 @@ __all__ = [
     "TraceFormatError",
     "TraceRecord",
     "Uniform",
+    "Violation",
     "__version__",
     "build_cluster",
+    "check_invariants",
+    "invariant_names",
     "live_pods",
     "load_scenario",
     "load_scenario_text",

@@ -108,16 +108,28 @@ def cli() -> None:
               help="Simulated time to stop at, e.g. 90s, 10m, 1h (default: the scenario's until).")
 @click.option("--trace", "trace_path", type=click.Path(dir_okay=False), default=None, metavar="FILE.jsonl",
               help="Write the trace to this file as JSON Lines.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, metavar="FILE.png",
+              help="Draw the run (pods over time, replicas) to this .png, .svg or .pdf file.")
+@click.option("--quorum", type=click.IntRange(min=1), default=None, metavar="N",
+              help="With --plot: shade the time with fewer than N Ready replicas.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only failed expectations.")
 @click.option("--no-timeline", is_flag=True, help="Leave the timeline out of the report.")
+@click.option("--check", "check_invariants", is_flag=True,
+              help="Also check every invariant that applies (docs/invariants.md); exit 1 on a violation.")
 @click.pass_context
 def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None, trace_path: str | None,
-        quiet: bool, no_timeline: bool) -> None:
+        plot_path: str | None, quorum: int | None, quiet: bool, no_timeline: bool, check_invariants: bool) -> None:
     """Run SCENARIO (a YAML file), print the report and check its expectations."""
     from statefulsim.io.report import render_run
     from statefulsim.io.trace_io import write_jsonl
     from statefulsim.runner import run as run_scenario
 
+    if quorum is not None and plot_path is None:
+        raise click.UsageError("--quorum is for the plot: give --plot FILE.png too", ctx)
+    if plot_path is not None:
+        from statefulsim.io.plots import check_format
+
+        check_format(plot_path)  # an unknown suffix fails before the run, not after
     result = run_scenario(scenario, seed=seed, until=until)
     console = _console()
     written: int | None = None
@@ -126,16 +138,33 @@ def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None
             written = write_jsonl(result.trace, trace_path)
         except OSError as e:
             raise OutputError(f"{trace_path}: cannot write the trace: {e.strerror or e}") from None
+    if plot_path is not None:
+        from statefulsim.io.plots import plot_run
+
+        plot_run(result, plot_path, quorum)
     if not quiet:
         render_run(result, console, show_timeline=not no_timeline)
         if written is not None:
             console.print(Text(f"trace: {written} records written to {trace_path}", style="dim"))
+        if plot_path is not None:
+            console.print(Text(f"plot: written to {plot_path}", style="dim"))
+    violations: list[Any] = []
+    if check_invariants:
+        from statefulsim.analysis.invariants import applicable, check
+        from statefulsim.io.invariant_report import render_violations
+
+        violations = check(result.trace)
+        render_violations(console, violations, applicable(result.trace), quiet=quiet)
     failed = [x for x in result.expectations if not x.ok]
     if failed:
         console.print(Text(f"FAILED: {len(failed)} of {len(result.expectations)} expectations did not hold",
                            style="bold red"))
         for x in failed:
             console.print(Text(f"  ✘ {x.description}: {x.detail}", style="red"))
+    if violations:
+        console.print(Text(f"FAILED: {len(violations)} invariant violation{'' if len(violations) == 1 else 's'}",
+                           style="bold red"))
+    if failed or violations:
         ctx.exit(EXIT_EXPECTATION_FAILED)
 
 
@@ -166,6 +195,20 @@ def show(trace_file: str, no_timeline: bool) -> None:
     if len(trace):
         title += f", {format_clock(trace[0].t)} to {format_clock(trace[len(trace) - 1].t)}"
     render_trace(trace, _console(), title=title, show_timeline=not no_timeline)
+
+
+@cli.command()
+@click.argument("trace_file", metavar="TRACE.jsonl", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, metavar="FILE.png",
+              help="The .png, .svg or .pdf file to write (default: TRACE with the suffix .png).")
+@click.option("--quorum", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Shade the time with fewer than N Ready replicas.")
+def plot(trace_file: str, output: str | None, quorum: int | None) -> None:
+    """Draw a trace saved with ``run --trace``: pods over time and replicas, in one image."""
+    from statefulsim.io.plots import plot_trace_file
+
+    written = plot_trace_file(trace_file, output, quorum)
+    click.echo(f"plot: written to {written}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -1,0 +1,1049 @@
+"""Invariants: named, documented ordering and identity guarantees of StatefulSets, checked on a trace.
+
+Every invariant is a pure function of a :class:`~statefulsim.sim.trace.Trace` (the simulator's own,
+or one read from a file) that returns :class:`Violation` records: when, which objects, and a
+one-line explanation.  Nothing here looks at simulator internals; what a check cannot see in the
+trace is approximated, and every approximation is listed in ``docs/invariants.md``.
+
+    from statefulsim.analysis.invariants import check
+    for v in check(result.trace):
+        print(v)
+
+Add checks with :func:`register_invariant`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+from statefulsim.durations import format_clock
+from statefulsim.sim.trace import Trace, TraceRecord
+
+ORDERED_READY = "OrderedReady"
+
+#: How long the endpoint pipeline (EndpointSlice controller, API and watch latencies up to the
+#: CoreDNS informers) may lag a pod's own Ready/NotReady records, in seconds.
+DNS_PROPAGATION = 5.0
+#: Extra time a second cache layer can add by raising a nearly expired answer's TTL to its
+#: minimum (CoreDNS ``cache`` and NodeLocal DNSCache both default to a 5 s minimum TTL), plus 1 s
+#: for CoreDNS counting down in whole seconds.
+DNS_CACHE_SLACK = 5.0 + 1.0
+
+_IN_SET = re.compile(r"\bin StatefulSet (\S+)")
+_CLAIM_EVENT = re.compile(r"^create Claim (\S+) Pod (\S+) in StatefulSet (\S+)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Public types and registry
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken guarantee: which invariant, when (simulated seconds), the objects involved
+    (``kind/name`` strings such as ``pod/web-1``) and a one-line explanation."""
+
+    invariant: str
+    t: float
+    objects: tuple[str, ...]
+    message: str
+
+    def __str__(self) -> str:
+        return f"{format_clock(self.t)} {self.invariant}: {self.message}"
+
+
+CheckFn = Callable[[Trace], list[Violation]]
+
+
+@dataclass(frozen=True)
+class Invariant:
+    """A registered check: ``check(trace)`` returns the violations, ``applies(trace)`` says
+    whether the trace has anything the check is about (``check`` then runs it by default)."""
+
+    name: str
+    summary: str
+    check: CheckFn
+    applies: Callable[[Trace], bool]
+
+
+_REGISTRY: dict[str, Invariant] = {}
+
+
+def register_invariant(name: str, summary: str, check_fn: CheckFn,
+                       applies: Callable[[Trace], bool] | None = None) -> Invariant:
+    """Add (or replace) an invariant.  ``applies`` defaults to "always"."""
+    inv = Invariant(name, summary, check_fn, applies or (lambda trace: True))
+    _REGISTRY[name] = inv
+    return inv
+
+
+def invariant_names() -> list[str]:
+    """The names of every registered invariant, in registration order."""
+    return list(_REGISTRY)
+
+
+def get_invariant(name: str) -> Invariant:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown invariant {name!r}; known: {', '.join(_REGISTRY)}") from None
+
+
+def applicable(trace: Trace) -> list[str]:
+    """The invariants that have something to check in ``trace``."""
+    return [name for name, inv in _REGISTRY.items() if inv.applies(trace)]
+
+
+def check(trace: Trace, names: Iterable[str] | None = None) -> list[Violation]:
+    """Run the named invariants (default: every one that applies to ``trace``) and return all
+    violations, ordered by time then invariant name."""
+    chosen = applicable(trace) if names is None else [get_invariant(n).name for n in names]
+    out: list[Violation] = []
+    for name in chosen:
+        out.extend(_REGISTRY[name].check(trace))
+    out.sort(key=lambda v: (v.t, chosen.index(v.invariant) if v.invariant in chosen else 0))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Replaying a trace: pods and StatefulSets as every API client sees them
+
+
+@dataclass
+class PodState:
+    """One pod incarnation (one uid) as the trace shows it."""
+
+    name: str
+    uid: str
+    ordinal: int
+    statefulset: str | None
+    revision: str | None
+    created: float
+    phase: str = "Pending"
+    ready: bool = False
+    terminating: bool = False
+    changed: float = 0.0  # when phase/ready/terminating last changed
+    deleted: float | None = None
+
+    @property
+    def running_and_ready(self) -> bool:
+        return self.phase == "Running" and self.ready
+
+    def state(self) -> str:
+        """What the pod is, e.g. ``Running but not Ready (since 00:01:02.000)``."""
+        if self.deleted is not None:
+            return f"deleted at {format_clock(self.deleted)}"
+        if self.phase in ("Failed", "Succeeded"):
+            state = self.phase
+        elif self.phase == "Running":
+            state = "Running and Ready" if self.ready else "Running but not Ready"
+        else:
+            state = "Pending"
+        if self.terminating:
+            state += ", terminating"
+        return f"{state} (since {format_clock(self.changed)})"
+
+
+@dataclass(frozen=True)
+class SetSpec:
+    """What the trace tells about a StatefulSet's spec.  ``None`` means not in the trace."""
+
+    replicas: int
+    start: int | None = None
+    start_explicit: bool = False  # False: inferred from the pods the set creates
+    partition: int | None = None
+
+    def in_range(self, ordinal: int, fallback_start: int) -> bool:
+        start = self.start if self.start is not None else fallback_start
+        return start <= ordinal < start + self.replicas
+
+
+@dataclass
+class SetState:
+    name: str
+    policy: str
+    created: float
+    incarnation: int
+    spec: SetSpec
+    #: specs the controller may be acting on: the old ones stay until a status reports the new
+    #: generation as observed (the controller reads the spec through its own watch).
+    candidates: list[SetSpec]
+    generation: int = 1
+    pending_generation: int | None = None
+    pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (verb, changes)
+    deleted: float | None = None
+    status: Mapping[str, Any] | None = None
+    update_revision: str | None = None
+    current_revision: str | None = None
+
+
+class Replay:
+    """Walks a trace and keeps the cluster state it describes.  Call :meth:`apply` for each
+    record in order; the invariants look at the state *before* a record is applied."""
+
+    def __init__(self) -> None:
+        self.live: dict[str, list[PodState]] = {}  # pod name -> live incarnations (normally one)
+        self.by_uid: dict[str, PodState] = {}  # every incarnation ever created
+        self.last_deleted: dict[str, PodState] = {}
+        self.sets: dict[str, SetState] = {}
+        self.incarnations: dict[str, int] = {}
+        self.claims: dict[str, float] = {}  # live PVC name -> created at
+        self.claim_history: dict[str, list[tuple[float, float | None]]] = {}
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def pod(self, name: str) -> PodState | None:
+        """The newest live incarnation of ``name``."""
+        pods = self.live.get(name)
+        return pods[-1] if pods else None
+
+    def set_pods(self, statefulset: str) -> list[PodState]:
+        return [p for pods in self.live.values() for p in pods if p.statefulset == statefulset]
+
+    def fallback_start(self, st: SetState) -> int:
+        ordinals = [p.ordinal for p in self.set_pods(st.name) if p.ordinal >= 0]
+        return min(ordinals) if ordinals else 0
+
+    # -- updates ------------------------------------------------------------------------------
+
+    def apply(self, r: TraceRecord) -> None:
+        f = r.fields
+        ev = r.event
+        if ev == "PodCreated":
+            pod = PodState(f["pod"], f["uid"], _int(f.get("ordinal"), -1), f.get("statefulset"),
+                           f.get("revision"), r.t, changed=r.t)
+            st = self.sets.get(pod.statefulset) if pod.statefulset else None
+            if st is not None and st.deleted is None and pod.ordinal >= 0:
+                self._infer_start(st, pod.ordinal)
+            self.live.setdefault(pod.name, []).append(pod)
+            self.by_uid[pod.uid] = pod
+        elif ev in ("PodRunning", "PodReady", "PodNotReady", "PodTerminating", "PodFailed", "PodSucceeded"):
+            p = self.by_uid.get(f.get("uid", ""))
+            if p is None:
+                return
+            if ev == "PodRunning":
+                p.phase = "Running"
+            elif ev == "PodReady":
+                p.ready = True
+            elif ev == "PodNotReady":
+                p.ready = False
+            elif ev == "PodTerminating":
+                p.terminating = True
+            elif ev == "PodFailed":
+                p.phase = "Failed"
+            else:
+                p.phase = "Succeeded"
+            p.changed = r.t
+        elif ev == "PodDeleted":
+            p = self.by_uid.get(f.get("uid", ""))
+            if p is None:
+                return
+            p.deleted = r.t
+            pods = self.live.get(p.name, [])
+            if p in pods:
+                pods.remove(p)
+            if not pods:
+                self.live.pop(p.name, None)
+            self.last_deleted[p.name] = p
+        elif ev == "StatefulSetCreated":
+            name = f["statefulset"]
+            n = self.incarnations.get(name, 0) + 1
+            self.incarnations[name] = n
+            spec = SetSpec(_int(f.get("replicas"), 1))
+            self.sets[name] = SetState(name, str(f.get("podManagementPolicy") or ORDERED_READY), r.t, n, spec, [spec])
+        elif ev == "StatefulSetUpdated":
+            st = self.sets.get(f["statefulset"])
+            if st is None:
+                return
+            spec = replace(st.spec, replicas=_int(f.get("replicas"), st.spec.replicas))
+            for _, changes in st.pending:
+                spec = replace(spec, **changes)
+            st.pending.clear()
+            if spec not in st.candidates:
+                st.candidates.append(spec)
+            st.spec = spec
+            st.generation = _int(f.get("generation"), st.generation + 1)
+            st.pending_generation = st.generation
+        elif ev == "StatefulSetStatus":
+            st = self.sets.get(f["statefulset"])
+            if st is None:
+                return
+            st.status = f
+            st.current_revision = f.get("currentRevision")
+            st.update_revision = f.get("updateRevision")
+            observed = f.get("observedGeneration")
+            if st.pending_generation is not None and isinstance(observed, int) and observed >= st.pending_generation:
+                st.pending_generation = None
+                st.candidates = [st.spec]
+        elif ev == "RevisionCreated":
+            st = self.sets.get(f["statefulset"])
+            if st is not None:
+                st.update_revision = f.get("revision")
+        elif ev == "StatefulSetDeleted":
+            st = self.sets.get(f["statefulset"])
+            if st is not None:
+                st.deleted = r.t
+        elif ev == "Action":
+            self._action(f)
+        elif ev == "ActionFailed":
+            verb = f.get("action")
+            for st in self.sets.values():
+                for i in range(len(st.pending) - 1, -1, -1):
+                    if st.pending[i][0] == verb:
+                        del st.pending[i]
+                        return
+        elif ev == "PVCCreated":
+            self.claims[f["pvc"]] = r.t
+            self.claim_history.setdefault(f["pvc"], []).append((r.t, None))
+        elif ev == "PVCDeleted":
+            self.claims.pop(f["pvc"], None)
+            hist = self.claim_history.get(f["pvc"])
+            if hist and hist[-1][1] is None:
+                hist[-1] = (hist[-1][0], r.t)
+
+    def _infer_start(self, st: SetState, ordinal: int) -> None:
+        """A controller-created pod tells the lowest possible start ordinal (when the trace does
+        not give it): the controller never creates a pod below the start."""
+        lowest = min([ordinal] + [p.ordinal for p in self.set_pods(st.name) if p.ordinal >= 0])
+
+        def fix(spec: SetSpec) -> SetSpec:
+            if spec.start_explicit:
+                return spec
+            if spec.start is None:
+                return replace(spec, start=lowest)
+            if ordinal < spec.start:
+                return replace(spec, start=ordinal)
+            return spec
+
+        st.spec = fix(st.spec)
+        st.candidates = [fix(s) for s in st.candidates]
+
+    def _action(self, f: Mapping[str, Any]) -> None:
+        verb = f.get("action")
+        if verb == "patch":
+            st = self.sets.get(str(f.get("statefulset")))
+            patch = f.get("patch")
+            if st is None or st.deleted is not None or not isinstance(patch, Mapping):
+                return
+            changes: dict[str, Any] = {}
+            if "ordinals" in patch:
+                ords = patch["ordinals"]
+                start = ords.get("start") if isinstance(ords, Mapping) else None
+                changes.update(start=_int(start, 0), start_explicit=True)
+            if "updateStrategy" in patch:
+                us = patch["updateStrategy"]
+                if not isinstance(us, Mapping) or us.get("type") == "OnDelete":
+                    changes["partition"] = 0
+                elif "rollingUpdate" in us:
+                    ru = us["rollingUpdate"]
+                    if not isinstance(ru, Mapping):
+                        changes["partition"] = 0
+                    elif "partition" in ru:
+                        changes["partition"] = _int(ru["partition"], 0)
+            if changes:
+                st.pending.append(("patch", changes))
+        elif verb == "apply":
+            for obj in f.get("objects") or ():
+                kind, _, name = str(obj).partition("/")
+                st = self.sets.get(name)
+                if kind == "statefulset" and st is not None and st.deleted is None:
+                    # An apply can change anything the trace does not show: forget it.
+                    st.pending.append(("apply", {"start": None, "start_explicit": False, "partition": None}))
+
+
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _pod_ref(name: str) -> str:
+    return f"pod/{name}"
+
+
+def _set_ref(name: str) -> str:
+    return f"statefulset/{name}"
+
+
+def _walk(trace: Trace) -> Iterator[tuple[int, TraceRecord, Replay]]:
+    """Yield every record with the state *before* it, then apply it."""
+    state = Replay()
+    for i, r in enumerate(trace):
+        yield i, r, state
+        state.apply(r)
+
+
+def _controller_delete(r: TraceRecord) -> tuple[str, str] | None:
+    """(pod, statefulset) of a StatefulSet controller ``SuccessfulDelete`` event of a pod."""
+    if r.event != "KubeEvent" or r.fields.get("reason") != "SuccessfulDelete":
+        return None
+    kind, _, name = str(r.fields.get("object", "")).partition("/")
+    if kind != "pod" or not name:
+        return None
+    m = _IN_SET.search(str(r.fields.get("message", "")))
+    return (name, m.group(1)) if m else None
+
+
+def _deleted_pod(state: Replay, name: str, t: float) -> PodState | None:
+    """The incarnation a deletion event at ``t`` is about (it can already be gone at ``t``)."""
+    pod = state.pod(name)
+    if pod is not None:
+        return pod
+    gone = state.last_deleted.get(name)
+    return gone if gone is not None and gone.deleted == t else None
+
+
+def _has(trace: Trace, event: str, **match: Any) -> bool:
+    return trace.first(event, **match) is not None
+
+
+def _has_policy(trace: Trace, policy: str) -> bool:
+    return _has(trace, "StatefulSetCreated", podManagementPolicy=policy)
+
+
+# ---------------------------------------------------------------------------------------------
+# ordered-creation
+
+
+def check_ordered_creation(trace: Trace) -> list[Violation]:
+    """OrderedReady: pod N (N above the start ordinal) is created only while every pod
+    start..N-1 exists and is Running and Ready."""
+    out: list[Violation] = []
+    for _, r, state in _walk(trace):
+        if r.event != "PodCreated":
+            continue
+        set_name = r.fields.get("statefulset")
+        st = state.sets.get(set_name) if isinstance(set_name, str) else None
+        if st is None or st.deleted is not None or st.policy != ORDERED_READY:
+            continue
+        n = _int(r.fields.get("ordinal"), -1)
+        if n < 0 or any(c.start is None for c in st.candidates):
+            continue  # the first pod the set creates tells the start; nothing to check it against
+        failures: list[list[tuple[str, PodState | None]]] = []
+        for spec in st.candidates:
+            assert spec.start is not None
+            bad = []
+            for k in range(spec.start, n):
+                pred = state.pod(f"{st.name}-{k}")
+                if pred is None or not pred.running_and_ready:
+                    bad.append((f"{st.name}-{k}", pred))
+            if not bad:
+                break
+            failures.append(bad)
+        else:
+            bad = min(failures, key=len)
+            name, pred = bad[0]
+            what = "did not exist" if pred is None else f"was {pred.state()}"
+            more = f" (and {len(bad) - 1} more predecessors)" if len(bad) > 1 else ""
+            out.append(Violation("ordered-creation", r.t, (_pod_ref(r.fields["pod"]),) + tuple(_pod_ref(b[0]) for b in bad),
+                                 f"{r.fields['pod']} was created while its predecessor {name} {what}{more}; "
+                                 f"OrderedReady creates a pod only after every lower ordinal is Running and Ready"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# ordered-termination
+
+
+def check_ordered_termination(trace: Trace) -> list[Violation]:
+    """OrderedReady: the controller deletes a condemned pod (out of the ordinal range) only when
+    every higher condemned pod is gone."""
+    out: list[Violation] = []
+    for _, r, state in _walk(trace):
+        hit = _controller_delete(r)
+        if hit is None:
+            continue
+        name, set_name = hit
+        st = state.sets.get(set_name)
+        pod = _deleted_pod(state, name, r.t)
+        if st is None or pod is None or st.policy != ORDERED_READY or pod.ordinal < 0:
+            continue
+        if pod.terminating and pod.changed < r.t:
+            continue  # deleted again (a stale cache): the first deletion was the one that counted
+        fallback = state.fallback_start(st)
+        blockers_per_spec: list[list[PodState]] = []
+        for spec in st.candidates:
+            if spec.in_range(pod.ordinal, fallback):
+                blockers_per_spec = []
+                break  # not condemned under this spec: a replacement, not a scale-down
+            blockers = sorted((p for p in state.set_pods(st.name)
+                               if p.ordinal > pod.ordinal and p is not pod and not spec.in_range(p.ordinal, fallback)),
+                              key=lambda p: p.ordinal)
+            if not blockers:
+                blockers_per_spec = []
+                break
+            blockers_per_spec.append(blockers)
+        if blockers_per_spec:
+            blockers = min(blockers_per_spec, key=len)
+            first = blockers[-1]
+            out.append(Violation("ordered-termination", r.t, (_pod_ref(name),) + tuple(_pod_ref(p.name) for p in blockers),
+                                 f"the controller deleted condemned {name} while the higher condemned {first.name} "
+                                 f"still existed ({first.state()}); OrderedReady removes pods highest ordinal "
+                                 f"first, each only after the higher ones are gone"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# at-most-one-identity
+
+
+def check_at_most_one_identity(trace: Trace) -> list[Violation]:
+    """Never two live pods (created, not yet deleted) with the same name."""
+    out: list[Violation] = []
+    for _, r, state in _walk(trace):
+        if r.event != "PodCreated":
+            continue
+        old = state.pod(r.fields["pod"])
+        if old is not None and old.uid != r.fields.get("uid"):
+            out.append(Violation("at-most-one-identity", r.t, (_pod_ref(old.name),),
+                                 f"{old.name} was created again (uid {str(r.fields.get('uid'))[:8]}) while the "
+                                 f"incarnation {old.uid[:8]} created at {format_clock(old.created)} still existed "
+                                 f"({old.state()})"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Storage: claim-before-pod, stable-storage
+
+
+def _claim_templates(trace: Trace) -> dict[tuple[str, int], set[str]]:
+    """(set, incarnation) -> volumeClaimTemplate names, learned from claims tied to a pod of the
+    set: a claim ``<template>-<pod>`` that the controller created for that pod (KubeEvent), that
+    the pod mounted (VolumesMounted), or whose ``pod`` field names the pod (PVCCreated/PVCBound)."""
+    out: dict[tuple[str, int], set[str]] = {}
+    incarnations: dict[str, int] = {}
+    pod_set: dict[str, tuple[str, int]] = {}  # uid -> (set, incarnation)
+    latest: dict[str, tuple[str, int]] = {}  # pod name -> (set, incarnation) of its latest incarnation
+
+    def learn(key: tuple[str, int] | None, claim: str, pod: str) -> None:
+        if key is None or not claim.endswith("-" + pod) or len(claim) <= len(pod) + 1:
+            return
+        out.setdefault(key, set()).add(claim[: -len(pod) - 1])
+
+    for r in trace:
+        f = r.fields
+        if r.event == "StatefulSetCreated":
+            incarnations[f["statefulset"]] = incarnations.get(f["statefulset"], 0) + 1
+        elif r.event == "PodCreated" and f.get("statefulset"):
+            key = (f["statefulset"], incarnations.get(f["statefulset"], 0))
+            pod_set[f["uid"]] = key
+            latest[f["pod"]] = key
+        elif r.event == "KubeEvent" and f.get("reason") == "SuccessfulCreate":
+            m = _CLAIM_EVENT.match(str(f.get("message", "")))
+            if m:
+                learn((m.group(3), incarnations.get(m.group(3), 0)), m.group(1), m.group(2))
+        elif r.event == "VolumesMounted":
+            for claim in f.get("claims") or ():
+                learn(pod_set.get(f.get("uid", "")), str(claim), f["pod"])
+        elif r.event in ("PVCCreated", "PVCBound") and f.get("pod"):
+            learn(latest.get(f["pod"]), str(f["pvc"]), f["pod"])
+    return out
+
+
+def _applies_storage(trace: Trace) -> bool:
+    return _has(trace, "PVCCreated") or _has(trace, "VolumesMounted")
+
+
+def check_claim_before_pod(trace: Trace) -> list[Violation]:
+    """A pod of a set with volumeClaimTemplates is created only after every claim
+    ``<template>-<pod>`` exists."""
+    templates = _claim_templates(trace)
+    created: dict[str, list[float]] = {}
+    for r in trace.of("PVCCreated"):
+        created.setdefault(str(r.fields["pvc"]), []).append(r.t)
+    out: list[Violation] = []
+    for _, r, state in _walk(trace):
+        if r.event != "PodCreated" or not r.fields.get("statefulset"):
+            continue
+        set_name = r.fields["statefulset"]
+        st = state.sets.get(set_name)
+        key = (set_name, st.incarnation if st is not None else 0)
+        pod = r.fields["pod"]
+        for tmpl in sorted(templates.get(key, ())):
+            claim = f"{tmpl}-{pod}"
+            if claim in state.claims:
+                continue
+            later = [c for c in created.get(claim, []) if c >= r.t]
+            hist = state.claim_history.get(claim, [])
+            if later:
+                when = f"it was created only at {format_clock(later[0])}"
+            elif hist:
+                when = f"it was deleted at {format_clock(hist[-1][1] or 0)}"
+            else:
+                when = "it was never created"
+            out.append(Violation("claim-before-pod", r.t, (_pod_ref(pod), f"pvc/{claim}"),
+                                 f"{pod} was created before its claim {claim} existed ({when}); the controller "
+                                 f"creates a pod's claims first"))
+    return out
+
+
+def check_stable_storage(trace: Trace) -> list[Violation]:
+    """Every incarnation of a pod uses the claims ``<template>-<pod>`` of its own ordinal, and
+    the same claims as the previous incarnations."""
+    templates = _claim_templates(trace)
+    incarnations: dict[str, int] = {}
+    pod_key: dict[str, tuple[str, int]] = {}  # uid -> (set, incarnation)
+    pod_sets: dict[str, str] = {}  # pod name -> set
+    mounted: dict[str, tuple[frozenset[str], str, float]] = {}  # pod name -> (claims, uid, t) first seen
+    out: list[Violation] = []
+    for r in trace:
+        f = r.fields
+        if r.event == "StatefulSetCreated":
+            incarnations[f["statefulset"]] = incarnations.get(f["statefulset"], 0) + 1
+        elif r.event == "PodCreated" and f.get("statefulset"):
+            pod_key[f["uid"]] = (f["statefulset"], incarnations.get(f["statefulset"], 0))
+            pod_sets[f["pod"]] = f["statefulset"]
+        elif r.event == "VolumesMounted":
+            pod, uid = f["pod"], f.get("uid", "")
+            claims = frozenset(str(c) for c in (f.get("claims") or ()))
+            key = pod_key.get(uid)
+            if key is not None:
+                tmpls = templates.get(key, set())
+                missing = sorted(f"{t}-{pod}" for t in tmpls if f"{t}-{pod}" not in claims)
+                foreign = sorted(c for c in claims for t in tmpls
+                                 if c.startswith(f"{t}-{key[0]}-") and c != f"{t}-{pod}")
+                if missing or foreign:
+                    what = []
+                    if missing:
+                        what.append(f"without {', '.join(missing)}")
+                    if foreign:
+                        what.append(f"with another ordinal's {', '.join(foreign)}")
+                    out.append(Violation("stable-storage", r.t, (_pod_ref(pod),) + tuple(f"pvc/{c}" for c in missing + foreign),
+                                         f"{pod} (uid {uid[:8]}) mounted its volumes {' and '.join(what)}; a pod always "
+                                         f"mounts <template>-{pod}"))
+            first = mounted.get(pod)
+            if first is None:
+                mounted[pod] = (claims, uid, r.t)
+            elif first[1] != uid and first[0] != claims:
+                out.append(Violation("stable-storage", r.t, (_pod_ref(pod),) + tuple(f"pvc/{c}" for c in sorted(claims ^ first[0])),
+                                     f"{pod} (uid {uid[:8]}) mounted {', '.join(sorted(claims)) or 'no claims'}, but its "
+                                     f"incarnation {first[1][:8]} mounted {', '.join(sorted(first[0])) or 'no claims'} at "
+                                     f"{format_clock(first[2])}; every incarnation must use the same claims"))
+        elif r.event in ("PVCCreated", "PVCBound") and f.get("pod"):
+            pod, claim = str(f["pod"]), str(f["pvc"])
+            set_name = pod_sets.get(pod)
+            if set_name is None:
+                continue
+            for (s, _), tmpls in templates.items():
+                for t in tmpls:
+                    prefix = f"{t}-{s}-"
+                    owner = claim[len(t) + 1:]
+                    if claim.startswith(prefix) and claim[len(prefix):].isdigit() and owner != pod:
+                        out.append(Violation("stable-storage", r.t, (f"pvc/{claim}", _pod_ref(pod)),
+                                             f"claim {claim} belongs to {owner} but {r.event} says pod {pod} uses it"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# reverse-ordinal-update, partition-respected
+
+
+@dataclass(frozen=True)
+class _UpdateDelete:
+    t: float
+    pod: PodState
+    st_name: str
+    policy: str
+    target: str | None  # the update revision the deletion rolls towards
+    specs: tuple[SetSpec, ...]
+    fallback_start: int
+    higher_old: tuple[PodState, ...]  # higher in-range pods not at the target, not terminating
+    status: Mapping[str, Any] | None
+
+
+def _next_update_revisions(trace: Trace) -> dict[str, tuple[list[int], list[tuple[str | None, int]]]]:
+    """set -> (record indexes of its statuses, (updateRevision, observedGeneration) of each)."""
+    idx: dict[str, tuple[list[int], list[tuple[str | None, int]]]] = {}
+    for i, r in enumerate(trace):
+        if r.event == "StatefulSetStatus":
+            positions, revs = idx.setdefault(r.fields["statefulset"], ([], []))
+            positions.append(i)
+            revs.append((r.fields.get("updateRevision"), _int(r.fields.get("observedGeneration"), 0)))
+    return idx
+
+
+def _update_deletions(trace: Trace) -> Iterator[_UpdateDelete]:
+    """Controller deletions of in-range, non-failed pods: the rolling update's replacements.
+    The revision they roll towards is the ``updateRevision`` of the set's next status (written by
+    the same sync), unless that status is for a newer generation than the set had at the
+    deletion; then the latest one known before it.  A repeated deletion of a pod that is already
+    terminating (the controller's cache had not seen the first one yet) is not a new replacement."""
+    nexts = _next_update_revisions(trace)
+    for i, r, state in _walk(trace):
+        hit = _controller_delete(r)
+        if hit is None:
+            continue
+        name, set_name = hit
+        st = state.sets.get(set_name)
+        pod = _deleted_pod(state, name, r.t)
+        if st is None or pod is None or pod.ordinal < 0 or pod.phase in ("Failed", "Succeeded"):
+            continue
+        if pod.terminating and pod.changed < r.t:
+            continue  # deleted again: the first deletion was the replacement
+        fallback = state.fallback_start(st)
+        if not all(spec.in_range(pod.ordinal, fallback) for spec in st.candidates):
+            continue  # condemned (scale-down or start change): ordered-termination's business
+        positions, revs = nexts.get(set_name, ([], []))
+        j = bisect.bisect_right(positions, i)
+        target = st.update_revision
+        if j < len(revs) and revs[j][1] <= st.generation:
+            target = revs[j][0]
+        if target is not None and pod.revision == target:
+            continue  # not an update (nothing to roll towards)
+        higher = tuple(sorted((p for p in state.set_pods(set_name)
+                               if p.ordinal > pod.ordinal and p is not pod and not p.terminating
+                               and p.revision != target and all(s.in_range(p.ordinal, fallback) for s in st.candidates)),
+                              key=lambda p: -p.ordinal))
+        yield _UpdateDelete(r.t, pod, set_name, st.policy, target, tuple(st.candidates), fallback, higher, st.status)
+
+
+def check_reverse_ordinal_update(trace: Trace) -> list[Violation]:
+    """A rolling update replaces pods from the highest ordinal down: when the controller deletes
+    pod k for an update, every higher pod in range already runs the update revision (or is being
+    deleted).  Parallel sets may replace an unavailable old pod first (maxUnavailable two-phase)."""
+    out: list[Violation] = []
+    for d in _update_deletions(trace):
+        if not d.higher_old:
+            continue
+        if d.policy != ORDERED_READY:
+            status = d.status or {}
+            some_unavailable = _int(status.get("availableReplicas"), 0) < _int(status.get("readyReplicas"), 0)
+            if not d.pod.running_and_ready or some_unavailable:
+                continue
+        top = d.higher_old[0]
+        out.append(Violation("reverse-ordinal-update", d.t, (_pod_ref(d.pod.name),) + tuple(_pod_ref(p.name) for p in d.higher_old),
+                             f"the controller replaced {d.pod.name} for the update to {d.target} while the higher "
+                             f"{top.name} still ran revision {top.revision}; rolling updates go from the highest "
+                             f"ordinal down"))
+    return out
+
+
+def check_partition_respected(trace: Trace) -> list[Violation]:
+    """Pods whose index (ordinal - start) is below the partition are never replaced by the
+    controller for an update, and are (re)created at the current revision during a rollout."""
+    out: list[Violation] = []
+    for d in _update_deletions(trace):
+        ok = False
+        partition = 0
+        for spec in d.specs:
+            start = spec.start if spec.start is not None else d.fallback_start
+            if spec.partition is None or d.pod.ordinal - start >= spec.partition:
+                ok = True
+                break
+            partition = spec.partition
+        if not ok:
+            out.append(Violation("partition-respected", d.t, (_pod_ref(d.pod.name),),
+                                 f"the controller replaced {d.pod.name} for the update to {d.target} although it is "
+                                 f"below the partition ({partition}); only pods at or above the partition are updated"))
+    for _, r, state in _walk(trace):
+        if r.event != "PodCreated" or not r.fields.get("statefulset"):
+            continue
+        st = state.sets.get(r.fields["statefulset"])
+        if st is None or st.deleted is not None or st.current_revision is None:
+            continue
+        update = st.update_revision
+        if update is None or update == st.current_revision:
+            continue
+        n = _int(r.fields.get("ordinal"), -1)
+        below = []
+        for spec in st.candidates:
+            start = spec.start if spec.start is not None else state.fallback_start(st)
+            below.append(spec.partition is not None and n - start < spec.partition)
+        if all(below) and r.fields.get("revision") != st.current_revision:
+            out.append(Violation("partition-respected", r.t, (_pod_ref(r.fields["pod"]),),
+                                 f"{r.fields['pod']} is below the partition but was created at revision "
+                                 f"{r.fields.get('revision')} instead of the current revision {st.current_revision}"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# dns-ready-only
+
+
+@dataclass
+class _Serving:
+    """When each pod name (and each incarnation) was Ready and not terminating."""
+
+    by_uid: dict[str, list[list[float | None]]] = field(default_factory=dict)
+    by_name: dict[str, list[list[float | None]]] = field(default_factory=dict)
+    ips: dict[str, tuple[list[float], list[tuple[str, str]]]] = field(default_factory=dict)
+
+    @staticmethod
+    def _open(spans: list[list[float | None]], t: float) -> None:
+        if not spans or spans[-1][1] is not None:
+            spans.append([t, None])
+
+    @staticmethod
+    def _close(spans: list[list[float | None]], t: float) -> None:
+        if spans and spans[-1][1] is None:
+            spans[-1][1] = t
+
+    def start(self, name: str, uid: str, t: float) -> None:
+        self._open(self.by_uid.setdefault(uid, []), t)
+        self._open(self.by_name.setdefault(name, []), t)
+
+    def stop(self, name: str, uid: str, t: float, others_serving: bool) -> None:
+        self._close(self.by_uid.setdefault(uid, []), t)
+        if not others_serving:
+            self._close(self.by_name.setdefault(name, []), t)
+
+    @staticmethod
+    def overlaps(spans: list[list[float | None]], lo: float, hi: float) -> bool:
+        for s, e in spans:
+            assert s is not None
+            if s <= hi and (e is None or e >= lo):
+                return True
+        return False
+
+    @staticmethod
+    def last_end(spans: list[list[float | None]], before: float) -> float | None:
+        ends = [e for s, e in spans if s is not None and s <= before and e is not None and e <= before]
+        return max(ends) if ends else None
+
+    def owner(self, ip: str, t: float) -> tuple[str, str] | None:
+        times, owners = self.ips.get(ip, ([], []))
+        j = bisect.bisect_right(times, t)
+        return owners[j - 1] if j else None
+
+
+def _serving(trace: Trace) -> _Serving:
+    sv = _Serving()
+    ready: dict[str, bool] = {}
+    term: dict[str, bool] = {}
+    names: dict[str, str] = {}
+    for r in trace:
+        f = r.fields
+        uid = f.get("uid")
+        if not isinstance(uid, str):
+            continue
+        if r.event == "PodCreated":
+            names[uid] = f["pod"]
+            ready[uid] = term[uid] = False
+            continue
+        if r.event == "PodIP":
+            times, owners = sv.ips.setdefault(str(f.get("ip")), ([], []))
+            times.append(r.t)
+            owners.append((f["pod"], uid))
+            continue
+        if uid not in names:
+            continue
+        was = ready[uid] and not term[uid]
+        if r.event == "PodReady":
+            ready[uid] = True
+        elif r.event in ("PodNotReady", "PodFailed", "PodSucceeded", "PodDeleted"):
+            ready[uid] = False
+        elif r.event == "PodTerminating":
+            term[uid] = True
+        else:
+            continue
+        now = ready[uid] and not term[uid]
+        name = names[uid]
+        if now and not was:
+            sv.start(name, uid, r.t)
+        elif was and not now:
+            others = any(ready[u] and not term[u] for u, n in names.items() if n == name and u != uid)
+            sv.stop(name, uid, r.t, others)
+    return sv
+
+
+def _slice_lag(trace: Trace) -> float:
+    """The longest time this trace shows between a pod leaving Ready (NotReady, terminating,
+    deleted) and the next EndpointSliceUpdated that no longer lists it as ready: how slow the
+    endpoint pipeline is in this run (the CoreDNS informers' own watch lag is not recorded)."""
+    pending: dict[str, float] = {}  # pod name -> when it stopped being Ready
+    lag = 0.0
+    for r in trace:
+        if r.event in ("PodNotReady", "PodTerminating", "PodDeleted"):
+            pending.setdefault(str(r.fields.get("pod")), r.t)
+        elif r.event in ("PodReady", "PodCreated"):
+            pending.pop(str(r.fields.get("pod")), None)
+        elif r.event == "EndpointSliceUpdated" and pending:
+            listed = {str(p) for p in (r.fields.get("ready") or ())}
+            for pod in [p for p in pending if p not in listed]:
+                lag = max(lag, r.t - pending.pop(pod))
+    return lag
+
+
+def _publish_not_ready(trace: Trace, sv: _Serving, allowance: float) -> set[str]:
+    """Services whose EndpointSlice lists a pod as ready while it has not been Ready for a while:
+    ``publishNotReadyAddresses: true`` (not itself in the trace)."""
+    out: set[str] = set()
+    for r in trace.of("EndpointSliceUpdated"):
+        for pod in r.fields.get("ready") or ():
+            if not sv.overlaps(sv.by_name.get(str(pod), []), r.t - allowance, r.t):
+                out.add(str(r.fields.get("service")))
+    return out
+
+
+def _dns_targets(r: TraceRecord, services: set[str]) -> list[tuple[str, str | None, str]]:
+    """(service, pod name or None, address) for every address a positive answer hands out."""
+    f = r.fields
+    out: list[tuple[str, str | None, str]] = []
+    labels = str(f.get("fqdn") or f.get("name") or "").rstrip(".").split(".")
+    if f.get("qtype") == "SRV":
+        for rec in f.get("answers") or ():
+            parts = str(rec).split()
+            if len(parts) == 4:
+                tl = parts[3].rstrip(".").split(".")
+                if len(tl) >= 2 and tl[1] in services:
+                    out.append((tl[1], tl[0], ""))
+        return out
+    if len(labels) >= 4 and labels[3] == "svc" and labels[1] in services:
+        service, pod = labels[1], labels[0]
+    elif len(labels) >= 3 and labels[2] == "svc" and labels[0] in services:
+        service, pod = labels[0], None
+    else:
+        return out
+    for ip in f.get("answers") or ():
+        out.append((service, pod, str(ip)))
+    return out
+
+
+def check_dns_ready_only(trace: Trace) -> list[Violation]:
+    """A DNS answer hands out a pod's address (per-pod name, Service name or SRV target) only while
+    the pod is Ready and not terminating, or within the answer's cache lifetime after it stopped
+    being so, unless the Service publishes not-ready addresses."""
+    answers = [r for r in trace.of("DNSAnswer")
+               if r.fields.get("rcode") == "NOERROR" and r.fields.get("answers")
+               and r.fields.get("server") not in ("hosts", "client-cache")]
+    if not answers:
+        return []
+    sv = _serving(trace)
+    services = {str(r.fields.get("service")) for r in trace.of("EndpointSliceUpdated")}
+    propagation = DNS_PROPAGATION + 2 * _slice_lag(trace)
+    exempt = _publish_not_ready(trace, sv, propagation)
+    ttls = [float(r.fields["ttl"]) for r in answers if isinstance(r.fields.get("ttl"), (int, float))]
+    max_ttl = max(ttls) if ttls else 0.0
+    out: list[Violation] = []
+    for r in answers:
+        ttl = r.fields.get("ttl")
+        stale = 0.0
+        if r.fields.get("cached"):
+            left = float(ttl) if isinstance(ttl, (int, float)) else 0.0
+            stale = max(0.0, max_ttl - left) + DNS_CACHE_SLACK
+        lo = r.t - stale - propagation
+        for service, name, ip in _dns_targets(r, services):
+            if service in exempt:
+                continue
+            owner = sv.owner(ip, r.t) if ip else None
+            if owner is not None:
+                pod, spans = owner[0], sv.by_uid.get(owner[1], [])
+            elif name is not None:
+                pod, spans = name, sv.by_name.get(name, [])
+            else:
+                continue
+            if sv.overlaps(spans, lo, r.t):
+                continue
+            end = sv.last_end(spans, r.t)
+            why = "had never been Ready" if end is None else f"had not been Ready since {format_clock(end)}"
+            addr = f" {ip}" if ip else ""
+            out.append(Violation("dns-ready-only", r.t, (_pod_ref(pod), f"service/{service}"),
+                                 f"{r.fields.get('server')} answered {r.fields.get('fqdn')} ({r.fields.get('qtype')}) with "
+                                 f"{pod}{addr} for {r.fields.get('client')}, but {pod} {why} "
+                                 f"(allowed staleness {stale + propagation:.1f}s)"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# convergence
+
+
+def check_convergence(trace: Trace) -> list[Violation]:
+    """At the end of the run every StatefulSet (not deleted) has its desired replicas, all Ready,
+    a status for its latest generation and, once a rolling update reached the partition, the
+    current revision equal to the update revision.  Otherwise the violation gives the reason the
+    controller reports for being stuck, if any."""
+    from statefulsim.analysis.stuck import stuck_statefulsets
+
+    if not len(trace):
+        return []
+    end = trace[len(trace) - 1].t
+    state = Replay()
+    reached_bottom: dict[str, set[str]] = {}  # set -> update revisions a rollout reached the partition for
+    for d in _update_deletions(trace):
+        spec = d.specs[-1]
+        start = spec.start if spec.start is not None else d.fallback_start
+        partition = spec.partition or 0
+        if d.target is not None and d.pod.ordinal - start <= partition:
+            reached_bottom.setdefault(d.st_name, set()).add(d.target)
+    for r in trace:
+        state.apply(r)
+    stuck = {s.statefulset: s for s in stuck_statefulsets(trace)}
+    out: list[Violation] = []
+    for st in state.sets.values():
+        if st.deleted is not None:
+            continue
+        desired = st.spec.replicas
+        s = st.status
+        problems: list[str] = []
+        if s is None:
+            problems.append("no status was ever written")
+        else:
+            observed = s.get("observedGeneration")
+            if isinstance(observed, int) and observed < st.generation:
+                problems.append(f"the status is for generation {observed}, not {st.generation}")
+            ready, replicas = _int(s.get("readyReplicas"), 0), _int(s.get("replicas"), 0)
+            if replicas != desired or ready != desired:
+                problems.append(f"{ready} of {desired} desired replicas Ready ({replicas} exist)")
+            current, update = s.get("currentRevision"), s.get("updateRevision")
+            known_partition = st.spec.partition
+            if current != update:
+                updated = _int(s.get("updatedReplicas"), 0)
+                if known_partition is not None and known_partition > 0:
+                    want = max(0, desired - known_partition)
+                    if updated < want:
+                        problems.append(f"{updated} of {want} pods at or above the partition run the update "
+                                        f"revision {update}")
+                elif known_partition == 0 or update in reached_bottom.get(st.name, set()):
+                    problems.append(f"the rolling update is unfinished: currentRevision {current}, "
+                                    f"updateRevision {update} ({updated} of {desired} updated)")
+        if not problems:
+            continue
+        why = stuck.get(st.name)
+        objects = [_set_ref(st.name)]
+        if why is not None:
+            objects.append(_pod_ref(why.pod))
+            reason = why.message()
+        else:
+            reason = "the controller reports no reason (it is not waiting)"
+        out.append(Violation("convergence", end, tuple(objects),
+                             f"{st.name} did not reach its desired state by the end of the run: "
+                             f"{'; '.join(problems)}; {reason}"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Registration
+
+
+def _applies_ordered(trace: Trace) -> bool:
+    return _has_policy(trace, ORDERED_READY)
+
+
+def _applies_sets(trace: Trace) -> bool:
+    return _has(trace, "StatefulSetCreated")
+
+
+register_invariant("ordered-creation", "OrderedReady: pod N is created only when pods start..N-1 exist and are "
+                   "Running and Ready", check_ordered_creation, _applies_ordered)
+register_invariant("ordered-termination", "OrderedReady: a condemned pod is deleted only when all higher condemned "
+                   "ordinals are gone", check_ordered_termination, _applies_ordered)
+register_invariant("at-most-one-identity", "never two live pods with the same name", check_at_most_one_identity,
+                   lambda trace: _has(trace, "PodCreated"))
+register_invariant("claim-before-pod", "a pod is created only after its claims <template>-<pod> exist",
+                   check_claim_before_pod, _applies_storage)
+register_invariant("stable-storage", "every incarnation of a pod mounts the same claims <template>-<pod>",
+                   check_stable_storage, _applies_storage)
+register_invariant("reverse-ordinal-update", "rolling updates replace pods from the highest ordinal down",
+                   check_reverse_ordinal_update, _applies_sets)
+register_invariant("partition-respected", "pods below the partition are not replaced for an update",
+                   check_partition_respected, _applies_sets)
+register_invariant("dns-ready-only", "DNS hands out a pod's address only while it is Ready (or within the TTL after)",
+                   check_dns_ready_only, lambda trace: _has(trace, "DNSAnswer"))
+register_invariant("convergence", "every StatefulSet reaches its desired state by the end, or the stuck reason "
+                   "is reported", check_convergence, _applies_sets)
+
+
+def describe(names: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    """(name, one-line summary) of the registered invariants."""
+    return [(n, _REGISTRY[n].summary) for n in (names if names is not None else _REGISTRY)]
