@@ -4,12 +4,29 @@ plus the controller's own records.  Trace event names and fields are a contract 
 
 from __future__ import annotations
 
+from typing import Any
+
 from statefulsim.sim.api.discovery import EndpointSlice
 from statefulsim.sim.api.objects import FAILED, RUNNING, SUCCEEDED, Node, Pod, PodDisruptionBudget, StatefulSet
 from statefulsim.sim.api.storage import BOUND, RELEASED, PersistentVolume, PersistentVolumeClaim
 from statefulsim.sim.api.store import ADDED, DELETED, ObjectStore, WatchEvent
 from statefulsim.sim.controllers.statefulset.predicates import parent_name_and_ordinal, pod_revision
 from statefulsim.sim.env import SimEnv
+
+
+def _spec_facts(sts: StatefulSet) -> dict[str, Any]:
+    """The spec fields trace checkers need (appended after the original fields)."""
+    strategy = sts.spec.update_strategy
+    ru = strategy.rolling_update
+    return {
+        "updateStrategy": strategy.type,
+        "partition": ru.partition if ru is not None else None,
+        "maxUnavailable": ru.max_unavailable if ru is not None else None,
+        "ordinalsStart": sts.spec.start_ordinal,
+        "minReadySeconds": sts.spec.min_ready_seconds,
+        "serviceName": sts.spec.service_name,
+        "volumeClaimTemplates": [str(t.get("metadata", {}).get("name", "")) for t in sts.spec.volume_claim_templates],
+    }
 
 
 class TraceObserver:
@@ -134,7 +151,7 @@ class TraceObserver:
         assert isinstance(sts, StatefulSet)
         if ev.type == ADDED:
             self.env.emit("StatefulSetCreated", statefulset=sts.name, replicas=sts.spec.replicas,
-                          podManagementPolicy=sts.spec.pod_management_policy)
+                          podManagementPolicy=sts.spec.pod_management_policy, **_spec_facts(sts))
             return
         if ev.type == DELETED:
             self.env.emit("StatefulSetDeleted", statefulset=sts.name)
@@ -143,7 +160,7 @@ class TraceObserver:
         assert isinstance(old, StatefulSet)
         if sts.metadata.generation != old.metadata.generation:
             self.env.emit("StatefulSetUpdated", statefulset=sts.name, generation=sts.metadata.generation,
-                          replicas=sts.spec.replicas)
+                          replicas=sts.spec.replicas, **_spec_facts(sts))
         if sts.status != old.status:
             s = sts.status
             self.env.emit("StatefulSetStatus", statefulset=sts.name, replicas=s.replicas,
