@@ -251,7 +251,7 @@ class Replay:
             name = f["statefulset"]
             n = self.incarnations.get(name, 0) + 1
             self.incarnations[name] = n
-            spec = SetSpec(_int(f.get("replicas"), 1))
+            spec = _with_facts(SetSpec(_int(f.get("replicas"), 1)), f)
             self.sets[name] = SetState(name, str(f.get("podManagementPolicy") or ORDERED_READY), r.t, n, spec, [spec])
         elif ev == "StatefulSetUpdated":
             st = self.sets.get(f["statefulset"])
@@ -261,6 +261,7 @@ class Replay:
             for _, changes in st.pending:
                 spec = replace(spec, **changes)
             st.pending.clear()
+            spec = _with_facts(spec, f)
             if spec not in st.candidates:
                 st.candidates.append(spec)
             st.spec = spec
@@ -351,6 +352,17 @@ class Replay:
                 if kind == "statefulset" and st is not None and st.deleted is None:
                     # An apply can change anything the trace does not show: forget it.
                     st.pending.append(("apply", {"start": None, "start_explicit": False, "partition": None}))
+
+
+def _with_facts(spec: SetSpec, f: Mapping[str, Any]) -> SetSpec:
+    """Use the spec facts that StatefulSetCreated/Updated records carry, when they do (traces
+    from older versions or importers may lack them: then the inferences above stand)."""
+    if "ordinalsStart" in f:
+        spec = replace(spec, start=_int(f.get("ordinalsStart"), 0), start_explicit=True)
+    if "partition" in f:
+        p = f.get("partition")
+        spec = replace(spec, partition=None if p is None else _int(p, 0))
+    return spec
 
 
 def _int(value: Any, default: int) -> int:
