@@ -17,6 +17,7 @@ from statefulsim.errors import Problem, ScenarioError, SimulationError, Stateful
 from statefulsim.io.scenario import load_scenario, load_scenario_text
 from statefulsim.io.trace_io import read_jsonl, write_jsonl
 from statefulsim.model.scenario import Scenario
+from statefulsim.notebook import records_table, scenario_from_data, show_run, side_by_side, time_to_all_ready
 from statefulsim.runner import RunResult, build_cluster, run, run_scenario
 from statefulsim.sim.actions import register_action
 from statefulsim.sim.cluster import Cluster, ClusterConfig, NodeConfig
@@ -68,12 +69,17 @@ __all__ = [
     "load_scenario_text",
     "policy_names",
     "read_jsonl",
+    "records_table",
     "register_action",
     "register_delay_model",
     "register_expectation",
     "register_policy",
     "run",
     "run_scenario",
+    "scenario_from_data",
+    "show_run",
+    "side_by_side",
+    "time_to_all_ready",
     "unregister_policy",
     "write_jsonl",
 ]

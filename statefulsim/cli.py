@@ -211,6 +211,36 @@ def plot(trace_file: str, output: str | None, quorum: int | None) -> None:
     click.echo(f"plot: written to {written}")
 
 
+@cli.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--runs", type=click.IntRange(min=1), default=100, show_default=True, help="Seeds per grid point.")
+@click.option("--seed-start", type=click.IntRange(min=0), default=0, show_default=True, help="The first seed.")
+@click.option("--set", "sets", multiple=True, metavar="PATH=V1,V2,...",
+              help="A grid axis: a scenario field by its YAML path and its values (repeatable).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Worker processes (default: the CPU count; 1 runs in this process).")
+@click.option("--quorum", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Also measure the time with fewer than N Ready replicas.")
+@click.option("--statefulset", default=None, metavar="NAME",
+              help="The StatefulSet the metrics are about (default: the first one created).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None, metavar="FILE.csv",
+              help="Write the summary as CSV (one row per grid point and metric).")
+@click.option("--state", "state_path", type=click.Path(dir_okay=False), default=None, metavar="FILE.jsonl",
+              help="Append every finished run here and skip runs already in it (default: next to --out).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, metavar="FILE.png",
+              help="Draw a box plot per metric across grid points (.png, .svg or .pdf).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+def sweep(scenario: str, runs: int, seed_start: int, sets: tuple[str, ...], workers: int | None,
+          quorum: int | None, statefulset: str | None, out_path: str | None, state_path: str | None,
+          plot_path: str | None, quiet: bool) -> None:
+    """Run SCENARIO over many seeds and a grid of values; report percentiles (docs/cli.md, Sweeps)."""
+    from statefulsim.sweep import SweepCli
+
+    SweepCli(_console(), quiet).run(scenario, runs=runs, seed_start=seed_start, sets=sets, workers=workers,
+                                    quorum=quorum, statefulset=statefulset, out=out_path, state=state_path,
+                                    plot=plot_path)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``statefulsim`` script (exits the process)."""
     cli.main(args=list(argv) if argv is not None else None, prog_name="statefulsim")

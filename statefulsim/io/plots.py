@@ -17,8 +17,9 @@ The data behind the pictures come from small pure functions that are useful on t
 Backend: every figure is a plain :class:`matplotlib.figure.Figure` drawn on the non-interactive
 Agg canvas, which this module selects for each figure it creates, before anything is drawn.
 ``matplotlib.pyplot`` is never imported, so no display is needed (CI, servers), no global figure
-list grows, and the process-wide backend an application or a notebook has chosen is left alone:
-a figure returned to a notebook cell displays there as usual.
+list grows, and the process-wide backend an application or a notebook has chosen is left alone.
+In Jupyter, a returned figure shows as an image once inline display is on (``%matplotlib inline``,
+or :func:`statefulsim.notebook.inline_figures`, which ``show_run`` calls).
 """
 
 from __future__ import annotations

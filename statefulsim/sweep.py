@@ -1,0 +1,831 @@
+"""Sweeps and Monte Carlo: run one scenario over many seeds and a grid of parameter values.
+
+A sweep is a scenario file, a range of seeds and an optional grid of values for scenario fields
+named by their path in the scenario YAML (``timing.appReady``,
+``manifests[mysql].spec.podManagementPolicy``).  Every run is reduced to a few metrics, pure
+functions of its trace (:func:`run_metrics`), and every grid point to percentiles with
+distribution-free confidence intervals (:func:`percentile_ci`, :func:`summarize`).
+
+This module sits outside the core: it only loads scenarios through the normal loader, calls
+:func:`statefulsim.runner.run_scenario` and reads traces.  See docs/cli.md, "Sweeps".
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import hashlib
+import io
+import itertools
+import json
+import math
+import os
+import re
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
+
+import yaml
+
+from statefulsim.errors import Problem, ScenarioError, StatefulSimError
+from statefulsim.sim.trace import Trace
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from rich.console import Console
+
+    from statefulsim.model.scenario import Scenario
+
+#: The percentiles reported for every metric.
+PERCENTILES: tuple[int, ...] = (50, 90, 99)
+#: Confidence level of the percentile intervals.
+CONFIDENCE = 0.95
+#: Metrics every run has (DNS metrics, ``dns_delay[NAME]``, depend on the scenario's queries).
+BASE_METRICS: tuple[str, ...] = ("time_to_ready", "rollout_duration", "time_below_quorum", "stuck")
+
+
+class SweepError(StatefulSimError):
+    """A sweep could not be set up or its files could not be read or written."""
+
+
+# ---------------------------------------------------------------------------- grid and paths
+
+@dataclass(frozen=True)
+class Axis:
+    """One ``--set PATH=V1,V2,...``: a scenario field and the values it takes."""
+
+    path: str
+    values: tuple[Any, ...]
+
+
+def _split_top(text: str) -> list[str]:
+    """Split on commas outside brackets and braces (``{uniform: {low: 1s, high: 2s}},5s``)."""
+    out: list[str] = []
+    depth = 0
+    cur = ""
+    for ch in text:
+        if ch in "[{(":
+            depth += 1
+        elif ch in "]})":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    out.append(cur)
+    return out
+
+
+def parse_value(text: str) -> Any:
+    """A value as YAML would read it (``3`` → 3, ``true`` → True, ``5s`` → "5s", ``{constant: 5s}``)."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def parse_axis(spec: str) -> Axis:
+    """``PATH=V1,V2,...`` → :class:`Axis`; raises :class:`ScenarioError` if malformed."""
+    path, sep, rest = spec.partition("=")
+    path = path.strip()
+    if not sep or not path:
+        raise ScenarioError([Problem((), f"--set {spec!r}: expected PATH=VALUE[,VALUE...], "
+                                         "e.g. timing.appReady=5s,10s")])
+    parse_path(path)  # fails early on a malformed path
+    values = [v.strip() for v in _split_top(rest)]
+    if not values or any(v == "" for v in values):
+        raise ScenarioError([Problem((), f"--set {spec!r}: empty value (values are separated by commas)")])
+    return Axis(path, tuple(parse_value(v) for v in values))
+
+
+_TOKEN = re.compile(r"\.?([^.\[\]]+)|\[([^\]]*)\]")
+
+
+def parse_path(path: str) -> list[tuple[str, str]]:
+    """``manifests[web].spec.replicas`` → ``[("key", "manifests"), ("sub", "web"), ("key", "spec"), ...]``."""
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(path):
+        m = _TOKEN.match(path, pos)
+        if m is None or (m.group(1) is not None and pos > 0 and path[pos] != "."):
+            raise ScenarioError([Problem((), f"--set {path}: malformed path at {path[pos:]!r}; "
+                                             "write keys separated by dots, list items as [NAME] or [INDEX]")])
+        if m.group(1) is not None:
+            tokens.append(("key", m.group(1)))
+        else:
+            tokens.append(("sub", m.group(2)))
+        pos = m.end()
+    if not tokens or tokens[0][0] != "key" or path.startswith("."):
+        raise ScenarioError([Problem((), f"--set {path}: malformed path; it must start with a top-level key")])
+    return tokens
+
+
+def _name_of(item: Any) -> tuple[str | None, str | None]:
+    """(kind, name) of a manifest or named list item (containers, ports, ...)."""
+    if not isinstance(item, Mapping):
+        return None, None
+    meta = item.get("metadata")
+    if isinstance(meta, Mapping) and meta.get("name") is not None:
+        return (str(item["kind"]) if item.get("kind") is not None else None), str(meta["name"])
+    if item.get("name") is not None:
+        return None, str(item["name"])
+    return None, None
+
+
+def _inline_files(items: list[Any], base_dir: str) -> None:
+    """Replace ``{file: path}`` items of a manifest list by the documents of the file, in place."""
+    from statefulsim.io.yamlsource import load_file
+
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, Mapping) and "file" in item and "kind" not in item and isinstance(item["file"], str):
+            rel = item["file"]
+            full = rel if os.path.isabs(rel) else os.path.normpath(os.path.join(base_dir, rel))
+            out.extend(d.data for d in load_file(full))
+        else:
+            out.append(item)
+    items[:] = out
+
+
+def _select(items: list[Any], sel: str, where: str, base_dir: str) -> int:
+    """Index of the item ``[sel]`` names: an index, ``Kind/name`` or a name."""
+    if re.fullmatch(r"-?\d+", sel):
+        i = int(sel)
+        if not -len(items) <= i < len(items):
+            raise ValueError(f"{where}: index {i} is out of range (the list has {len(items)} items)")
+        return i % len(items)
+    if any(isinstance(x, Mapping) and "file" in x and "kind" not in x for x in items):
+        _inline_files(items, base_dir)
+    kind, _, name = sel.rpartition("/")
+    found = [i for i, x in enumerate(items) if _name_of(x)[1] == name and (not kind or _name_of(x)[0] == kind)]
+    if len(found) > 1:
+        sets = [i for i in found if _name_of(items[i])[0] == "StatefulSet"]
+        if len(sets) == 1:
+            return sets[0]
+        kinds = ", ".join(f"{_name_of(items[i])[0]}/{name}" for i in found)
+        raise ValueError(f"{where}: {sel!r} is ambiguous ({kinds}); write [Kind/name]")
+    if not found:
+        names = sorted({f"{k}/{n}" if k else n for k, n in map(_name_of, items) if n is not None})
+        raise ValueError(f"{where}: no item named {sel!r}" + (f"; found: {', '.join(names)}" if names else ""))
+    return found[0]
+
+
+def set_path(data: Any, path: str, value: Any, base_dir: str = ".") -> None:
+    """Set the field ``path`` of scenario data (a YAML mapping) to ``value``, in place.
+
+    Missing mapping keys are created (the loader then judges them); ``[NAME]`` selects the item
+    of a list whose ``metadata.name`` (or ``name``) is NAME — ``{file: ...}`` items of the list
+    are inlined first — ``[Kind/NAME]`` also matches the kind, ``[N]`` is an index.  Raises
+    :class:`ScenarioError` naming the path when the data has no such place."""
+    tokens = parse_path(path)
+    cur: Any = data
+    where = ""
+    try:
+        for n, (kind, tok) in enumerate(tokens):
+            last = n == len(tokens) - 1
+            where += f"[{tok}]" if kind == "sub" else (f".{tok}" if where else tok)
+            if isinstance(cur, list):
+                if kind == "key":
+                    raise ValueError(f"{where}: this is a list; select an item with [NAME] or [INDEX]")
+                i = _select(cur, tok, where, base_dir)
+                if last:
+                    cur[i] = value
+                else:
+                    cur = cur[i]
+            elif isinstance(cur, dict):
+                if last:
+                    cur[tok] = value
+                else:
+                    if cur.get(tok) is None:
+                        if kind == "sub" or tokens[n + 1][0] == "sub":
+                            raise ValueError(f"{where}: no such field")
+                        cur[tok] = {}
+                    cur = cur[tok]
+            else:
+                raise ValueError(f"{where}: the value there is {cur!r}, not a mapping or a list")
+    except ValueError as e:
+        raise ScenarioError([Problem((), f"--set {path}: {e}")]) from None
+
+
+def grid_points(axes: Sequence[Axis]) -> list[dict[str, Any]]:
+    """Every combination of the axes' values, the last axis varying fastest (one empty point without axes)."""
+    return [dict(zip([a.path for a in axes], combo)) for combo in itertools.product(*(a.values for a in axes))]
+
+
+def point_label(point: Mapping[str, Any]) -> str:
+    """``timing.appReady=5s manifests[mysql]...=Parallel`` (``(base)`` without a grid)."""
+    if not point:
+        return "(base)"
+    return " ".join(f"{k}={_value_text(v)}" for k, v in point.items())
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
+
+
+@dataclass(frozen=True)
+class PreparedPoint:
+    """One grid point, validated: the scenario YAML text with the values applied."""
+
+    index: int
+    point: dict[str, Any]
+    text: str
+    file: str
+    base_dir: str
+
+    @property
+    def label(self) -> str:
+        return point_label(self.point)
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes when the scenario text does: a state file of an edited scenario is not reused."""
+        return hashlib.sha256(self.text.encode()).hexdigest()[:16]
+
+
+def prepare(scenario_path: str | os.PathLike[str], axes: Sequence[Axis]) -> list[PreparedPoint]:
+    """Apply every grid point to the scenario and validate it through the normal loader.
+
+    Raises :class:`ScenarioError` (a bad path, or a value the scenario rejects, naming the
+    ``--set`` assignment)."""
+    from statefulsim.io.scenario import load_scenario, load_scenario_text
+    from statefulsim.io.yamlsource import load_file
+
+    name = os.fspath(scenario_path)
+    base_dir = os.path.dirname(name) or "."
+    load_scenario(name)  # the unmodified scenario must be valid (its errors point at its lines)
+    docs = load_file(name)
+    out: list[PreparedPoint] = []
+    for i, point in enumerate(grid_points(axes)):
+        data = copy.deepcopy(docs[0].data)
+        for path, value in point.items():
+            set_path(data, path, value, base_dir)
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        label = f"{name} with {point_label(point)}" if point else name
+        try:
+            load_scenario_text(text, file=label, base_dir=base_dir)
+        except ScenarioError as e:
+            raise ScenarioError([Problem(p.path, p.message, file=label) for p in e.problems]) from None
+        out.append(PreparedPoint(i, point, text, label, base_dir))
+    return out
+
+
+# ---------------------------------------------------------------------------- metrics
+
+def time_to_ready(trace: Trace, statefulset: str | None = None) -> float | None:
+    """Seconds from the first ``StatefulSetCreated`` (of ``statefulset``, default the first set
+    created) to the first ``StatefulSetStatus`` of that set whose ``readyReplicas`` equals the
+    ``replicas`` it was created with; None if that never happened."""
+    created = trace.first("StatefulSetCreated", **({"statefulset": statefulset} if statefulset else {}))
+    if created is None:
+        return None
+    name, desired = created.fields["statefulset"], created.fields.get("replicas")
+    for r in trace.of("StatefulSetStatus", statefulset=name):
+        if r.t >= created.t and r.fields.get("readyReplicas") == desired:
+            return r.t - created.t
+    return None
+
+
+def rollout_duration(trace: Trace, statefulset: str | None = None) -> float | None:
+    """Seconds from the first ``setImage`` or ``patch`` Action (on ``statefulset``, default any) to
+    the first status where the set's ``updateRevision`` differs from the one before the action and
+    ``currentRevision`` equals it (every pod on the new revision).  None without such an action,
+    when the action made no new revision, or when the rollout did not finish by the end."""
+    action = None
+    for r in trace.of("Action"):
+        if r.fields.get("action") in ("setImage", "patch") and (
+                statefulset is None or r.fields.get("statefulset") == statefulset):
+            action = r
+            break
+    if action is None:
+        return None
+    name = action.fields.get("statefulset")
+    before: Any = None
+    started = False
+    for r in trace.of("StatefulSetStatus", statefulset=name):
+        update, current = r.fields.get("updateRevision"), r.fields.get("currentRevision")
+        if r.t < action.t:
+            before = update
+            continue
+        if update != before:
+            started = True
+        if started and update == current and update != before:
+            return r.t - action.t
+    return None
+
+
+def time_below_quorum(trace: Trace, quorum: int, until: float, statefulset: str | None = None) -> float | None:
+    """Seconds up to ``until`` with fewer than ``quorum`` Ready replicas (``statefulsim.io.plots.time_below``)
+    for ``statefulset`` (default the first set created); None without a StatefulSet."""
+    from statefulsim.io.plots import time_below
+
+    if statefulset is None:
+        created = trace.first("StatefulSetCreated")
+        if created is None:
+            return None
+        statefulset = created.fields["statefulset"]
+    return time_below(trace, statefulset, quorum, until)
+
+
+def dns_delays(trace: Trace) -> dict[str, float | None]:
+    """For every name a ``dnsQuery`` asked about whose first label is a pod of the run: seconds
+    from the pod's first Ready to the first answer with an address (``dns_visibility``), keyed
+    ``dns_delay[NAME]``.  None when the pod never became Ready or the name never resolved."""
+    from statefulsim.analysis.dns import dns_visibility
+
+    pods = {r.fields.get("pod") for r in trace.of("PodCreated")}
+    names: list[str] = []
+    for r in trace.of("DNSAnswer"):
+        n = r.fields.get("name")
+        if isinstance(n, str) and n not in names:
+            names.append(n)
+    out: dict[str, float | None] = {}
+    for n in names:
+        pod = n.split(".", 1)[0]
+        if pod in pods:
+            out[f"dns_delay[{n}]"] = dns_visibility(trace, n, pod).delay
+    return out
+
+
+def run_metrics(trace: Trace, *, until: float, quorum: int | None = None,
+                statefulset: str | None = None) -> dict[str, float | None]:
+    """Every metric of one run (see docs/cli.md, "Sweeps"), rounded to the microsecond; None when missing."""
+    from statefulsim.analysis.stuck import stuck_statefulsets
+
+    stuck = stuck_statefulsets(trace)
+    if statefulset is not None:
+        stuck = [s for s in stuck if s.statefulset == statefulset]
+    values: dict[str, float | None] = {
+        "time_to_ready": time_to_ready(trace, statefulset),
+        "rollout_duration": rollout_duration(trace, statefulset),
+        "time_below_quorum": time_below_quorum(trace, quorum, until, statefulset) if quorum is not None else None,
+        "stuck": 1.0 if stuck else 0.0,
+    }
+    values.update(dns_delays(trace))
+    return {k: (None if v is None else round(float(v), 6)) for k, v in values.items()}
+
+
+# ---------------------------------------------------------------------------- statistics
+
+def _log_binom_pmf(k: int, n: int, p: float) -> float:
+    if p <= 0.0:
+        return 0.0 if k == 0 else -math.inf
+    if p >= 1.0:
+        return 0.0 if k == n else -math.inf
+    return (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+            + k * math.log(p) + (n - k) * math.log1p(-p))
+
+
+def _binom_cdf(n: int, p: float) -> list[float]:
+    """``cdf[k] = P(B <= k)`` for B ~ Binomial(n, p), k = 0..n."""
+    out: list[float] = []
+    acc = 0.0
+    for k in range(n + 1):
+        acc += math.exp(_log_binom_pmf(k, n, p))
+        out.append(min(acc, 1.0))
+    return out
+
+
+def percentile_ci(values: Sequence[float], q: float, confidence: float = CONFIDENCE
+                  ) -> tuple[float | None, float | None, float | None]:
+    """The ``q``-quantile (0 < q < 1) of ``values`` and a distribution-free confidence interval.
+
+    Estimate: the nearest-rank order statistic ``x(ceil(q*n))``.  Interval: order statistics
+    ``[x(l), x(u)]`` with, for B ~ Binomial(n, q), ``l`` the largest rank with ``P(B <= l-1) <=
+    (1-confidence)/2`` and ``u`` the smallest with ``P(B <= u-1) >= 1-(1-confidence)/2``; then
+    ``P(x(l) <= true quantile <= x(u)) >= confidence`` for any continuous distribution.  A bound
+    is None when ``n`` is too small for it (e.g. the upper bound of p99 under ~300 runs)."""
+    xs = sorted(values)
+    n = len(xs)
+    if n == 0:
+        return None, None, None
+    est = xs[max(1, math.ceil(q * n)) - 1]
+    alpha = (1.0 - confidence) / 2.0
+    cdf = _binom_cdf(n, q)
+    eps = 1e-12
+    lo: float | None = None
+    l_rank = 0
+    for rank in range(1, n + 1):  # P(B <= rank-1)
+        if cdf[rank - 1] <= alpha + eps:
+            l_rank = rank
+        else:
+            break
+    if l_rank >= 1:
+        lo = xs[l_rank - 1]
+    hi: float | None = None
+    for rank in range(1, n + 1):
+        if cdf[rank - 1] >= 1.0 - alpha - eps:
+            hi = xs[rank - 1]
+            break
+    return est, lo, hi
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One grid point × metric: how many runs had a value, the mean and the percentiles with intervals."""
+
+    point_index: int
+    point: dict[str, Any]
+    metric: str
+    runs: int
+    n: int
+    mean: float | None
+    percentiles: dict[int, tuple[float | None, float | None, float | None]]
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One finished run, as the state file stores it."""
+
+    point_index: int
+    seed: int
+    metrics: dict[str, float | None]
+
+
+@dataclass
+class SweepResult:
+    """Every run of a sweep, sorted by grid point and seed, with the points it covered."""
+
+    points: list[PreparedPoint]
+    runs: list[RunRecord]
+    seeds: list[int]
+    executed: int = 0  # runs done by this call (the others came from the state file)
+
+    def metric_names(self) -> list[str]:
+        names: set[str] = set()
+        for r in self.runs:
+            names.update(r.metrics)
+        base = [m for m in BASE_METRICS if m in names]
+        return base + sorted(names - set(BASE_METRICS))
+
+    def values(self, point_index: int, metric: str) -> list[float]:
+        """The non-missing values of ``metric`` at one grid point, in seed order."""
+        out: list[float] = []
+        for r in self.runs:
+            v = r.metrics.get(metric)
+            if r.point_index == point_index and v is not None:
+                out.append(v)
+        return out
+
+    def records(self) -> list[dict[str, Any]]:
+        """One dict per run (``pandas.DataFrame(result.records())`` works)."""
+        out: list[dict[str, Any]] = []
+        for r in self.runs:
+            row: dict[str, Any] = dict(self.points[r.point_index].point)
+            row["seed"] = r.seed
+            row.update(r.metrics)
+            out.append(row)
+        return out
+
+    def summaries(self, confidence: float = CONFIDENCE) -> list[Summary]:
+        """One :class:`Summary` per grid point × metric, in grid then metric order."""
+        out: list[Summary] = []
+        for pt in self.points:
+            runs = sum(1 for r in self.runs if r.point_index == pt.index)
+            for m in self.metric_names():
+                vals = self.values(pt.index, m)
+                mean = round(math.fsum(vals) / len(vals), 6) if vals else None
+                pcts = {q: percentile_ci(vals, q / 100.0, confidence) for q in PERCENTILES}
+                out.append(Summary(pt.index, pt.point, m, runs, len(vals), mean, pcts))
+        return out
+
+
+# ---------------------------------------------------------------------------- running
+
+_LOADED: dict[str, Scenario] = {}
+
+
+def _scenario_for(text: str, file: str, base_dir: str) -> Scenario:
+    from statefulsim.io.scenario import load_scenario_text
+
+    key = hashlib.sha256((file + "\0" + base_dir + "\0" + text).encode()).hexdigest()
+    sc = _LOADED.get(key)
+    if sc is None:
+        sc = load_scenario_text(text, file=file, base_dir=base_dir)
+        _LOADED.clear()  # one grid point at a time is enough
+        _LOADED[key] = sc
+    return sc
+
+
+def run_one(text: str, file: str, base_dir: str, seed: int, quorum: int | None,
+            statefulset: str | None) -> dict[str, float | None]:
+    """Load a prepared grid point (cached per process), run it with ``seed``, return its metrics.
+    Module level, so a spawned worker process can call it."""
+    from statefulsim.runner import run_scenario
+
+    scenario = _scenario_for(text, file, base_dir)
+    result = run_scenario(scenario, seed=seed)
+    return run_metrics(result.trace, until=result.until, quorum=quorum, statefulset=statefulset)
+
+
+def _state_key(fingerprint: str, quorum: int | None, statefulset: str | None) -> str:
+    return f"{fingerprint}:{quorum}:{statefulset}"
+
+
+def read_state(path: str | os.PathLike[str]) -> dict[tuple[str, int], dict[str, float | None]]:
+    """Finished runs of a state file, keyed (run key, seed).  Unreadable lines (a run cut off
+    while being written) are skipped; they are simply run again."""
+    out: dict[tuple[str, int], dict[str, float | None]] = {}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    obj = json.loads(line)
+                    out[(str(obj["key"]), int(obj["seed"]))] = dict(obj["metrics"])
+                except (ValueError, KeyError, TypeError):
+                    continue
+    except FileNotFoundError:
+        return {}
+    except OSError as e:
+        raise SweepError(f"{os.fspath(path)}: cannot read the state file: {e.strerror or e}") from None
+    return out
+
+
+class _StateWriter:
+    def __init__(self, path: str | os.PathLike[str] | None) -> None:
+        self.path = path
+        self.fh: io.TextIOWrapper | None = None
+        if path is None:
+            return
+        try:
+            needs_newline = False
+            if os.path.exists(path) and os.path.getsize(path) > 0:
+                with open(path, "rb") as fh:
+                    fh.seek(-1, os.SEEK_END)
+                    needs_newline = fh.read(1) != b"\n"
+            self.fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            if needs_newline:
+                self.fh.write("\n")
+        except OSError as e:
+            raise SweepError(f"{os.fspath(path)}: cannot write the state file: {e.strerror or e}") from None
+
+    def write(self, key: str, point: Mapping[str, Any], seed: int, metrics: Mapping[str, float | None]) -> None:
+        if self.fh is None:
+            return
+        line = json.dumps({"key": key, "point": point, "seed": seed, "metrics": metrics},
+                          separators=(",", ":"), default=str)
+        self.fh.write(line + "\n")
+        self.fh.flush()
+
+    def close(self) -> None:
+        if self.fh is not None:
+            self.fh.close()
+
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def run_sweep(scenario_path: str | os.PathLike[str], *, runs: int = 100, seed_start: int = 0,
+              axes: Sequence[Axis] = (), quorum: int | None = None, statefulset: str | None = None,
+              workers: int | None = None, state: str | os.PathLike[str] | None = None,
+              progress: ProgressCallback | None = None) -> SweepResult:
+    """Run the scenario with seeds ``seed_start .. seed_start+runs-1`` at every grid point.
+
+    ``workers`` processes (default: the CPU count; 1 runs in this process) with the ``spawn``
+    start method.  With ``state``, every finished run is appended to that JSON Lines file at
+    once, and runs already there (same scenario text, quorum and statefulset) are skipped.
+    ``progress(done, total)`` is called as runs finish.  The result does not depend on the
+    worker count or on how often the sweep was interrupted."""
+    if runs < 1:
+        raise SweepError("--runs must be at least 1")
+    points = prepare(scenario_path, axes)
+    seeds = list(range(seed_start, seed_start + runs))
+    done = read_state(state) if state is not None else {}
+    keys = {pt.index: _state_key(pt.fingerprint, quorum, statefulset) for pt in points}
+    results: dict[tuple[int, int], dict[str, float | None]] = {}
+    todo: list[tuple[PreparedPoint, int]] = []
+    for pt in points:
+        for s in seeds:
+            m = done.get((keys[pt.index], s))
+            if m is not None:
+                results[(pt.index, s)] = m
+            else:
+                todo.append((pt, s))
+    total = len(points) * len(seeds)
+    finished = len(results)
+    if progress is not None:
+        progress(finished, total)
+    writer = _StateWriter(state)
+    try:
+        n_workers = workers if workers is not None else (os.cpu_count() or 1)
+        for pt, seed, metrics in _execute(todo, quorum, statefulset, max(1, n_workers)):
+            results[(pt.index, seed)] = metrics
+            writer.write(keys[pt.index], pt.point, seed, metrics)
+            finished += 1
+            if progress is not None:
+                progress(finished, total)
+    finally:
+        writer.close()
+    # through JSON, so runs from this call and from the state file are the same values
+    ordered = [RunRecord(i, s, json.loads(json.dumps(results[(i, s)]))) for (i, s) in sorted(results)]
+    return SweepResult(points, ordered, seeds, executed=len(todo))
+
+
+def _execute(todo: Sequence[tuple[PreparedPoint, int]], quorum: int | None, statefulset: str | None,
+             workers: int) -> Iterator[tuple[PreparedPoint, int, dict[str, float | None]]]:
+    if not todo:
+        return
+    if workers == 1 or len(todo) == 1:
+        for pt, seed in todo:
+            yield pt, seed, run_one(pt.text, pt.file, pt.base_dir, seed, quorum, statefulset)
+        return
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=get_context("spawn"))
+    try:
+        futures: dict[Future[dict[str, float | None]], tuple[PreparedPoint, int]] = {
+            pool.submit(run_one, pt.text, pt.file, pt.base_dir, seed, quorum, statefulset): (pt, seed)
+            for pt, seed in todo
+        }
+        for fut in as_completed(futures):
+            pt, seed = futures[fut]
+            yield pt, seed, fut.result()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+# ---------------------------------------------------------------------------- output
+
+def _num(v: float | None) -> str:
+    return "" if v is None else repr(v)
+
+
+def csv_text(result: SweepResult, confidence: float = CONFIDENCE) -> str:
+    """The summary as CSV: one row per grid point × metric; the grid paths are the first columns."""
+    axes = list(result.points[0].point) if result.points else []
+    header = axes + ["metric", "runs", "n", "mean"]
+    for q in PERCENTILES:
+        header += [f"p{q}", f"p{q}_lo", f"p{q}_hi"]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for s in result.summaries(confidence):
+        row = [_value_text(s.point[a]) for a in axes] + [s.metric, str(s.runs), str(s.n), _num(s.mean)]
+        for q in PERCENTILES:
+            row += [_num(x) for x in s.percentiles[q]]
+        w.writerow(row)
+    return buf.getvalue()
+
+
+def write_csv(result: SweepResult, path: str | os.PathLike[str]) -> None:
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            fh.write(csv_text(result))
+    except OSError as e:
+        raise SweepError(f"{os.fspath(path)}: cannot write the CSV file: {e.strerror or e}") from None
+
+
+def _sec(v: float | None) -> str:
+    return "–" if v is None else (f"{v:.0f}" if abs(v) >= 100 else f"{v:.1f}")
+
+
+_SHORT = {"time_to_ready": "all ready", "rollout_duration": "rollout", "time_below_quorum": "below quorum"}
+
+
+def render_table(result: SweepResult, console: Console, *, quorum: int | None = None) -> None:
+    """The summary as a rich table: per grid point and metric, n and p50/p90/p99 in seconds with
+    their 95 % confidence interval (– where the sample is too small for a bound)."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    axes = list(result.points[0].point) if result.points else []
+    shown = {m for m in result.metric_names() if any(result.values(p.index, m) for p in result.points)}
+    shown.add("stuck")
+    if quorum is None:
+        shown.discard("time_below_quorum")
+    caption = "; ".join(f"{parse_path(a)[-1][1]} = {a}" for a in axes if parse_path(a)[-1][1] != a)
+    table = Table(title=f"{len(result.seeds)} seeds × {len(result.points)} grid point"
+                        f"{'' if len(result.points) == 1 else 's'}; n: runs with a value; seconds: pXX [95% CI]", title_justify="left",
+                  caption=Text(caption) if caption else None, caption_justify="left", box=box.SIMPLE_HEAD)
+    for a in axes:
+        width = max(len(_value_text(p.point[a])) for p in result.points)
+        table.add_column(Text(parse_path(a)[-1][1]), min_width=width, overflow="fold")
+    table.add_column("metric", min_width=12, overflow="fold")
+    table.add_column("n", justify="right", no_wrap=True)
+    for q in PERCENTILES:
+        table.add_column(f"p{q}", justify="right", no_wrap=True)
+    last = -1
+    for s in result.summaries():
+        if s.metric not in shown:
+            continue
+        first = s.point_index != last
+        if first and last != -1:
+            table.add_section()
+        last = s.point_index
+        cells = [Text(_value_text(s.point[a]) if first else "") for a in axes]
+        if s.metric == "stuck":
+            stuck = int(round((s.mean or 0.0) * s.n))
+            table.add_row(*cells, "stuck", str(s.n), f"{stuck} of {s.n} runs", "", "")
+            continue
+        stats = [f"{_sec(est)} [{_sec(lo)},{_sec(hi)}]" if est is not None else "–"
+                 for est, lo, hi in (s.percentiles[q] for q in PERCENTILES)]
+        table.add_row(*cells, Text(_SHORT.get(s.metric, s.metric.replace("dns_delay", "dns"))), str(s.n), *stats)
+    console.print(table)
+
+
+def sweep_figure(result: SweepResult, *, quorum: int | None = None) -> Figure:
+    """A box plot per metric (one box per grid point), on an Agg canvas (no pyplot)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    metrics = [m for m in result.metric_names() if m != "stuck" and (m != "time_below_quorum" or quorum is not None)]
+    metrics = [m for m in metrics if any(result.values(p.index, m) for p in result.points)] or ["time_to_ready"]
+    fig = Figure(figsize=(max(6.0, 1.2 * len(result.points) + 3.0), 2.6 * len(metrics) + 0.6))
+    FigureCanvasAgg(fig)
+    labels = ["\n".join(_value_text(v) for v in p.point.values()) or "(base)" for p in result.points]
+    for i, m in enumerate(metrics):
+        ax = fig.add_subplot(len(metrics), 1, i + 1)
+        data = [result.values(p.index, m) for p in result.points]
+        positions = [j + 1 for j, d in enumerate(data) if d]
+        if positions:
+            ax.boxplot([d for d in data if d], positions=positions, widths=0.5, whis=(1, 99))
+        ax.set_xticks(range(1, len(labels) + 1))
+        ax.set_xticklabels(labels if i == len(metrics) - 1 else [""] * len(labels), fontsize=8)
+        ax.set_xlim(0.5, len(labels) + 0.5)
+        ax.set_ylabel("seconds")
+        if i == len(metrics) - 1 and result.points and result.points[0].point:
+            ax.set_xlabel("\n".join(result.points[0].point), fontsize=8)
+        ax.set_title(m, fontsize=10, loc="left")
+        ax.grid(axis="y", alpha=0.3)
+    fig.suptitle(f"{len(result.seeds)} seeds per grid point (whiskers: p1–p99)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_sweep(result: SweepResult, path: str | os.PathLike[str], *, quorum: int | None = None) -> Figure:
+    """Write :func:`sweep_figure` to ``path`` (``.png``, ``.svg`` or ``.pdf``) and return it."""
+    from statefulsim.io.plots import check_format, save
+
+    check_format(path)
+    fig = sweep_figure(result, quorum=quorum)
+    save(fig, path)
+    return fig
+
+
+def default_state_path(out: str | None) -> str | None:
+    """``results.csv`` → ``results.jsonl`` (None without a CSV)."""
+    if out is None:
+        return None
+    return os.path.splitext(out)[0] + ".jsonl"
+
+
+__all__ = [
+    "Axis", "PreparedPoint", "RunRecord", "Summary", "SweepError", "SweepResult", "csv_text", "default_state_path",
+    "dns_delays", "grid_points", "parse_axis", "parse_path", "percentile_ci", "plot_sweep", "prepare",
+    "render_table", "rollout_duration", "run_metrics", "run_one", "run_sweep", "set_path", "sweep_figure",
+    "time_below_quorum", "time_to_ready", "write_csv",
+]
+
+
+class SweepCli:
+    """What ``statefulsim sweep`` does, kept here so the command in cli.py stays thin."""
+
+    def __init__(self, console: Console, quiet: bool = False) -> None:
+        self.console = console
+        self.quiet = quiet
+
+    def run(self, scenario: str, *, runs: int, seed_start: int, sets: Sequence[str], workers: int | None,
+            quorum: int | None, statefulset: str | None, out: str | None, state: str | None,
+            plot: str | None) -> SweepResult:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        if plot is not None:
+            from statefulsim.io.plots import check_format
+
+            check_format(plot)  # an unknown suffix fails before the runs
+        axes = [parse_axis(s) for s in sets]
+        state = state if state is not None else default_state_path(out)
+        progress = Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                            console=self.console, disable=self.quiet or not self.console.is_terminal,
+                            transient=True)
+        task = progress.add_task("sweep", total=None)
+
+        def report(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        with progress:
+            result = run_sweep(scenario, runs=runs, seed_start=seed_start, axes=axes, quorum=quorum,
+                               statefulset=statefulset, workers=workers, state=state, progress=report)
+        if out is not None:
+            write_csv(result, out)
+        if plot is not None:
+            plot_sweep(result, plot, quorum=quorum)
+        if not self.quiet:
+            render_table(result, self.console, quorum=quorum)
+            from rich.text import Text
+
+            reused = len(result.runs) - result.executed
+            notes = [f"{result.executed} runs done" + (f", {reused} reused from {state}" if reused else "")]
+            if out is not None:
+                notes.append(f"csv: {out}")
+            if state is not None:
+                notes.append(f"state: {state}")
+            if plot is not None:
+                notes.append(f"plot: {plot}")
+            self.console.print(Text("; ".join(notes), style="dim"))
+        return result
