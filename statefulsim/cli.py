@@ -241,6 +241,51 @@ def sweep(scenario: str, runs: int, seed_start: int, sets: tuple[str, ...], work
                                     plot=plot_path)
 
 
+@cli.command(name="check")
+@click.argument("files", nargs=-1, required=True, metavar="FILE [FILE...]", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["auto", "pods-text", "pods-json", "events-json", "jsonl"]),
+              default="auto", show_default=True, help="The format of every FILE (auto: from the content).")
+@click.option("--statefulset", default=None, metavar="NAME",
+              help="The StatefulSet the pods belong to (default: guessed from <set>-<n> names).")
+@click.option("--policy", type=click.Choice(["OrderedReady", "Parallel"]), default="OrderedReady", show_default=True,
+              help="The pod management policy (a kubectl recording does not show it).")
+@click.pass_context
+def check_cmd(ctx: click.Context, files: tuple[str, ...], fmt: str, statefulset: str | None, policy: str) -> None:
+    """Check the invariants on kubectl recordings from a real cluster (docs/importers.md)."""
+    from statefulsim.analysis.invariants import applicable, check
+    from statefulsim.io.importers import (SKIPPED, SUPPORTED, build_trace, detect_file_format, load_recording,
+                                          stalled_pods)
+    from statefulsim.io.invariant_report import render_violations
+    from statefulsim.io.trace_io import read_jsonl
+
+    console = _console()
+    formats = [fmt if fmt != "auto" else detect_file_format(f) for f in files]
+    traces = "jsonl" in formats
+    if traces and len(files) > 1:
+        raise click.UsageError("a statefulsim trace (.jsonl) is checked alone, not merged with other files", ctx)
+    if traces:
+        trace = read_jsonl(files[0])
+        names = applicable(trace)
+        notes: list[str] = []
+    else:
+        recordings = [load_recording(f, f_fmt, statefulset) for f, f_fmt in zip(files, formats)]
+        trace = build_trace(recordings, policy)
+        names = [n for n in applicable(trace) if n in SUPPORTED]
+        notes = [f"{r.file}: {r.format}, {len(r.records)} records" for r in recordings]
+        notes += [n for r in recordings for n in r.notes]
+        notes += [f"skipped {n}: {why}" for n, why in SKIPPED.items()]
+    for note in notes:
+        console.print(Text(f"note: {note}", style="dim"))
+    violations = check(trace, names)
+    render_violations(console, violations, names)
+    if not traces:
+        for line in stalled_pods(trace):
+            console.print(Text(f"stuck? {line}", style="yellow"))
+    if violations:
+        console.print(Text(f"FAILED: {_plural(len(violations), 'invariant violation')}", style="bold red"))
+        ctx.exit(EXIT_EXPECTATION_FAILED)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``statefulsim`` script (exits the process)."""
     cli.main(args=list(argv) if argv is not None else None, prog_name="statefulsim")

@@ -1,0 +1,521 @@
+"""Importers: kubectl recordings from a real cluster, converted to our trace (docs/importers.md).
+
+Pure parsing: text in, trace records out.  Supported inputs:
+
+* ``kubectl get pods -w`` (the ``NAME READY STATUS RESTARTS AGE`` table): times are estimated
+  from the per-pod AGE column and are approximate;
+* ``kubectl get pods -w -o json`` (a stream of pod objects) and ``--output-watch-events``
+  (``{"type": ..., "object": pod}``): times from the RFC 3339 timestamps, exact to the second;
+* ``kubectl get events -o json`` (a ``List`` of Events): the StatefulSet controller's
+  ``SuccessfulCreate``/``SuccessfulDelete`` (and failures) of pods, as ``KubeEvent`` records.
+
+Every problem raises :class:`~statefulsim.errors.TraceFormatError` with ``file:line``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence
+
+from statefulsim.errors import TraceFormatError
+from statefulsim.sim.trace import Trace
+
+__all__ = ["FORMATS", "Recording", "build_trace", "detect_file_format", "detect_format", "load_recording", "parse_events_json",
+           "parse_pods_json", "parse_pods_text"]
+
+FORMATS = ("pods-text", "pods-json", "events-json", "jsonl")
+
+_ORDINAL = re.compile(r"^(.+)-(\d+)$")
+_AGE_PART = re.compile(r"(\d+)([dhms])")
+_AGE_UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+_EVENT_MSG = re.compile(r"^(create|delete) Pod (\S+) in StatefulSet (\S+) (successful|failed)")
+
+
+@dataclass
+class _Rec:
+    t: float
+    seq: int
+    event: str
+    fields: dict[str, Any]
+
+
+@dataclass
+class Recording:
+    """One imported file: records with ``t`` in seconds since ``epoch`` (absolute recordings) or
+    since the start of the recording (``epoch`` is None: text with approximate times)."""
+
+    file: str
+    format: str
+    records: list[_Rec]
+    epoch: _dt.datetime | None
+    approximate: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def _ordinal(name: str) -> int:
+    m = _ORDINAL.match(name)
+    return int(m.group(2)) if m else -1
+
+
+def _guess_set(name: str, statefulset: str | None) -> str | None:
+    m = _ORDINAL.match(name)
+    if not m:
+        return None
+    if statefulset is not None:
+        return statefulset if m.group(1) == statefulset else None
+    return m.group(1)
+
+
+# ---------------------------------------------------------------------------------------------
+# kubectl get pods -w (text)
+
+
+def parse_age(text: str) -> float:
+    """kubectl's AGE column (``0s``, ``12s``, ``2m5s``, ``3h``, ``5d``, ``2y``...) in seconds."""
+    if text.endswith("y") and text[:-1].isdigit():
+        return int(text[:-1]) * 365 * 86400.0
+    parts = _AGE_PART.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(text)
+    return float(sum(int(n) * _AGE_UNIT[u] for n, u in parts))
+
+
+@dataclass
+class _TextPod:
+    uid: str
+    created: float
+    running: bool = False
+    ready: bool = False
+    terminating: bool = False
+    done: bool = False
+    restarts: int = 0
+
+
+def parse_pods_text(text: str, file: str = "<text>", statefulset: str | None = None) -> Recording:
+    """``kubectl get pods -w`` output.  Every pod line is a state; changes become records.
+
+    Times: a clock ``now`` advances with the lines; a pod first seen with AGE ``a`` was created
+    at ``now - a``, and a later line of it happened at ``max(now, created + AGE)``.  The state a
+    pod is first seen in is dated to its creation (pods listed at the start: unknown history)."""
+    recs: list[_Rec] = []
+    cols: dict[str, int] | None = None
+    pods: dict[str, _TextPod] = {}
+    incarnations: dict[str, int] = {}
+    now = 0.0
+    seq = 0
+
+    def emit(t: float, event: str, **fields: Any) -> None:
+        nonlocal seq
+        recs.append(_Rec(t, seq, event, fields))
+        seq += 1
+
+    for lineno, line in enumerate(text.splitlines(), 1):
+        tokens = line.split()
+        if not tokens:
+            continue
+        if tokens[0] in ("NAME", "NAMESPACE"):
+            if not all(c in tokens for c in ("NAME", "READY", "STATUS", "RESTARTS", "AGE")):
+                raise TraceFormatError(f"{file}:{lineno}: a kubectl header needs the columns NAME READY STATUS "
+                                       f"RESTARTS AGE, found {line.strip()!r}")
+            cols = {c: tokens.index(c) for c in ("NAME", "READY", "STATUS", "RESTARTS")}
+            continue
+        if cols is None:
+            raise TraceFormatError(f"{file}:{lineno}: expected the header NAME READY STATUS RESTARTS AGE of "
+                                   f"`kubectl get pods -w`, found {line.strip()[:60]!r}")
+        try:
+            name, ready_col, status = tokens[cols["NAME"]], tokens[cols["READY"]], tokens[cols["STATUS"]]
+            i = cols["RESTARTS"]
+            restarts = int(tokens[i])
+            i += 1
+            if tokens[i].startswith("("):  # newer kubectl: "2 (5s ago)"
+                while not tokens[i].endswith(")"):
+                    i += 1
+                i += 1
+            age = parse_age(tokens[i])
+            have, _, want = ready_col.partition("/")
+            n_ready, n_total = int(have), int(want)
+        except (IndexError, ValueError):
+            raise TraceFormatError(f"{file}:{lineno}: not a `kubectl get pods` line (NAME READY STATUS RESTARTS "
+                                   f"AGE, e.g. 'web-0   1/1   Running   0   12s'): {line.strip()[:80]!r}") from None
+        pod = pods.get(name)
+        if pod is not None and pod.terminating and status != "Terminating":
+            # -w prints no deletion line: a non-Terminating line after Terminating is a new pod.
+            emit(now, "PodDeleted", pod=name, uid=pod.uid)
+            pod = None
+        if pod is None:
+            n = incarnations.get(name, 0) + 1
+            incarnations[name] = n
+            created = now - age
+            pod = pods[name] = _TextPod(f"{name}#{n}", created)
+            emit(created, "PodCreated", pod=name, uid=pod.uid, ordinal=_ordinal(name),
+                 statefulset=_guess_set(name, statefulset), revision=None)
+            t = created
+            pod.restarts = restarts
+        else:
+            t = max(now, pod.created + age)
+            now = t
+        ready = n_total > 0 and n_ready == n_total
+        if status == "Terminating" and not pod.terminating:
+            pod.terminating = True
+            emit(t, "PodTerminating", pod=name, uid=pod.uid, gracePeriodSeconds=None)
+        if (status == "Running" or ready) and not pod.running and not pod.terminating:
+            pod.running = True
+            emit(t, "PodRunning", pod=name, uid=pod.uid, node=None)
+        if status in ("Completed", "Succeeded") and not pod.done:
+            pod.done = True
+            emit(t, "PodSucceeded", pod=name, uid=pod.uid)
+        elif status in ("Failed", "Evicted") and not pod.done:
+            pod.done = True
+            emit(t, "PodFailed", pod=name, uid=pod.uid, reason="Evicted" if status == "Evicted" else None)
+        if ready and not pod.ready:
+            pod.ready = True
+            emit(t, "PodReady", pod=name, uid=pod.uid)
+        elif not ready and pod.ready:
+            pod.ready = False
+            emit(t, "PodNotReady", pod=name, uid=pod.uid)
+        if restarts > pod.restarts:
+            pod.restarts = restarts
+            emit(t, "ContainerRestarted", pod=name, uid=pod.uid, container=None, restartCount=restarts)
+    if cols is None:
+        raise TraceFormatError(f"{file}:1: empty: no `kubectl get pods -w` header NAME READY STATUS RESTARTS AGE")
+    return Recording(file, "pods-text", recs, None, approximate=True,
+                     notes=["times are approximate: estimated from the AGE column (±1 s for ages in seconds, up "
+                            "to minutes or hours for older pods)",
+                            "`kubectl get pods -w` shows no deletion: a pod is taken as deleted just before a "
+                            "new line of its name after Terminating"])
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON streams
+
+
+def _line_of(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
+
+
+def _json_objects(text: str, file: str) -> Iterator[tuple[int, Any]]:
+    """(line, value) of every JSON value in a stream of concatenated values."""
+    dec = json.JSONDecoder()
+    pos = 0
+    n = len(text)
+    while True:
+        while pos < n and text[pos].isspace():
+            pos += 1
+        if pos >= n:
+            return
+        try:
+            value, end = dec.raw_decode(text, pos)
+        except json.JSONDecodeError as e:
+            raise TraceFormatError(f"{file}:{e.lineno}: not valid JSON: {e.msg} at column {e.colno}") from None
+        yield _line_of(text, pos), value
+        pos = end
+
+
+def _time(value: Any, file: str, line: int, what: str) -> _dt.datetime:
+    if not isinstance(value, str):
+        raise TraceFormatError(f"{file}:{line}: {what} must be an RFC 3339 timestamp, found {value!r}")
+    try:
+        t = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise TraceFormatError(f"{file}:{line}: {what} is not an RFC 3339 timestamp: {value!r}") from None
+    return t if t.tzinfo else t.replace(tzinfo=_dt.timezone.utc)
+
+
+def _obj(value: Any, file: str, line: int, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TraceFormatError(f"{file}:{line}: {what} must be an object, found {type(value).__name__}")
+    return value
+
+
+@dataclass
+class _JsonPod:
+    uid: str
+    name: str
+    phase: str = "Pending"
+    ready: bool = False
+    terminating: bool = False
+    restarts: dict[str, int] = field(default_factory=dict)
+
+
+def parse_pods_json(text: str, file: str = "<json>", statefulset: str | None = None) -> Recording:
+    """``kubectl get pods -w -o json`` (pod objects) or with ``--output-watch-events``."""
+    raw: list[tuple[_dt.datetime, int, str, dict[str, Any]]] = []
+    pods: dict[str, _JsonPod] = {}
+    live: dict[str, _JsonPod] = {}  # name -> current incarnation
+    last = None  # latest time seen: the time of records without a timestamp of their own
+    seq = 0
+
+    def emit(t: _dt.datetime, event: str, **fields: Any) -> None:
+        nonlocal seq, last
+        raw.append((t, seq, event, fields))
+        seq += 1
+        last = t if last is None or t > last else last
+
+    for line, value in _json_objects(text, file):
+        value = _obj(value, file, line, "each value")
+        kind = "MODIFIED"
+        if "object" in value and "type" in value:
+            kind = str(value["type"])
+            value = _obj(value["object"], file, line, '"object"')
+        if value.get("kind", "Pod") != "Pod":
+            raise TraceFormatError(f"{file}:{line}: expected a Pod, found kind {value.get('kind')!r}")
+        meta = _obj(value.get("metadata"), file, line, "metadata")
+        status = value.get("status") or {}
+        name, uid = meta.get("name"), meta.get("uid")
+        if not isinstance(name, str) or not isinstance(uid, str):
+            raise TraceFormatError(f"{file}:{line}: a pod needs metadata.name and metadata.uid")
+        created = _time(meta.get("creationTimestamp"), file, line, "metadata.creationTimestamp")
+        times = [created] + [_time(m["time"], file, line, "managedFields.time")
+                             for m in meta.get("managedFields") or () if isinstance(m, dict) and "time" in m]
+        conds = {c.get("type"): c for c in status.get("conditions") or () if isinstance(c, dict)}
+        for c in conds.values():
+            if c.get("lastTransitionTime"):
+                times.append(_time(c["lastTransitionTime"], file, line, "lastTransitionTime"))
+        seen = max(times + ([last] if last is not None else []))
+        pod = pods.get(uid)
+        if pod is None:
+            old = live.get(name)
+            if old is not None:  # a new incarnation: the old one must be gone
+                emit(created, "PodDeleted", pod=name, uid=old.uid)
+            owner = next((o.get("name") for o in meta.get("ownerReferences") or ()
+                          if isinstance(o, dict) and o.get("kind") == "StatefulSet"), None)
+            labels = meta.get("labels") or {}
+            pod = pods[uid] = live[name] = _JsonPod(uid, name)
+            emit(created, "PodCreated", pod=name, uid=uid, ordinal=_ordinal(name),
+                 statefulset=owner or _guess_set(name, statefulset),
+                 revision=labels.get("controller-revision-hash"))
+        if meta.get("deletionTimestamp") and not pod.terminating:
+            pod.terminating = True
+            grace = meta.get("deletionGracePeriodSeconds")
+            t = _time(meta["deletionTimestamp"], file, line, "metadata.deletionTimestamp")
+            if isinstance(grace, int):
+                t -= _dt.timedelta(seconds=grace)
+            emit(t, "PodTerminating", pod=name, uid=uid, gracePeriodSeconds=grace)
+        phase = status.get("phase") or "Pending"
+        if phase != pod.phase:
+            pod.phase = phase
+            if phase == "Running":
+                starts = [_time(cs["state"]["running"]["startedAt"], file, line, "startedAt")
+                          for cs in status.get("containerStatuses") or ()
+                          if isinstance(cs, dict) and (cs.get("state") or {}).get("running", {}).get("startedAt")]
+                emit(min(starts) if starts else seen, "PodRunning", pod=name, uid=uid,
+                     node=(value.get("spec") or {}).get("nodeName"))
+            elif phase == "Failed":
+                emit(seen, "PodFailed", pod=name, uid=uid, reason=status.get("reason"))
+            elif phase == "Succeeded":
+                emit(seen, "PodSucceeded", pod=name, uid=uid)
+        rc = conds.get("Ready")
+        ready = rc is not None and rc.get("status") == "True"
+        if ready != pod.ready:
+            pod.ready = ready
+            t = _time(rc["lastTransitionTime"], file, line, "lastTransitionTime") \
+                if rc is not None and rc.get("lastTransitionTime") else seen
+            emit(t, "PodReady" if ready else "PodNotReady", pod=name, uid=uid)
+        for cs in status.get("containerStatuses") or ():
+            if not isinstance(cs, dict):
+                continue
+            count = cs.get("restartCount")
+            cname = str(cs.get("name"))
+            if isinstance(count, int) and count > pod.restarts.get(cname, 0):
+                pod.restarts[cname] = count
+                emit(seen, "ContainerRestarted", pod=name, uid=uid, container=cname, restartCount=count)
+        if kind == "DELETED":
+            emit(seen, "PodDeleted", pod=name, uid=uid)
+            if live.get(name) is pod:
+                del live[name]
+    if not raw:
+        raise TraceFormatError(f"{file}:1: no pod objects found")
+    return _relative(file, "pods-json", raw)
+
+
+def parse_events_json(text: str, file: str = "<json>") -> Recording:
+    """``kubectl get events -o json`` (a List) or ``-w -o json`` (a stream of Events): the
+    StatefulSet controller's pod creations and deletions as ``KubeEvent`` records."""
+    raw: list[tuple[_dt.datetime, int, str, dict[str, Any]]] = []
+    for line, value in _json_objects(text, file):
+        value = _obj(value, file, line, "each value")
+        if "object" in value and "type" in value:
+            value = _obj(value["object"], file, line, '"object"')
+        items = value.get("items") if "items" in value else [value]
+        if not isinstance(items, list):
+            raise TraceFormatError(f"{file}:{line}: \"items\" must be a list")
+        for ev in items:
+            ev = _obj(ev, file, line, "an event")
+            if ev.get("kind", "Event") != "Event":
+                raise TraceFormatError(f"{file}:{line}: expected an Event, found kind {ev.get('kind')!r}")
+            involved = ev.get("involvedObject") or ev.get("regarding") or {}
+            m = _EVENT_MSG.match(str(ev.get("message") or ev.get("note") or ""))
+            if involved.get("kind") != "StatefulSet" or not m:
+                continue  # not a pod creation or deletion by the StatefulSet controller
+            stamp = ev.get("lastTimestamp") or ev.get("eventTime") or ev.get("firstTimestamp")
+            t = _time(stamp, file, line, f"the time of the event about pod {m.group(2)}")
+            component = (ev.get("source") or {}).get("component") or ev.get("reportingComponent") \
+                or "statefulset-controller"
+            raw.append((t, len(raw), "KubeEvent", {"reason": str(ev.get("reason")), "object": f"pod/{m.group(2)}",
+                                                   "message": str(ev.get("message")), "component": component}))
+    if not raw:
+        raise TraceFormatError(f"{file}:1: no StatefulSet pod events (SuccessfulCreate/SuccessfulDelete) found")
+    return _relative(file, "events-json", raw)
+
+
+def _relative(file: str, fmt: str, raw: list[tuple[_dt.datetime, int, str, dict[str, Any]]]) -> Recording:
+    epoch = min(r[0] for r in raw)
+    recs = [_Rec((t - epoch).total_seconds(), seq, ev, f) for t, seq, ev, f in raw]
+    return Recording(file, fmt, recs, epoch)
+
+
+# ---------------------------------------------------------------------------------------------
+# Detection, loading, merging
+
+
+def detect_format(text: str, file: str = "<input>") -> str:
+    """``pods-text``, ``pods-json``, ``events-json`` or ``jsonl``, from the content."""
+    stripped = text.lstrip()
+    if not stripped:
+        raise TraceFormatError(f"{file}:1: the file is empty")
+    first_line = stripped.splitlines()[0].split()
+    if first_line and first_line[0] in ("NAME", "NAMESPACE"):
+        return "pods-text"
+    if stripped.startswith("{"):
+        try:
+            _, value = next(_json_objects(text, file))
+        except StopIteration:  # pragma: no cover - stripped is not empty
+            raise TraceFormatError(f"{file}:1: the file is empty") from None
+        if isinstance(value, dict):
+            if "t" in value and "event" in value:
+                return "jsonl"
+            inner = value.get("object") if "type" in value else value
+            kind = inner.get("kind") if isinstance(inner, dict) else None
+            if kind == "Pod":
+                return "pods-json"
+            if kind == "Event" or (kind in ("List", "EventList") and all(
+                    isinstance(i, dict) and i.get("kind", "Event") == "Event" for i in value.get("items") or ())):
+                return "events-json"
+    line = _line_of(text, len(text) - len(stripped))
+    raise TraceFormatError(f"{file}:{line}: cannot tell the format: expected `kubectl get pods -w` text, pod "
+                           f"or event JSON from kubectl, or a statefulsim trace (.jsonl); use --format")
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError as e:
+        raise TraceFormatError(f"{path}: cannot read: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise TraceFormatError(f"{path}:1: not UTF-8 text") from None
+
+
+def detect_file_format(path: str) -> str:
+    """:func:`detect_format` of a file's content."""
+    return detect_format(_read(path), path)
+
+
+def load_recording(path: str, fmt: str = "auto", statefulset: str | None = None) -> Recording:
+    """Read and parse one file (not ``jsonl``: read those with ``trace_io.read_jsonl``)."""
+    text = _read(path)
+    if fmt == "auto":
+        fmt = detect_format(text, path)
+    if fmt == "pods-text":
+        return parse_pods_text(text, path, statefulset)
+    if fmt == "pods-json":
+        return parse_pods_json(text, path, statefulset)
+    if fmt == "events-json":
+        return parse_events_json(text, path)
+    raise ValueError(f"load_recording does not read {fmt!r}")
+
+
+def build_trace(recordings: Sequence[Recording], policy: str = "OrderedReady") -> Trace:
+    """Merge recordings into one trace starting at t=0, with a ``StatefulSetCreated`` record
+    (``podManagementPolicy`` = ``policy``) for every StatefulSet the pods or events name.
+
+    Absolute recordings share their earliest timestamp as the origin.  A text recording (no
+    absolute time) is aligned with the events by the first pod both show being created."""
+    absolute = [r for r in recordings if r.epoch is not None]
+    epoch = min((r.epoch for r in absolute if r.epoch is not None), default=None)
+    merged: list[tuple[float, int, int, _Rec]] = []
+    creates: dict[str, float] = {}  # pod -> first SuccessfulCreate time (absolute recordings)
+    for rec in recordings:
+        shift = (rec.epoch - epoch).total_seconds() if rec.epoch is not None and epoch is not None else 0.0
+        for r in rec.records:
+            if r.event == "KubeEvent" and r.fields["reason"] == "SuccessfulCreate":
+                creates.setdefault(r.fields["object"].partition("/")[2], r.t + shift)
+    for i, rec in enumerate(recordings):
+        if rec.epoch is not None and epoch is not None:
+            shift = (rec.epoch - epoch).total_seconds()
+        else:
+            shift = 0.0
+            firsts = [(r.t, r.fields["pod"]) for r in rec.records if r.event == "PodCreated" and r.fields["pod"] in creates]
+            if firsts:
+                t, pod = min(firsts)
+                shift = creates[pod] - t
+        # KubeEvents sort before pod records at the same time (priority 0).
+        merged.extend((r.t + shift, 0 if r.event == "KubeEvent" else 1, i, r) for r in rec.records)
+    merged.sort(key=lambda m: (m[0], m[1], m[2], m[3].seq))
+    sets: dict[str, list[tuple[str, int]]] = {}
+    for _, _, _, r in merged:
+        if r.event == "PodCreated" and r.fields.get("statefulset"):
+            sets.setdefault(r.fields["statefulset"], [])
+        elif r.event == "KubeEvent":
+            m = _EVENT_MSG.match(str(r.fields.get("message")))
+            if m:
+                sets.setdefault(m.group(3), [])
+    # replicas: the pods of the set still there at the end (a guess: a recording has no spec).
+    live: dict[str, tuple[str, int]] = {}
+    for _, _, _, r in merged:
+        if r.event == "PodCreated" and r.fields.get("statefulset"):
+            live[r.fields["pod"]] = (r.fields["statefulset"], r.fields["ordinal"])
+        elif r.event == "PodDeleted":
+            live.pop(r.fields["pod"], None)
+    for _, (set_name, ordinal) in live.items():
+        sets.setdefault(set_name, []).append((set_name, ordinal))
+    start = merged[0][0] if merged else 0.0
+    trace = Trace()
+    for name in sorted(sets):
+        trace.append(0.0, "StatefulSetCreated",
+                     {"statefulset": name, "replicas": len(sets[name]), "podManagementPolicy": policy})
+    for t, _, _, r in merged:
+        trace.append(round(t - start, 6), r.event, r.fields)
+    return trace
+
+
+# ---------------------------------------------------------------------------------------------
+# What `statefulsim check` runs on an imported recording
+
+#: Invariants a kubectl recording can support; the others need data it lacks.
+SUPPORTED = ("ordered-creation", "ordered-termination", "at-most-one-identity")
+#: Why the other invariants are skipped on imported recordings.
+SKIPPED = {
+    "convergence": "the recording has no StatefulSet spec or status (desired replicas, revisions); "
+                   "see the stuck pods below instead",
+    "claim-before-pod": "the recording has no PersistentVolumeClaims",
+    "stable-storage": "the recording has no PersistentVolumeClaims or volume mounts",
+    "reverse-ordinal-update": "the recording has no StatefulSet revisions or update actions",
+    "partition-respected": "the recording has no StatefulSet revisions or partition",
+    "dns-ready-only": "the recording has no DNS answers",
+}
+
+
+def stalled_pods(trace: Trace) -> list[str]:
+    """For an OrderedReady set, the pods that are not Running and Ready at the end of the
+    recording (lowest ordinal first): what a stuck rollout waits for."""
+    from statefulsim.analysis.invariants import ORDERED_READY, Replay
+    from statefulsim.durations import format_clock
+
+    state = Replay()
+    for r in trace:
+        state.apply(r)
+    out = []
+    for st in state.sets.values():
+        if st.policy != ORDERED_READY:
+            continue
+        for p in sorted(state.set_pods(st.name), key=lambda p: p.ordinal):
+            if not p.running_and_ready and not p.terminating and p.phase != "Succeeded":
+                out.append(f"{st.name}: the rollout waits for {p.name}, {p.state()} at the end of the recording "
+                           f"(PredecessorNotReady: OrderedReady creates no higher ordinal until it is Running and "
+                           f"Ready); the last record is at {format_clock(trace[len(trace) - 1].t)}")
+                break
+    return out

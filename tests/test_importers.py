@@ -1,0 +1,167 @@
+"""The kubectl importers (docs/importers.md) and ``statefulsim check``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from statefulsim.cli import cli
+from statefulsim.errors import TraceFormatError
+from statefulsim.io.importers import build_trace, detect_file_format, load_recording, parse_age, parse_pods_text
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _events(trace):  # (t, event, pod or object)
+    return [(r.t, r.event, r.fields.get("pod") or r.fields.get("object") or r.fields.get("statefulset"))
+            for r in trace]
+
+
+SCALE_UP = [
+    (0.0, "StatefulSetCreated", "web"),
+    (0.0, "PodCreated", "web-0"), (3.0, "PodRunning", "web-0"), (12.0, "PodReady", "web-0"),
+    (12.0, "PodCreated", "web-1"), (15.0, "PodRunning", "web-1"), (23.0, "PodReady", "web-1"),
+    (23.0, "PodCreated", "web-2"), (26.0, "PodRunning", "web-2"), (35.0, "PodReady", "web-2"),
+]
+
+
+def test_parse_age() -> None:
+    assert [parse_age(a) for a in ("0s", "12s", "2m5s", "3h", "5d", "3h5m")] == [0, 12, 125, 10800, 432000, 11100]
+    with pytest.raises(ValueError):
+        parse_age("12x")
+
+
+def test_detect_formats() -> None:
+    assert detect_file_format(str(DATA / "pods-scaleup.txt")) == "pods-text"
+    assert detect_file_format(str(DATA / "pods-scaleup.json")) == "pods-json"
+    assert detect_file_format(str(DATA / "pods-watch-events.json")) == "pods-json"
+    assert detect_file_format(str(DATA / "events.json")) == "events-json"
+
+
+def test_pods_text_scale_up() -> None:
+    rec = load_recording(str(DATA / "pods-scaleup.txt"))
+    assert rec.approximate
+    trace = build_trace([rec])
+    # the text sample shows web-1 and web-2 Running at AGE 2s (the JSON sample: 3 s)
+    running = {"web-1": 14.0, "web-2": 25.0}
+    expected = [(running[e[2]], e[1], e[2]) if e[1] == "PodRunning" and e[2] in running else e for e in SCALE_UP]
+    assert _events(trace) == expected
+    created = trace.first("PodCreated", pod="web-2")
+    assert created is not None and created.fields["ordinal"] == 2 and created.fields["statefulset"] == "web"
+    assert trace[0].fields == {"statefulset": "web", "replicas": 3, "podManagementPolicy": "OrderedReady"}
+
+
+def test_pods_text_new_incarnation_after_terminating() -> None:
+    text = ("NAME    READY   STATUS        RESTARTS   AGE\n"
+            "web-0   1/1     Running       0          2m\n"
+            "web-0   1/1     Terminating   0          2m5s\n"
+            "web-0   0/1     Terminating   0          2m10s\n"
+            "web-0   0/1     Pending       0          0s\n"
+            "web-0   1/1     Running       1 (3s ago)   9s\n")
+    trace = build_trace([parse_pods_text(text, "x.txt", statefulset="web")])
+    events = [(r.event, r.fields.get("uid")) for r in trace if r.event != "StatefulSetCreated"]
+    assert events == [("PodCreated", "web-0#1"), ("PodRunning", "web-0#1"), ("PodReady", "web-0#1"),
+                      ("PodTerminating", "web-0#1"), ("PodNotReady", "web-0#1"), ("PodDeleted", "web-0#1"),
+                      ("PodCreated", "web-0#2"), ("PodRunning", "web-0#2"), ("PodReady", "web-0#2"),
+                      ("ContainerRestarted", "web-0#2")]
+    assert trace.first("PodDeleted").t < trace.of("PodCreated")[1].t + 1e-9
+
+
+def test_pods_json_scale_up() -> None:
+    trace = build_trace([load_recording(str(DATA / "pods-scaleup.json"))])
+    assert _events(trace) == SCALE_UP
+    created = trace.first("PodCreated", pod="web-0")
+    assert created is not None and created.fields["uid"] == "6f1c2a9e-0d4b-4c51-9b0e-3a5d7c1e2f00"
+    assert created.fields["revision"] == "web-6d8b7c9f5b"
+
+
+def test_watch_events_and_kube_events_merge() -> None:
+    trace = build_trace([load_recording(str(DATA / "pods-watch-events.json")),
+                         load_recording(str(DATA / "events.json"))])
+    tail = _events(trace)[-8:]
+    assert tail == [(60.0, "KubeEvent", "pod/web-2"), (60.0, "PodTerminating", "web-2"),
+                    (61.0, "PodNotReady", "web-2"), (61.0, "PodDeleted", "web-2"),
+                    (62.0, "KubeEvent", "pod/web-1"), (62.0, "PodTerminating", "web-1"),
+                    (63.0, "PodNotReady", "web-1"), (63.0, "PodDeleted", "web-1")]
+    assert trace.first("PodTerminating", pod="web-2").fields["gracePeriodSeconds"] == 30
+    ev = trace.first("KubeEvent")
+    assert ev is not None and dict(ev.fields) == {
+        "reason": "SuccessfulCreate", "object": "pod/web-0",
+        "message": "create Pod web-0 in StatefulSet web successful", "component": "statefulset-controller"}
+    assert trace[0].fields["replicas"] == 1  # web-0 is left at the end
+
+
+def test_events_json_alone() -> None:
+    rec = load_recording(str(DATA / "events.json"))
+    assert [(r.t, r.fields["reason"], r.fields["object"]) for r in rec.records] == [
+        (0.0, "SuccessfulCreate", "pod/web-0"), (12.0, "SuccessfulCreate", "pod/web-1"),
+        (23.0, "SuccessfulCreate", "pod/web-2"), (60.0, "SuccessfulDelete", "pod/web-2"),
+        (62.0, "SuccessfulDelete", "pod/web-1")]
+
+
+@pytest.mark.parametrize("files", [["pods-scaleup.txt"], ["pods-scaleup.json"],
+                                   ["pods-watch-events.json", "events.json"]])
+def test_check_good_recordings_exit_0(files: list[str]) -> None:
+    res = CliRunner().invoke(cli, ["check", *[str(DATA / f) for f in files]])
+    assert res.exit_code == 0, res.output
+    assert "all 3 held" in res.output
+    assert "skipped convergence" in res.output
+    assert ("approximate" in res.output) == files[0].endswith(".txt")
+
+
+def test_check_violation_exit_1() -> None:
+    res = CliRunner().invoke(cli, ["check", str(DATA / "pods-violation.txt")])
+    assert res.exit_code == 1, res.output
+    assert "ordered-creation" in res.output and "web-2 was created while its predecessor web-1" in res.output
+    assert "times are approximate" in res.output
+
+
+def test_check_parallel_policy_skips_ordering() -> None:
+    res = CliRunner().invoke(cli, ["check", "--policy", "Parallel", str(DATA / "pods-violation.txt")])
+    assert res.exit_code == 0, res.output
+
+
+def test_check_ordered_termination_from_events(tmp_path: Path) -> None:
+    swapped = (DATA / "events.json").read_text().replace("delete Pod web-2", "delete Pod web-X") \
+        .replace("delete Pod web-1", "delete Pod web-2").replace("delete Pod web-X", "delete Pod web-1") \
+        .replace('"SuccessfulDelete"', '"SuccessfulDelete"')
+    pods = (DATA / "pods-watch-events.json").read_text()
+    (tmp_path / "e.json").write_text(swapped)
+    (tmp_path / "p.json").write_text(pods)
+    res = CliRunner().invoke(cli, ["check", str(tmp_path / "p.json"), str(tmp_path / "e.json")])
+    assert res.exit_code == 1, res.output
+    assert "ordered-termination" in res.output
+
+
+def test_check_reports_stuck_pod() -> None:
+    text = ("NAME    READY   STATUS    RESTARTS   AGE\n"
+            "web-0   1/1     Running   0          40s\n"
+            "web-1   0/1     Running   0          20s\n")
+    runner = CliRunner()
+    with runner.isolated_filesystem():
+        Path("w.txt").write_text(text)
+        res = runner.invoke(cli, ["check", "w.txt"])
+    assert res.exit_code == 0, res.output
+    assert "waits for web-1" in res.output and "Running but not Ready" in res.output
+
+
+@pytest.mark.parametrize("content,fmt,where", [
+    ("NAME READY STATUS RESTARTS AGE\nweb-0 1/1 Running zero 3s\n", "auto", ":2:"),
+    ("web-0 1/1 Running 0 3s\n", "pods-text", ":1:"),
+    ('{"kind": "Pod",\n "metadata": {"name": "web-0"}}\n', "pods-json", ":1:"),
+    ('{"apiVersion": "v1",\n  "items": [\n', "events-json", ":3:"),
+    ("hello\n", "auto", ":1:"),
+])
+def test_check_garbage_exit_2(tmp_path: Path, content: str, fmt: str, where: str) -> None:
+    path = tmp_path / "bad"
+    path.write_text(content)
+    res = CliRunner().invoke(cli, ["check", "--format", fmt, str(path)])
+    assert res.exit_code == 2, res.output
+    assert f"{path}{where}" in res.output
+
+
+def test_parse_errors_are_trace_format_errors() -> None:
+    with pytest.raises(TraceFormatError, match=r"x.txt:1:"):
+        parse_pods_text("oops\n", "x.txt")
