@@ -135,14 +135,12 @@ def test_check_ordered_termination_from_events(tmp_path: Path) -> None:
     assert "ordered-termination" in res.output
 
 
-def test_check_reports_stuck_pod() -> None:
+def test_check_reports_stuck_pod(tmp_path: Path) -> None:
     text = ("NAME    READY   STATUS    RESTARTS   AGE\n"
             "web-0   1/1     Running   0          40s\n"
             "web-1   0/1     Running   0          20s\n")
-    runner = CliRunner()
-    with runner.isolated_filesystem():
-        Path("w.txt").write_text(text)
-        res = runner.invoke(cli, ["check", "w.txt"])
+    (tmp_path / "w.txt").write_text(text)
+    res = CliRunner().invoke(cli, ["check", str(tmp_path / "w.txt")])
     assert res.exit_code == 0, res.output
     assert "waits for web-1" in res.output and "Running but not Ready" in res.output
 
