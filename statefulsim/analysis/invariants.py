@@ -405,6 +405,20 @@ def _deleted_pod(state: Replay, name: str, t: float) -> PodState | None:
     return gone if gone is not None and gone.deleted == t else None
 
 
+def _controller_deletions(trace: Trace) -> Iterator[tuple[int, TraceRecord, Replay, SetState, PodState]]:
+    """Each controller deletion of a pod with an ordinal, with the replay state at that record,
+    the set and the pod incarnation it is about."""
+    for i, r, state in _walk(trace):
+        hit = _controller_delete(r)
+        if hit is None:
+            continue
+        name, set_name = hit
+        st = state.sets.get(set_name)
+        pod = _deleted_pod(state, name, r.t)
+        if st is not None and pod is not None and pod.ordinal >= 0:
+            yield i, r, state, st, pod
+
+
 def _has(trace: Trace, event: str, **match: Any) -> bool:
     return trace.first(event, **match) is not None
 
@@ -461,14 +475,8 @@ def check_ordered_termination(trace: Trace) -> list[Violation]:
     """OrderedReady: the controller deletes a condemned pod (out of the ordinal range) only when
     every higher condemned pod is gone."""
     out: list[Violation] = []
-    for _, r, state in _walk(trace):
-        hit = _controller_delete(r)
-        if hit is None:
-            continue
-        name, set_name = hit
-        st = state.sets.get(set_name)
-        pod = _deleted_pod(state, name, r.t)
-        if st is None or pod is None or st.policy != ORDERED_READY or pod.ordinal < 0:
+    for _, r, state, st, pod in _controller_deletions(trace):
+        if st.policy != ORDERED_READY:
             continue
         if pod.terminating and pod.changed < r.t:
             continue  # deleted again (a stale cache): the first deletion was the one that counted
@@ -488,8 +496,8 @@ def check_ordered_termination(trace: Trace) -> list[Violation]:
         if blockers_per_spec:
             blockers = min(blockers_per_spec, key=len)
             first = blockers[-1]
-            out.append(Violation("ordered-termination", r.t, (_pod_ref(name),) + tuple(_pod_ref(p.name) for p in blockers),
-                                 f"the controller deleted condemned {name} while the higher condemned {first.name} "
+            out.append(Violation("ordered-termination", r.t, (_pod_ref(pod.name),) + tuple(_pod_ref(p.name) for p in blockers),
+                                 f"the controller deleted condemned {pod.name} while the higher condemned {first.name} "
                                  f"still existed ({first.state()}); OrderedReady removes pods highest ordinal "
                                  f"first, each only after the higher ones are gone"))
     return out
@@ -681,32 +689,26 @@ def _update_deletions(trace: Trace) -> Iterator[_UpdateDelete]:
     deletion; then the latest one known before it.  A repeated deletion of a pod that is already
     terminating (the controller's cache had not seen the first one yet) is not a new replacement."""
     nexts = _next_update_revisions(trace)
-    for i, r, state in _walk(trace):
-        hit = _controller_delete(r)
-        if hit is None:
-            continue
-        name, set_name = hit
-        st = state.sets.get(set_name)
-        pod = _deleted_pod(state, name, r.t)
-        if st is None or pod is None or pod.ordinal < 0 or pod.phase in ("Failed", "Succeeded"):
+    for i, r, state, st, pod in _controller_deletions(trace):
+        if pod.phase in ("Failed", "Succeeded"):
             continue
         if pod.terminating and pod.changed < r.t:
             continue  # deleted again: the first deletion was the replacement
         fallback = state.fallback_start(st)
         if not all(spec.in_range(pod.ordinal, fallback) for spec in st.candidates):
             continue  # condemned (scale-down or start change): ordered-termination's business
-        positions, revs = nexts.get(set_name, ([], []))
+        positions, revs = nexts.get(st.name, ([], []))
         j = bisect.bisect_right(positions, i)
         target = st.update_revision
         if j < len(revs) and revs[j][1] <= st.generation:
             target = revs[j][0]
         if target is not None and pod.revision == target:
             continue  # not an update (nothing to roll towards)
-        higher = tuple(sorted((p for p in state.set_pods(set_name)
+        higher = tuple(sorted((p for p in state.set_pods(st.name)
                                if p.ordinal > pod.ordinal and p is not pod and not p.terminating
                                and p.revision != target and all(s.in_range(p.ordinal, fallback) for s in st.candidates)),
                               key=lambda p: -p.ordinal))
-        yield _UpdateDelete(r.t, pod, set_name, st.policy, target, tuple(st.candidates), fallback, higher, st.status)
+        yield _UpdateDelete(r.t, pod, st.name, st.policy, target, tuple(st.candidates), fallback, higher, st.status)
 
 
 def check_reverse_ordinal_update(trace: Trace) -> list[Violation]:
