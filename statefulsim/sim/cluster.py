@@ -57,6 +57,9 @@ class ClusterConfig:
     scheduler_burst: int = 100
     #: The cluster DNS; None: the kubeadm Corefile of the Kubernetes version.
     dns: DnsConfig | None = None
+    #: Probe workers pass over ticks that cannot change anything (kubelet/probes.py); the trace
+    #: is the same either way, only the number of SimPy events differs.
+    probe_skip_ahead: bool = True
 
 
 def _is_bound(ev: WatchEvent) -> bool:
@@ -105,7 +108,7 @@ class Cluster:
         for i, n in enumerate(config.nodes):
             client = ApiClient(self.env, self.store, f"kubelet/{n.name}", api, config.kubelet_qps, config.kubelet_burst)
             kubelet = Kubelet(self.env, self.store, n.name, timing, client, volumes,
-                              ip_prefix=f"10.{244 + i // 256}.{i % 256}")
+                              ip_prefix=f"10.{244 + i // 256}.{i % 256}", probe_skip_ahead=config.probe_skip_ahead)
             # Each kubelet renews its Lease on its own 10 s grid (a random phase per node).
             kubelet.lease_origin = kubelet.lease_phase = self.env.rng(f"lease/{n.name}").uniform(0.0, LEASE_RENEW_SECONDS)
             kubelet.registration = n.to_node()

@@ -46,6 +46,11 @@ class NoVolumes:
         yield  # pragma: no cover
 
 
+#: The ContainerRuntime fields probe workers read: setting one wakes a skipping worker.
+_PROBED_FIELDS = frozenset({"state", "container_id", "visible", "seen", "started", "started_at", "app_ready_at",
+                            "readiness_broken"})
+
+
 class ContainerRuntime:
     """One container of one pod incarnation: what really happens, and what the kubelet has seen.
 
@@ -54,6 +59,7 @@ class ContainerRuntime:
     """
 
     def __init__(self, spec: Container, is_init: bool) -> None:
+        self.probe_workers: list[ProbeWorker] = []
         self.spec = spec
         self.name = spec.name
         self.is_init = is_init
@@ -74,6 +80,12 @@ class ContainerRuntime:
         self.started_event: simpy.Event | None = None
         self.seen = ContainerStatus(name=self.name, reason=self.reason)
         self.seen_has_run = False
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name in _PROBED_FIELDS:
+            for w in self.probe_workers:
+                w.wake()  # a skipping probe worker must look again
 
     def readiness_probe_missing(self) -> bool:
         return self.spec.readiness_probe is None
@@ -136,16 +148,19 @@ class PodWorker:
 
     # ---------------------------------------------------------------- helpers
     def sample(self, key: str, c: ContainerRuntime | None) -> float:
-        model = self.kubelet.timing.for_container(
+        return self.env.sample(self.model(key, c), f"kubelet/{key}")
+
+    def model(self, key: str, c: ContainerRuntime | None) -> DelayModel:
+        """The delay model of ``key`` for this pod (and container)."""
+        return self.kubelet.timing.for_container(
             key, statefulset=self.statefulset, ordinal=self.ordinal, pod=self.name,
             image=c.spec.image if c is not None else "", container=c.name if c is not None else "")
-        return self.env.sample(model, f"kubelet/{key}")
 
     def _add_probes(self, c: ContainerRuntime) -> None:
         for kind, probe in ((STARTUP, c.spec.startup_probe), (READINESS, c.spec.readiness_probe),
                             (LIVENESS, c.spec.liveness_probe)):
             if probe is not None:
-                self.probes.append(ProbeWorker(self, c, kind, probe))
+                self.probes.append(ProbeWorker(self, c, kind, probe, self.kubelet.probe_skip_ahead))
 
     def container(self, name: str) -> ContainerRuntime | None:
         for c in self.containers + self.init:
@@ -551,8 +566,11 @@ class Kubelet:
     """One node's kubelet: admits pods bound to the node and runs a :class:`PodWorker` each."""
 
     def __init__(self, env: SimEnv, store: ObjectStore, node: str, timing: Timing, client: ApiClient,
-                 volumes: VolumeManager | None = None, ip_prefix: str = "10.244.0") -> None:
+                 volumes: VolumeManager | None = None, ip_prefix: str = "10.244.0",
+                 probe_skip_ahead: bool = True) -> None:
         self.env = env
+        #: Probe workers skip ticks that cannot change anything (same trace, fewer events).
+        self.probe_skip_ahead = probe_skip_ahead
         self.store = store
         self.node = node
         self.timing = timing

@@ -1,0 +1,307 @@
+"""The performance benchmarks of issue #7; prints one table row per case.
+
+1. ``scale``    Parallel scale-up of N replicas, then scale to 0 (N = 100, 1 000, 10 000);
+2. ``ordered``  OrderedReady creation of N = 1 000 replicas, then a rolling update of all of them;
+3. ``fleet``    50 StatefulSets × 20 replicas on 100 nodes with WaitForFirstConsumer volumes, and
+                200 DNS clients each querying every second for 10 simulated minutes;
+4. ``sweep``    1 000 runs of the 3-replica quick-start scenario (runs per second, per core).
+
+Every simulation case runs in a fresh ``spawn``ed process, so the peak RSS is that case's alone,
+and is compared with a bare SimPy loop processing the same number of timeouts in this process
+(``ratio`` = wall time per event / bare wall time per event).  A "simulated event" is one SimPy
+step.  Run ``python benchmarks/run.py`` for everything, or name cases and sizes::
+
+    python benchmarks/run.py scale:100 scale:1000 ordered fleet sweep:200
+
+Wall-clock figures move with the machine's load (±30 % on a shared 2-core box); the event
+counts and the ratio are the stable part.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, Callable
+
+import simpy
+
+from statefulsim.io.scenario import load_scenario_text
+from statefulsim.runner import build_cluster
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# ----------------------------------------------------------------------------- scenarios
+
+SCALE = """
+apiVersion: statefulsim/v1
+kind: Scenario
+metadata: {{name: bench-scale-{n}}}
+seed: 1
+until: {until}s
+cluster: {{nodes: {nodes}}}
+manifests:
+  - apiVersion: apps/v1
+    kind: StatefulSet
+    metadata: {{name: web}}
+    spec:
+      replicas: 0
+      serviceName: web
+      podManagementPolicy: Parallel
+      selector: {{matchLabels: {{app: web}}}}
+      template:
+        metadata: {{labels: {{app: web}}}}
+        spec:
+          containers:
+          - name: app
+            image: nginx:1.27
+            readinessProbe: {{httpGet: {{path: /, port: 80}}, periodSeconds: 10}}
+actions:
+  - {{at: 1s, scale: {{statefulset: web, replicas: {n}}}}}
+  - {{at: {down}s, scale: {{statefulset: web, replicas: 0}}}}
+"""
+
+ORDERED = """
+apiVersion: statefulsim/v1
+kind: Scenario
+metadata: {{name: bench-ordered-{n}}}
+seed: 1
+until: {until}s
+cluster: {{nodes: {nodes}}}
+manifests:
+  - apiVersion: apps/v1
+    kind: StatefulSet
+    metadata: {{name: web}}
+    spec:
+      replicas: 0
+      serviceName: web
+      selector: {{matchLabels: {{app: web}}}}
+      template:
+        metadata: {{labels: {{app: web}}}}
+        spec:
+          containers:
+          - name: app
+            image: nginx:1.27
+            readinessProbe: {{httpGet: {{path: /, port: 80}}, periodSeconds: 10}}
+timing:
+  imagePull: 1s
+  appReady: 2s
+actions:
+  - {{at: 1s, scale: {{statefulset: web, replicas: {n}}}}}
+  - {{at: {update}s, setImage: {{statefulset: web, container: app, image: "nginx:1.28"}}}}
+"""
+
+FLEET_SET = """
+  - apiVersion: apps/v1
+    kind: StatefulSet
+    metadata: {{name: db{i}}}
+    spec:
+      replicas: {replicas}
+      serviceName: db{i}
+      podManagementPolicy: Parallel
+      selector: {{matchLabels: {{app: db{i}}}}}
+      template:
+        metadata: {{labels: {{app: db{i}}}}}
+        spec:
+          containers:
+          - name: db
+            image: postgres:16
+            readinessProbe: {{exec: {{command: [pg_isready]}}, periodSeconds: 5}}
+      volumeClaimTemplates:
+      - metadata: {{name: data}}
+        spec:
+          accessModes: [ReadWriteOnce]
+          storageClassName: wffc
+          resources: {{requests: {{storage: 1Gi}}}}
+  - apiVersion: v1
+    kind: Service
+    metadata: {{name: db{i}}}
+    spec: {{clusterIP: None, selector: {{app: db{i}}}, ports: [{{port: 5432}}]}}
+"""
+
+FLEET = """
+apiVersion: statefulsim/v1
+kind: Scenario
+metadata: {{name: bench-fleet}}
+seed: 1
+until: {until}s
+cluster: {{nodes: {nodes}}}
+manifests:
+  - apiVersion: storage.k8s.io/v1
+    kind: StorageClass
+    metadata: {{name: wffc}}
+    provisioner: ebs.csi.aws.com
+    volumeBindingMode: WaitForFirstConsumer
+{sets}
+actions:
+{queries}
+"""
+
+
+def scale_scenario(n: int) -> str:
+    # Creating N pods at the controller's 20 QPS takes N/20 s; leave time to become ready.
+    down = int(n / 20 + 120)
+    return SCALE.format(n=n, nodes=max(3, (n + 99) // 100), down=down, until=down + int(n / 20 + 120))
+
+
+def ordered_scenario(n: int) -> str:
+    # OrderedReady: about 5 s per pod (create, schedule, pull 1 s, start, probe at 10 s period).
+    update = int(n * 14 + 60)
+    return ORDERED.format(n=n, nodes=max(3, (n + 99) // 100), update=update, until=update + int(n * 16 + 120))
+
+
+def fleet_scenario(sets: int = 50, replicas: int = 20, nodes: int = 100, clients: int = 200,
+                   minutes: int = 10) -> str:
+    body = "".join(FLEET_SET.format(i=i, replicas=replicas) for i in range(sets))
+    queries = []
+    for c in range(clients):
+        i, r = c % sets, (c // sets) % replicas
+        queries.append(f"  - {{at: 1s, dnsQuery: {{name: db{i}-{r}.db{i}, every: 1s, until: {minutes * 60}s}}}}")
+    return FLEET.format(until=minutes * 60, nodes=nodes, sets=body, queries="\n".join(queries))
+
+
+# ----------------------------------------------------------------------------- measuring
+
+def count_steps(env: simpy.Environment) -> list[int]:
+    """Count SimPy steps by wrapping ``env.step`` (adds the same small cost to every event)."""
+    counter = [0]
+    step = env.step
+
+    def counted() -> None:
+        counter[0] += 1
+        step()
+
+    env.step = counted  # type: ignore[method-assign]
+    return counter
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def simulate(text: str) -> dict[str, Any]:
+    """Run one scenario text in this process; wall time excludes loading, includes building."""
+    scenario = load_scenario_text(text)
+    t0 = time.perf_counter()
+    cluster = build_cluster(scenario)
+    steps = count_steps(cluster.env.sim)
+    cluster.run(scenario.until)
+    wall = time.perf_counter() - t0
+    sets = cluster.store.list("StatefulSet")
+    return {"wall": wall, "events": steps[0], "peak_mib": peak_rss_mib(), "records": len(cluster.env.trace),
+            "sim_s": scenario.until,
+            "ready": sum(s.status.ready_replicas for s in sets), "updated": sum(s.status.updated_replicas for s in sets),
+            "desired": sum(s.spec.replicas for s in sets)}
+
+
+def bench_bare(events: int) -> float:
+    """Wall time of a bare SimPy process yielding ``events`` timeouts, counted the same way."""
+    env = simpy.Environment()
+
+    def loop() -> Any:
+        for _ in range(events):
+            yield env.timeout(1)
+
+    env.process(loop())
+    count_steps(env)
+    t0 = time.perf_counter()
+    env.run()
+    return time.perf_counter() - t0
+
+
+def in_fresh_process(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    # not multiprocessing.Pool: its workers are daemons, and the sweep case starts its own pool
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()
+
+
+def sweep_case(runs: int, workers: int) -> dict[str, Any]:
+    from statefulsim.sweep import run_sweep
+
+    t0 = time.perf_counter()
+    result = run_sweep(str(ROOT / "scenarios" / "quickstart.yaml"), runs=runs, workers=workers)
+    wall = time.perf_counter() - t0
+    assert len(result.runs) == runs
+    return {"wall": wall, "peak_mib": peak_rss_mib()}
+
+
+# ----------------------------------------------------------------------------- cases
+
+HEADER = (f"{'case':<16} {'wall s':>8} {'events':>10} {'ev/s':>9} {'bare ev/s':>10} {'ratio':>6} "
+          f"{'peak MiB':>9} {'records':>9}  check")
+
+
+def sim_row(label: str, text: str, check: Callable[[dict[str, Any]], str]) -> dict[str, Any]:
+    r = in_fresh_process(simulate, text)
+    bare = bench_bare(r["events"])
+    r["ratio"] = r["wall"] / bare
+    print(f"{label:<16} {r['wall']:>8.2f} {r['events']:>10} {r['events'] / r['wall']:>9.0f} "
+          f"{r['events'] / bare:>10.0f} {r['ratio']:>6.1f} {r['peak_mib']:>9.1f} {r['records']:>9}  {check(r)}",
+          flush=True)
+    return r
+
+
+def case_scale(n: int) -> dict[str, Any]:
+    return sim_row(f"scale N={n}", scale_scenario(n),
+                   lambda r: "ok" if r["desired"] == 0 and r["ready"] == 0 else "NOT SCALED DOWN")
+
+
+def case_ordered(n: int) -> dict[str, Any]:
+    return sim_row(f"ordered N={n}", ordered_scenario(n),
+                   lambda r: "ok" if r["ready"] == n and r["updated"] == n else f"ready {r['ready']} updated {r['updated']}")
+
+
+def case_fleet(sets: int) -> dict[str, Any]:
+    return sim_row(f"fleet {sets}x20", fleet_scenario(sets=sets),
+                   lambda r: "ok" if r["ready"] == r["desired"] else f"ready {r['ready']}/{r['desired']}")
+
+
+def case_sweep(runs: int) -> dict[str, Any]:
+    cores = os.cpu_count() or 1
+    # events of one run, for the ratio: the quick-start scenario in this process
+    one = simulate((ROOT / "scenarios" / "quickstart.yaml").read_text().replace(
+        "file: manifests/mysql.yaml", "file: " + str(ROOT / "scenarios" / "manifests" / "mysql.yaml")))
+    bare = bench_bare(one["events"])
+    out: dict[str, Any] = {}
+    for workers in sorted({1, cores}):
+        r = in_fresh_process(sweep_case, runs, workers)
+        per_run = r["wall"] / runs
+        label = f"sweep {runs} w={workers}"
+        print(f"{label:<16} {r['wall']:>8.2f} {one['events'] * runs:>10} {one['events'] * runs / r['wall']:>9.0f} "
+              f"{one['events'] / bare:>10.0f} {per_run * workers / bare:>6.1f} {r['peak_mib']:>9.1f} {'':>9}  "
+              f"{runs / r['wall']:.1f} runs/s, {runs / r['wall'] / workers:.1f} runs/s/core", flush=True)
+        out[f"w{workers}"] = r
+    return out
+
+
+CASES: dict[str, tuple[Callable[[int], dict[str, Any]], list[int]]] = {
+    "scale": (case_scale, [100, 1000, 10000]),
+    "ordered": (case_ordered, [1000]),
+    "fleet": (case_fleet, [50]),
+    "sweep": (case_sweep, [1000]),
+}
+
+
+def main(argv: list[str]) -> None:
+    wanted: list[tuple[str, int]] = []
+    for arg in argv or list(CASES):
+        name, _, size = arg.partition(":")
+        if name not in CASES:
+            sys.exit(f"unknown case {name!r}; choose from {', '.join(CASES)}")
+        wanted += [(name, int(size))] if size else [(name, n) for n in CASES[name][1]]
+    print(HEADER)
+    results: dict[tuple[str, int], dict[str, Any]] = {}
+    for name, n in wanted:
+        results[(name, n)] = CASES[name][0](n)
+    a, b = results.get(("scale", 1000)), results.get(("scale", 10000))
+    if a and b:
+        print(f"scale 1000 -> 10000: wall x{b['wall'] / a['wall']:.1f}, events x{b['events'] / a['events']:.1f} "
+              f"(target: wall at most x12)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
