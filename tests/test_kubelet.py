@@ -217,3 +217,14 @@ def test_condition_times_are_whole_seconds_in_the_api() -> None:
     r = run(statefulset(replicas=1), until="1m", timing={"plegRelist": 0.25})
     for c in r.cluster.get("Pod", "web-0").status.conditions:
         assert c.last_transition_time == int(c.last_transition_time)
+
+
+def test_backoff_release_time_ends_the_backoff_despite_float_rounding() -> None:
+    from statefulsim.sim.kubelet.backoff import Backoff
+
+    b = Backoff()
+    exit_at = 121.698  # (exit_at + 10.0) - exit_at < 10.0 in binary floating point
+    b.next("k", exit_at, exit_at)
+    assert (exit_at + 10.0) - exit_at < 10.0
+    assert not b.in_backoff_since("k", exit_at, b.release_after("k", exit_at))
+    assert b.in_backoff_since("k", exit_at, b.release_after("k", exit_at) - 1e-9)

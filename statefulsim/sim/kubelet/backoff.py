@@ -41,7 +41,9 @@ class Backoff:
         e = self._entries.get(key)
         if e is None or self._expired(event_time, e.last_update):
             return False
-        return now - event_time < e.backoff
+        # Compared as release_after computes it: with floats, (t + b) - t can be a hair under b,
+        # and the restart loop would wait zero seconds forever at the release time.
+        return now < event_time + e.backoff
 
     def delay(self, key: str) -> float:
         e = self._entries.get(key)
