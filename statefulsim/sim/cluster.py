@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from statefulsim.sim.api.objects import HOSTNAME_LABEL, ApiObject, Node, NodeStatus, ObjectMeta, Pod, ResourceRequests
+from statefulsim.sim.api.informer import SharedInformerFactory
 from statefulsim.sim.api.store import ApiClient, ObjectStore, WatchEvent
 from statefulsim.sim.controllers.disruption import DisruptionController
 from statefulsim.sim.controllers.endpointslice import EndpointSliceController
@@ -86,8 +87,11 @@ class Cluster:
         self.user = ApiClient(self.env, self.store, "kubectl", api)
         for n in config.nodes:
             self.store.create(n.to_node())
+        # kube-controller-manager: one watch per kind, shared by all its controllers.
+        self.kcm = SharedInformerFactory(self.store, watch, "watch/kube-controller-manager")
         self.statefulset_controller = StatefulSetController(
-            self.env, self.store, self.gates, api_latency=api, watch_latency=watch, settings=config.controller)
+            self.env, self.store, self.gates, api_latency=api, watch_latency=watch, settings=config.controller,
+            informers=self.kcm)
         scheduler_client = ApiClient(self.env, self.store, "scheduler", api, config.scheduler_qps,
                                      config.scheduler_burst)
         self.volume_binder = SchedulerVolumeBinder(self.env, self.store, scheduler_client, watch)
@@ -95,11 +99,15 @@ class Cluster:
             self.env, self.store, scheduler_client, timing.model("scheduling"), watch, self.volume_binder,
             pop_from_backoff=self.gates.scheduler_pop_from_backoff_q)
         self.volume_binder.on_change = self.scheduler.retry_unschedulable
-        self.volume_controller = VolumeController(self.env, self.store, timing, api_latency=api, watch_latency=watch)
-        self.garbage_collector = GarbageCollector(self.env, self.store, api_latency=api, watch_latency=watch)
-        self.pvc_protection = PvcProtection(self.env, self.store, api_latency=api, watch_latency=watch)
+        self.volume_controller = VolumeController(self.env, self.store, timing, api_latency=api, watch_latency=watch,
+                                                  informers=self.kcm)
+        self.garbage_collector = GarbageCollector(self.env, self.store, api_latency=api, watch_latency=watch,
+                                                  informers=self.kcm)
+        self.pvc_protection = PvcProtection(self.env, self.store, api_latency=api, watch_latency=watch,
+                                            informers=self.kcm)
         self.endpointslice_controller = EndpointSliceController(
-            self.env, self.store, api_latency=api, watch_latency=watch, delay=timing.model("endpointSlice"))
+            self.env, self.store, api_latency=api, watch_latency=watch, delay=timing.model("endpointSlice"),
+            informers=self.kcm)
         minor = int(self.gates.version.split(".")[1])
         self.dns = ClusterDns(self.env, self.store, config.dns or PRESETS[default_preset(minor)], watch,
                               timing.model("dnsQuery"))
@@ -122,7 +130,7 @@ class Cluster:
         """kube-controller-manager's node lifecycle, taint eviction, pod GC and disruption
         controllers, on shared informers, each with its own client (--kube-api-qps/burst)."""
         ctl = self.config.controller
-        self.kcm_informers = SharedInformers(self.store, watch)
+        self.kcm_informers = SharedInformers(self.store, watch, self.kcm)
 
         def client(name: str) -> ApiClient:
             return ApiClient(self.env, self.store, name, api, ctl.api_qps, ctl.api_burst)

@@ -37,6 +37,22 @@ class Informer:
     def add_handler(self, handler: Callable[[WatchEvent], None]) -> None:
         self._handlers.append(handler)
 
+    def add_indexes(self, indexes: dict[str, IndexFn]) -> None:
+        """Add indexes (client-go ``AddIndexers``), built over what the cache holds now.  An
+        index name already present must come with the same function."""
+        for name, fn in indexes.items():
+            have = self._index_fns.get(name)
+            if have is not None:
+                if have is not fn:
+                    raise ValueError(f"{self.kind} informer: index {name!r} is already defined differently")
+                continue
+            self._index_fns[name] = fn
+            idx: dict[str, dict[tuple[str, str], Any]] = {}
+            for key, obj in self.cache.items():
+                for value in fn(obj):
+                    idx.setdefault(value, {})[key] = obj
+            self._indexes[name] = idx
+
     def _key(self, obj: ApiObject) -> tuple[str, str]:
         _, ns, name = object_key(obj)
         return (ns, name)
@@ -84,3 +100,25 @@ class Informer:
 
     def by_index(self, index: str, value: str) -> List[Any]:
         return list(self._indexes[index].get(value, {}).values())
+
+
+class SharedInformerFactory:
+    """One informer per kind for every controller of one process (client-go's
+    ``SharedInformerFactory``): kube-controller-manager runs a single watch per resource and
+    fans each event out to all its controllers' handlers, at the same instant, in the order
+    the handlers were added."""
+
+    def __init__(self, store: ObjectStore, latency: DelayModel, stream: str) -> None:
+        self.store = store
+        self.latency = latency
+        self.stream = stream
+        self._informers: dict[str, Informer] = {}
+
+    def informer(self, kind: str, indexes: dict[str, IndexFn] | None = None) -> Informer:
+        """The informer of ``kind`` (started on first request), with ``indexes`` added."""
+        inf = self._informers.get(kind)
+        if inf is None:
+            inf = self._informers[kind] = Informer(self.store, kind, self.latency, self.stream, indexes)
+        elif indexes:
+            inf.add_indexes(indexes)
+        return inf

@@ -22,7 +22,6 @@ from typing import Any, Generator
 
 import simpy
 
-from statefulsim.sim.api.informer import Informer
 from statefulsim.sim.api.objects import Pod, PodDisruptionBudget, PodDisruptionBudgetStatus, StatefulSet, evolve
 from statefulsim.sim.api.store import ApiClient, ApiError, ObjectStore, WatchEvent
 from statefulsim.sim.controllers.informers import SharedInformers
@@ -58,8 +57,8 @@ class DisruptionController:
         self.env = env
         self.client = client
         self.pods = informers.pods
-        self.pdbs = Informer(store, "PodDisruptionBudget", watch_latency, "watch/kcm/pdbs")
-        self.sets = Informer(store, "StatefulSet", watch_latency, "watch/kcm/statefulsets")
+        self.pdbs = informers.factory.informer("PodDisruptionBudget")
+        self.sets = informers.factory.informer("StatefulSet")
         self.queue = WorkQueue(env, "disruption", self.sync, workers=1)
         self.pdbs.add_handler(self._on_pdb)
         self.pods.add_handler(self._on_pod)

@@ -13,7 +13,7 @@ from typing import Any, Generator, Iterable
 import simpy
 
 from statefulsim.sim.api.discovery import Endpoint, EndpointSlice
-from statefulsim.sim.api.informer import Informer
+from statefulsim.sim.api.informer import SharedInformerFactory
 from statefulsim.sim.api.objects import FAILED, SUCCEEDED, ObjectMeta, OwnerReference, Pod, Service
 from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, ObjectStore, WatchEvent
 from statefulsim.sim.controllers.workqueue import WorkQueue
@@ -50,16 +50,21 @@ def _relevant(old: Pod | None, new: Pod) -> bool:
     )
 
 
+def _namespace_index(pod: Any) -> tuple[str]:
+    return (pod.metadata.namespace,)
+
+
 class EndpointSliceController:
     def __init__(self, env: SimEnv, store: ObjectStore, *, api_latency: DelayModel, watch_latency: DelayModel,
-                 delay: DelayModel, qps: float = 20.0, burst: int = 30, workers: int = 5) -> None:
+                 delay: DelayModel, qps: float = 20.0, burst: int = 30, workers: int = 5,
+                 informers: SharedInformerFactory | None = None) -> None:
         self.env = env
         self.delay = delay
         self.store = store
         self.client = ApiClient(env, store, "endpointslice-controller", api_latency, qps, burst)
-        self.services = Informer(store, "Service", watch_latency, "watch/endpointslice-controller")
-        self.pods = Informer(store, "Pod", watch_latency, "watch/endpointslice-controller",
-                             indexes={"ns": lambda p: (p.metadata.namespace,)})
+        factory = informers or SharedInformerFactory(store, watch_latency, "watch/endpointslice-controller")
+        self.services = factory.informer("Service")
+        self.pods = factory.informer("Pod", indexes={"ns": _namespace_index})
         self.queue = WorkQueue(env, "endpointslice", self.sync, workers=workers, base_delay=1.0)
         self.services.add_handler(self._on_service)
         self.pods.add_handler(self._on_pod)

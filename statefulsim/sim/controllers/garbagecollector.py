@@ -17,7 +17,7 @@ from typing import Any, Generator
 
 import simpy
 
-from statefulsim.sim.api.informer import Informer
+from statefulsim.sim.api.informer import Informer, SharedInformerFactory
 from statefulsim.sim.api.objects import Pod
 from statefulsim.sim.api.storage import PVC_PROTECTION, PersistentVolumeClaim
 from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, ObjectStore, WatchEvent
@@ -34,15 +34,17 @@ DEPENDENT_KINDS = ("Pod", "PersistentVolumeClaim", "ControllerRevision", "Endpoi
 
 
 class GarbageCollector:
-    def __init__(self, env: SimEnv, store: ObjectStore, *, api_latency: DelayModel, watch_latency: DelayModel) -> None:
+    def __init__(self, env: SimEnv, store: ObjectStore, *, api_latency: DelayModel, watch_latency: DelayModel,
+                 informers: SharedInformerFactory | None = None) -> None:
         self.env = env
         self.store = store
         self.client = ApiClient(env, store, "generic-garbage-collector", api_latency, 20.0, 30)
+        factory = informers or SharedInformerFactory(store, watch_latency, "watch/garbage-collector")
         self.informers: dict[str, Informer] = {}
         self._owners: dict[str, tuple[str, str, str]] = {}  # uid -> (kind, namespace, name) of live owners
         self._dependents: dict[str, set[tuple[str, str, str]]] = {}  # owner uid -> dependents
         for kind in sorted(set(OWNER_KINDS) | set(DEPENDENT_KINDS)):
-            inf = Informer(store, kind, watch_latency, "watch/garbage-collector")
+            inf = factory.informer(kind)
             inf.add_handler(self._on_change)
             self.informers[kind] = inf
             for obj in inf.list():
@@ -144,17 +146,21 @@ class GarbageCollector:
         self.store.remove_finalizer(owner, finalizer)
 
 
+def _claim_index(pod: Any) -> tuple[str, ...]:
+    return tuple(f"{pod.metadata.namespace}/{v.claim_name}" for v in pod.spec.volumes if v.claim_name)
+
+
 class PvcProtection:
     """Removes ``kubernetes.io/pvc-protection`` from a claim being deleted once no pod uses it."""
 
-    def __init__(self, env: SimEnv, store: ObjectStore, *, api_latency: DelayModel, watch_latency: DelayModel) -> None:
+    def __init__(self, env: SimEnv, store: ObjectStore, *, api_latency: DelayModel, watch_latency: DelayModel,
+                 informers: SharedInformerFactory | None = None) -> None:
         self.env = env
         self.store = store
         self.client = ApiClient(env, store, "pvc-protection-controller", api_latency, 20.0, 30)
-        self.claims = Informer(store, "PersistentVolumeClaim", watch_latency, "watch/pvc-protection")
-        self.pods = Informer(store, "Pod", watch_latency, "watch/pvc-protection",
-                             indexes={"claim": lambda p: tuple(f"{p.metadata.namespace}/{v.claim_name}"
-                                                               for v in p.spec.volumes if v.claim_name)})
+        factory = informers or SharedInformerFactory(store, watch_latency, "watch/pvc-protection")
+        self.claims = factory.informer("PersistentVolumeClaim")
+        self.pods = factory.informer("Pod", indexes={"claim": _claim_index})
         self.queue = WorkQueue(env, "pvcprotection", self.sync, workers=1, base_delay=0.005)
         self.claims.add_handler(self._on_claim)
         self.pods.add_handler(self._on_pod)

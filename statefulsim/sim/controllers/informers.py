@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from statefulsim.sim.api.informer import Informer
+from statefulsim.sim.api.informer import SharedInformerFactory
 from statefulsim.sim.api.objects import Pod
 from statefulsim.sim.api.store import ObjectStore
 from statefulsim.sim.delays import DelayModel
@@ -19,9 +19,11 @@ def _node_index(pod: Pod) -> Iterable[str]:
 class SharedInformers:
     """Pods (indexed by node name) and Nodes."""
 
-    def __init__(self, store: ObjectStore, watch_latency: DelayModel) -> None:
-        self.pods = Informer(store, "Pod", watch_latency, "watch/kcm/pods", indexes={"node": _node_index})
-        self.nodes = Informer(store, "Node", watch_latency, "watch/kcm/nodes")
+    def __init__(self, store: ObjectStore, watch_latency: DelayModel,
+                 factory: SharedInformerFactory | None = None) -> None:
+        self.factory = factory or SharedInformerFactory(store, watch_latency, "watch/kcm")
+        self.pods = self.factory.informer("Pod", indexes={"node": _node_index})
+        self.nodes = self.factory.informer("Node")
 
     def pods_on(self, node: str) -> list[Pod]:
         return sorted(self.pods.by_index("node", node), key=lambda p: (p.metadata.namespace, p.metadata.name))

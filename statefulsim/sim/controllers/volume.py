@@ -19,7 +19,7 @@ from typing import Any, Generator
 
 import simpy
 
-from statefulsim.sim.api.informer import Informer
+from statefulsim.sim.api.informer import SharedInformerFactory
 from statefulsim.sim.api.objects import HOSTNAME_LABEL, ObjectMeta
 from statefulsim.sim.api.storage import (
     AVAILABLE, BOUND, RELEASED, SELECTED_NODE_ANNOTATION, WAIT_FOR_FIRST_CONSUMER, ClaimRef,
@@ -78,15 +78,16 @@ class VolumeController:
     """PV controller + provisioner: binds claims to volumes, provisions, releases."""
 
     def __init__(self, env: SimEnv, store: ObjectStore, timing: Timing, *, api_latency: DelayModel,
-                 watch_latency: DelayModel) -> None:
+                 watch_latency: DelayModel, informers: SharedInformerFactory | None = None) -> None:
         self.env = env
         self.store = store
         self.timing = timing
         self.client = ApiClient(env, store, "persistentvolume-controller", api_latency, 20.0, 30)
-        self.claims = Informer(store, "PersistentVolumeClaim", watch_latency, "watch/pv-controller")
-        self.volumes = Informer(store, "PersistentVolume", watch_latency, "watch/pv-controller")
-        self.classes = Informer(store, "StorageClass", watch_latency, "watch/pv-controller")
-        self.nodes = Informer(store, "Node", watch_latency, "watch/pv-controller")
+        factory = informers or SharedInformerFactory(store, watch_latency, "watch/pv-controller")
+        self.claims = factory.informer("PersistentVolumeClaim")
+        self.volumes = factory.informer("PersistentVolume")
+        self.classes = factory.informer("StorageClass")
+        self.nodes = factory.informer("Node")
         self.queue = WorkQueue(env, "volume", self.sync, workers=5, base_delay=1.0)
         self._provisioning: set[str] = set()
         self.claims.add_handler(self._on_claim)

@@ -8,7 +8,7 @@ from typing import Any, Generator, Iterable
 
 import simpy
 
-from statefulsim.sim.api.informer import Informer
+from statefulsim.sim.api.informer import SharedInformerFactory
 from statefulsim.sim.api.objects import ControllerRevision, Pod, StatefulSet, StatefulSetStatus
 from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, ObjectStore, WatchEvent
 from statefulsim.sim.controllers.statefulset.claims import StatefulSetClaims
@@ -59,17 +59,18 @@ def _key(obj: Any) -> str:
 class StatefulSetController:
     def __init__(self, env: SimEnv, store: ObjectStore, gates: FeatureGates, *, api_latency: DelayModel,
                  watch_latency: DelayModel, settings: ControllerSettings = ControllerSettings(),
-                 claims: ClaimControl | None = None) -> None:
+                 claims: ClaimControl | None = None, informers: SharedInformerFactory | None = None) -> None:
         self.env = env
         self.store = store
         self.gates = gates
         self.client = ApiClient(env, store, "statefulset-controller", api_latency, settings.api_qps, settings.api_burst)
-        self.sets = Informer(store, "StatefulSet", watch_latency, "watch/statefulset-controller")
-        self.pods = Informer(store, "Pod", watch_latency, "watch/statefulset-controller",
+        factory = informers or SharedInformerFactory(store, watch_latency, "watch/statefulset-controller")
+        self.sets = factory.informer("StatefulSet")
+        self.pods = factory.informer("Pod",
                              indexes={"owner": _owner_index, "orphan": _orphan_index})
-        self.revisions = Informer(store, "ControllerRevision", watch_latency, "watch/statefulset-controller",
+        self.revisions = factory.informer("ControllerRevision",
                                   indexes={"owner": _owner_index})
-        self.claims = Informer(store, "PersistentVolumeClaim", watch_latency, "watch/statefulset-controller")
+        self.claims = factory.informer("PersistentVolumeClaim")
         self.pod_control = PodControl(env, self.client, claims or StatefulSetClaims(env, self.client, self.claims))
         self.templates = TemplateCache()
         self.reconciler = Reconciler(env, self.pod_control, gates, self.templates)

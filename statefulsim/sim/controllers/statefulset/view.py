@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import Callable, Iterator, Mapping
 
 from statefulsim.sim.api.objects import POD_NAME_LABEL, REVISION_LABEL, RUNNING, Pod, StatefulSet, StatefulSetStatus
 from statefulsim.sim.controllers.statefulset.predicates import (
@@ -32,20 +32,50 @@ from statefulsim.sim.controllers.statefulset.status import compute_replica_statu
 NewPod = Callable[[int], Pod]
 
 
+class Candidates(Mapping[int, Pod]):
+    """index -> pod for the in-range indexes that may need work, iterated in index order.
+
+    A hole's in-memory pod is built only when the reconcile looks at it: OrderedReady stops at
+    the first hole, so a sync of a set scaled from 0 to N costs one pod, not N."""
+
+    def __init__(self, pods: dict[int, Pod], holes: set[int], make: Callable[[int], Pod]) -> None:
+        self._pods = pods
+        self._holes = holes
+        self._make = make
+        self._keys = sorted(set(pods) | holes)
+
+    def __getitem__(self, index: int) -> Pod:
+        pod = self._pods.get(index)
+        if pod is None:
+            if index not in self._holes:
+                raise KeyError(index)
+            pod = self._pods[index] = self._make(index)
+        return pod
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __contains__(self, index: object) -> bool:
+        return index in self._pods or index in self._holes
+
+
 @dataclass
 class SyncView:
     start: int
     replicas: int
     #: index (ordinal - start) -> pod, for every in-range index that may need work; holes hold
     #: the in-memory pod the controller would create.
-    candidates: dict[int, Pod]
+    candidates: Candidates
     #: out-of-range pods, highest ordinal first.
     condemned: list[Pod]
     #: replicas/ready/available/current/updated counted over all pods at the start of the sync.
     status: StatefulSetStatus
 
     def keys(self) -> list[int]:
-        return sorted(self.candidates)
+        return list(self.candidates)
 
 
 def plain_view(sts: StatefulSet, pods: list[Pod], status: StatefulSetStatus, now: float, new_pod: NewPod) -> SyncView:
@@ -59,7 +89,7 @@ def plain_view(sts: StatefulSet, pods: list[Pod], status: StatefulSetStatus, now
             slots[o - start] = pod
         elif o >= 0:
             condemned.append(pod)
-    candidates = {i: slots[i] if i in slots else new_pod(start + i) for i in range(n)}
+    candidates = Candidates(slots, {i for i in range(n) if i not in slots}, lambda i: new_pod(start + i))
     condemned.sort(key=ordinal_of, reverse=True)
     counted = compute_replica_status(pods, sts.spec.min_ready_seconds, now, status)
     return SyncView(start, n, candidates, condemned, counted)
@@ -175,11 +205,10 @@ class OwnedPodIndex:
         by_ordinal = s.by_ordinal
 
         candidates: dict[int, Pod] = {}
+        holes: set[int] = set()
         lo, hi = bisect.bisect_left(s.ordinals, start), bisect.bisect_left(s.ordinals, end)
         if hi - lo < n:
-            for o in range(start, end):
-                if o not in by_ordinal:
-                    candidates[o - start] = new_pod(o)
+            holes = {o - start for o in range(start, end) if o not in by_ordinal}
         for o in s.unsteady:
             if start <= o < end:
                 candidates[o - start] = by_ordinal[o]
@@ -209,7 +238,7 @@ class OwnedPodIndex:
             current_replicas=s.live_revisions.get(status.current_revision, 0),
             updated_replicas=s.live_revisions.get(update_rev, 0),
         )
-        return SyncView(start, n, candidates, condemned, counted)
+        return SyncView(start, n, Candidates(candidates, holes, lambda i: new_pod(start + i)), condemned, counted)
 
 
 def is_old(pod: Pod, update_revision: str) -> bool:
