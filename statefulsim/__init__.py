@@ -11,6 +11,9 @@ Typical use::
 from __future__ import annotations
 
 from statefulsim.analysis.expect import ExpectationResult, live_pods, register_expectation
+from statefulsim.analysis.happens_before import (
+    CriticalPath, Milestone, MilestoneError, PathStep, WaitSummary, critical_path, happens_before_graph,
+)
 from statefulsim.analysis.invariants import Violation, invariant_names
 from statefulsim.analysis.invariants import check as check_invariants
 from statefulsim.errors import Problem, ScenarioError, SimulationError, StatefulSimError, TraceFormatError
@@ -37,14 +40,18 @@ __all__ = [
     "Cluster",
     "ClusterConfig",
     "Constant",
+    "CriticalPath",
     "DelayModel",
     "ExpectationResult",
     "Exponential",
     "LogNormal",
     "MaxInFlight",
+    "Milestone",
+    "MilestoneError",
     "NodeConfig",
     "OrderedReady",
     "Parallel",
+    "PathStep",
     "PodManagementPolicy",
     "PolicyRound",
     "Problem",
@@ -60,9 +67,12 @@ __all__ = [
     "TraceRecord",
     "Uniform",
     "Violation",
+    "WaitSummary",
     "__version__",
     "build_cluster",
     "check_invariants",
+    "critical_path",
+    "happens_before_graph",
     "invariant_names",
     "live_pods",
     "load_scenario",

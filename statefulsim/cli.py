@@ -116,9 +116,12 @@ def cli() -> None:
 @click.option("--no-timeline", is_flag=True, help="Leave the timeline out of the report.")
 @click.option("--check", "check_invariants", is_flag=True,
               help="Also check every invariant that applies (docs/invariants.md); exit 1 on a violation.")
+@click.option("--critical-path", "show_critical_path", is_flag=True,
+              help="Also print the critical path of the rollout: which waits made it take as long (docs/analysis.md).")
 @click.pass_context
 def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None, trace_path: str | None,
-        plot_path: str | None, quorum: int | None, quiet: bool, no_timeline: bool, check_invariants: bool) -> None:
+        plot_path: str | None, quorum: int | None, quiet: bool, no_timeline: bool, check_invariants: bool,
+        show_critical_path: bool = False) -> None:
     """Run SCENARIO (a YAML file), print the report and check its expectations."""
     from statefulsim.io.report import render_run
     from statefulsim.io.trace_io import write_jsonl
@@ -155,6 +158,13 @@ def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None
 
         violations = check(result.trace)
         render_violations(console, violations, applicable(result.trace), quiet=quiet)
+    if show_critical_path:
+        from statefulsim.analysis.happens_before import critical_path
+        from statefulsim.io.critical_path_report import critical_path_text
+
+        if not quiet:
+            console.print()
+        console.print(Text(critical_path_text(critical_path(result.trace))), soft_wrap=True)
     failed = [x for x in result.expectations if not x.ok]
     if failed:
         console.print(Text(f"FAILED: {len(failed)} of {len(result.expectations)} expectations did not hold",
@@ -211,6 +221,20 @@ def plot(trace_file: str, output: str | None, quorum: int | None) -> None:
     click.echo(f"plot: written to {written}")
 
 
+@cli.command(name="critical-path")
+@click.argument("trace_file", metavar="TRACE.jsonl", type=click.Path(dir_okay=False))
+@click.option("--target", default=None, metavar="NAME",
+              help="A pod (its last Ready), a StatefulSet (its last all-ready status), a DNS name, EVENT:SUBJECT "
+                   "or EVENT:SUBJECT:N (default: the end of the rollout).")
+def critical_path_cmd(trace_file: str, target: str | None) -> None:
+    """Print the chain of waits that made a rollout in a saved trace take as long as it did (docs/analysis.md)."""
+    from statefulsim.analysis.happens_before import critical_path
+    from statefulsim.io.critical_path_report import critical_path_text
+    from statefulsim.io.trace_io import read_jsonl
+
+    click.echo(critical_path_text(critical_path(read_jsonl(trace_file), target)))
+
+
 @cli.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--runs", type=click.IntRange(min=1), default=100, show_default=True, help="Seeds per grid point.")
@@ -218,7 +242,17 @@ def plot(trace_file: str, output: str | None, quorum: int | None) -> None:
 @click.option("--set", "sets", multiple=True, metavar="PATH=V1,V2,...",
               help="A grid axis: a scenario field by its YAML path and its values (repeatable).")
 @click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Worker processes (default: the CPU count; 1 runs in this process).")
+              help="Worker processes, local or of the Dask LocalCluster (default: the CPU count; 1 runs in this "
+                   "process).")
+@click.option("--executor", default="local", show_default=True, metavar="local|dask",
+              help="Where the runs happen: local processes, or a Dask cluster (pip install 'statefulsim[dask]').")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="With --executor dask: the scheduler, e.g. tcp://host:8786 (default: start a LocalCluster "
+                   "of --workers processes).")
+@click.option("--connect-timeout", type=DurationType(), default=10.0, metavar="DURATION",
+              help="With --scheduler: give up connecting after this long (default 10s).")
+@click.option("--batch", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Runs per task sent to a worker (default: about 4 tasks per worker, at most 50 runs).")
 @click.option("--quorum", type=click.IntRange(min=1), default=None, metavar="N",
               help="Also measure the time with fewer than N Ready replicas.")
 @click.option("--statefulset", default=None, metavar="NAME",
@@ -228,17 +262,40 @@ def plot(trace_file: str, output: str | None, quorum: int | None) -> None:
 @click.option("--state", "state_path", type=click.Path(dir_okay=False), default=None, metavar="FILE.jsonl",
               help="Append every finished run here and skip runs already in it (default: next to --out).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, metavar="FILE.png",
-              help="Draw a box plot per metric across grid points (.png, .svg or .pdf).")
+              help="Draw every metric across grid points (.png, .svg or .pdf).")
+@click.option("--plot-kind", type=click.Choice(["box", "ecdf"]), default="box", show_default=True,
+              help="With --plot: box plots, or empirical CDFs (one curve per grid point).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
-def sweep(scenario: str, runs: int, seed_start: int, sets: tuple[str, ...], workers: int | None,
+def sweep(scenario: str, runs: int, seed_start: int, sets: tuple[str, ...], workers: int | None, executor: str,
+          scheduler: str | None, connect_timeout: float, batch: int | None,
           quorum: int | None, statefulset: str | None, out_path: str | None, state_path: str | None,
-          plot_path: str | None, quiet: bool) -> None:
+          plot_path: str | None, plot_kind: str, quiet: bool) -> None:
     """Run SCENARIO over many seeds and a grid of values; report percentiles (docs/cli.md, Sweeps)."""
     from statefulsim.sweep import SweepCli
 
     SweepCli(_console(), quiet).run(scenario, runs=runs, seed_start=seed_start, sets=sets, workers=workers,
                                     quorum=quorum, statefulset=statefulset, out=out_path, state=state_path,
-                                    plot=plot_path)
+                                    plot=plot_path, executor=executor, scheduler=scheduler,
+                                    connect_timeout=connect_timeout, batch=batch, plot_kind=plot_kind)
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--max-runs", type=click.IntRange(min=1), default=2000, show_default=True, metavar="N",
+              help="Refuse to start when the explore section has more combinations than this.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Write a replayable scenario per deadlock and per run with a violation into DIR.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+              help="Worker processes (1 runs everything in this process).")
+@click.option("--quiet", "-q", is_flag=True, help="Only the findings' first lines and the counts.")
+@click.pass_context
+def explore(ctx: click.Context, scenario: str, max_runs: int, out_dir: str | None, workers: int, quiet: bool) -> None:
+    """Run every combination of SCENARIO's explore: choices; report violations and deadlocks (docs/explore.md)."""
+    from statefulsim.io.explore_report import explore_cli
+
+    result = explore_cli(_console(), scenario, max_runs=max_runs, out=out_dir, workers=workers, quiet=quiet)
+    if not result.ok:
+        ctx.exit(EXIT_EXPECTATION_FAILED)
 
 
 @cli.command(name="check")

@@ -12,19 +12,21 @@ This module sits outside the core: it only loads scenarios through the normal lo
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import hashlib
+import importlib
 import io
 import itertools
 import json
 import math
 import os
 import re
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Generator, Mapping, Protocol, Sequence
 
 import yaml
 
@@ -33,6 +35,8 @@ from statefulsim.sim.trace import Trace
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+    from types import TracebackType
+
     from rich.console import Console
 
     from statefulsim.model.scenario import Scenario
@@ -563,12 +567,13 @@ class _StateWriter:
         except OSError as e:
             raise SweepError(f"{os.fspath(path)}: cannot write the state file: {e.strerror or e}") from None
 
-    def write(self, key: str, point: Mapping[str, Any], seed: int, metrics: Mapping[str, float | None]) -> None:
+    def write_batch(self, key: str, point: Mapping[str, Any],
+                    runs: Sequence[tuple[int, Mapping[str, float | None]]]) -> None:
+        """One line per run, flushed once for the batch."""
         if self.fh is None:
             return
-        line = json.dumps({"key": key, "point": point, "seed": seed, "metrics": metrics},
-                          separators=(",", ":"), default=str)
-        self.fh.write(line + "\n")
+        self.fh.write("".join(json.dumps({"key": key, "point": point, "seed": seed, "metrics": metrics},
+                                         separators=(",", ":"), default=str) + "\n" for seed, metrics in runs))
         self.fh.flush()
 
     def close(self) -> None:
@@ -579,21 +584,295 @@ class _StateWriter:
 ProgressCallback = Callable[[int, int], None]
 
 
+# ---------------------------------------------------------------------------- batches and executors
+
+@dataclass(frozen=True)
+class RunBatch:
+    """Seeds of one grid point run together as one task (the unit an executor ships to a worker).
+
+    ``text`` is self-contained (manifest ``{file: ...}`` items inlined), so a worker on another
+    machine needs statefulsim but not the scenario's files."""
+
+    point_index: int
+    text: str
+    file: str
+    base_dir: str
+    seeds: tuple[int, ...]
+    quorum: int | None
+    statefulset: str | None
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """The metrics of every seed of a :class:`RunBatch`, in the batch's seed order."""
+
+    point_index: int
+    runs: tuple[tuple[int, dict[str, float | None]], ...]
+
+
+def run_batch(batch: RunBatch) -> BatchResult:
+    """Run every seed of ``batch`` (:func:`run_one`; the scenario is loaded once per process).
+    Module level, so worker processes and Dask workers can call it by reference."""
+    return BatchResult(batch.point_index, tuple(
+        (seed, run_one(batch.text, batch.file, batch.base_dir, seed, batch.quorum, batch.statefulset))
+        for seed in batch.seeds))
+
+
+def self_contained(text: str, base_dir: str) -> str:
+    """Scenario YAML ``text`` with the ``{file: ...}`` items of its ``manifests`` replaced by the
+    documents of those files (resolved against ``base_dir``); the same scenario, no file access."""
+    data = yaml.safe_load(text)
+    items = data.get("manifests") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not any(isinstance(x, Mapping) and "file" in x for x in items):
+        return text
+    _inline_files(items, base_dir)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+#: Automatic batch size: aim at this many batches per worker (load balance against per-task cost) ...
+BATCHES_PER_WORKER = 4
+#: ... but never more runs than this in one batch (an interruption loses at most the batches in flight).
+MAX_AUTO_BATCH = 50
+
+
+def auto_batch(runs: int, workers: int) -> int:
+    """Runs per batch when ``--batch`` is not given: ``ceil(runs / (4 * workers))``, at most 50."""
+    return max(1, min(MAX_AUTO_BATCH, math.ceil(runs / (BATCHES_PER_WORKER * max(1, workers)))))
+
+
+def make_batches(todo: Sequence[tuple[PreparedPoint, int]], size: int, quorum: int | None,
+                 statefulset: str | None) -> list[RunBatch]:
+    """Split ``todo`` into batches of at most ``size`` seeds, never mixing grid points."""
+    by_point: dict[int, tuple[PreparedPoint, list[int]]] = {}
+    for pt, seed in todo:
+        by_point.setdefault(pt.index, (pt, []))[1].append(seed)
+    out: list[RunBatch] = []
+    for pt, seeds in by_point.values():
+        text = self_contained(pt.text, pt.base_dir)
+        for i in range(0, len(seeds), size):
+            out.append(RunBatch(pt.index, text, pt.file, pt.base_dir, tuple(seeds[i:i + size]), quorum, statefulset))
+    return out
+
+
+class Executor(Protocol):
+    """Where the batches of a sweep run.  Used as a context manager: entering starts it (and may
+    raise :class:`SweepError`, e.g. a scheduler that cannot be reached), leaving releases it,
+    cancelling whatever is still queued."""
+
+    @property
+    def workers(self) -> int:
+        """How many batches run at once (sizes the automatic batch)."""
+        ...
+
+    @property
+    def in_process(self) -> bool:
+        """True when runs happen in the calling process (batching saves nothing there)."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """Where the runs happen, as the end of "runs ..." ("in this process", "on 2 local worker processes")."""
+        ...
+
+    def __enter__(self) -> Executor: ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
+
+    def map_runs(self, batches: Sequence[RunBatch]) -> Generator[BatchResult, None, None]:
+        """Run every batch (:func:`run_batch`) and yield each result as soon as it is done, in any
+        order.  An exception raised by a run propagates."""
+        ...
+
+
+@dataclass(frozen=True)
+class ExecutorOptions:
+    """What the command line says about executors; each executor uses what applies to it."""
+
+    workers: int | None = None
+    scheduler: str | None = None
+    connect_timeout: float = 10.0
+
+
+ExecutorFactory = Callable[[ExecutorOptions], Executor]
+
+
+class LocalExecutor:
+    """``workers`` processes started with ``spawn`` (``ProcessPoolExecutor``); 1 runs in this process."""
+
+    def __init__(self, workers: int) -> None:
+        self._workers = max(1, workers)
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def workers(self) -> int:
+        return self._workers
+
+    @property
+    def in_process(self) -> bool:
+        return self._workers == 1
+
+    @property
+    def description(self) -> str:
+        return "in this process" if self.in_process else f"on {self._workers} local worker processes"
+
+    def __enter__(self) -> LocalExecutor:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._pool is not None:  # after an error or Ctrl-C, do not wait for the batches in flight
+            self._pool.shutdown(wait=exc_type is None, cancel_futures=True)
+            self._pool = None
+
+    def map_runs(self, batches: Sequence[RunBatch]) -> Generator[BatchResult, None, None]:
+        if self.in_process or len(batches) <= 1:
+            for b in batches:
+                yield run_batch(b)
+            return
+        self._pool = ProcessPoolExecutor(max_workers=min(self._workers, len(batches)),
+                                         mp_context=get_context("spawn"))
+        futures = [self._pool.submit(run_batch, b) for b in batches]
+        try:
+            for fut in as_completed(futures):
+                yield fut.result()
+        finally:
+            for fut in futures:
+                fut.cancel()
+
+
+def _local(options: ExecutorOptions) -> Executor:
+    if options.scheduler is not None:
+        raise SweepError("--scheduler is for --executor dask")
+    return LocalExecutor(options.workers if options.workers is not None else (os.cpu_count() or 1))
+
+
+class DaskExecutor:
+    """Batches as tasks of a Dask distributed cluster: the scheduler at ``scheduler``, or without
+    one a ``distributed.LocalCluster`` of ``workers`` single-threaded worker processes started
+    here.  dask and distributed are imported only when this executor starts."""
+
+    def __init__(self, workers: int, scheduler: str | None, connect_timeout: float) -> None:
+        self._requested = max(1, workers)
+        self.scheduler = scheduler
+        self.connect_timeout = connect_timeout
+        self._client: Any = None
+        self._cluster: Any = None
+        self._workers = self._requested
+        self._description = "dask"
+
+    @property
+    def workers(self) -> int:
+        return self._workers
+
+    @property
+    def in_process(self) -> bool:
+        return False
+
+    @property
+    def description(self) -> str:
+        return self._description
+
+    def __enter__(self) -> DaskExecutor:
+        try:
+            distributed: Any = importlib.import_module("distributed")  # optional, untyped: Any
+        except ImportError as e:
+            raise SweepError(f"--executor dask needs the packages dask and distributed ({e}); "
+                             "install them with: pip install 'statefulsim[dask]'") from None
+        if self.scheduler is None:
+            self._cluster = distributed.LocalCluster(n_workers=self._requested, threads_per_worker=1,
+                                                     processes=True, dashboard_address=":0")
+            try:
+                self._client = distributed.Client(self._cluster)
+            except BaseException:
+                self.__exit__(None, None, None)
+                raise
+            n = self._requested
+            self._description = (f"on a local Dask cluster started for this sweep (no --scheduler given): "
+                                 f"LocalCluster of {n} worker process{'' if n == 1 else 'es'} at "
+                                 f"{self._cluster.scheduler_address}")
+            return self
+        try:
+            self._client = distributed.Client(self.scheduler, timeout=self.connect_timeout)
+        except Exception as e:  # refused, timed out, a bad address, or something that is no Dask scheduler
+            raise SweepError(f"cannot reach the Dask scheduler at {self.scheduler} "
+                             f"(connect timeout {self.connect_timeout:g} s): {type(e).__name__}: {e}") from None
+        threads = sum(self._client.nthreads().values())
+        self._workers = max(1, int(threads))
+        self._description = f"on the Dask cluster at {self.scheduler} ({threads} worker threads)"
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def map_runs(self, batches: Sequence[RunBatch]) -> Generator[BatchResult, None, None]:
+        if self._client is None:
+            raise SweepError("the Dask executor is not started (use it in a with block)")
+        distributed: Any = importlib.import_module("distributed")
+        futures = self._client.map(run_batch, list(batches), pure=False)
+        try:
+            for fut in distributed.as_completed(futures):
+                result: BatchResult = fut.result()
+                yield result
+        finally:
+            pending = [f for f in futures if not f.done()]
+            if pending:
+                self._client.cancel(pending)
+
+
+def _dask(options: ExecutorOptions) -> Executor:
+    return DaskExecutor(options.workers if options.workers is not None else (os.cpu_count() or 1),
+                        options.scheduler, options.connect_timeout)
+
+
+#: Executors by the name ``--executor`` takes; add one with :func:`register_executor`.
+EXECUTORS: dict[str, ExecutorFactory] = {"local": _local, "dask": _dask}
+
+
+def register_executor(name: str, factory: ExecutorFactory) -> None:
+    """Make ``factory(options)`` available as ``--executor NAME`` / ``run_sweep(executor=NAME)``."""
+    EXECUTORS[name] = factory
+
+
+def make_executor(name: str, options: ExecutorOptions) -> Executor:
+    """The executor registered as ``name``; :class:`SweepError` for an unknown name."""
+    factory = EXECUTORS.get(name)
+    if factory is None:
+        raise SweepError(f"unknown executor {name!r}; known: {', '.join(sorted(EXECUTORS))}")
+    return factory(options)
+
+
 def run_sweep(scenario_path: str | os.PathLike[str], *, runs: int = 100, seed_start: int = 0,
               axes: Sequence[Axis] = (), quorum: int | None = None, statefulset: str | None = None,
               workers: int | None = None, state: str | os.PathLike[str] | None = None,
-              progress: ProgressCallback | None = None) -> SweepResult:
+              progress: ProgressCallback | None = None, executor: str | Executor = "local",
+              scheduler: str | None = None, connect_timeout: float = 10.0, batch: int | None = None,
+              notice: Callable[[str], None] | None = None) -> SweepResult:
     """Run the scenario with seeds ``seed_start .. seed_start+runs-1`` at every grid point.
 
-    ``workers`` processes (default: the CPU count; 1 runs in this process) with the ``spawn``
-    start method.  With ``state``, every finished run is appended to that JSON Lines file at
-    once, and runs already there (same scenario text, quorum and statefulset) are skipped.
-    ``progress(done, total)`` is called as runs finish.  The result does not depend on the
-    worker count or on how often the sweep was interrupted."""
+    ``executor`` is a name of :data:`EXECUTORS` (``local``: ``workers`` processes, default the
+    CPU count, 1 runs in this process, started with ``spawn``; ``dask``: the Dask scheduler at
+    ``scheduler``, or a LocalCluster of ``workers`` processes) or an :class:`Executor`.  Runs go
+    to the executor in batches of ``batch`` seeds of one grid point (default :func:`auto_batch`;
+    1 in this process).  With ``state``, the runs of every finished batch are appended to that
+    JSON Lines file at once, and runs already there (same scenario text, quorum and statefulset)
+    are skipped.  ``progress(done, total)`` is called as batches finish; ``notice(text)`` once
+    the executor has started, saying where the runs happen.  The result does not depend on the
+    executor, worker count, batch size or on how often the sweep was interrupted."""
     if runs < 1:
         raise SweepError("--runs must be at least 1")
+    if batch is not None and batch < 1:
+        raise SweepError("--batch must be at least 1")
     points = prepare(scenario_path, axes)
     seeds = list(range(seed_start, seed_start + runs))
+    if isinstance(executor, str):
+        executor = make_executor(executor, ExecutorOptions(workers, scheduler, connect_timeout))
     done = read_state(state) if state is not None else {}
     keys = {pt.index: _state_key(pt.fingerprint, quorum, statefulset) for pt in points}
     results: dict[tuple[int, int], dict[str, float | None]] = {}
@@ -611,41 +890,27 @@ def run_sweep(scenario_path: str | os.PathLike[str], *, runs: int = 100, seed_st
         progress(finished, total)
     writer = _StateWriter(state)
     try:
-        n_workers = workers if workers is not None else (os.cpu_count() or 1)
-        for pt, seed, metrics in _execute(todo, quorum, statefulset, max(1, n_workers)):
-            results[(pt.index, seed)] = metrics
-            writer.write(keys[pt.index], pt.point, seed, metrics)
-            finished += 1
-            if progress is not None:
-                progress(finished, total)
+        if todo:
+            with executor:
+                if notice is not None:
+                    notice(executor.description)
+                size = batch if batch is not None else (1 if executor.in_process
+                                                        else auto_batch(len(todo), executor.workers))
+                batches = make_batches(todo, size, quorum, statefulset)
+                with contextlib.closing(executor.map_runs(batches)) as finished_batches:
+                    for br in finished_batches:
+                        pt = points[br.point_index]
+                        for seed, metrics in br.runs:
+                            results[(pt.index, seed)] = metrics
+                        writer.write_batch(keys[pt.index], pt.point, br.runs)
+                        finished += len(br.runs)
+                        if progress is not None:
+                            progress(finished, total)
     finally:
         writer.close()
     # through JSON, so runs from this call and from the state file are the same values
     ordered = [RunRecord(i, s, json.loads(json.dumps(results[(i, s)]))) for (i, s) in sorted(results)]
     return SweepResult(points, ordered, seeds, executed=len(todo))
-
-
-def _execute(todo: Sequence[tuple[PreparedPoint, int]], quorum: int | None, statefulset: str | None,
-             workers: int) -> Iterator[tuple[PreparedPoint, int, dict[str, float | None]]]:
-    if not todo:
-        return
-    if workers == 1 or len(todo) == 1:
-        for pt, seed in todo:
-            yield pt, seed, run_one(pt.text, pt.file, pt.base_dir, seed, quorum, statefulset)
-        return
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=get_context("spawn"))
-    try:
-        futures: dict[Future[dict[str, float | None]], tuple[PreparedPoint, int]] = {
-            pool.submit(run_one, pt.text, pt.file, pt.base_dir, seed, quorum, statefulset): (pt, seed)
-            for pt, seed in todo
-        }
-        for fut in as_completed(futures):
-            pt, seed = futures[fut]
-            yield pt, seed, fut.result()
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
 
 
 # ---------------------------------------------------------------------------- output
@@ -728,13 +993,31 @@ def render_table(result: SweepResult, console: Console, *, quorum: int | None = 
     console.print(table)
 
 
-def sweep_figure(result: SweepResult, *, quorum: int | None = None) -> Figure:
-    """A box plot per metric (one box per grid point), on an Agg canvas (no pyplot)."""
+#: The kinds of sweep plot (``--plot-kind``).
+PLOT_KINDS: tuple[str, ...] = ("box", "ecdf")
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in PLOT_KINDS:
+        raise SweepError(f"unknown plot kind {kind!r}; known: {', '.join(PLOT_KINDS)}")
+
+
+def _plotted_metrics(result: SweepResult, quorum: int | None) -> list[str]:
+    """The metrics worth a panel: not ``stuck``, below-quorum only with a quorum, some value somewhere."""
+    metrics = [m for m in result.metric_names() if m != "stuck" and (m != "time_below_quorum" or quorum is not None)]
+    return [m for m in metrics if any(result.values(p.index, m) for p in result.points)] or ["time_to_ready"]
+
+
+def sweep_figure(result: SweepResult, *, quorum: int | None = None, kind: str = "box") -> Figure:
+    """One panel per metric on an Agg canvas (no pyplot): ``kind="box"`` a box per grid point
+    (whiskers p1–p99), ``kind="ecdf"`` an empirical CDF per grid point (:func:`ecdf_figure`)."""
+    _check_kind(kind)
+    if kind == "ecdf":
+        return ecdf_figure(result, quorum=quorum)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    metrics = [m for m in result.metric_names() if m != "stuck" and (m != "time_below_quorum" or quorum is not None)]
-    metrics = [m for m in metrics if any(result.values(p.index, m) for p in result.points)] or ["time_to_ready"]
+    metrics = _plotted_metrics(result, quorum)
     fig = Figure(figsize=(max(6.0, 1.2 * len(result.points) + 3.0), 2.6 * len(metrics) + 0.6))
     FigureCanvasAgg(fig)
     labels = ["\n".join(_value_text(v) for v in p.point.values()) or "(base)" for p in result.points]
@@ -757,12 +1040,80 @@ def sweep_figure(result: SweepResult, *, quorum: int | None = None) -> Figure:
     return fig
 
 
-def plot_sweep(result: SweepResult, path: str | os.PathLike[str], *, quorum: int | None = None) -> Figure:
-    """Write :func:`sweep_figure` to ``path`` (``.png``, ``.svg`` or ``.pdf``) and return it."""
+#: How the ECDF legend names a run without a value, per metric.
+_NEVER = {"time_to_ready": "never all ready", "rollout_duration": "rollout never finished",
+          "time_below_quorum": "no value"}
+
+
+def _short_label(point: Mapping[str, Any], constant: set[str]) -> str:
+    """``appReady=5s podManagementPolicy=Parallel``: the last key of each path, without the axes in
+    ``constant`` (one value only); ``(base)`` when nothing is left."""
+    parts = [f"{parse_path(k)[-1][1]}={_value_text(v)}" for k, v in point.items() if k not in constant]
+    return " ".join(parts) or "(base)"
+
+
+def ecdf_figure(result: SweepResult, *, quorum: int | None = None) -> Figure:
+    """An empirical CDF per metric and grid point, on an Agg canvas (no pyplot).
+
+    y is the fraction of *all* runs of the grid point with a value ≤ x, so a curve that levels
+    off below 1 shows the runs that never got there (no value: never all ready, rollout never
+    finished, name never resolved); the legend says how many, also for a grid point without any
+    value.  A grid point has the same colour in every panel; dotted lines mark p50, p90, p99."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    metrics = _plotted_metrics(result, quorum)
+    axes = list(result.points[0].point) if result.points else []
+    constant = {a for a in axes if len({_value_text(p.point[a]) for p in result.points}) == 1}
+    fig = Figure(figsize=(12.0, 3.2 * len(metrics) + 0.8), layout="constrained")  # room for outside legends
+    FigureCanvasAgg(fig)
+    runs_at = {p.index: sum(1 for r in result.runs if r.point_index == p.index) for p in result.points}
+    for i, m in enumerate(metrics):
+        ax = fig.add_subplot(len(metrics), 1, i + 1)
+        values = {p.index: sorted(result.values(p.index, m)) for p in result.points}
+        right = max((v[-1] for v in values.values() if v), default=0.0)
+        never = _NEVER.get(m, "never resolved" if m.startswith("dns_delay") else "no value")
+        for p in result.points:
+            vals, total = values[p.index], runs_at[p.index]
+            missing = total - len(vals)
+            label = _short_label(p.point, constant) + (f" ({missing} of {total} runs: {never})" if missing
+                                                       else f" ({total} runs)")
+            colour = f"C{p.index % 10}"
+            if not vals:  # nothing to draw, but the legend says so
+                ax.plot([], [], color=colour, label=label, linewidth=1.4)
+                continue
+            # from 0 at the first value, a step at every value, flat up to the largest value of the panel
+            xs = [vals[0]] + vals
+            ys = [0.0] + [k / total for k in range(1, len(vals) + 1)]
+            if right > vals[-1]:
+                xs.append(right)
+                ys.append(ys[-1])
+            ax.step(xs, ys, where="post", color=colour, label=label, linewidth=1.4)
+        for q in PERCENTILES:
+            ax.axhline(q / 100.0, color="grey", linestyle=":", linewidth=0.8)
+        marks = ax.secondary_yaxis("right")
+        marks.set_yticks([q / 100.0 for q in PERCENTILES], [f"p{q}" for q in PERCENTILES], fontsize=7, color="grey")
+        ax.set_ylim(0.0, 1.02)
+        ax.set_xlabel("seconds", fontsize=8)
+        ax.set_ylabel("fraction of runs ≤ x", fontsize=8)
+        ax.set_title(m, fontsize=10, loc="left")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.05, 1.0), borderaxespad=0.0,
+                  title="grid point" if set(axes) - constant else None, title_fontsize=7)
+    fixed = "; ".join(f"{a}={_value_text(result.points[0].point[a])}" for a in axes if a in constant)
+    fig.suptitle(f"Empirical CDF, {len(result.seeds)} seeds per grid point"
+                 + (f" ({fixed})" if fixed else "") + "; a curve levelling off below 1: runs without a value",
+                 fontsize=10)
+    return fig
+
+
+def plot_sweep(result: SweepResult, path: str | os.PathLike[str], *, quorum: int | None = None,
+               kind: str = "box") -> Figure:
+    """Write :func:`sweep_figure` of ``kind`` to ``path`` (``.png``, ``.svg`` or ``.pdf``) and return it."""
     from statefulsim.io.plots import check_format, save
 
     check_format(path)
-    fig = sweep_figure(result, quorum=quorum)
+    fig = sweep_figure(result, quorum=quorum, kind=kind)
     save(fig, path)
     return fig
 
@@ -775,10 +1126,12 @@ def default_state_path(out: str | None) -> str | None:
 
 
 __all__ = [
-    "Axis", "PreparedPoint", "RunRecord", "Summary", "SweepError", "SweepResult", "csv_text", "default_state_path",
-    "dns_delays", "grid_points", "parse_axis", "parse_path", "percentile_ci", "plot_sweep", "prepare",
-    "render_table", "rollout_duration", "run_metrics", "run_one", "run_sweep", "set_path", "sweep_figure",
-    "time_below_quorum", "time_to_ready", "write_csv",
+    "EXECUTORS", "Axis", "BatchResult", "DaskExecutor", "Executor", "ExecutorOptions", "LocalExecutor",
+    "PLOT_KINDS", "PreparedPoint", "RunBatch", "RunRecord", "Summary", "SweepError", "SweepResult", "auto_batch",
+    "csv_text", "default_state_path", "dns_delays", "ecdf_figure", "grid_points", "make_batches", "make_executor",
+    "parse_axis", "parse_path", "percentile_ci", "plot_sweep", "prepare", "register_executor", "render_table",
+    "rollout_duration", "run_batch", "run_metrics", "run_one", "run_sweep", "self_contained", "set_path",
+    "sweep_figure", "time_below_quorum", "time_to_ready", "write_csv",
 ]
 
 
@@ -791,13 +1144,16 @@ class SweepCli:
 
     def run(self, scenario: str, *, runs: int, seed_start: int, sets: Sequence[str], workers: int | None,
             quorum: int | None, statefulset: str | None, out: str | None, state: str | None,
-            plot: str | None) -> SweepResult:
+            plot: str | None, executor: str = "local", scheduler: str | None = None,
+            connect_timeout: float = 10.0, batch: int | None = None, plot_kind: str = "box") -> SweepResult:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.text import Text
 
         if plot is not None:
             from statefulsim.io.plots import check_format
 
             check_format(plot)  # an unknown suffix fails before the runs
+            _check_kind(plot_kind)
         axes = [parse_axis(s) for s in sets]
         state = state if state is not None else default_state_path(out)
         progress = Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -808,19 +1164,27 @@ class SweepCli:
         def report(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
+        where: list[str] = []
+
+        def notice(text: str) -> None:
+            where.append(text)
+            if not self.quiet and executor != "local":  # starting or reaching a cluster takes a while: say so
+                progress.console.print(Text(f"sweep: runs {text}", style="dim"))
+
         with progress:
             result = run_sweep(scenario, runs=runs, seed_start=seed_start, axes=axes, quorum=quorum,
-                               statefulset=statefulset, workers=workers, state=state, progress=report)
+                               statefulset=statefulset, workers=workers, state=state, progress=report,
+                               executor=executor, scheduler=scheduler, connect_timeout=connect_timeout,
+                               batch=batch, notice=notice)
         if out is not None:
             write_csv(result, out)
         if plot is not None:
-            plot_sweep(result, plot, quorum=quorum)
+            plot_sweep(result, plot, quorum=quorum, kind=plot_kind)
         if not self.quiet:
             render_table(result, self.console, quorum=quorum)
-            from rich.text import Text
-
             reused = len(result.runs) - result.executed
-            notes = [f"{result.executed} runs done" + (f", {reused} reused from {state}" if reused else "")]
+            notes = [f"{result.executed} runs done" + (f" {where[0]}" if where else "")
+                     + (f", {reused} reused from {state}" if reused else "")]
             if out is not None:
                 notes.append(f"csv: {out}")
             if state is not None:

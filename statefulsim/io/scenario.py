@@ -14,6 +14,7 @@ from typing import Any, Mapping
 from statefulsim.analysis.expect import parse_expectations
 from statefulsim.durations import DurationError, parse_duration
 from statefulsim.errors import Problem, ScenarioError
+from statefulsim.io.explore_spec import parse_explore
 from statefulsim.io.yamlsource import Document, load_documents, load_file, locate
 from statefulsim.model.scenario import Scenario
 from statefulsim.problems import (
@@ -30,10 +31,12 @@ from statefulsim.sim.timing import CLUSTER_KEYS, DEFAULTS, MATCH_KEYS, POD_KEYS,
 from statefulsim.sim.dns.cache import CacheSettings
 from statefulsim.sim.dns.server import PRESETS as DNS_PRESETS
 from statefulsim.sim.dns.server import DnsConfig
+from statefulsim.sim.tiebreak import parse_tie_break
 from statefulsim.sim.versions import NEWEST, feature_gates
 
 API_VERSION = "statefulsim/v1"
-TOP_KEYS = ("apiVersion", "kind", "metadata", "seed", "until", "cluster", "manifests", "timing", "actions", "expect")
+TOP_KEYS = ("apiVersion", "kind", "metadata", "seed", "until", "cluster", "manifests", "timing", "actions", "expect",
+            "explore")
 #: Kinds that are stored but have no behaviour yet (a notice, not an error).
 SIMULATED_KINDS = ("StatefulSet", "Service", "Node", "Pod", "PodDisruptionBudget", "StorageClass",
                    "PersistentVolume", "PersistentVolumeClaim")
@@ -164,6 +167,7 @@ class _Builder:
         timing = self._timing(get_mapping(data, "timing", (), p))
         actions = self._actions(get_list(data, "actions", (), p), until)
         expectations = parse_expectations(get_list(data, "expect", (), p), ("expect",), p)
+        explore = parse_explore(data["explore"], data, self.base_dir, p) if data.get("explore") is not None else None
         self._cross_check(objects, actions, expectations)
         self._check_nodes(cluster, objects, actions)
         if self.external:
@@ -174,13 +178,13 @@ class _Builder:
             return None
         return Scenario(name=name, seed=seed, until=until, cluster=cluster, objects=tuple(objects), timing=timing,
                         actions=tuple(actions), expectations=tuple(expectations), description=description,
-                        source=self.file, notices=tuple(self.notices))
+                        source=self.file, notices=tuple(self.notices), explore=explore)
 
     # ------------------------------------------------------------------ cluster
     def _cluster(self, m: Mapping[str, Any]) -> ClusterConfig:
         p = self.problems
         path: Path = ("cluster",)
-        p.unknown_keys(m, ("nodes", "kubernetesVersion", "controller", "dns"), path)
+        p.unknown_keys(m, ("nodes", "kubernetesVersion", "controller", "dns", "tieBreak"), path)
         version = NEWEST
         if "kubernetesVersion" in m:
             raw = m["kubernetesVersion"]
@@ -212,7 +216,14 @@ class _Builder:
             api_burst=get_int(ctl, "apiBurst", cpath, p, 30, minimum=1),
         )
         dns = self._dns(get_mapping(m, "dns", path, p), path + ("dns",)) if "dns" in m else None
-        return ClusterConfig(nodes=nodes, kubernetes_version=version, controller=settings, dns=dns)
+        tie_break = get_str(m, "tieBreak", path, p, "fifo")
+        try:
+            parse_tie_break(tie_break)
+        except ValueError as e:
+            p.add(path + ("tieBreak",), str(e))
+            tie_break = "fifo"
+        return ClusterConfig(nodes=nodes, kubernetes_version=version, controller=settings, dns=dns,
+                             tie_break=tie_break)
 
     def _dns(self, m: Mapping[str, Any], path: Path) -> DnsConfig:
         """``cluster.dns``: a preset (see docs/dns.md) and optional overrides of its settings."""

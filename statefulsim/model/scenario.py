@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from statefulsim.model.explore import ExploreSpec
 from statefulsim.sim.api.objects import ApiObject
 from statefulsim.sim.cluster import ClusterConfig
 from statefulsim.sim.timing import Timing
@@ -24,3 +25,5 @@ class Scenario:
     source: str | None = None
     #: Things the user should know that are not errors (kinds not simulated, fields ignored).
     notices: tuple[str, ...] = field(default_factory=tuple)
+    #: The ``explore:`` section (``statefulsim explore``; ignored by a run), None without one.
+    explore: ExploreSpec | None = None

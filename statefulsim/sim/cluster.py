@@ -58,6 +58,9 @@ class ClusterConfig:
     scheduler_burst: int = 100
     #: The cluster DNS; None: the kubeadm Corefile of the Kubernetes version.
     dns: DnsConfig | None = None
+    #: The order of events at the same simulated instant: fifo (SimPy's), lifo or shuffle:N
+    #: (statefulsim.sim.tiebreak; docs/explore.md).
+    tie_break: str = "fifo"
     #: Probe workers pass over ticks that cannot change anything (kubelet/probes.py); the trace
     #: is the same either way, only the number of SimPy events differs.
     probe_skip_ahead: bool = True
@@ -77,7 +80,7 @@ class Cluster:
     def __init__(self, config: ClusterConfig = ClusterConfig(), timing: Timing = Timing(), seed: int = 0) -> None:
         self.config = config
         self.timing = timing
-        self.env = SimEnv(seed)
+        self.env = SimEnv(seed, config.tie_break)
         self.store = ObjectStore(self.env)
         self.gates = feature_gates(config.kubernetes_version)
         self.observer = TraceObserver(self.env, self.store)

@@ -8,6 +8,7 @@ from typing import Any
 import simpy
 
 from statefulsim.sim.delays import DelayModel
+from statefulsim.sim.tiebreak import make_environment
 from statefulsim.sim.trace import Trace
 
 
@@ -18,8 +19,9 @@ class SimEnv:
     not shift the numbers another component draws.
     """
 
-    def __init__(self, seed: int = 0) -> None:
-        self.sim = simpy.Environment()
+    def __init__(self, seed: int = 0, tie_break: str = "fifo") -> None:
+        # tie_break: the order of same-time events (statefulsim.sim.tiebreak); "fifo" is SimPy's own.
+        self.sim = simpy.Environment() if tie_break == "fifo" else make_environment(tie_break, seed)
         self.seed = seed
         self.trace = Trace()
         self._streams: dict[str, random.Random] = {}

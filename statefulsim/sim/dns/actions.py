@@ -95,4 +95,4 @@ class DnsQuery:
         res = yield from resolver.resolve(self.name, self.qtype)
         env.emit("DNSAnswer", name=self.name, qtype=self.qtype, rcode=res.rcode, answers=list(res.answers),
                  ttl=res.ttl, server=res.server, cached=res.cached, client=self.source, queries=res.queries,
-                 fqdn=res.fqdn)
+                 fqdn=res.fqdn, cachedNames=list(res.cached_names))

@@ -33,6 +33,9 @@ class Resolution:
     cached: bool
     queries: int  # DNS queries sent (search-path expansion)
     fqdn: str  # the name that answered (or the last one tried)
+    #: the names of the search path that a cache answered (a cached NXDOMAIN for the name that
+    #: will exist is what "negative caching delayed the first address" means)
+    cached_names: tuple[str, ...] = ()
 
 
 def candidates(name: str, search: tuple[str, ...], ndots: int = NDOTS) -> list[str]:
@@ -69,15 +72,19 @@ class Resolver:
         if hit is not None:
             return Resolution(name, qtype, hit.rcode, hit.records, hit.ttl, "client-cache", True, 0, key)
         queries = 0
+        cached_names: list[str] = []
         got_nodata: tuple[Answer, str, bool, str] | None = None
         last: tuple[Answer, str, bool, str] | None = None
         for fqdn in candidates(name, self.search, self.ndots):
             ans, server, cached = yield from self.dns.query(fqdn, qtype, self.node)
             queries += 1
+            if cached:
+                cached_names.append(fqdn)
             last = (ans, server, cached, fqdn)
             if ans.rcode == NOERROR and ans.records:
                 self.cache.put(name, qtype, ans, self.env.now)
-                return Resolution(name, qtype, NOERROR, ans.records, ans.ttl, server, cached, queries, fqdn)
+                return Resolution(name, qtype, NOERROR, ans.records, ans.ttl, server, cached, queries, fqdn,
+                                  tuple(cached_names))
             if ans.rcode == NODATA and got_nodata is None:
                 got_nodata = last
         final = got_nodata or last
@@ -86,4 +93,4 @@ class Resolver:
         rcode = NODATA if got_nodata is not None else NXDOMAIN
         result = Answer(rcode, (), ans.ttl)
         self.cache.put(name, qtype, result, self.env.now)
-        return Resolution(name, qtype, rcode, (), ans.ttl, server, cached, queries, fqdn)
+        return Resolution(name, qtype, rcode, (), ans.ttl, server, cached, queries, fqdn, tuple(cached_names))
