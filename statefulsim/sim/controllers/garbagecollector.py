@@ -127,6 +127,8 @@ class GarbageCollector:
 
     def _sync_owner(self, owner: Any) -> Gen:
         fins = owner.metadata.finalizers
+        if ORPHAN not in fins and FOREGROUND not in fins:
+            return  # nothing to finish (most syncs: a dependent of a live owner went away)
         deps = sorted(self._dependents.get(owner.metadata.uid, ()))
         if ORPHAN in fins:
             for kind, ns, name in deps:
