@@ -258,14 +258,14 @@ class Reconciler:
             return False
         if waiting.reason in (POD_FAILED, STALE_CLAIM):
             return True
-        if view.condemned or any(not is_created(p) for p in view.candidates.values()):
+        if view.condemned or view.candidates.has_holes():
             return True
         if sts.spec.update_strategy.type == ON_DELETE:
             return False
         ru = sts.spec.update_strategy.rolling_update
         partition = ru.partition if ru is not None else 0
         upd = update.metadata.name
-        return any(pod_revision(p) != upd for k, p in view.candidates.items() if k >= partition)
+        return any(pod_revision(p) != upd for k, p in view.for_update().items() if k >= partition)
 
     def _rolling_update(self, sts: StatefulSet, update: ControllerRevision, view: SyncView,
                         status: StatefulSetStatus, policy: PodManagementPolicy, now: float) -> Gen:
@@ -273,8 +273,8 @@ class Reconciler:
         partition = ru.partition if ru is not None else 0
         mrs = sts.spec.min_ready_seconds
         upd = update.metadata.name
-        replicas = view.candidates
-        # Indices from the highest down to the partition; only candidates can be old or unavailable.
+        replicas = view.for_update()
+        # Indices from the highest down to the partition; only these can be old or unavailable.
         targets = [k for k in sorted(replicas, reverse=True) if k >= partition]
 
         def is_old(p: Pod) -> bool:

@@ -3,8 +3,9 @@
 Upstream lists every pod of the set on every sync and walks all of them.  Most of those visits
 decide "nothing to do": a Running, Ready, available pod at the update revision with the right
 identity.  A :class:`SyncView` holds only the in-range pods that may need something (the
-*candidates*: holes, pods that are not steady, pods not yet available, pods at an old revision),
-the condemned pods, and the status counts.  The reconcile walks the candidates and gets exactly
+*candidates*: holes, pods that are not steady, pods not yet available), the steady pods at an
+old revision (only the rolling update has something to do with them), the condemned pods, and
+the status counts.  The reconcile walks the candidates and gets exactly
 the answers the full walk gives, because every skipped visit would have been a no-op.
 
 Two ways to build a view:
@@ -19,7 +20,7 @@ Tests run every scenario both ways and require identical traces.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator, Mapping
 
 from statefulsim.sim.api.objects import POD_NAME_LABEL, REVISION_LABEL, RUNNING, Pod, StatefulSet, StatefulSetStatus
@@ -61,6 +62,14 @@ class Candidates(Mapping[int, Pod]):
     def __contains__(self, index: object) -> bool:
         return index in self._pods or index in self._holes
 
+    def has_holes(self) -> bool:
+        """Whether some index has no pod yet (one the controller would create)."""
+        return bool(self._holes)
+
+    def with_pods(self, extra: dict[int, Pod]) -> Candidates:
+        """These candidates and ``extra`` (pods at other indexes) together."""
+        return Candidates({**extra, **self._pods}, self._holes, self._make)
+
 
 @dataclass
 class SyncView:
@@ -73,6 +82,13 @@ class SyncView:
     condemned: list[Pod]
     #: replicas/ready/available/current/updated counted over all pods at the start of the sync.
     status: StatefulSetStatus
+    #: steady in-range pods at another revision than the update revision: nothing for
+    #: processReplica to do, but the rolling update replaces them.
+    old: dict[int, Pod] = field(default_factory=dict)
+
+    def for_update(self) -> Mapping[int, Pod]:
+        """The pods the rolling update looks at: the candidates and the steady old pods."""
+        return self.candidates.with_pods(self.old) if self.old else self.candidates
 
     def keys(self) -> list[int]:
         return list(self.candidates)
@@ -212,11 +228,12 @@ class OwnedPodIndex:
         for o in s.unsteady:
             if start <= o < end:
                 candidates[o - start] = by_ordinal[o]
+        old: dict[int, Pod] = {}
         for rev, ords in s.revisions.items():
             if rev != update_rev:
                 for o in ords:
                     if start <= o < end:
-                        candidates[o - start] = by_ordinal[o]
+                        old[o - start] = by_ordinal[o]
         # Running+Ready pods that are not yet available for minReadySeconds.
         not_available = 0
         if mrs > 0 and s.ready:
@@ -238,7 +255,8 @@ class OwnedPodIndex:
             current_replicas=s.live_revisions.get(status.current_revision, 0),
             updated_replicas=s.live_revisions.get(update_rev, 0),
         )
-        return SyncView(start, n, Candidates(candidates, holes, lambda i: new_pod(start + i)), condemned, counted)
+        return SyncView(start, n, Candidates(candidates, holes, lambda i: new_pod(start + i)), condemned, counted,
+                        {i: p for i, p in old.items() if i not in candidates})
 
 
 def is_old(pod: Pod, update_revision: str) -> bool:
