@@ -98,6 +98,10 @@ class Informer:
             return list(self.cache.values())
         return [o for (ns, _), o in self.cache.items() if ns == namespace]
 
+    def index_values(self, index: str) -> List[str]:
+        """The values ``index`` has objects for, sorted."""
+        return sorted(self._indexes[index])
+
     def by_index(self, index: str, value: str) -> List[Any]:
         return list(self._indexes[index].get(value, {}).values())
 
