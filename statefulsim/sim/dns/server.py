@@ -5,7 +5,8 @@ its own ``cache`` plugin; optionally NodeLocal DNSCache on every node (reference
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Generator
+from collections.abc import Iterator, Mapping
+from typing import Any, Callable, Generator
 
 import simpy
 
@@ -63,6 +64,30 @@ def _cache_for(settings: CacheSettings | None, zone: str) -> DnsCache:
     return TtlCache(zone_fixed)
 
 
+def _slice_service(sl: Any) -> tuple[str]:
+    return (f"{sl.metadata.namespace}/{sl.service}",)
+
+
+class _ByKey(Mapping[tuple[str, str], Any]):
+    """A read-only view answering ``get((namespace, name))`` from an informer lookup, so a query
+    costs a lookup instead of a copy of every Service and EndpointSlice."""
+
+    def __init__(self, lookup: Callable[[str, str], Any]) -> None:
+        self._lookup = lookup
+
+    def __getitem__(self, key: tuple[str, str]) -> Any:
+        obj = self._lookup(*key)
+        if obj is None:
+            raise KeyError(key)
+        return obj
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        raise TypeError("not iterable: a lookup view")
+
+    def __len__(self) -> int:
+        raise TypeError("no length: a lookup view")
+
+
 class CoreDnsReplica:
     """One CoreDNS pod: informers on Services and EndpointSlices, the kubernetes plugin, a cache."""
 
@@ -72,9 +97,17 @@ class CoreDnsReplica:
         self.config = config
         stream = f"watch/{name}"
         self.services = Informer(store, "Service", watch_latency, stream)
-        self.slices = Informer(store, "EndpointSlice", watch_latency, stream)
+        self.slices = Informer(store, "EndpointSlice", watch_latency, stream, indexes={"service": _slice_service})
         self.cache = _cache_for(config.cache, config.zone)
         self.queries = 0
+
+    def _slice_of(self, namespace: str, service: str) -> Any:
+        """The Service's EndpointSlice (with several, the last in the cache's order)."""
+        found = self.slices.by_index("service", f"{namespace}/{service}")
+        if len(found) <= 1:
+            return found[0] if found else None
+        keys = {id(s) for s in found}
+        return [s for s in self.slices.list() if id(s) in keys][-1]
 
     def lookup(self, qname: str, qtype: str) -> tuple[Answer, bool]:
         """Answer now: from the cache if it holds the name, else from the informer caches."""
@@ -83,9 +116,8 @@ class CoreDnsReplica:
         hit = self.cache.get(qname, qtype, now)
         if hit is not None:
             return hit, True
-        services = {(s.metadata.namespace, s.metadata.name): s for s in self.services.list()}
-        slices = {(s.metadata.namespace, s.service): s for s in self.slices.list()}
-        ans = answer(qname, qtype, self.config.zone, self.config.ttl, services, slices)
+        ans = answer(qname, qtype, self.config.zone, self.config.ttl, _ByKey(self.services.get),
+                     _ByKey(self._slice_of))
         self.cache.put(qname, qtype, ans, now)
         return ans, False
 
