@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import first, run, statefulset
+from typing import Any
+
+from helpers import first, run, scenario, statefulset
 
 NEW = "nginx:1.28"
 
@@ -214,3 +216,30 @@ def test_stuck_report_for_a_broken_template_without_revert() -> None:
 def test_healthy_runs_are_not_stuck() -> None:
     r = run(statefulset(replicas=3), actions=[set_image("30s")], until="3m")
     assert r.stuck() == []
+
+
+def test_scale_and_set_image_are_patches_that_a_status_write_cannot_conflict_with() -> None:
+    """kubectl scale/patch/set image send no resourceVersion: a controller status write between
+    the read and the request's arrival must not make them fail (found by statefulsim.testing)."""
+    from dataclasses import replace as dc_replace
+
+    from statefulsim.runner import build_cluster
+
+    sc = scenario(statefulset(replicas=1),
+                  actions=[{"at": "30s", "scale": {"statefulset": "web", "replicas": 2}},
+                           {"at": "60s", "setImage": {"statefulset": "web", "container": "app", "image": "nginx:1.28"}}],
+                  timing={"apiLatency": 0.5}, until="3m")
+    cluster = build_cluster(sc)
+
+    def status_writes() -> Any:
+        for at in (30.2, 60.2):  # inside each action's 0.5 s request latency
+            yield cluster.env.timeout(at - cluster.env.now)
+            cur = cluster.store.get("StatefulSet", "default", "web")
+            cluster.store.update_status(dc_replace(cur, status=dc_replace(cur.status, observed_generation=0)))
+
+    cluster.env.process(status_writes())
+    cluster.run(sc.until)
+    assert cluster.env.trace.first("ActionFailed") is None
+    sts = cluster.store.get("StatefulSet", "default", "web")
+    assert sts.spec.replicas == 2
+    assert sts.spec.template.spec.containers[0].image == "nginx:1.28"

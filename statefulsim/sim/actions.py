@@ -69,16 +69,26 @@ def _patched_set(sts: StatefulSet, patch: Mapping[str, Any]) -> StatefulSet | st
 
 
 def _update_set(cluster: Cluster, namespace: str, name: str, patch: Mapping[str, Any]) -> Gen:
-    sts = cluster.store.get("StatefulSet", namespace, name)
-    if sts is None:
+    """``kubectl scale/patch/set image``: a PATCH without a resourceVersion, applied to the set
+    as the API server has it when the request arrives (so the controller's status writes in
+    between cannot make it fail with a conflict)."""
+    if cluster.store.get("StatefulSet", namespace, name) is None:
         return _fail(f'statefulsets.apps "{name}" not found')
-    new = _patched_set(sts, patch)
-    if isinstance(new, str):
-        return _fail(new)
+    invalid: list[str] = []
+
+    def apply(cur: Any) -> Any:
+        new = _patched_set(cur, patch)
+        if isinstance(new, str):
+            invalid.append(new)
+            return cur
+        return new
+
     try:
-        yield from cluster.user.update(new)
+        yield from cluster.user.patch("StatefulSet", namespace, name, apply)
     except ApiError as e:
-        return _fail(e.message)
+        return _fail(e.message if e.reason != "NotFound" else f'statefulsets.apps "{name}" not found')
+    if invalid:
+        return _fail(invalid[0])
     return {}
 
 
