@@ -41,6 +41,9 @@ class ControllerSettings:
     #: Build each sync's view from indexes kept up to date by events (same answers as walking
     #: every pod, as upstream does; False walks every pod, for differential tests).
     indexed_sync: bool = True
+    #: --min-resync-period: the informers replay every StatefulSet to the update handler every
+    #: ``min_resync_period × U[1, 2)`` (12-24 h), which enqueues every set.
+    min_resync_period: float = 12 * 3600.0
 
 
 def _owner_index(pod: Pod) -> Iterable[str]:
@@ -85,6 +88,17 @@ class StatefulSetController:
             self._track(pod, deleted=False)
         self.sets.add_handler(self._on_set)
         self.pods.add_handler(self._on_pod)
+        env.process(self._resync())
+
+    def _resync(self) -> Gen:
+        """Informer resync (reference §2): one period for the controller manager's informer
+        factory, drawn once; each resync enqueues every StatefulSet (pod resyncs are dropped).
+        This is what eventually unsticks a set nothing else requeues (e.g. a stale-claim wait)."""
+        period = self.settings.min_resync_period * (1.0 + self.env.rng("resync/kube-controller-manager").random())
+        while True:
+            yield self.env.timeout(period)
+            for sts in sorted(self.sets.list(), key=lambda s: (s.metadata.namespace, s.metadata.name)):
+                self._on_set(WatchEvent("MODIFIED", sts, sts))
 
     # ---------------------------------------------------------------- event handlers
     def _on_set(self, ev: WatchEvent) -> None:
