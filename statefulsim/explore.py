@@ -32,10 +32,9 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
-import yaml
 
 from statefulsim.analysis.invariants import PodState, Replay, SetState, Violation, check
-from statefulsim.errors import Problem, ScenarioError, StatefulSimError
+from statefulsim.errors import StatefulSimError
 from statefulsim.model.explore import KEEP, OMIT, Choice, ExploreSpec
 from statefulsim.sim.trace import Trace, TraceRecord
 
@@ -127,9 +126,9 @@ def variants(scenario_path: str | os.PathLike[str], *, max_runs: int = DEFAULT_M
     ``keep`` leaves a field as it is, ``omit`` removes it (``null`` at a list item too).  Raises
     :class:`ScenarioError` for an invalid scenario or a combination the loader rejects (naming
     the choices), :class:`ExploreError` above ``max_runs`` combinations."""
-    from statefulsim.io.scenario import load_scenario, load_scenario_text
+    from statefulsim.io.scenario import load_scenario
     from statefulsim.io.yamlsource import load_file
-    from statefulsim.sweep import parse_path, point_label, set_path
+    from statefulsim.sweep import parse_path, set_path, validated_variant
 
     name = os.fspath(scenario_path)
     base_dir = os.path.dirname(name) or "."
@@ -151,12 +150,7 @@ def variants(scenario_path: str | os.PathLike[str], *, max_runs: int = DEFAULT_M
             set_path(data, path, _OMIT_MARK if omit else copy.deepcopy(value), base_dir)
         data = _strip_omitted(data)
         _self_contained(data, base_dir)
-        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-        label = f"{name} with {point_label(dict(combo))}" if combo else name
-        try:
-            load_scenario_text(text, file=label, base_dir=base_dir)
-        except ScenarioError as e:
-            raise ScenarioError([Problem(p.path, p.message, file=label) for p in e.problems]) from None
+        text, label = validated_variant(data, name, dict(combo), base_dir)
         out.append(Variant(i, combo, text, label, base_dir))
     return out
 

@@ -256,7 +256,7 @@ def prepare(scenario_path: str | os.PathLike[str], axes: Sequence[Axis]) -> list
 
     Raises :class:`ScenarioError` (a bad path, or a value the scenario rejects, naming the
     ``--set`` assignment)."""
-    from statefulsim.io.scenario import load_scenario, load_scenario_text
+    from statefulsim.io.scenario import load_scenario
     from statefulsim.io.yamlsource import load_file
 
     name = os.fspath(scenario_path)
@@ -268,14 +268,23 @@ def prepare(scenario_path: str | os.PathLike[str], axes: Sequence[Axis]) -> list
         data = copy.deepcopy(docs[0].data)
         for path, value in point.items():
             set_path(data, path, value, base_dir)
-        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-        label = f"{name} with {point_label(point)}" if point else name
-        try:
-            load_scenario_text(text, file=label, base_dir=base_dir)
-        except ScenarioError as e:
-            raise ScenarioError([Problem(p.path, p.message, file=label) for p in e.problems]) from None
+        text, label = validated_variant(data, name, point, base_dir)
         out.append(PreparedPoint(i, point, text, label, base_dir))
     return out
+
+
+def validated_variant(data: Any, name: str, point: Mapping[str, Any], base_dir: str) -> tuple[str, str]:
+    """The YAML text of a scenario with ``point``'s values applied, and its label ("NAME with
+    PATH=V, ..."); checked by the loader, whose errors name that label as the file."""
+    from statefulsim.io.scenario import load_scenario_text
+
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    label = f"{name} with {point_label(point)}" if point else name
+    try:
+        load_scenario_text(text, file=label, base_dir=base_dir)
+    except ScenarioError as e:
+        raise ScenarioError([Problem(p.path, p.message, file=label) for p in e.problems]) from None
+    return text, label
 
 
 # ---------------------------------------------------------------------------- metrics

@@ -24,9 +24,8 @@ import heapq
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Union
+from typing import Any, Iterable, Mapping
 
-from statefulsim.durations import format_clock
 from statefulsim.errors import StatefulSimError
 from statefulsim.sim.trace import Trace, TraceRecord
 
