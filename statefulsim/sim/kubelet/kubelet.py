@@ -296,10 +296,13 @@ class PodWorker:
         counted = self.containers + [c for c in self.init if c.sidecar]
         containers_ready = all(c.is_ready() for c in counted)
         ready = containers_ready and not self.pod.spec.readiness_gates and self.phase == RUNNING
-        st = st.with_condition("Initialized", self.initialized, now)
-        st = st.with_condition("PodReadyToStartContainers", self.sandbox_ready and self.phase not in (FAILED, SUCCEEDED), now)
-        st = st.with_condition("ContainersReady", containers_ready, now)
-        st = st.with_condition("Ready", ready, now)
+        # The API server keeps whole seconds (store._whole_seconds); writing them so saves a copy
+        # of every condition on every status write.
+        second = float(math.floor(now))
+        st = st.with_condition("Initialized", self.initialized, second)
+        st = st.with_condition("PodReadyToStartContainers", self.sandbox_ready and self.phase not in (FAILED, SUCCEEDED), second)
+        st = st.with_condition("ContainersReady", containers_ready, second)
+        st = st.with_condition("Ready", ready, second)
         st = evolve(
             st,
             phase=self.phase,
