@@ -26,6 +26,7 @@ class SimEnv:
         self.trace = Trace()
         self._streams: dict[str, random.Random] = {}
         self._uid_counter = 0
+        self._sequences: dict[str, int] = {}
 
     @property
     def now(self) -> float:
@@ -45,6 +46,12 @@ class SimEnv:
     def emit(self, event: str, **fields: Any) -> None:
         """Append a trace record at the current time."""
         self.trace.append(self.now, event, fields)
+
+    def sequence(self, name: str) -> int:
+        """0, 1, 2, ... per ``name``: a creation order that does not depend on the RNG."""
+        n = self._sequences.get(name, 0)
+        self._sequences[name] = n + 1
+        return n
 
     def new_uid(self) -> str:
         """A deterministic, UUID-shaped identifier."""

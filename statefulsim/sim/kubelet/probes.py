@@ -5,9 +5,10 @@ A worker is created when the kubelet admits the pod, probes at once and then on 
 and resets the ticker.  Results only change after ``successThreshold``/``failureThreshold``
 consecutive equal outcomes.
 
-Probe ticks (and the end of a probe) are scheduled with :data:`LATE` priority: a probe that
-fires at the same instant as another change (an action, a container exit seen by PLEG) runs
-after it and sees it.  That makes the order of simultaneous events independent of when each
+Probe ticks (and the end of a probe) are scheduled with a priority above :data:`LATE`: a probe
+that fires at the same instant as another change (an action, a container exit seen by PLEG)
+runs after it and sees it, and probes of different workers at the same instant run in the order
+the workers were created.  That makes the order of simultaneous events independent of when each
 was scheduled, which skip-ahead relies on.
 
 **Skip-ahead.**  Most ticks change nothing: a Ready container keeps passing, a container that
@@ -46,8 +47,9 @@ UNKNOWN = "Unknown"
 
 INITIAL_RESULT = {READINESS: FAILURE, LIVENESS: SUCCESS, STARTUP: UNKNOWN}
 
-#: SimPy priority of probe ticks: after URGENT (0) and NORMAL (1) events of the same instant.
-LATE = EventPriority(2)
+#: SimPy priority of probe ticks: after URGENT (0) and NORMAL (1) events of the same instant;
+#: each worker adds its creation number, so simultaneous ticks of two workers keep one order.
+LATE = 2
 #: At most this many ticks are planned at once; a longer quiet stretch is planned again.
 MAX_PLANNED_TICKS = 10_000
 
@@ -58,12 +60,13 @@ PROBE = 2  # runs the probe
 RESET = 3  # a new container: the worker resets first (never planned over)
 
 
-def late_timeout(sim: simpy.Environment, delay: float) -> simpy.Event:
-    """A timeout that fires after the NORMAL-priority events of its instant."""
+def late_timeout(sim: simpy.Environment, delay: float, order: int = 0) -> simpy.Event:
+    """A timeout that fires after the NORMAL-priority events of its instant, and after the late
+    timeouts of that instant with a smaller ``order``."""
     ev = simpy.Event(sim)
     ev._ok = True
     ev._value = None
-    sim.schedule(ev, LATE, delay)
+    sim.schedule(ev, EventPriority(LATE + order), delay)
     return ev
 
 
@@ -140,6 +143,7 @@ class ProbeWorker:
         self._poked = False
         self._pending_poke = False
         self._next_tick = self.env.now
+        self._order = self.env.sequence("probe-worker")
         self._duration = self._constant_duration() if skip_ahead else None
         self._skipping = False
         self._wake_sent = False
@@ -211,7 +215,7 @@ class ProbeWorker:
                 now = self.env.now  # "sleep": wait for the next tick as usual
             self._sleeping = True
             try:
-                yield late_timeout(self.env.sim, self._next_tick - now)
+                yield late_timeout(self.env.sim, self._next_tick - now, self._order)
             except simpy.Interrupt:
                 self._next_tick = self.env.now  # the manual run restarts the ticker
             self._sleeping = False
@@ -259,11 +263,11 @@ class ProbeWorker:
         duration = self.pod.sample("probeDuration", c)
         outcome_ok = c.answers(self.kind, now)
         if duration >= self.probe.timeout_seconds:
-            yield late_timeout(self.env.sim, self.probe.timeout_seconds)
+            yield late_timeout(self.env.sim, self.probe.timeout_seconds, self._order)
             self._complete(FAILURE)
             return
         if duration > 0:
-            yield late_timeout(self.env.sim, duration)
+            yield late_timeout(self.env.sim, duration, self._order)
         self._complete(SUCCESS if outcome_ok and c.answers(self.kind, self.env.now) else FAILURE)
 
     def _finish_probe(self, start: float, outcome_ok: bool) -> Generator[simpy.Event, Any, None]:
@@ -271,7 +275,7 @@ class ProbeWorker:
         assert self._duration is not None
         timed_out = self._duration >= self.probe.timeout_seconds
         end = start + (self.probe.timeout_seconds if timed_out else self._duration)
-        yield late_timeout(self.env.sim, end - self.env.now)
+        yield late_timeout(self.env.sim, end - self.env.now, self._order)
         c = self.container
         self._complete(FAILURE if timed_out or not (outcome_ok and c.answers(self.kind, self.env.now)) else SUCCESS)
 
@@ -363,7 +367,7 @@ class ProbeWorker:
             if plan.forever:
                 yield self.env.event()  # only a wake ends this
             else:
-                yield late_timeout(self.env.sim, plan.wake_at - self.env.now)
+                yield late_timeout(self.env.sim, plan.wake_at - self.env.now, self._order)
             woken = False
         except simpy.Interrupt:
             pass
