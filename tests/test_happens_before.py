@@ -73,12 +73,17 @@ def test_quickstart_path_to_the_last_pod_goes_through_its_predecessors() -> None
         step = by_target[("PodCreated", nxt, 0)]
         assert step.source == ("PodReady", prev, 0) and step.kind == "ordered"
         assert step.duration == t_of(trace, "PodCreated", pod=nxt) - t_of(trace, "PodReady", pod=prev)
-    # every pod's image pull (ImagePulling -> first container start) is on the path
+    # every pod's image pull (ImagePulling -> ImagePulled) is on the path, then its container start
     pulls = [s for s in path.steps if s.kind == "image pull"]
-    assert [s.target for s in pulls] == [("ContainerStarted", f"mysql-{i}/init-mysql", 0) for i in range(3)]
+    assert [s.target for s in pulls] == [("ImagePulled", f"mysql-{i}", 0) for i in range(3)]
     for i, s in enumerate(pulls):
-        assert s.duration == (t_of(trace, "ContainerStarted", pod=f"mysql-{i}", container="init-mysql")
-                              - t_of(trace, "ImagePulling", pod=f"mysql-{i}"))
+        pulled = trace.first("ImagePulled", pod=f"mysql-{i}")
+        assert pulled is not None
+        assert s.duration == pytest.approx(pulled.fields["seconds"], abs=1e-9)
+        assert s.duration == t_of(trace, "ImagePulled", pod=f"mysql-{i}") - t_of(trace, "ImagePulling", pod=f"mysql-{i}")
+    starts = {s.target: s for s in path.steps if s.kind == "container start"}
+    for i in range(3):
+        assert starts[("ContainerStarted", f"mysql-{i}/init-mysql", 0)].source == ("ImagePulled", f"mysql-{i}", 0)
     assert_contiguous(path)
 
 
@@ -102,9 +107,10 @@ def test_exact_timings_ordered_ready() -> None:
         "PodCreated web-0", "PodReady web-0", "PodCreated web-1", "PodReady web-1", "PodCreated web-2",
         "PodReady web-2"]
     kinds = {w.kind: (w.count, w.total) for w in path.by_kind()}
-    # sandbox 1 s; image pull 2 s + container start 0.5 s; PLEG relist 0.5 s; appReady 3 s
+    # sandbox 1 s; image pull 2 s; container start 0.5 s; PLEG relist 0.5 s; appReady 3 s
     assert kinds["sandbox"] == (3, 3.0)
-    assert kinds["image pull"] == (3, 7.5)
+    assert kinds["image pull"] == (3, 6.0)
+    assert kinds["container start"] == (3, 1.5)
     assert kinds["pod status"] == (3, 1.5)
     assert kinds["readiness"] == (3, 9.0)
     assert kinds["ordered"] == (2, 0.0)
@@ -288,9 +294,10 @@ def test_text_report() -> None:
     text = critical_path_text(path)
     lines = text.splitlines()
     assert lines[0] == "Critical path to PodReady web-1: 14.000 s, 00:00:00.000 to 00:00:14.000"
-    assert "  00:00:07.000     0.000s  ordered     → PodCreated web-1" in lines
-    assert "  readiness     2×      6.000s   42.9 %" in lines
-    assert lines[-1] == "  total        13      14.000s"
+    assert "  00:00:07.000     0.000s  ordered          → PodCreated web-1" in lines
+    assert "  00:00:10.000     2.000s  image pull       → ImagePulled web-1" in lines
+    assert "  readiness          2×      6.000s   42.9 %" in lines
+    assert lines[-1] == "  total             15      14.000s"
 
 
 def test_cli_critical_path(tmp_path: Path) -> None:

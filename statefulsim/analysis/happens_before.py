@@ -51,7 +51,7 @@ EDGE_KINDS: dict[str, str] = {
     "volume binding": "the pod is bound to a node once its claims are bound",
     "volume attach": "the kubelet attaches and mounts the pod's claims",
     "sandbox": "the kubelet sets up the pod sandbox and its IP, before pulling or starting",
-    "image pull": "the image is pulled and the container started",
+    "image pull": "the image is pulled",
     "init container": "an init container runs to completion",
     "container start": "the next container starts (after an init container, a sidecar, or a pull)",
     "container run": "a container runs until it exits (crash, kill)",
@@ -684,6 +684,12 @@ class _Builder:
             pod, m = got
             self.kubelet_step(self.first_step_causes(pod) + [(pod.kubelet, "container start")], pod, m)
 
+    def on_ImagePulled(self, r: TraceRecord, index: int) -> None:
+        got = self.pod_node(r, index)
+        if got:
+            pod, m = got
+            self.kubelet_step([(pod.kubelet, "image pull")], pod, m)
+
     def on_ContainerStarted(self, r: TraceRecord, index: int) -> None:
         got = self.pod_node(r, index)
         if not got:
@@ -695,7 +701,7 @@ class _Builder:
         if prev is not None:
             pe = self.g.nodes[prev]["event"]
             if pe == "ImagePulling":
-                kind = "image pull"
+                kind = "image pull"  # a trace without ImagePulled records: pull and start together
             elif pe == "ContainerExited" and prev[1] == m[1] and int(r.get("restartCount") or 0) > 0:
                 kind = "back-off"
             elif pe == "VolumesMounted":

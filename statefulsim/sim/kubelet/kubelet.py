@@ -711,8 +711,11 @@ class Kubelet:
             yield req
             if image not in self.images:
                 worker.env.emit("ImagePulling", pod=worker.name, uid=worker.uid, image=image, node=self.node)
-                yield self.env.timeout(worker.sample("imagePull", c))
+                seconds = worker.sample("imagePull", c)
+                yield self.env.timeout(seconds)
                 self.images.add(image)
+                worker.env.emit("ImagePulled", pod=worker.name, uid=worker.uid, image=image, node=self.node,
+                                seconds=seconds)
         return True
 
     def confirm_deletion(self, worker: PodWorker) -> Gen:
