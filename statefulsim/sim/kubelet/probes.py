@@ -391,7 +391,7 @@ class ProbeWorker:
         the tick-by-tick worker would have them; return a probe still running at ``now``."""
         dur = plan.dur
         for t, k, ok, outcome in plan:
-            if t >= now:  # a tick at this very instant comes after what woke us (LATE)
+            if t >= now:  # a tick at this very instant runs after what woke us (NORMAL, or an earlier worker)
                 self._next_tick = t
                 return None
             if k != PROBE:
