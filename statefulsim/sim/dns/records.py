@@ -5,10 +5,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Protocol, TypeVar
 
 from statefulsim.sim.api.discovery import EndpointSlice
 from statefulsim.sim.api.objects import Service
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+class ByKey(Protocol[T_co]):
+    """What :func:`answer` needs of its Services and EndpointSlices: a lookup by (namespace,
+    service name).  A dict is one; CoreDNS passes its informers' lookups."""
+
+    def get(self, key: tuple[str, str], /) -> T_co | None: ...
+
 
 NOERROR = "NOERROR"
 NXDOMAIN = "NXDOMAIN"
@@ -39,8 +49,8 @@ def normalize(name: str) -> str:
     return name.lower().rstrip(".")
 
 
-def answer(qname: str, qtype: str, zone: str, ttl: float, services: Mapping[tuple[str, str], Service],
-           slices: Mapping[tuple[str, str], EndpointSlice]) -> Answer:
+def answer(qname: str, qtype: str, zone: str, ttl: float, services: ByKey[Service],
+           slices: ByKey[EndpointSlice]) -> Answer:
     """The plugin's answer for ``qname`` (a fully qualified name) of type ``qtype``.
 
     ``services`` and ``slices`` are keyed by (namespace, service name).  Only ``ready`` endpoints

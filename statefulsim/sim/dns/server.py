@@ -5,7 +5,6 @@ its own ``cache`` plugin; optionally NodeLocal DNSCache on every node (reference
 from __future__ import annotations
 
 from dataclasses import dataclass
-from collections.abc import Iterator, Mapping
 from typing import Any, Callable, Generator
 
 import simpy
@@ -68,24 +67,15 @@ def _slice_service(sl: Any) -> tuple[str]:
     return (f"{sl.metadata.namespace}/{sl.service}",)
 
 
-class _ByKey(Mapping[tuple[str, str], Any]):
-    """A read-only view answering ``get((namespace, name))`` from an informer lookup, so a query
-    costs a lookup instead of a copy of every Service and EndpointSlice."""
+class _ByKey:
+    """``get((namespace, name))`` from an informer lookup (records.ByKey), so a query costs a
+    lookup instead of a copy of every Service and EndpointSlice."""
 
     def __init__(self, lookup: Callable[[str, str], Any]) -> None:
         self._lookup = lookup
 
-    def __getitem__(self, key: tuple[str, str]) -> Any:
-        obj = self._lookup(*key)
-        if obj is None:
-            raise KeyError(key)
-        return obj
-
-    def __iter__(self) -> Iterator[tuple[str, str]]:
-        raise TypeError("not iterable: a lookup view")
-
-    def __len__(self) -> int:
-        raise TypeError("no length: a lookup view")
+    def get(self, key: tuple[str, str], /) -> Any:
+        return self._lookup(*key)
 
 
 class CoreDnsReplica:

@@ -265,7 +265,7 @@ class Reconciler:
         ru = sts.spec.update_strategy.rolling_update
         partition = ru.partition if ru is not None else 0
         upd = update.metadata.name
-        return any(pod_revision(p) != upd for k, p in view.for_update().items() if k >= partition)
+        return any(pod_revision(p) != upd for k, p in view.for_update.items() if k >= partition)
 
     def _rolling_update(self, sts: StatefulSet, update: ControllerRevision, view: SyncView,
                         status: StatefulSetStatus, policy: PodManagementPolicy, now: float) -> Gen:
@@ -273,7 +273,7 @@ class Reconciler:
         partition = ru.partition if ru is not None else 0
         mrs = sts.spec.min_ready_seconds
         upd = update.metadata.name
-        replicas = view.for_update()
+        replicas = view.for_update
         # Indices from the highest down to the partition; only these can be old or unavailable.
         targets = [k for k in sorted(replicas, reverse=True) if k >= partition]
 

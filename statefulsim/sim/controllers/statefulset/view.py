@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Callable, Iterator, Mapping
 
 from statefulsim.sim.api.objects import POD_NAME_LABEL, REVISION_LABEL, RUNNING, Pod, StatefulSet, StatefulSetStatus
@@ -67,8 +68,9 @@ class Candidates(Mapping[int, Pod]):
         return bool(self._holes)
 
     def with_pods(self, extra: dict[int, Pod]) -> Candidates:
-        """These candidates and ``extra`` (pods at other indexes) together."""
-        return Candidates({**extra, **self._pods}, self._holes, self._make)
+        """These candidates and ``extra`` (pods at other indexes) together; a hole is built once,
+        by these candidates, whichever of the two looks at it first."""
+        return Candidates({**extra, **self._pods}, self._holes, self.__getitem__)
 
 
 @dataclass
@@ -86,6 +88,7 @@ class SyncView:
     #: processReplica to do, but the rolling update replaces them.
     old: dict[int, Pod] = field(default_factory=dict)
 
+    @cached_property
     def for_update(self) -> Mapping[int, Pod]:
         """The pods the rolling update looks at: the candidates and the steady old pods."""
         return self.candidates.with_pods(self.old) if self.old else self.candidates
