@@ -38,10 +38,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # ----------------------------------------------------------------------------- scenarios
 
-SCALE = """
+ONE_SET = """
 apiVersion: statefulsim/v1
 kind: Scenario
-metadata: {{name: bench-scale-{n}}}
+metadata: {{name: bench-{case}-{n}}}
 seed: 1
 until: {until}s
 cluster: {{nodes: {nodes}}}
@@ -52,7 +52,7 @@ manifests:
     spec:
       replicas: 0
       serviceName: web
-      podManagementPolicy: Parallel
+      podManagementPolicy: {policy}
       selector: {{matchLabels: {{app: web}}}}
       template:
         metadata: {{labels: {{app: web}}}}
@@ -61,39 +61,10 @@ manifests:
           - name: app
             image: nginx:1.27
             readinessProbe: {{httpGet: {{path: /, port: 80}}, periodSeconds: 10}}
+{timing}
 actions:
   - {{at: 1s, scale: {{statefulset: web, replicas: {n}}}}}
-  - {{at: {down}s, scale: {{statefulset: web, replicas: 0}}}}
-"""
-
-ORDERED = """
-apiVersion: statefulsim/v1
-kind: Scenario
-metadata: {{name: bench-ordered-{n}}}
-seed: 1
-until: {until}s
-cluster: {{nodes: {nodes}}}
-manifests:
-  - apiVersion: apps/v1
-    kind: StatefulSet
-    metadata: {{name: web}}
-    spec:
-      replicas: 0
-      serviceName: web
-      selector: {{matchLabels: {{app: web}}}}
-      template:
-        metadata: {{labels: {{app: web}}}}
-        spec:
-          containers:
-          - name: app
-            image: nginx:1.27
-            readinessProbe: {{httpGet: {{path: /, port: 80}}, periodSeconds: 10}}
-timing:
-  imagePull: 1s
-  appReady: 2s
-actions:
-  - {{at: 1s, scale: {{statefulset: web, replicas: {n}}}}}
-  - {{at: {update}s, setImage: {{statefulset: web, container: app, image: "nginx:1.28"}}}}
+  - {{at: {second_at}s, {second}}}
 """
 
 FLEET_SET = """
@@ -146,13 +117,18 @@ actions:
 def scale_scenario(n: int) -> str:
     # Creating N pods at the controller's 20 QPS takes N/20 s; leave time to become ready.
     down = int(n / 20 + 120)
-    return SCALE.format(n=n, nodes=max(3, (n + 99) // 100), down=down, until=down + int(n / 20 + 120))
+    return ONE_SET.format(case="scale", n=n, nodes=max(3, (n + 99) // 100), policy="Parallel", timing="",
+                          second_at=down, second="scale: {statefulset: web, replicas: 0}",
+                          until=down + int(n / 20 + 120))
 
 
 def ordered_scenario(n: int) -> str:
-    # OrderedReady: about 5 s per pod (create, schedule, pull 1 s, start, probe at 10 s period).
+    # OrderedReady: about 12 s per pod (create, schedule, pull 1 s, start, probe at 10 s period).
     update = int(n * 14 + 60)
-    return ORDERED.format(n=n, nodes=max(3, (n + 99) // 100), update=update, until=update + int(n * 16 + 120))
+    return ONE_SET.format(case="ordered", n=n, nodes=max(3, (n + 99) // 100), policy="OrderedReady",
+                          timing="timing:\n  imagePull: 1s\n  appReady: 2s", second_at=update,
+                          second='setImage: {statefulset: web, container: app, image: "nginx:1.28"}',
+                          until=update + int(n * 16 + 120))
 
 
 def fleet_scenario(sets: int = 50, replicas: int = 20, nodes: int = 100, clients: int = 200,
