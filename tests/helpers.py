@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 import textwrap
 from typing import Any
 
@@ -89,3 +90,24 @@ def first(result: RunResult, event: str, **match: Any) -> float:
 
 def dedent(text: str) -> str:
     return textwrap.dedent(text).lstrip()
+
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def short_quickstart(directory: pathlib.Path, until: str, values: dict[str, Any]) -> pathlib.Path:
+    """scenarios/quickstart.yaml without its actions and expectations, cut at ``until``, with
+    ``values`` set by sweep path (e.g. ``manifests[mysql].spec.replicas``); written into
+    ``directory`` (the manifest is referenced by absolute path) and returned."""
+    from statefulsim.sweep import set_path
+
+    data = yaml.safe_load((ROOT / "scenarios" / "quickstart.yaml").read_text())
+    data["until"] = until
+    data.pop("actions")
+    data.pop("expect")
+    data["manifests"] = [{"file": str(ROOT / "scenarios" / "manifests" / "mysql.yaml")}]
+    for path, value in values.items():
+        set_path(data, path, value)
+    out = directory / "quick.yaml"
+    out.write_text(yaml.safe_dump(data, sort_keys=False))
+    return out

@@ -16,6 +16,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from helpers import short_quickstart
 from statefulsim.cli import cli
 from statefulsim.errors import ScenarioError
 from statefulsim.sim.trace import Trace
@@ -30,15 +31,7 @@ QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     """The quickstart, shortened for speed (see the module docstring)."""
-    data = yaml.safe_load(QUICKSTART.read_text())
-    data["until"] = "2m"
-    data.pop("actions")
-    data.pop("expect")
-    data["manifests"] = [{"file": str(ROOT / "scenarios" / "manifests" / "mysql.yaml")}]
-    set_path(data, "manifests[mysql].spec.replicas", 2)
-    path = tmp_path_factory.mktemp("sweep") / "quick.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    return short_quickstart(tmp_path_factory.mktemp("sweep"), "2m", {"manifests[mysql].spec.replicas": 2})
 
 
 def invoke(*args: Any) -> Any:

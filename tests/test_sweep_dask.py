@@ -21,33 +21,25 @@ from typing import Any, Iterator
 
 import distributed
 import pytest
-import yaml
 from click.testing import CliRunner
 
+from helpers import short_quickstart
 from statefulsim.cli import cli
 from statefulsim.sweep import (
     SweepError, SweepResult, auto_batch, csv_text, ecdf_figure, make_batches, parse_axis, prepare, read_state,
-    run_sweep, set_path,
+    run_sweep,
 )
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
 
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     """The quickstart, shortened for speed (see the module docstring)."""
-    data = yaml.safe_load(QUICKSTART.read_text())
-    data["until"] = "15s"
-    data.pop("actions")
-    data.pop("expect")
-    data["manifests"] = [{"file": str(ROOT / "scenarios" / "manifests" / "mysql.yaml")}]
-    set_path(data, "manifests[mysql].spec.replicas", 1)
-    set_path(data, "timing.imagePull", {"lognormal": {"median": "2s", "p99": "10s"}})
-    set_path(data, "timing.appReady", {"uniform": {"low": "2s", "high": "6s"}})
-    path = tmp_path_factory.mktemp("sweep-dask") / "quick.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    return short_quickstart(tmp_path_factory.mktemp("sweep-dask"), "15s", {
+        "manifests[mysql].spec.replicas": 1,
+        "timing.imagePull": {"lognormal": {"median": "2s", "p99": "10s"}},
+        "timing.appReady": {"uniform": {"low": "2s", "high": "6s"}},
+    })
 
 
 @pytest.fixture(scope="module")
