@@ -71,13 +71,11 @@ def scenario_from_data(data: dict[str, Any], *, base_dir: str | os.PathLike[str]
                        file: str = "<scenario data>") -> Scenario:
     """A :class:`~statefulsim.Scenario` from a dict shaped like a scenario file (``{file: ...}``
     manifests resolve against ``base_dir``).  Validated exactly like a file: raises
-    :class:`~statefulsim.ScenarioError` listing every problem."""
-    import yaml
+    :class:`~statefulsim.ScenarioError` listing every problem by key path (there are no lines
+    to point at)."""
+    from statefulsim.io.scenario import load_scenario_data
 
-    from statefulsim.io.scenario import load_scenario_text
-
-    text = yaml.safe_dump(data, sort_keys=False)
-    return load_scenario_text(text, file=file, base_dir=os.fspath(base_dir))
+    return load_scenario_data(data, file=file, base_dir=os.fspath(base_dir))
 
 
 def time_to_all_ready(source: RunResult | Trace, statefulset: str | None = None) -> float | None:

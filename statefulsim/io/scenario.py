@@ -11,6 +11,8 @@ import math
 import os
 from typing import Any, Mapping
 
+import yaml
+
 from statefulsim.analysis.expect import parse_expectations
 from statefulsim.durations import DurationError, parse_duration
 from statefulsim.errors import Problem, ScenarioError
@@ -42,6 +44,11 @@ SIMULATED_KINDS = ("StatefulSet", "Service", "Node", "Pod", "PodDisruptionBudget
                    "PersistentVolume", "PersistentVolumeClaim")
 
 
+# libyaml when available: load_scenario_data runs for every example a property test draws.
+_SAFE_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Read and validate a scenario file; raises :class:`ScenarioError` listing every problem."""
     name = os.fspath(path)
@@ -52,6 +59,15 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
 def load_scenario_text(text: str, *, file: str = "<scenario>", base_dir: str = ".") -> Scenario:
     """Like :func:`load_scenario` for YAML text (manifest files resolve against ``base_dir``)."""
     return _from_documents(load_documents(text, file), file, base_dir)
+
+
+def load_scenario_data(data: Mapping[str, Any], *, file: str = "<scenario data>", base_dir: str = ".") -> Scenario:
+    """Like :func:`load_scenario` for a dict shaped like a scenario file.  The data goes through
+    a safe YAML round trip (so it is exactly what a file would hold); problems have key paths but
+    no line numbers, there being no file to point into."""
+    text = yaml.dump(dict(data), Dumper=_SAFE_DUMPER, sort_keys=False)
+    plain = yaml.load(text, Loader=_SAFE_LOADER)
+    return _from_documents([Document(plain, {}, file, 0)], file, base_dir)
 
 
 def _from_documents(docs: list[Document], file: str, base_dir: str) -> Scenario:

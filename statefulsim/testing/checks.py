@@ -61,7 +61,6 @@ def simulation_settings(max_examples: int = 20, **kwargs: Any) -> settings:
 
 # libyaml when PyYAML was built with it (same output and safety, much faster).
 _SafeDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def to_yaml(scenario: Mapping[str, Any], *, comment: str = "") -> str:
@@ -88,15 +87,12 @@ def to_yaml(scenario: Mapping[str, Any], *, comment: str = "") -> str:
 def load_data(data: Mapping[str, Any], *, base_dir: str | os.PathLike[str] = ".",
               file: str = "<scenario data>") -> Scenario:
     """The scenario ``data`` as the loader sees it after a YAML round trip, validated like a file
-    (raises ``ScenarioError`` listing every problem, without line numbers).  The same result as
-    :func:`statefulsim.scenario_from_data`, several times faster (libyaml when available, no
-    line bookkeeping): Hypothesis runs it for every example and every shrink step."""
-    from statefulsim.io.scenario import _from_documents
-    from statefulsim.io.yamlsource import Document
+    (raises ``ScenarioError`` listing every problem, without line numbers): the loader's
+    :func:`~statefulsim.io.scenario.load_scenario_data`, as :func:`statefulsim.scenario_from_data`
+    uses it; Hypothesis runs it for every example and every shrink step."""
+    from statefulsim.io.scenario import load_scenario_data
 
-    text = yaml.dump(dict(data), Dumper=_SafeDumper, sort_keys=False)
-    plain = yaml.load(text, Loader=_SafeLoader)
-    return _from_documents([Document(plain, {}, file, 0)], file, os.fspath(base_dir))
+    return load_scenario_data(data, file=file, base_dir=os.fspath(base_dir))
 
 
 def run_data(data: Mapping[str, Any], *, base_dir: str | os.PathLike[str] = ".") -> RunResult:
