@@ -98,10 +98,10 @@ def _strip_omitted(data: Any) -> Any:
 def _self_contained(data: dict[str, Any], base_dir: str) -> None:
     """Inline the ``{file: ...}`` manifests and make ``apply`` file references absolute, in place,
     so the scenario text runs the same from any directory."""
-    from statefulsim.sweep import _inline_files
+    from statefulsim.sweep import inline_files
 
     if isinstance(data.get("manifests"), list):
-        _inline_files(data["manifests"], base_dir)
+        inline_files(data["manifests"], base_dir)
     for action in data.get("actions") or ():
         body = action.get("apply") if isinstance(action, dict) else None
         for item in (body if isinstance(body, list) else [body]):

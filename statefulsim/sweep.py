@@ -138,7 +138,7 @@ def _name_of(item: Any) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _inline_files(items: list[Any], base_dir: str) -> None:
+def inline_files(items: list[Any], base_dir: str) -> None:
     """Replace ``{file: path}`` items of a manifest list by the documents of the file, in place."""
     from statefulsim.io.yamlsource import load_file
 
@@ -161,7 +161,7 @@ def _select(items: list[Any], sel: str, where: str, base_dir: str) -> int:
             raise ValueError(f"{where}: index {i} is out of range (the list has {len(items)} items)")
         return i % len(items)
     if any(isinstance(x, Mapping) and "file" in x and "kind" not in x for x in items):
-        _inline_files(items, base_dir)
+        inline_files(items, base_dir)
     kind, _, name = sel.rpartition("/")
     found = [i for i, x in enumerate(items) if _name_of(x)[1] == name and (not kind or _name_of(x)[0] == kind)]
     if len(found) > 1:
@@ -634,7 +634,7 @@ def self_contained(text: str, base_dir: str) -> str:
     items = data.get("manifests") if isinstance(data, dict) else None
     if not isinstance(items, list) or not any(isinstance(x, Mapping) and "file" in x for x in items):
         return text
-    _inline_files(items, base_dir)
+    inline_files(items, base_dir)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
