@@ -64,3 +64,35 @@ def test_random_histories_identical(replicas: int, policy: str, mrs: int, target
                                      "watchLatency": {"uniform": {"low": "1ms", "high": "60ms"}},
                                      "appReady": {"uniform": {"low": "1s", "high": "20s"}}})
     _same_traces(sc)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 5), st.integers(0, 14), st.data())
+def test_holes_are_the_missing_indexes(start: int, n: int, data: st.DataObject) -> None:
+    from statefulsim.sim.controllers.statefulset.view import Holes
+
+    present = sorted(data.draw(st.sets(st.integers(start, start + n - 1))) if n else set())
+    holes = Holes(present, start, n)
+    expected = [i for i in range(n) if start + i not in present]
+    assert list(holes) == expected
+    assert list(holes.descending()) == expected[::-1]
+    assert len(holes) == len(expected)
+    assert [i for i in range(-2, n + 2) if i in holes] == expected
+
+
+def test_revision_cache_gives_the_same_plans() -> None:
+    from statefulsim.runner import build_cluster
+    from statefulsim.sim.api.objects import evolve
+    from statefulsim.sim.controllers.statefulset.revisions import RevisionCache, plan_revisions
+
+    cluster = build_cluster(load_scenario(SCENARIOS[0].parent / "quickstart.yaml"))
+    base = cluster.store.list("StatefulSet")[0]
+    changed = evolve(base, spec=evolve(base.spec, template_raw={**base.spec.template_raw, "x": 1}))
+    cache = RevisionCache(limit=2)  # tiny, so entries are also evicted on the way
+    revs: list = []
+    for s in (base, base, changed, base, changed, changed):
+        plain, cached = plan_revisions(s, revs), plan_revisions(s, revs, cache)
+        assert plain == cached
+        if plain.create:
+            revs = revs + [plain.update]
+    assert len(revs) == 2

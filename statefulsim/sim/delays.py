@@ -65,9 +65,17 @@ class LogNormal:
     median: float
     p99: float
 
+    def __post_init__(self) -> None:
+        if not self.median > 0:
+            raise ValueError("median must be > 0")
+        if not self.p99 > self.median:
+            raise ValueError(f"p99 ({self.p99:g}s) must be greater than median ({self.median:g}s)")
+        # mu and sigma of the underlying normal, computed once: watches sample this per event.
+        object.__setattr__(self, "_mu_sigma", (math.log(self.median), math.log(self.p99 / self.median) / _Z99))
+
     def sample(self, rng: random.Random) -> float:
-        sigma = math.log(self.p99 / self.median) / _Z99
-        return rng.lognormvariate(math.log(self.median), sigma)
+        mu, sigma = self._mu_sigma  # type: ignore[attr-defined]
+        return rng.lognormvariate(mu, sigma)
 
     def describe(self) -> str:
         return f"lognormal(median={self.median:g}s, p99={self.p99:g}s)"
@@ -110,10 +118,6 @@ def _uniform(p: Mapping[str, float]) -> DelayModel:
 
 
 def _lognormal(p: Mapping[str, float]) -> DelayModel:
-    if p["median"] <= 0:
-        raise ValueError("median must be > 0")
-    if p["p99"] <= p["median"]:
-        raise ValueError(f"p99 ({p['p99']:g}s) must be greater than median ({p['median']:g}s)")
     return LogNormal(p["median"], p["p99"])
 
 

@@ -231,8 +231,8 @@ class Scheduler:
                 pods[uid] = p
         return list(pods.values())
 
-    def _fits(self, pod: Pod, node: Node) -> str | None:
-        """None when ``pod`` fits ``node``, else the reason it does not."""
+    def _fits(self, pod: Pod, node: Node, req: ResourceRequests) -> str | None:
+        """None when ``pod`` (requesting ``req``) fits ``node``, else the reason it does not."""
         if not node.status.ready:
             # The node controller taints such a node at once; until the taint is there, the
             # condition says the same thing.
@@ -249,7 +249,6 @@ class Scheduler:
         cpu, mem, count = self._usage.get(node.name, (0, 0, 0))
         if count >= node.status.max_pods:
             return "Too many pods"
-        req = pod.spec.effective_requests
         if cpu + req.cpu_millis > node.status.allocatable.cpu_millis:
             return "Insufficient cpu"
         if mem + req.memory_bytes > node.status.allocatable.memory_bytes:
@@ -298,8 +297,9 @@ class Scheduler:
         feasible: list[tuple[float, Node]] = []
         reasons: dict[str, int] = {}
         check_anti = bool(pod.spec.required_anti_affinity) or self._has_anti_affinity_pods()
+        req = pod.spec.effective_requests
         for node in nodes:
-            why = self._fits(pod, node)
+            why = self._fits(pod, node, req)
             if why is None and check_anti:
                 if self._anti_affinity_conflict(pod, node, nodes):
                     why = "node(s) didn't match pod anti-affinity rules"
@@ -308,7 +308,7 @@ class Scheduler:
             if why is not None:
                 reasons[why] = reasons.get(why, 0) + 1
                 continue
-            feasible.append((self._score(pod, node), node))
+            feasible.append((self._score(req, node), node))
         uid = pod.metadata.uid
         if not feasible:
             self._attempts[uid] = self._attempts.get(uid, 0) + 1
@@ -340,9 +340,9 @@ class Scheduler:
         return bool(self.pods.by_index("anti", "1")) or any(
             p.spec.required_anti_affinity for _, p in self._assumed.values())
 
-    def _score(self, pod: Pod, node: Node) -> float:
+    def _score(self, req: ResourceRequests, node: Node) -> float:
+        """Least-allocated score of ``node`` once a pod requesting ``req`` is placed on it."""
         used_cpu, used_mem, count = self._usage.get(node.name, (0, 0, 0))
-        req = pod.spec.effective_requests
         alloc = node.status.allocatable
         cpu = (used_cpu + req.cpu_millis) / alloc.cpu_millis if alloc.cpu_millis else 1.0
         mem = (used_mem + req.memory_bytes) / alloc.memory_bytes if alloc.memory_bytes else 1.0

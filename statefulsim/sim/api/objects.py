@@ -14,7 +14,16 @@ from functools import cached_property
 from typing import Any, Mapping, Protocol, TypeVar
 
 _T = TypeVar("_T")
-_FIELDS: dict[type, frozenset[str]] = {}
+_FIELDS: dict[type, tuple[frozenset[str], tuple[str, ...]]] = {}
+
+
+def _layout(cls: type) -> tuple[frozenset[str], tuple[str, ...]]:
+    """A dataclass's field names, and the names of its cached properties (kept in the instance
+    ``__dict__`` beside the fields, so a copy must drop them)."""
+    names = frozenset(f.name for f in fields(cls))
+    cached = tuple(n for k in cls.__mro__ for n, v in vars(k).items() if isinstance(v, cached_property))
+    _FIELDS[cls] = (names, cached)
+    return names, cached
 
 
 def evolve(obj: _T, **changes: Any) -> _T:
@@ -23,16 +32,16 @@ def evolve(obj: _T, **changes: Any) -> _T:
     Copies the dataclass fields only (never cached properties), then applies ``changes``.
     """
     cls = type(obj)
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = frozenset(f.name for f in fields(cls))  # type: ignore[arg-type]
-    unknown = changes.keys() - names
-    if unknown:
+    layout = _FIELDS.get(cls) or _layout(cls)
+    if not layout[0].issuperset(changes):
+        unknown = changes.keys() - layout[0]
         raise TypeError(f"{cls.__name__} has no field(s) {', '.join(sorted(unknown))}")
     new = object.__new__(cls)
-    d = obj.__dict__
-    new.__dict__.update({n: d[n] for n in names})
-    new.__dict__.update(changes)
+    d = new.__dict__
+    d.update(obj.__dict__)
+    for name in layout[1]:
+        d.pop(name, None)
+    d.update(changes)
     return new
 
 # Label keys written by the StatefulSet controller.

@@ -65,8 +65,15 @@ Heartbeat = Callable[[str, float], "float | None"]
 def zone_key(node: Node) -> str:
     """``GetZoneKey``: region and zone labels (GA, then the deprecated beta ones)."""
     labels = node.metadata.labels
-    region = next((labels[k] for k in REGION_LABELS if labels.get(k)), "")
-    zone = next((labels[k] for k in ZONE_LABELS if labels.get(k)), "")
+    region = zone = ""
+    for k in REGION_LABELS:
+        region = labels.get(k, "")
+        if region:
+            break
+    for k in ZONE_LABELS:
+        zone = labels.get(k, "")
+        if zone:
+            break
     if not region and not zone:
         return ""
     return f"{region}:\x00:{zone}"

@@ -390,7 +390,7 @@ class ProbeWorker:
         """Account for the planned ticks before ``now``: set ``_next_tick`` and the counters as
         the tick-by-tick worker would have them; return a probe still running at ``now``."""
         dur = plan.dur
-        for t, k, ok, outcome in plan:
+        for t, k, ok, outcome in plan.ticks:
             if t >= now:  # a tick at this very instant runs after what woke us (NORMAL, or an earlier worker)
                 self._next_tick = t
                 return None
@@ -401,5 +401,38 @@ class ProbeWorker:
                 self._next_tick = t
                 return (t, ok)
             self._count_outcome(outcome)
-        self._next_tick = plan.wake_at
-        return None
+        if not plan.forever:
+            self._next_tick = plan.wake_at
+            return None
+        return self._catch_up_steady(plan, now)
+
+    def _catch_up_steady(self, plan: _Plan, now: float) -> tuple[float, bool] | None:
+        """:meth:`_catch_up` over the endless steady ticks of ``plan``: the same tick times as
+        ``_Plan.__iter__`` (the same float additions), with the counters added up once."""
+        k, ok, outcome = plan.steady
+        dur, period = plan.dur, plan.period
+        probing = k == PROBE
+        busy = dur if probing and dur > 0 else 0.0
+        t = plan.wake_at
+        n = 0
+        running: tuple[float, bool] | None = None
+        while True:
+            if t >= now:
+                break
+            if probing:
+                if dur > 0 and t + dur >= now:
+                    self.probes_run += 1
+                    running = (t, ok)
+                    break
+                n += 1
+            end = t + busy
+            while t <= end:
+                t += period
+        self._next_tick = t
+        if n:
+            self.probes_run += n
+            if outcome == self._last:
+                self._count += n
+            else:
+                self._last, self._count = outcome, n
+        return running

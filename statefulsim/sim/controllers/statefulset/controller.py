@@ -19,7 +19,7 @@ from statefulsim.sim.controllers.statefulset.predicates import (
 )
 from statefulsim.sim.controllers.statefulset.reconcile import Reconciler, SyncOutcome, Waiting
 from statefulsim.sim.controllers.statefulset.revisions import (
-    TemplateCache, canonical, new_revision, plan_revisions, revisions_to_truncate,
+    RevisionCache, TemplateCache, canonical, new_revision, plan_revisions, revisions_to_truncate,
 )
 from statefulsim.sim.controllers.statefulset.status import complete_rolling_update, inconsistent_status
 from statefulsim.sim.controllers.statefulset.view import OwnedPodIndex, plain_view
@@ -76,6 +76,7 @@ class StatefulSetController:
         self.claims = factory.informer("PersistentVolumeClaim")
         self.pod_control = PodControl(env, self.client, claims or StatefulSetClaims(env, self.client, self.claims))
         self.templates = TemplateCache()
+        self.revision_cache = RevisionCache()
         self.reconciler = Reconciler(env, self.pod_control, gates, self.templates)
         self.queue = WorkQueue(env, "statefulset", self.sync, workers=settings.workers)
         self.settings = settings
@@ -177,7 +178,7 @@ class StatefulSetController:
         if self.gates.stale_controller_consistency and self.pod_control.written.get(key, 0) > self.pods.max_rv:
             return False  # our own writes are not in the cache yet: requeue through the rate limiter
         uid = sts.metadata.uid
-        plan = plan_revisions(sts, self.revisions.by_index("owner", uid))
+        plan = plan_revisions(sts, self.revisions.by_index("owner", uid), self.revision_cache)
         retention = sts.spec.retention_policy
         indexed = (
             self.settings.indexed_sync
@@ -277,7 +278,7 @@ class StatefulSetController:
 
     def _sync_revisions(self, sts: StatefulSet) -> Gen:
         revs: list[ControllerRevision] = self.revisions.by_index("owner", sts.metadata.uid)
-        plan = plan_revisions(sts, revs)
+        plan = plan_revisions(sts, revs, self.revision_cache)
         update = plan.update
         collision = plan.collision_count
         if plan.create:

@@ -7,7 +7,8 @@ The pod management policy decides every place where upstream consults ``monotoni
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Generator
+from itertools import takewhile
+from typing import Any, Callable, Generator, Iterable, Iterator
 
 import simpy
 
@@ -152,10 +153,9 @@ class Reconciler:
             return SyncOutcome(status, None, None)
 
         replicas = view.candidates
-        keys = view.keys()
         condemned = view.condemned
         first_unavailable: Pod | None = None
-        for k in keys:
+        for k in replicas:
             if is_unavailable(replicas[k], mrs, now):
                 first_unavailable = replicas[k]
                 break
@@ -222,7 +222,7 @@ class Reconciler:
             return StepResult(True, err)
 
         # S9: in-range replicas (only the candidates: every other visit would be a no-op).
-        result = yield from self._run_for_all(rnd, keys, view.replicas, process_replica)
+        result = yield from self._run_for_all(rnd, replicas, view.replicas, process_replica)
         if result.exit or result.error is not None:
             waiting = result.waiting if result.error is None and self._work_pending(sts, view, update, result.waiting) else None
             return SyncOutcome(status, result.error, waiting)
@@ -240,15 +240,15 @@ class Reconciler:
             return SyncOutcome(status, None, None)
         return (yield from self._rolling_update(sts, update, view, status, policy, now))
 
-    def _run_for_all(self, rnd: PolicyRound, positions: list[int], total: int, fn: Callable[[int], Gen]) -> Gen:
-        """``runForAll`` over the given positions of a list of ``total`` items."""
+    def _run_for_all(self, rnd: PolicyRound, positions: Iterable[int], total: int, fn: Callable[[int], Gen]) -> Gen:
+        """``runForAll`` over the given positions (ascending) of a list of ``total`` items."""
         if not rnd.concurrent:
             for i in positions:
                 res: StepResult = yield from fn(i)
                 if res.exit or res.error is not None:
                     return res
             return StepResult(False)
-        err = yield from slow_start_batch(self.env, positions, total, fn)
+        err = yield from slow_start_batch(self.env, list(positions), total, fn)
         return StepResult(err is not None, err)
 
     @staticmethod
@@ -274,14 +274,13 @@ class Reconciler:
         mrs = sts.spec.min_ready_seconds
         upd = update.metadata.name
         replicas = view.for_update
-        # Indices from the highest down to the partition; only these can be old or unavailable.
-        targets = [k for k in sorted(replicas, reverse=True) if k >= partition]
 
         def is_old(p: Pod) -> bool:
             return pod_revision(p) != upd and not is_terminating(p)
 
+        # Indices from the highest down to the partition; only these can be old or unavailable.
         if not self.gates.max_unavailable_stateful_set:
-            for target in targets:
+            for target in takewhile(lambda k: k >= partition, replicas.descending()):
                 pod = replicas[target]
                 if is_old(pod):
                     err = yield from self.pods.delete(sts, pod)
@@ -291,15 +290,18 @@ class Reconciler:
                     return SyncOutcome(status, None, Waiting(POD_NOT_AVAILABLE, pod.name))
             return SyncOutcome(status, None, None)
 
-        if not any(is_old(replicas[t]) for t in targets):
+        def targets() -> Iterator[int]:
+            return takewhile(lambda k: k >= partition, replicas.descending())
+
+        if not any(is_old(replicas[t]) for t in targets()):
             return SyncOutcome(status, None, None)  # nothing to update: no deletion, no wait
         max_unavailable = resolve_max_unavailable(ru.max_unavailable if ru is not None else None, sts.spec.replicas)
-        unavailable = sum(1 for p in replicas.values() if is_unavailable(p, mrs, now))
+        unavailable = view.count_unavailable(mrs, now)
         to_delete: list[Pod] = []
         if policy.ordered or not self.gates.parallel_two_phase_max_unavailable:
             if unavailable >= max_unavailable:
                 return SyncOutcome(status, None, self._budget_wait(view, mrs, now))
-            for t in targets:
+            for t in targets():
                 if len(to_delete) >= max_unavailable - unavailable:
                     break
                 if is_old(replicas[t]):
@@ -308,14 +310,14 @@ class Reconciler:
             needing = sum(1 for p in replicas.values() if is_unavailable(p, mrs, now) and is_old(p))
             if unavailable >= max_unavailable and needing == 0:
                 return SyncOutcome(status, None, self._budget_wait(view, mrs, now))
-            for t in targets:  # phase 1: old pods that are unavailable anyway
+            for t in targets():  # phase 1: old pods that are unavailable anyway
                 if len(to_delete) >= max_unavailable:
                     break
                 if is_old(replicas[t]) and is_unavailable(replicas[t], mrs, now):
                     to_delete.append(replicas[t])
             budget = max_unavailable - unavailable
             phase2 = 0
-            for t in targets:  # phase 2: old available pods, within the budget
+            for t in targets():  # phase 2: old available pods, within the budget
                 if phase2 >= budget:
                     break
                 p = replicas[t]
@@ -331,7 +333,7 @@ class Reconciler:
 
     @staticmethod
     def _budget_wait(view: SyncView, mrs: float, now: float) -> Waiting | None:
-        for k in view.keys():
+        for k in view.candidates:
             p = view.candidates[k]
             if is_unavailable(p, mrs, now):
                 return Waiting(BUDGET_EXHAUSTED, p.name)

@@ -50,10 +50,50 @@ def template_of(rev: ControllerRevision) -> Mapping[str, Any]:
     return tmpl
 
 
-def new_revision(sts: StatefulSet, number: int, collision_count: int) -> ControllerRevision:
-    data = revision_data(sts)
+class RevisionCache:
+    """Remembers the costly parts of revision planning (canonical JSON and its hash) per input
+    object.  Store objects are never mutated, so an object's identity is a safe key; each entry
+    holds its key object, so an ``id`` cannot be reused while the entry lives.  Bounded: cleared
+    when full.  Results are the same as without it."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self._limit = limit
+        self._canonical: dict[int, tuple[object, str]] = {}
+        self._names: dict[tuple[int, str, int], tuple[object, dict[str, Any], str]] = {}
+
+    def canonical(self, data: Mapping[str, Any]) -> str:
+        hit = self._canonical.get(id(data))
+        if hit is not None and hit[0] is data:
+            return hit[1]
+        text = canonical(data)
+        if len(self._canonical) >= self._limit:
+            self._canonical.clear()
+        self._canonical[id(data)] = (data, text)
+        return text
+
+    def data_and_name(self, sts: StatefulSet, collision_count: int) -> tuple[dict[str, Any], str]:
+        """``revision_data(sts)`` and the revision's name (the same data object on every hit)."""
+        raw = sts.spec.template_raw
+        key = (id(raw), sts.metadata.name, collision_count)
+        hit = self._names.get(key)
+        if hit is not None and hit[0] is raw:
+            return hit[1], hit[2]
+        data = revision_data(sts)
+        name = revision_name(sts.metadata.name, data, collision_count)
+        if len(self._names) >= self._limit:
+            self._names.clear()
+        self._names[key] = (raw, data, name)
+        return data, name
+
+
+def new_revision(sts: StatefulSet, number: int, collision_count: int,
+                 cache: RevisionCache | None = None) -> ControllerRevision:
+    if cache is None:
+        data = revision_data(sts)
+        name = revision_name(sts.metadata.name, data, collision_count)
+    else:
+        data, name = cache.data_and_name(sts, collision_count)
     labels = dict(sts.spec.template.labels)
-    name = revision_name(sts.metadata.name, data, collision_count)
     labels["controller.kubernetes.io/hash"] = name.rsplit("-", 1)[1]
     meta = ObjectMeta(
         name=name,
@@ -79,14 +119,16 @@ class RevisionPlan:
     renumber: bool  # an older equal revision is reused (rollback): bump its number
 
 
-def plan_revisions(sts: StatefulSet, revisions: list[ControllerRevision]) -> RevisionPlan:
+def plan_revisions(sts: StatefulSet, revisions: list[ControllerRevision],
+                   cache: RevisionCache | None = None) -> RevisionPlan:
     """Choose current and update revisions from the set and its (sorted) revisions."""
+    canon = canonical if cache is None else cache.canonical
     collision = sts.status.collision_count
     revisions = sort_revisions(revisions)
     next_number = revisions[-1].revision + 1 if revisions else 1
-    candidate = new_revision(sts, next_number, collision)
-    key = canonical(candidate.data)
-    equal = [r for r in revisions if canonical(r.data) == key]
+    candidate = new_revision(sts, next_number, collision, cache)
+    key = canon(candidate.data)
+    equal = [r for r in revisions if canon(r.data) == key]
     create = False
     renumber = False
     if equal and equal[-1] is revisions[-1]:
@@ -98,7 +140,7 @@ def plan_revisions(sts: StatefulSet, revisions: list[ControllerRevision]) -> Rev
         names = {r.metadata.name for r in revisions}
         while candidate.metadata.name in names:
             collision += 1
-            candidate = new_revision(sts, next_number, collision)
+            candidate = new_revision(sts, next_number, collision, cache)
         update = candidate
         create = True
     current = None

@@ -20,13 +20,14 @@ Tests run every scenario both ways and require identical traces.
 from __future__ import annotations
 
 import bisect
+import heapq
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Callable, Iterator, Mapping
 
 from statefulsim.sim.api.objects import POD_NAME_LABEL, REVISION_LABEL, RUNNING, Pod, StatefulSet, StatefulSetStatus
 from statefulsim.sim.controllers.statefulset.predicates import (
-    is_running_and_available, is_terminating, ordinal_of, parent_name_and_ordinal,
+    is_running_and_available, is_terminating, is_unavailable, ordinal_of, parent_name_and_ordinal,
 )
 from statefulsim.sim.controllers.statefulset.status import compute_replica_status
 
@@ -34,38 +35,110 @@ from statefulsim.sim.controllers.statefulset.status import compute_replica_statu
 NewPod = Callable[[int], Pod]
 
 
+class Holes:
+    """The indexes in ``[0, n)`` that have no pod, ascending, found lazily from the sorted,
+    distinct ordinals in ``[start, start + n)`` that do have one (a copy: the view must not
+    change while the sync runs).
+
+    Finding the first hole is a binary search (the count of holes below ``ordinals[j]`` is
+    ``ordinals[j] - start - j``, which never decreases), so OrderedReady, which stops at the first
+    hole, never pays for the others.
+    """
+
+    def __init__(self, ordinals: list[int], start: int, n: int) -> None:
+        self._ordinals = ordinals
+        self._start, self._n = start, n
+
+    def __len__(self) -> int:
+        return self._n - len(self._ordinals)
+
+    def __contains__(self, index: object) -> bool:
+        if not isinstance(index, int) or not 0 <= index < self._n:
+            return False
+        o = self._start + index
+        j = bisect.bisect_left(self._ordinals, o)
+        return j == len(self._ordinals) or self._ordinals[j] != o
+
+    def __iter__(self) -> Iterator[int]:
+        ords, start = self._ordinals, self._start
+        a, b = 0, len(ords)
+        while a < b:  # the first position with a hole below it
+            mid = (a + b) // 2
+            if ords[mid] - start == mid:
+                a = mid + 1
+            else:
+                b = mid
+        j, i = a, a
+        while i < self._n:
+            if j < len(ords) and ords[j] - start == i:
+                j += 1
+            else:
+                yield i
+            i += 1
+
+    def descending(self) -> Iterator[int]:
+        """The holes from the highest index down."""
+        ords, start = self._ordinals, self._start
+        j, i = len(ords) - 1, self._n - 1
+        left = len(self)
+        while left:
+            if j >= 0 and ords[j] - start == i:
+                j -= 1
+            else:
+                yield i
+                left -= 1
+            i -= 1
+
+
 class Candidates(Mapping[int, Pod]):
     """index -> pod for the in-range indexes that may need work, iterated in index order.
 
-    A hole's in-memory pod is built only when the reconcile looks at it: OrderedReady stops at
-    the first hole, so a sync of a set scaled from 0 to N costs one pod, not N."""
+    A hole's in-memory pod is built only when the reconcile looks at it, and holes are listed
+    lazily: OrderedReady stops at the first hole, so a sync of a set scaled from 0 to N costs one
+    pod, not N."""
 
-    def __init__(self, pods: dict[int, Pod], holes: set[int], make: Callable[[int], Pod]) -> None:
+    def __init__(self, pods: dict[int, Pod], holes: Holes, make: Callable[[int], Pod]) -> None:
         self._pods = pods
         self._holes = holes
         self._make = make
-        self._keys = sorted(set(pods) | holes)
+        self._built: dict[int, Pod] = {}
+        self._sorted = sorted(pods)
 
     def __getitem__(self, index: int) -> Pod:
-        pod = self._pods.get(index)
+        pod = self._pods.get(index) or self._built.get(index)
         if pod is None:
             if index not in self._holes:
                 raise KeyError(index)
-            pod = self._pods[index] = self._make(index)
+            pod = self._built[index] = self._make(index)
         return pod
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self._keys)
+        if not len(self._holes):
+            return iter(self._sorted)
+        return heapq.merge(self._sorted, self._holes)
+
+    def descending(self) -> Iterator[int]:
+        """The indexes from the highest down, as lazily as :meth:`__iter__`."""
+        if not len(self._holes):
+            return reversed(self._sorted)
+        return heapq.merge(reversed(self._sorted), self._holes.descending(), reverse=True)
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._pods) + len(self._holes)
 
     def __contains__(self, index: object) -> bool:
         return index in self._pods or index in self._holes
 
+    def pods(self) -> Iterator[Pod]:
+        """The pods that exist (holes excluded)."""
+        return iter(self._pods.values())
+
+    def hole_count(self) -> int:
+        return len(self._holes)
+
     def has_holes(self) -> bool:
         """Whether some index has no pod yet (one the controller would create)."""
-        return bool(self._holes)
+        return bool(len(self._holes))
 
     def with_pods(self, extra: dict[int, Pod]) -> Candidates:
         """These candidates and ``extra`` (pods at other indexes) together; a hole is built once,
@@ -85,16 +158,20 @@ class SyncView:
     #: replicas/ready/available/current/updated counted over all pods at the start of the sync.
     status: StatefulSetStatus
     #: steady in-range pods at another revision than the update revision: nothing for
-    #: processReplica to do, but the rolling update replaces them.
+    #: processReplica to do, but the rolling update replaces them.  Every in-range pod outside
+    #: ``candidates`` is available (both view builders guarantee it).
     old: dict[int, Pod] = field(default_factory=dict)
 
+    def count_unavailable(self, min_ready_seconds: float, now: float) -> int:
+        """In-range pods not available now, holes included: only candidates can be."""
+        c = self.candidates
+        return c.hole_count() + sum(1 for p in c.pods() if is_unavailable(p, min_ready_seconds, now))
+
     @cached_property
-    def for_update(self) -> Mapping[int, Pod]:
+    def for_update(self) -> Candidates:
         """The pods the rolling update looks at: the candidates and the steady old pods."""
         return self.candidates.with_pods(self.old) if self.old else self.candidates
 
-    def keys(self) -> list[int]:
-        return list(self.candidates)
 
 
 def plain_view(sts: StatefulSet, pods: list[Pod], status: StatefulSetStatus, now: float, new_pod: NewPod) -> SyncView:
@@ -108,7 +185,7 @@ def plain_view(sts: StatefulSet, pods: list[Pod], status: StatefulSetStatus, now
             slots[o - start] = pod
         elif o >= 0:
             condemned.append(pod)
-    candidates = Candidates(slots, {i for i in range(n) if i not in slots}, lambda i: new_pod(start + i))
+    candidates = Candidates(slots, Holes(sorted(slots), 0, n), lambda i: new_pod(start + i))
     condemned.sort(key=ordinal_of, reverse=True)
     counted = compute_replica_status(pods, sts.spec.min_ready_seconds, now, status)
     return SyncView(start, n, candidates, condemned, counted)
@@ -224,10 +301,8 @@ class OwnedPodIndex:
         by_ordinal = s.by_ordinal
 
         candidates: dict[int, Pod] = {}
-        holes: set[int] = set()
         lo, hi = bisect.bisect_left(s.ordinals, start), bisect.bisect_left(s.ordinals, end)
-        if hi - lo < n:
-            holes = {o - start for o in range(start, end) if o not in by_ordinal}
+        holes = Holes(s.ordinals[lo:hi], start, n)
         for o in s.unsteady:
             if start <= o < end:
                 candidates[o - start] = by_ordinal[o]
