@@ -1,0 +1,128 @@
+"""How low can the per-event ratio of ``benchmarks/run.py`` go?  Prints the cost per SimPy event,
+relative to the bare loop ``run.py`` compares with, of loops that do a little of what any
+simulator of an API server with watches must do per event, and nothing else:
+
+* ``bare``        one process yielding timeouts (run.py's reference: ratio 1 by definition);
+* ``bare@D``      the same with D other events pending (the simulations keep hundreds to
+                  thousands pending: probe timers, watch deliveries, kubelet timers), so each
+                  heap operation costs log D comparisons;
+* ``callback``    a timeout whose callback stores into a dict (a watch delivery, minus the watch);
+* ``skeleton``    per change: a new immutable object (a frozen dataclass copy), a resourceVersion,
+                  two watches each delivering it after a log-normal latency drawn from a seeded
+                  RNG, handlers updating a cache; one writer process paced by timeouts.
+
+Each figure is the best of 3 CPU-time runs of 200 000 events.  Usage: ``python benchmarks/floor.py``.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any, Callable, Iterator
+
+import simpy
+
+EVENTS = 200_000
+
+
+Built = tuple[simpy.Environment, "simpy.Event | None"]  # an environment, and what to run it until
+
+
+def cpu(fn: Callable[[], Built], repeat: int = 3) -> tuple[float, int]:
+    """Best CPU time of running the environment ``fn`` builds, and its SimPy step count."""
+    best, steps = float("inf"), 0
+    for _ in range(repeat):
+        env, until = fn()
+        counter = [0]
+        step = env.step
+
+        def counted() -> None:
+            counter[0] += 1
+            step()
+
+        env.step = counted  # type: ignore[method-assign]
+        t0 = time.process_time()
+        env.run(until)
+        best, steps = min(best, time.process_time() - t0), counter[0]
+    return best, steps
+
+
+def bare(pending: int = 0) -> Built:
+    env = simpy.Environment()
+    for j in range(pending):
+        env.timeout(1e12 + j)  # never reached: the run ends with the loop
+
+    def loop() -> Iterator[simpy.Event]:
+        for _ in range(EVENTS):
+            yield env.timeout(1)
+
+    return env, env.process(loop())
+
+
+def callback() -> Built:
+    env = simpy.Environment()
+    cache: dict[int, int] = {}
+
+    def handler(i: int, _ev: simpy.Event) -> None:
+        cache[i % 100] = i
+
+    def writer() -> Iterator[simpy.Event]:
+        for i in range(EVENTS // 2):
+            env.timeout(0.5).callbacks.append(partial(handler, i))
+            yield env.timeout(1)
+
+    env.process(writer())
+    return env, None
+
+
+@dataclass(frozen=True)
+class Obj:
+    name: str
+    resource_version: int
+    phase: str
+    ready: bool
+    node: str = ""
+    restarts: int = 0
+
+
+def skeleton() -> Built:
+    env = simpy.Environment()
+    rng = random.Random(1)
+    objects = {i: Obj(f"pod-{i}", 0, "Pending", False) for i in range(100)}
+    caches: list[dict[str, Obj]] = [{}, {}]
+    rv = 0
+
+    def deliver(cache: dict[str, Obj], obj: Obj, _ev: simpy.Event) -> None:
+        cache[obj.name] = obj
+
+    def writer() -> Iterator[simpy.Event]:
+        nonlocal rv
+        changes = EVENTS // 3  # each change: 2 deliveries + 1 writer step
+        for k in range(changes):
+            i = k % 100
+            rv += 1
+            obj = objects[i] = replace(objects[i], resource_version=rv, ready=not objects[i].ready)
+            for cache in caches:
+                env.timeout(rng.lognormvariate(-3.9, 0.99)).callbacks.append(partial(deliver, cache, obj))
+            yield env.timeout(0.01)
+
+    env.process(writer())
+    return env, None
+
+
+def main() -> None:
+    base, base_steps = cpu(bare)
+    per_event = base / base_steps
+    rows: list[tuple[str, Callable[[], Built]]] = [
+        ("bare", bare), ("bare@500", partial(bare, 500)), ("bare@10000", partial(bare, 10_000)),
+        ("callback", callback), ("skeleton", skeleton)]
+    print(f"{'loop':<12} {'events':>8} {'us/event':>9} {'ratio':>6}")
+    for label, fn in rows:
+        t, steps = cpu(fn)
+        print(f"{label:<12} {steps:>8} {t / steps * 1e6:>9.2f} {t / steps / per_event:>6.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
