@@ -17,12 +17,17 @@ Each figure is the best of 3 CPU-time runs of 200 000 events.  Usage: ``python b
 from __future__ import annotations
 
 import random
+import sys
 import time
 from dataclasses import dataclass, replace
 from functools import partial
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import simpy
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import count_steps  # noqa: E402  (the same step counter as the benchmarks)
 
 EVENTS = 200_000
 
@@ -35,14 +40,7 @@ def cpu(fn: Callable[[], Built], repeat: int = 3) -> tuple[float, int]:
     best, steps = float("inf"), 0
     for _ in range(repeat):
         env, until = fn()
-        counter = [0]
-        step = env.step
-
-        def counted() -> None:
-            counter[0] += 1
-            step()
-
-        env.step = counted  # type: ignore[method-assign]
+        counter = count_steps(env)
         t0 = time.process_time()
         env.run(until)
         best, steps = min(best, time.process_time() - t0), counter[0]
