@@ -1,15 +1,18 @@
 """Scenario actions: what a user (or an operator) does to the cluster at a given time.
 
 Each action is a frozen dataclass with a ``verb``, a ``parse`` classmethod that validates its
-fields (a plain mapping, no I/O) and an ``execute`` generator that acts through the user's API
-client.  Later features add verbs with :func:`register_action`.
+fields (a plain mapping, no I/O), a ``fields`` method that gives its ``Action`` record's fields
+and an ``execute`` generator that acts through the user's API client.  Most verbs subclass
+:class:`Verb`, which derives ``parse`` and ``fields`` from the dataclass fields (see :func:`arg`).
+Later features add verbs with :func:`register_action`.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, Generator, Mapping, Protocol, Sequence
+from typing import Any, Callable, ClassVar, Generator, Literal, Mapping, Protocol, Self, Sequence
 
 import simpy
 
@@ -33,6 +36,143 @@ class Action(Protocol):
     def execute(self, cluster: Cluster) -> Gen: ...
 
 
+# --------------------------------------------------------------------------- declaring a verb by its fields
+
+#: When a field goes into the ``Action`` record: always, only when it differs from its default, never.
+Trace = Literal["always", "if_set", "never"]
+_ARG = "statefulsim.arg"
+
+
+@dataclass(frozen=True)
+class Arg:
+    """How a verb's field is read from the scenario and written to the trace (see :func:`arg`)."""
+
+    read: Callable[..., Any]
+    options: Mapping[str, Any]
+    key: str | None
+    trace: Trace
+    trace_key: str | None
+
+
+def arg(read: Callable[..., Any] = get_str, *, key: str | None = None, trace: Trace = "always",
+        trace_key: str | None = None, **options: Any) -> dict[str, Arg]:
+    """The ``metadata`` of a :class:`Verb`'s field: ``field(default=1, metadata=arg(get_int, minimum=0))``.
+
+    ``read`` is a getter of :mod:`statefulsim.problems` (or one with its signature), called as
+    ``read(mapping, key, path, problems, default, **options)`` for a field with a default and
+    ``read(mapping, key, path, problems, required=True, **options)`` for one without.  ``key`` is
+    the scenario's key (default: the field's name in camelCase, ``grace_period_seconds`` ->
+    ``gracePeriodSeconds``); ``trace_key`` the record's (default: ``key``).  A plain ``str``
+    field needs no ``arg``: it is read with ``get_str`` and always traced.
+    """
+    return {_ARG: Arg(read, dict(options), key, trace, trace_key)}
+
+
+_PLAIN = arg()[_ARG]
+
+
+def namespace_field() -> Any:
+    """``namespace: str = namespace_field()``: an optional ``namespace`` key, kept out of the trace."""
+    return field(default="default", metadata=arg(trace="never"))
+
+
+@dataclass(frozen=True)
+class _Field:
+    name: str
+    key: str
+    arg: Arg
+    default: Any
+    required: bool
+
+    def read(self, m: Mapping[str, Any], path: Path, problems: Problems) -> Any:
+        if self.required:
+            return self.arg.read(m, self.key, path, problems, required=True, **self.arg.options)
+        return self.arg.read(m, self.key, path, problems, self.default, **self.arg.options)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(w[:1].upper() + w[1:] for w in rest)
+
+
+def _verb_fields(cls: type) -> tuple[_Field, ...]:
+    out = []
+    for f in dataclasses.fields(cls):
+        if f.name == "at":
+            continue
+        if f.default_factory is not dataclasses.MISSING:
+            raise TypeError(f"{cls.__name__}.{f.name}: a Verb's field takes a default, not a default_factory")
+        a = f.metadata.get(_ARG)
+        if a is None and f.type not in ("str", str):
+            raise TypeError(f"{cls.__name__}.{f.name}: say how to read it with field(metadata=arg(...))")
+        a = a or _PLAIN
+        required = f.default is dataclasses.MISSING
+        out.append(_Field(f.name, a.key or _camel(f.name), a, None if required else f.default, required))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Verb:
+    """Base of a verb declared by its fields: each field after ``at`` is one key of the verb's
+    mapping, required when it has no default, read and traced as its :func:`arg` says.  A verb
+    that needs more (cross-field checks, nested mappings) overrides ``parse`` and builds it from
+    :meth:`allowed_keys` and :meth:`read`."""
+
+    at: float
+    verb: ClassVar[str] = ""
+
+    @classmethod
+    def allowed_keys(cls) -> tuple[str, ...]:
+        return tuple(f.key for f in _verb_fields(cls))
+
+    @classmethod
+    def read(cls, m: Mapping[str, Any], path: Path, problems: Problems, *names: str) -> dict[str, Any]:
+        """The named fields (all of them by default) read from ``m`` in that order, by field name."""
+        fields = _verb_fields(cls)
+        if names:
+            by_name = {f.name: f for f in fields}
+            fields = tuple(by_name[n] for n in names)
+        return {f.name: f.read(m, path, problems) for f in fields}
+
+    @classmethod
+    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> Self:
+        problems.unknown_keys(m, cls.allowed_keys(), path)
+        return cls(at, **cls.read(m, path, problems))
+
+    def fields(self) -> dict[str, Any]:
+        """The ``Action`` record's fields, in the order the dataclass declares them (a mapping is
+        copied)."""
+        out: dict[str, Any] = {}
+        for f in _verb_fields(type(self)):
+            value = getattr(self, f.name)
+            if f.arg.trace == "always" or (f.arg.trace == "if_set" and value != f.default):
+                out[f.arg.trace_key or f.key] = dict(value) if isinstance(value, Mapping) else value
+        return out
+
+
+def _get_grace_seconds(m: Mapping[str, Any], key: str, path: Path, problems: Problems,
+                      default: float | None = None) -> float | None:
+    """A grace period as in the API: a whole number of seconds >= 0 (as a float), or ``default``."""
+    if m.get(key) is None:
+        return default
+    return float(get_int(m, key, path, problems, 0, minimum=0))
+
+
+def _get_str_or_none(m: Mapping[str, Any], key: str, path: Path, problems: Problems,
+                     default: str | None = None) -> str | None:
+    return get_str(m, key, path, problems) or default
+
+
+def _get_merge_patch(m: Mapping[str, Any], key: str, path: Path, problems: Problems, *,
+                     required: bool = True) -> dict[str, Any]:
+    """Always required: a missing patch is reported as not being a mapping."""
+    patch = m.get(key)
+    if not isinstance(patch, Mapping):
+        problems.expected(path + (key,), "a mapping (a merge patch of the StatefulSet's spec)", patch)
+        return {}
+    return dict(patch)
+
+
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7386 JSON merge patch: mappings merge, ``null`` deletes, anything else replaces."""
     if not isinstance(patch, Mapping):
@@ -48,6 +188,15 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 def _fail(message: str) -> dict[str, Any]:
     return {"error": message}
+
+
+def _request(call: Gen) -> Gen:
+    """An action's one API request: ``{}``, or the API error as the action's failure."""
+    try:
+        yield from call
+    except ApiError as e:
+        return _fail(e.message)
+    return {}
 
 
 def _patched_set(sts: StatefulSet, patch: Mapping[str, Any]) -> StatefulSet | str:
@@ -93,44 +242,28 @@ def _update_set(cluster: Cluster, namespace: str, name: str, patch: Mapping[str,
 
 
 @dataclass(frozen=True)
-class Scale:
-    at: float
+class Scale(Verb):
     statefulset: str
-    replicas: int
-    namespace: str = "default"
+    replicas: int = field(metadata=arg(get_int, minimum=0))
+    namespace: str = namespace_field()
     verb: ClassVar[str] = "scale"
-
-    @classmethod
-    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> Scale:
-        problems.unknown_keys(m, ("statefulset", "replicas", "namespace"), path)
-        return cls(at, get_str(m, "statefulset", path, problems, required=True),
-                   get_int(m, "replicas", path, problems, 0, minimum=0, required=True),
-                   get_str(m, "namespace", path, problems, "default"))
-
-    def fields(self) -> dict[str, Any]:
-        return {"statefulset": self.statefulset, "replicas": self.replicas}
 
     def execute(self, cluster: Cluster) -> Gen:
         return (yield from _update_set(cluster, self.namespace, self.statefulset, {"replicas": self.replicas}))
 
 
 @dataclass(frozen=True)
-class Patch:
-    at: float
+class Patch(Verb):
     statefulset: str
-    patch: Mapping[str, Any]
-    namespace: str = "default"
+    patch: Mapping[str, Any] = field(metadata=arg(_get_merge_patch))
+    namespace: str = namespace_field()
     verb: ClassVar[str] = "patch"
 
     @classmethod
-    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> Patch:
-        problems.unknown_keys(m, ("statefulset", "patch", "namespace"), path)
-        patch = m.get("patch")
-        if not isinstance(patch, Mapping):
-            problems.expected(path + ("patch",), "a mapping (a merge patch of the StatefulSet's spec)", patch)
-            patch = {}
-        return cls(at, get_str(m, "statefulset", path, problems, required=True), dict(patch),
-                   get_str(m, "namespace", path, problems, "default"))
+    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> Self:
+        problems.unknown_keys(m, cls.allowed_keys(), path)
+        # The patch is checked (and its problem reported) first.
+        return cls(at, **cls.read(m, path, problems, "patch", "statefulset", "namespace"))
 
     def check_against(self, sts: StatefulSet, path: Path, problems: Problems) -> None:
         """Report now what applying the patch to the manifest's StatefulSet would reject."""
@@ -138,34 +271,19 @@ class Patch:
         if isinstance(result, str):
             problems.add(path + ("patch",), f"the patch would be rejected: {result}")
 
-    def fields(self) -> dict[str, Any]:
-        return {"statefulset": self.statefulset, "patch": dict(self.patch)}
-
     def execute(self, cluster: Cluster) -> Gen:
         return (yield from _update_set(cluster, self.namespace, self.statefulset, self.patch))
 
 
 @dataclass(frozen=True)
-class SetImage:
+class SetImage(Verb):
     """``kubectl set image statefulset/NAME CONTAINER=IMAGE``: a template change (new revision)."""
 
-    at: float
     statefulset: str
     container: str
     image: str
-    namespace: str = "default"
+    namespace: str = namespace_field()
     verb: ClassVar[str] = "setImage"
-
-    @classmethod
-    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> SetImage:
-        problems.unknown_keys(m, ("statefulset", "container", "image", "namespace"), path)
-        return cls(at, get_str(m, "statefulset", path, problems, required=True),
-                   get_str(m, "container", path, problems, required=True),
-                   get_str(m, "image", path, problems, required=True),
-                   get_str(m, "namespace", path, problems, "default"))
-
-    def fields(self) -> dict[str, Any]:
-        return {"statefulset": self.statefulset, "container": self.container, "image": self.image}
 
     def template_patch(self, sts: StatefulSet) -> dict[str, Any] | str:
         """The merge patch that sets the image (lists are replaced whole by merge patches)."""
@@ -195,97 +313,53 @@ class SetImage:
 
 
 @dataclass(frozen=True)
-class DeleteObject:
+class DeleteObject(Verb):
     """``kubectl delete KIND NAME`` for any other object (a claim, a Service, a budget, ...)."""
 
-    at: float
     kind: str
     name: str
-    namespace: str = "default"
+    namespace: str = namespace_field()
     verb: ClassVar[str] = "delete"
 
-    @classmethod
-    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> DeleteObject:
-        problems.unknown_keys(m, ("kind", "name", "namespace"), path)
-        return cls(at, get_str(m, "kind", path, problems, required=True), get_str(m, "name", path, problems, required=True),
-                   get_str(m, "namespace", path, problems, "default"))
-
-    def fields(self) -> dict[str, Any]:
-        return {"kind": self.kind, "name": self.name}
-
     def execute(self, cluster: Cluster) -> Gen:
-        try:
-            yield from cluster.user.delete(self.kind, self.namespace, self.name)
-        except ApiError as e:
-            return _fail(e.message)
-        return {}
+        return (yield from _request(cluster.user.delete(self.kind, self.namespace, self.name)))
 
 
 @dataclass(frozen=True)
-class DeleteStatefulSet:
+class DeleteStatefulSet(Verb):
     """``kubectl delete statefulset NAME --cascade=background|foreground|orphan``."""
 
-    at: float
     statefulset: str
-    cascade: str = "background"
-    namespace: str = "default"
+    cascade: str = field(default="background", metadata=arg(choices=("background", "foreground", "orphan")))
+    namespace: str = namespace_field()
     verb: ClassVar[str] = "deleteStatefulSet"
 
-    @classmethod
-    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> DeleteStatefulSet:
-        problems.unknown_keys(m, ("statefulset", "cascade", "namespace"), path)
-        return cls(at, get_str(m, "statefulset", path, problems, required=True),
-                   get_str(m, "cascade", path, problems, "background", choices=("background", "foreground", "orphan")),
-                   get_str(m, "namespace", path, problems, "default"))
-
-    def fields(self) -> dict[str, Any]:
-        return {"statefulset": self.statefulset, "cascade": self.cascade}
-
     def execute(self, cluster: Cluster) -> Gen:
-        try:
-            yield from cluster.user.delete("StatefulSet", self.namespace, self.statefulset,
-                                           propagation=self.cascade.capitalize())
-        except ApiError as e:
-            return _fail(e.message)
-        return {}
+        return (yield from _request(cluster.user.delete("StatefulSet", self.namespace, self.statefulset,
+                                                        propagation=self.cascade.capitalize())))
 
 
 @dataclass(frozen=True)
-class DeletePod:
-    at: float
+class DeletePod(Verb):
     pod: str
-    grace_period_seconds: float | None = None
-    force: bool = False
-    namespace: str = "default"
+    grace_period_seconds: float | None = field(default=None, metadata=arg(_get_grace_seconds, trace="if_set"))
+    force: bool = field(default=False, metadata=arg(get_bool, trace="if_set"))
+    namespace: str = namespace_field()
     verb: ClassVar[str] = "deletePod"
 
     @classmethod
-    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> DeletePod:
-        problems.unknown_keys(m, ("pod", "gracePeriodSeconds", "force", "namespace"), path)
-        grace: float | None = None
-        if m.get("gracePeriodSeconds") is not None:
-            # As in the API: a whole number of seconds >= 0.
-            grace = float(get_int(m, "gracePeriodSeconds", path, problems, 0, minimum=0))
-        force = get_bool(m, "force", path, problems)
-        if force and grace not in (None, 0):
-            problems.add(path + ("force",), "force deletion needs gracePeriodSeconds 0 (or none)")
-        return cls(at, get_str(m, "pod", path, problems, required=True), 0.0 if force else grace, force,
-                   get_str(m, "namespace", path, problems, "default"))
-
-    def fields(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"pod": self.pod}
-        if self.grace_period_seconds is not None:
-            out["gracePeriodSeconds"] = self.grace_period_seconds
-        if self.force:
-            out["force"] = True
-        return out
+    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> Self:
+        problems.unknown_keys(m, cls.allowed_keys(), path)
+        args = cls.read(m, path, problems, "grace_period_seconds", "force")
+        if args["force"]:
+            if args["grace_period_seconds"] not in (None, 0):
+                problems.add(path + ("force",), "force deletion needs gracePeriodSeconds 0 (or none)")
+            args["grace_period_seconds"] = 0.0
+        return cls(at, **args, **cls.read(m, path, problems, "pod", "namespace"))
 
     def execute(self, cluster: Cluster) -> Gen:
-        try:
-            yield from cluster.user.delete("Pod", self.namespace, self.pod, grace_period_seconds=self.grace_period_seconds)
-        except ApiError as e:
-            return _fail(e.message)
-        return {}
+        return (yield from _request(cluster.user.delete("Pod", self.namespace, self.pod,
+                                                        grace_period_seconds=self.grace_period_seconds)))
 
 
 def _worker_or_error(cluster: Cluster, pod: str, namespace: str) -> Any:
@@ -296,20 +370,11 @@ def _worker_or_error(cluster: Cluster, pod: str, namespace: str) -> Any:
 
 
 @dataclass(frozen=True)
-class BreakReadiness:
-    at: float
+class BreakReadiness(Verb):
     pod: str
-    namespace: str = "default"
+    namespace: str = namespace_field()
     verb: ClassVar[str] = "breakReadiness"
     broken: ClassVar[bool] = True
-
-    @classmethod
-    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> Any:
-        problems.unknown_keys(m, ("pod", "namespace"), path)
-        return cls(at, get_str(m, "pod", path, problems, required=True), get_str(m, "namespace", path, problems, "default"))
-
-    def fields(self) -> dict[str, Any]:
-        return {"pod": self.pod}
 
     def execute(self, cluster: Cluster) -> Gen:
         w, result = _worker_or_error(cluster, self.pod, self.namespace)
@@ -328,23 +393,18 @@ class RestoreReadiness(BreakReadiness):
 
 
 @dataclass(frozen=True)
-class CrashContainer:
-    at: float
+class CrashContainer(Verb):
     pod: str
-    container: str | None = None
-    exit_code: int = 1
-    namespace: str = "default"
+    container: str | None = field(default=None, metadata=arg(_get_str_or_none))  # None: the first container
+    exit_code: int = field(default=1, metadata=arg(get_int, trace="never"))
+    namespace: str = namespace_field()
     verb: ClassVar[str] = "crashContainer"
 
     @classmethod
-    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> CrashContainer:
-        problems.unknown_keys(m, ("pod", "container", "exitCode", "namespace"), path)
-        container = get_str(m, "container", path, problems) or None
-        return cls(at, get_str(m, "pod", path, problems, required=True), container,
-                   get_int(m, "exitCode", path, problems, 1), get_str(m, "namespace", path, problems, "default"))
-
-    def fields(self) -> dict[str, Any]:
-        return {"pod": self.pod, "container": self.container}
+    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> Self:
+        problems.unknown_keys(m, cls.allowed_keys(), path)
+        # The container is checked (and its problem reported) first.
+        return cls(at, **cls.read(m, path, problems, "container", "pod", "exit_code", "namespace"))
 
     def execute(self, cluster: Cluster) -> Gen:
         w, result = _worker_or_error(cluster, self.pod, self.namespace)
@@ -357,23 +417,13 @@ class CrashContainer:
 
 
 @dataclass(frozen=True)
-class FailPod:
+class FailPod(Verb):
     """The kubelet ends a pod in phase Failed (node-pressure eviction, admission rejection)."""
 
-    at: float
     pod: str
     reason: str = "Evicted"
-    namespace: str = "default"
+    namespace: str = namespace_field()
     verb: ClassVar[str] = "failPod"
-
-    @classmethod
-    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> FailPod:
-        problems.unknown_keys(m, ("pod", "reason", "namespace"), path)
-        return cls(at, get_str(m, "pod", path, problems, required=True), get_str(m, "reason", path, problems, "Evicted"),
-                   get_str(m, "namespace", path, problems, "default"))
-
-    def fields(self) -> dict[str, Any]:
-        return {"pod": self.pod, "reason": self.reason}
 
     def execute(self, cluster: Cluster) -> Gen:
         w, result = _worker_or_error(cluster, self.pod, self.namespace)
@@ -414,18 +464,8 @@ class Apply:
 
 
 @dataclass(frozen=True)
-class _NodeAction:
-    at: float
+class _NodeAction(Verb):
     node: str
-    verb: ClassVar[str] = ""
-
-    @classmethod
-    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> Any:
-        problems.unknown_keys(m, ("node",), path)
-        return cls(at, get_str(m, "node", path, problems, required=True))
-
-    def fields(self) -> dict[str, Any]:
-        return {"node": self.node}
 
 
 @dataclass(frozen=True)
@@ -463,11 +503,7 @@ class RecoverNode(_NodeAction):
 
 
 def _patch_node(cluster: Cluster, name: str, mutate: Any) -> Gen:
-    try:
-        yield from cluster.user.patch("Node", "", name, mutate)
-    except ApiError as e:
-        return _fail(e.message)
-    return {}
+    return (yield from _request(cluster.user.patch("Node", "", name, mutate)))
 
 
 @dataclass(frozen=True)
@@ -512,11 +548,7 @@ class DeleteNode(_NodeAction):
     verb: ClassVar[str] = "deleteNode"
 
     def execute(self, cluster: Cluster) -> Gen:
-        try:
-            yield from cluster.user.delete("Node", "", self.node)
-        except ApiError as e:
-            return _fail(e.message)
-        return {}
+        return (yield from _request(cluster.user.delete("Node", "", self.node)))
 
 
 @dataclass(frozen=True)
@@ -540,42 +572,20 @@ class UncordonNode(CordonNode):
     unschedulable: ClassVar[bool] = False
 
 
-def _grace_field(m: Mapping[str, Any], path: Path, problems: Problems) -> float | None:
-    if m.get("gracePeriodSeconds") is None:
-        return None
-    return float(get_int(m, "gracePeriodSeconds", path, problems, 0, minimum=0))
-
-
 @dataclass(frozen=True)
-class EvictPod:
+class EvictPod(Verb):
     """One request to the eviction API (``POST pods/NAME/eviction``).  A refusal because of a
     PodDisruptionBudget is recorded as ``EvictionBlocked``; the action does not retry."""
 
-    at: float
     pod: str
-    grace_period_seconds: float | None = None
-    namespace: str = "default"
+    grace_period_seconds: float | None = field(default=None, metadata=arg(_get_grace_seconds, trace="if_set"))
+    namespace: str = namespace_field()
     verb: ClassVar[str] = "evictPod"
-
-    @classmethod
-    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> EvictPod:
-        problems.unknown_keys(m, ("pod", "gracePeriodSeconds", "namespace"), path)
-        return cls(at, get_str(m, "pod", path, problems, required=True), _grace_field(m, path, problems),
-                   get_str(m, "namespace", path, problems, "default"))
-
-    def fields(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"pod": self.pod}
-        if self.grace_period_seconds is not None:
-            out["gracePeriodSeconds"] = self.grace_period_seconds
-        return out
 
     def execute(self, cluster: Cluster) -> Gen:
         store = cluster.store
-        try:
-            yield from cluster.user.call(lambda: evict(store, self.namespace, self.pod, self.grace_period_seconds))
-        except ApiError as e:
-            return _fail(e.message)
-        return {}
+        return (yield from _request(cluster.user.call(lambda: evict(store, self.namespace, self.pod,
+                                                                    self.grace_period_seconds))))
 
 
 #: kubectl drain: a refused eviction (HTTP 429) is retried after this many seconds.
@@ -585,31 +595,16 @@ DRAIN_POLL_INTERVAL = 1.0
 
 
 @dataclass(frozen=True)
-class DrainNode:
+class DrainNode(Verb):
     """``kubectl drain NODE``: cordon, then evict every pod on the node **concurrently** (one
     goroutine per pod in ``drain.go``), retrying an eviction refused with 429 every 5 s, then wait
     (polling every 1 s) until each pod is gone.  Pods without a controller stop the drain unless
     ``force: true``."""
 
-    at: float
     node: str
-    grace_period_seconds: float | None = None
-    force: bool = False
+    grace_period_seconds: float | None = field(default=None, metadata=arg(_get_grace_seconds, trace="if_set"))
+    force: bool = field(default=False, metadata=arg(get_bool, trace="if_set"))
     verb: ClassVar[str] = "drainNode"
-
-    @classmethod
-    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> DrainNode:
-        problems.unknown_keys(m, ("node", "gracePeriodSeconds", "force"), path)
-        return cls(at, get_str(m, "node", path, problems, required=True), _grace_field(m, path, problems),
-                   get_bool(m, "force", path, problems))
-
-    def fields(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"node": self.node}
-        if self.grace_period_seconds is not None:
-            out["gracePeriodSeconds"] = self.grace_period_seconds
-        if self.force:
-            out["force"] = True
-        return out
 
     def execute(self, cluster: Cluster) -> Gen:
         env = cluster.env
@@ -665,7 +660,8 @@ ACTIONS: dict[str, Any] = {
 
 
 def register_action(cls: Any) -> None:
-    """Add a scenario verb: ``cls.verb`` names it; ``cls.parse`` and ``cls.execute`` implement it."""
+    """Add a scenario verb: ``cls.verb`` names it; ``cls.parse``, ``cls.fields`` and ``cls.execute``
+    implement it (a subclass of :class:`Verb` has ``parse`` and ``fields`` from its dataclass fields)."""
     ACTIONS[cls.verb] = cls
 
 
@@ -691,10 +687,5 @@ def run_actions(cluster: Cluster, actions: Sequence[Any]) -> None:
     cluster.env.process(runner())
 
 
-def _register_dns_actions() -> None:
-    from statefulsim.sim.dns.actions import DnsQuery
-
-    register_action(DnsQuery)
-
-
-_register_dns_actions()
+# The DNS verbs register themselves (their module imports this one, so this import comes last).
+import statefulsim.sim.dns.actions  # noqa: E402,F401

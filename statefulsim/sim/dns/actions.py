@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Generator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Generator, Mapping, Self
 
 import simpy
 
-from statefulsim.problems import Path, Problems, get_duration, get_mapping, get_str
+from statefulsim.problems import Path, Problems, get_duration, get_mapping
+from statefulsim.sim.actions import Verb, arg, namespace_field, register_action
 from statefulsim.sim.dns.cache import FixedTtlCache
 from statefulsim.sim.dns.records import QTYPES
 from statefulsim.sim.dns.resolver import Resolver
@@ -20,50 +21,49 @@ Gen = Generator[simpy.Event, Any, Any]
 CLIENT = "client"
 
 
+def _get_every(m: Mapping[str, Any], key: str, path: Path, problems: Problems,
+               default: float | None = None) -> float | None:
+    every = get_duration(m, key, path, problems, 0.0) or default
+    if every is not None and (every <= 0 or math.isinf(every)):
+        problems.add(path + (key,), f"expected a positive, finite duration, found {m[key]!r}")
+    return every
+
+
+def _get_until(m: Mapping[str, Any], key: str, path: Path, problems: Problems,
+               default: float | None = None) -> float | None:
+    return get_duration(m, key, path, problems, 0.0) if key in m else default
+
+
 @dataclass(frozen=True)
-class DnsQuery:
+class DnsQuery(Verb):
     """``{name, type: A|SRV, from: client|POD, every: DURATION, until: DURATION}``; each lookup
     records a ``DNSAnswer``.  ``clientCache: {positiveTTL, negativeTTL}`` gives the client a
     resolver-library cache (e.g. the JVM's 30 s / 10 s)."""
 
-    at: float
     name: str
-    qtype: str = "A"
-    source: str = CLIENT
-    every: float | None = None
-    until: float | None = None
-    namespace: str = "default"
-    positive_ttl: float = 0.0
-    negative_ttl: float = 0.0
+    qtype: str = field(default="A", metadata=arg(key="type", trace_key="qtype", choices=QTYPES))
+    source: str = field(default=CLIENT, metadata=arg(key="from"))
+    every: float | None = field(default=None, metadata=arg(_get_every, trace="if_set"))
+    until: float | None = field(default=None, metadata=arg(_get_until, trace="if_set"))
+    namespace: str = namespace_field()
+    # Keys of the nested clientCache mapping.
+    positive_ttl: float = field(default=0.0, metadata=arg(get_duration, key="positiveTTL", trace="never"))
+    negative_ttl: float = field(default=0.0, metadata=arg(get_duration, key="negativeTTL", trace="never"))
     verb: ClassVar[str] = "dnsQuery"
 
     @classmethod
-    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> DnsQuery:
+    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> Self:
         problems.unknown_keys(m, ("name", "type", "from", "every", "until", "namespace", "clientCache"), path)
-        qtype = get_str(m, "type", path, problems, "A", choices=QTYPES)
-        every = get_duration(m, "every", path, problems, 0.0) or None
-        if every is not None and (every <= 0 or math.isinf(every)):
-            problems.add(path + ("every",), f"expected a positive, finite duration, found {m['every']!r}")
-        until = get_duration(m, "until", path, problems, 0.0) if "until" in m else None
+        args = cls.read(m, path, problems, "qtype", "every", "until")
+        until = args["until"]
         if until is not None and until < at:
             problems.add(path + ("until",), f"ends ({until:g}s) before it starts ({at:g}s)")
-        if until is not None and every is None:
+        if until is not None and args["every"] is None:
             problems.add(path + ("every",), "required with until")
         cc = get_mapping(m, "clientCache", path, problems)
         problems.unknown_keys(cc, ("positiveTTL", "negativeTTL"), path + ("clientCache",))
-        return cls(at, get_str(m, "name", path, problems, required=True), qtype,
-                   get_str(m, "from", path, problems, CLIENT), every, until,
-                   get_str(m, "namespace", path, problems, "default"),
-                   get_duration(cc, "positiveTTL", path + ("clientCache",), problems),
-                   get_duration(cc, "negativeTTL", path + ("clientCache",), problems))
-
-    def fields(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "qtype": self.qtype, "from": self.source}
-        if self.every is not None:
-            out["every"] = self.every
-        if self.until is not None:
-            out["until"] = self.until
-        return out
+        return cls(at, **args, **cls.read(m, path, problems, "name", "source", "namespace"),
+                   **cls.read(cc, path + ("clientCache",), problems, "positive_ttl", "negative_ttl"))
 
     def execute(self, cluster: Cluster) -> Gen:
         cache = FixedTtlCache(self.positive_ttl, self.negative_ttl) if (self.positive_ttl or self.negative_ttl) else None
@@ -96,3 +96,6 @@ class DnsQuery:
         env.emit("DNSAnswer", name=self.name, qtype=self.qtype, rcode=res.rcode, answers=list(res.answers),
                  ttl=res.ttl, server=res.server, cached=res.cached, client=self.source, queries=res.queries,
                  fqdn=res.fqdn, cachedNames=list(res.cached_names))
+
+
+register_action(DnsQuery)
