@@ -26,6 +26,8 @@ class Informer:
         self.max_rv = 0
         self._index_fns = indexes or {}
         self._indexes: dict[str, dict[str, dict[tuple[str, str], Any]]] = {n: {} for n in self._index_fns}
+        # key -> index name -> the values the cached object is filed under
+        self._values: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {}
         self._handlers: list[Callable[[WatchEvent], None]] = []
         # Start from what already exists (the initial LIST), then follow the watch.
         for obj in store.list(kind):
@@ -49,7 +51,9 @@ class Informer:
             self._index_fns[name] = fn
             idx: dict[str, dict[tuple[str, str], Any]] = {}
             for key, obj in self.cache.items():
-                for value in fn(obj):
+                vals = tuple(fn(obj))
+                self._values.setdefault(key, {})[name] = vals
+                for value in vals:
                     idx.setdefault(value, {})[key] = obj
             self._indexes[name] = idx
 
@@ -59,32 +63,41 @@ class Informer:
 
     def _put(self, obj: Any) -> None:
         key = self._key(obj)
-        old = self.cache.get(key)
-        if old is not None:
-            self._unindex(key, old)
         self.cache[key] = obj
-        for name, fn in self._index_fns.items():
+        if not self._index_fns:
+            return
+        values = self._values.get(key)
+        new_values = {name: tuple(fn(obj)) for name, fn in self._index_fns.items()}
+        for name, vals in new_values.items():
             idx = self._indexes[name]
-            for value in fn(obj):
+            old_vals = values.get(name, ()) if values is not None else ()
+            if old_vals != vals:
+                self._drop(idx, key, old_vals)
+            for value in vals:
                 idx.setdefault(value, {})[key] = obj
+        self._values[key] = new_values
 
-    def _unindex(self, key: tuple[str, str], obj: Any) -> None:
-        for name, fn in self._index_fns.items():
-            idx = self._indexes[name]
-            for value in fn(obj):
-                bucket = idx.get(value)
-                if bucket is not None:
-                    bucket.pop(key, None)
-                    if not bucket:
-                        del idx[value]
+    def _unindex(self, key: tuple[str, str]) -> None:
+        values = self._values.pop(key, None)
+        if values is not None:
+            for name, vals in values.items():
+                self._drop(self._indexes[name], key, vals)
+
+    @staticmethod
+    def _drop(idx: dict[str, dict[tuple[str, str], Any]], key: tuple[str, str], values: tuple[str, ...]) -> None:
+        for value in values:
+            bucket = idx.get(value)
+            if bucket is not None:
+                bucket.pop(key, None)
+                if not bucket:
+                    del idx[value]
 
     def _deliver(self, ev: WatchEvent) -> None:
         self.max_rv = max(self.max_rv, ev.obj.metadata.resource_version)
         key = self._key(ev.obj)
         if ev.type == DELETED:
-            old = self.cache.pop(key, None)
-            if old is not None:
-                self._unindex(key, old)
+            if self.cache.pop(key, None) is not None:
+                self._unindex(key)
         else:
             self._put(ev.obj)
         for h in self._handlers:
