@@ -22,7 +22,8 @@ from statefulsim.io.trace_io import read_jsonl, write_jsonl
 from statefulsim.model.scenario import Scenario
 from statefulsim.notebook import records_table, scenario_from_data, show_run, side_by_side, time_to_all_ready
 from statefulsim.runner import RunResult, build_cluster, run, run_scenario
-from statefulsim.sim.actions import register_action
+from statefulsim.sim.actions import Verb, arg, namespace_field, register_action
+from statefulsim.sim.api.store import ApiError
 from statefulsim.sim.cluster import Cluster, ClusterConfig, NodeConfig
 from statefulsim.sim.controllers.statefulset.policies import (
     MaxInFlight, OrderedReady, Parallel, PodManagementPolicy, PolicyRound, policy_names, register_policy,
@@ -81,6 +82,10 @@ __all__ = [
     "read_jsonl",
     "records_table",
     "register_action",
+    "Verb",
+    "arg",
+    "namespace_field",
+    "ApiError",
     "register_delay_model",
     "register_expectation",
     "register_policy",

@@ -51,3 +51,29 @@ def test_every_trace_event_is_documented() -> None:
     assert events
     for ev in events:
         assert f"`{ev}`" in text, ev
+
+
+def test_custom_verb_example_registers_and_runs() -> None:
+    from statefulsim.sim.actions import ACTIONS
+
+    text = (ROOT / "docs" / "scenario.md").read_text()
+    section = text.split("### Your own verbs", 1)[1]
+    code = re.findall(r"```python\n(.*?)```", section, flags=re.S)[0]
+    import sys
+    import types
+
+    module = sys.modules["docs_example"] = types.ModuleType("docs_example")  # dataclasses look it up
+    try:
+        exec(compile(code, "docs/scenario.md", "exec"), module.__dict__)
+        from helpers import scenario, statefulset
+
+        sc = scenario(statefulset("web", 3), actions=[{"at": "40s", "deleteLowest": {"statefulset": "web", "count": 2}}],
+                      until="60s")
+        result = run_scenario(sc)
+        fired = [r for r in result.trace if r.event == "Action" and r.fields.get("action") == "deleteLowest"]
+        assert fired and fired[0].fields["count"] == 2
+        deleted = {r.fields["pod"] for r in result.trace if r.event == "PodTerminating" and r.t >= 40}
+        assert {"web-0", "web-1"} <= deleted
+    finally:
+        ACTIONS.pop("deleteLowest", None)
+        sys.modules.pop("docs_example", None)
