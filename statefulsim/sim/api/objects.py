@@ -340,6 +340,22 @@ class PodStatus:
         rest = tuple(c for c in self.conditions if c.type != type_)
         return evolve(self, conditions=rest + (new,))
 
+    def with_conditions(self, now: float, *updates: tuple[str, bool]) -> PodStatus:
+        """``with_condition(type, status, now)`` for each ``(type, status)`` in turn, in one copy."""
+        conds = list(self.conditions)
+        changed = False
+        for type_, status in updates:
+            i = next((j for j, c in enumerate(conds) if c.type == type_), -1)
+            old = conds[i] if i >= 0 else None
+            if old is not None and old.status == status and not old.reason and not old.message:
+                continue
+            ltt = old.last_transition_time if old is not None and old.status == status else now
+            if i >= 0:
+                del conds[i]
+            conds.append(PodCondition(type_, status, ltt))
+            changed = True
+        return evolve(self, conditions=tuple(conds)) if changed else self
+
 
 @dataclass(frozen=True)
 class Pod:

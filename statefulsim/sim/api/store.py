@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import math
-from functools import partial
-from typing import Any, Callable, Generator, Iterable, TypeVar
+from typing import Any, Callable, Generator, Iterable, TypeVar, cast
 
 import simpy
 
@@ -70,11 +69,11 @@ class Watch:
         else:
             at = max(now + self.env.sample(self.latency, self.stream), self._last_delivery)
         self._last_delivery = at
-        timer = self.env.sim.timeout(at - now)
-        timer.callbacks.append(partial(self._deliver, ev))
+        # The event rides on the timer as its value: no per-delivery closure.
+        self.env.sim.timeout(at - now, ev).callbacks.append(self._deliver)
 
-    def _deliver(self, ev: WatchEvent, _timer: simpy.Event) -> None:
-        self.handler(ev)
+    def _deliver(self, timer: simpy.Event) -> None:
+        self.handler(cast(WatchEvent, timer.value))
 
 
 def _whole_seconds(status: PodStatus) -> PodStatus:

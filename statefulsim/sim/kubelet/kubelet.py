@@ -299,10 +299,13 @@ class PodWorker:
         # The API server keeps whole seconds (store._whole_seconds); writing them so saves a copy
         # of every condition on every status write.
         second = float(math.floor(now))
-        st = st.with_condition("Initialized", self.initialized, second)
-        st = st.with_condition("PodReadyToStartContainers", self.sandbox_ready and self.phase not in (FAILED, SUCCEEDED), second)
-        st = st.with_condition("ContainersReady", containers_ready, second)
-        st = st.with_condition("Ready", ready, second)
+        st = st.with_conditions(
+            second,
+            ("Initialized", self.initialized),
+            ("PodReadyToStartContainers", self.sandbox_ready and self.phase not in (FAILED, SUCCEEDED)),
+            ("ContainersReady", containers_ready),
+            ("Ready", ready),
+        )
         st = evolve(
             st,
             phase=self.phase,
