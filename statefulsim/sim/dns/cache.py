@@ -46,8 +46,15 @@ class CacheSettings:
 
 
 def _in_zone(name: str, zones: tuple[str, ...]) -> bool:
+    """``zones`` normalized (see :func:`_zones`)."""
+    if not zones:
+        return False
     n = normalize(name)
-    return any(n == normalize(z) or n.endswith("." + normalize(z)) for z in zones)
+    return any(n == z or n.endswith("." + z) for z in zones)
+
+
+def _zones(zones: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(normalize(z) for z in zones)
 
 
 class TtlCache:
@@ -59,6 +66,8 @@ class TtlCache:
     def __init__(self, settings: CacheSettings = CacheSettings()) -> None:
         self.settings = settings
         self._items: dict[tuple[str, str], tuple[Answer, float, float]] = {}  # -> (answer, stored, keep)
+        self._no_success, self._no_denial = _zones(settings.disable_success), _zones(settings.disable_denial)
+        self._disabled: dict[tuple[str, bool], bool] = {}  # (qname, success) -> caching disabled
 
     def get(self, qname: str, qtype: str, now: float) -> Answer | None:
         key = (normalize(qname), qtype)
@@ -77,9 +86,10 @@ class TtlCache:
         success = answer.positive
         if answer.rcode not in ("NOERROR", "NXDOMAIN", "NODATA"):
             return
-        if success and _in_zone(qname, s.disable_success):
-            return
-        if not success and _in_zone(qname, s.disable_denial):
+        disabled = self._disabled.get((qname, success))
+        if disabled is None:
+            disabled = self._disabled[(qname, success)] = _in_zone(qname, self._no_success if success else self._no_denial)
+        if disabled:
             return
         lo, hi = (s.success_min_ttl, s.success_ttl) if success else (s.denial_min_ttl, s.denial_ttl)
         keep = min(max(answer.ttl, lo), hi)

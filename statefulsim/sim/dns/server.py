@@ -90,6 +90,14 @@ class CoreDnsReplica:
         self.slices = Informer(store, "EndpointSlice", watch_latency, stream, indexes={"service": _slice_service})
         self.cache = _cache_for(config.cache, config.zone)
         self.queries = 0
+        # The kubernetes plugin's answers are a function of the name and the two informer caches:
+        # remembered until either cache changes.
+        self._answers: dict[tuple[str, str], Answer] = {}
+        self.services.add_handler(self._forget_answers)
+        self.slices.add_handler(self._forget_answers)
+
+    def _forget_answers(self, _ev: Any) -> None:
+        self._answers.clear()
 
     def _slice_of(self, namespace: str, service: str) -> Any:
         """The Service's EndpointSlice (with several, the last in the cache's order)."""
@@ -106,8 +114,10 @@ class CoreDnsReplica:
         hit = self.cache.get(qname, qtype, now)
         if hit is not None:
             return hit, True
-        ans = answer(qname, qtype, self.config.zone, self.config.ttl, _ByKey(self.services.get),
-                     _ByKey(self._slice_of))
+        ans = self._answers.get((qname, qtype))
+        if ans is None:
+            ans = self._answers[(qname, qtype)] = answer(
+                qname, qtype, self.config.zone, self.config.ttl, _ByKey(self.services.get), _ByKey(self._slice_of))
         self.cache.put(qname, qtype, ans, now)
         return ans, False
 
