@@ -87,13 +87,25 @@ class StatefulSetClaims:
         self.env = env
         self.client = client
         self.claims = claims
+        # (id(spec), namespace, set, ordinal) -> (spec, claims); the spec is held so its id stays unique
+        self._claims_of: dict[tuple[int, str, str, int], tuple[object, tuple[PersistentVolumeClaim, ...]]] = {}
 
     def _event(self, reason: str, obj: str, message: str) -> None:
         self.env.emit("KubeEvent", reason=reason, object=obj, message=message, component=self.component)
 
-    def for_pod(self, sts: StatefulSet, pod: Pod) -> list[PersistentVolumeClaim]:
+    def for_pod(self, sts: StatefulSet, pod: Pod) -> tuple[PersistentVolumeClaim, ...]:
+        """The claims ``pod`` should have (built once per set spec and ordinal: every sync asks)."""
         o = ordinal_of(pod)
-        return [claim_from_template(sts, t, o) for t in sts.spec.volume_claim_templates]
+        spec = sts.spec
+        key = (id(spec), sts.metadata.namespace, sts.metadata.name, o)
+        hit = self._claims_of.get(key)
+        if hit is not None and hit[0] is spec:
+            return hit[1]
+        claims = tuple(claim_from_template(sts, t, o) for t in spec.volume_claim_templates)
+        if len(self._claims_of) >= 65536:
+            self._claims_of.clear()
+        self._claims_of[key] = (spec, claims)
+        return claims
 
     def create_missing_claims(self, sts: StatefulSet, pod: Pod) -> Generator[simpy.Event, Any, ApiError | None]:
         """``createPersistentVolumeClaims``: create absent claims; a claim being deleted is an error."""
