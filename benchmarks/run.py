@@ -7,9 +7,9 @@
 4. ``sweep``    1 000 runs of the 3-replica quick-start scenario (runs per second, per core).
 
 Every simulation case runs in a fresh ``spawn``ed process, so the peak RSS is that case's alone,
-and is compared with a bare SimPy loop processing the same number of timeouts in this process
-(``ratio`` = CPU time per event / bare CPU time per event; CPU time, because wall time on a
-shared machine also counts other processes).  A "simulated event" is one SimPy
+and is compared with a bare SimPy loop processing the same number of timeouts in the same process,
+right after the simulation (``ratio`` = CPU time per event / bare CPU time per event; CPU time,
+because wall time on a shared machine also counts other processes).  A "simulated event" is one SimPy
 step.  Run ``python benchmarks/run.py`` for everything, or name cases and sizes::
 
     python benchmarks/run.py scale:100 scale:1000 ordered fleet sweep:200
@@ -216,9 +216,17 @@ HEADER = (f"{'case':<16} {'wall s':>8} {'cpu s':>8} {'events':>10} {'ev/cpu s':>
           f"{'peak MiB':>9} {'records':>9}  check")
 
 
+def simulate_and_bare(text: str) -> dict[str, Any]:
+    """:func:`simulate`, then the bare loop of the same event count in the same process right
+    after it, so that both see the machine in the same state (its speed drifts with other load)."""
+    r = simulate(text)
+    r["bare"] = bench_bare(r["events"])
+    return r
+
+
 def sim_row(label: str, text: str, check: Callable[[dict[str, Any]], str]) -> dict[str, Any]:
-    r = in_fresh_process(simulate, text)
-    bare = bench_bare(r["events"])
+    r = in_fresh_process(simulate_and_bare, text)
+    bare = r["bare"]
     r["ratio"] = r["cpu"] / bare
     print(f"{label:<16} {r['wall']:>8.2f} {r['cpu']:>8.2f} {r['events']:>10} {r['events'] / r['cpu']:>9.0f} "
           f"{r['events'] / bare:>10.0f} {r['ratio']:>6.1f} {r['peak_mib']:>9.1f} {r['records']:>9}  {check(r)}",
