@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import replace
-from typing import Any, Generator, Iterable, Protocol
+from typing import Any, Callable, Generator, Iterable, Protocol
 
 import simpy
 
@@ -33,14 +33,20 @@ MAX_UNSCHEDULABLE_SECONDS = 300.0
 class VolumeBinder(Protocol):
     """Scheduling's view of volumes: which nodes a pod's claims allow, and binding before bind."""
 
-    def filter(self, pod: Pod, node: Node) -> str | None: ...
+    def filter_for(self, pod: Pod) -> Callable[[Node], str | None]:
+        """For one scheduling attempt of ``pod``: node -> why its claims rule the node out, or None."""
+        ...
 
     def prebind(self, pod: Pod, node: Node) -> Gen: ...
 
 
+def _no_reason(_node: Node) -> str | None:
+    return None
+
+
 class NoVolumeBinding:
-    def filter(self, pod: Pod, node: Node) -> str | None:
-        return None
+    def filter_for(self, pod: Pod) -> Callable[[Node], str | None]:
+        return _no_reason
 
     def prebind(self, pod: Pod, node: Node) -> Gen:
         return True
@@ -298,13 +304,14 @@ class Scheduler:
         reasons: dict[str, int] = {}
         check_anti = bool(pod.spec.required_anti_affinity) or self._has_anti_affinity_pods()
         req = pod.spec.effective_requests
+        volume_filter = self.volumes.filter_for(pod)
         for node in nodes:
             why = self._fits(pod, node, req)
             if why is None and check_anti:
                 if self._anti_affinity_conflict(pod, node, nodes):
                     why = "node(s) didn't match pod anti-affinity rules"
             if why is None:
-                why = self.volumes.filter(pod, node)
+                why = volume_filter(node)
             if why is not None:
                 reasons[why] = reasons.get(why, 0) + 1
                 continue

@@ -14,7 +14,7 @@ from statefulsim.sim.api.storage import (
     BOUND, SELECTED_NODE_ANNOTATION, WAIT_FOR_FIRST_CONSUMER, PersistentVolume, PersistentVolumeClaim,
 )
 from statefulsim.sim.api.store import ApiClient, ApiError, ObjectStore
-from statefulsim.sim.controllers.volume import NO_PROVISIONER, class_of, matching_volume
+from statefulsim.sim.controllers.volume import NO_PROVISIONER, class_of, static_candidates
 from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.env import SimEnv
 from statefulsim.sim.timing import Timing
@@ -27,6 +27,42 @@ BIND_TIMEOUT_SECONDS = 600.0  # VolumeBindingArgs.bindTimeoutSeconds
 
 def pod_claims(pod: Pod) -> list[str]:
     return [v.claim_name for v in pod.spec.volumes if v.claim_name]
+
+
+NO_VOLUME = "node(s) didn't find available persistent volumes to bind"
+
+
+def _first_of(checks: list[Callable[[Node], str | None]], then: str | None) -> Callable[[Node], str | None]:
+    """A node's first failed check, else ``then``."""
+    def run(node: Node) -> str | None:
+        for check in checks:
+            why = check(node)
+            if why is not None:
+                return why
+        return then
+    return run
+
+
+def _affinity_check(pv: PersistentVolume) -> Callable[[Node], str | None]:
+    def check(node: Node) -> str | None:
+        return None if pv.fits_node(node.metadata.labels) else "node(s) had volume node affinity conflict"
+    return check
+
+
+def _unbound_check(selected: str | None, static: tuple[PersistentVolume | None, list[PersistentVolume]] | None
+                   ) -> Callable[[Node], str | None]:
+    """A WaitForFirstConsumer claim: the node it was given, if any; without a provisioner, a
+    volume for it (``static``: one already chosen for the claim, else the available volumes
+    that fit it, smallest first, of which one must fit the node)."""
+    def check(node: Node) -> str | None:
+        if selected and selected != node.metadata.name:
+            return NO_VOLUME
+        if static is not None and static[0] is None:
+            labels = dict(node.metadata.labels)
+            if not any(v.fits_node(labels) for v in static[1]):
+                return NO_VOLUME
+        return None
+    return check
 
 
 class SchedulerVolumeBinder:
@@ -49,28 +85,35 @@ class SchedulerVolumeBinder:
             self.on_change()  # volume changes are cluster events that retry unschedulable pods
 
     def filter(self, pod: Pod, node: Node) -> str | None:
+        """Why ``pod``'s claims rule ``node`` out, or None (see :meth:`filter_for`)."""
+        return self.filter_for(pod)(node)
+
+    def filter_for(self, pod: Pod) -> Callable[[Node], str | None]:
+        """The volume filter for ``pod``, as a function of the node: what does not depend on the
+        node (claims, classes, the volumes that could bind) is worked out once per scheduling
+        attempt, not once per node.  Claims are checked in order; the first reason wins."""
+        checks: list[Callable[[Node], str | None]] = []
         ns = pod.metadata.namespace
         for name in pod_claims(pod):
             claim: PersistentVolumeClaim | None = self.claims.get(ns, name)
             if claim is None:
-                return f'persistentvolumeclaim "{name}" not found'
+                return _first_of(checks, f'persistentvolumeclaim "{name}" not found')
             if claim.metadata.deletion_timestamp is not None:
-                return f'persistentvolumeclaim "{name}" is being deleted'
+                return _first_of(checks, f'persistentvolumeclaim "{name}" is being deleted')
             if claim.phase == BOUND:
                 pv: PersistentVolume | None = self.volumes.get("", claim.volume_name)
-                if pv is not None and not pv.fits_node(node.metadata.labels):
-                    return "node(s) had volume node affinity conflict"
+                if pv is not None:
+                    checks.append(_affinity_check(pv))
                 continue
             klass = class_of(claim, self.classes.list())
             if klass is None or klass.volume_binding_mode != WAIT_FOR_FIRST_CONSUMER:
-                return "pod has unbound immediate PersistentVolumeClaims"
+                return _first_of(checks, "pod has unbound immediate PersistentVolumeClaims")
             selected = claim.metadata.annotations.get(SELECTED_NODE_ANNOTATION)
-            if selected and selected != node.metadata.name:
-                return "node(s) didn't find available persistent volumes to bind"
-            static = matching_volume(claim, klass.metadata.name, self.volumes.list(), dict(node.metadata.labels))
-            if static is None and klass.provisioner == NO_PROVISIONER:
-                return "node(s) didn't find available persistent volumes to bind"
-        return None
+            # Without a provisioner the claim needs an available volume that fits the node.
+            static = static_candidates(claim, klass.metadata.name, self.volumes.list()) \
+                if klass.provisioner == NO_PROVISIONER else None
+            checks.append(_unbound_check(selected, static))
+        return _first_of(checks, None)
 
     def prebind(self, pod: Pod, node: Node) -> Gen:
         ns = pod.metadata.namespace

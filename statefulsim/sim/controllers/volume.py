@@ -53,25 +53,35 @@ def is_local_provisioner(provisioner: str) -> bool:
     return "local" in provisioner
 
 
-def matching_volume(claim: PersistentVolumeClaim, klass: str, volumes: list[PersistentVolume],
-                    node_labels: dict[str, str] | None) -> PersistentVolume | None:
-    """The smallest Available volume of the class that fits the claim (and the node, if given)."""
+def static_candidates(claim: PersistentVolumeClaim, klass: str, volumes: list[PersistentVolume]
+                      ) -> tuple[PersistentVolume | None, list[PersistentVolume]]:
+    """The node-independent part of :func:`matching_volume`: the volume the claim names or that
+    is pre-bound to it (then the list is empty), else None and the Available volumes of the class
+    that fit the claim, smallest first."""
     if claim.volume_name:
         for v in volumes:
             if v.metadata.name == claim.volume_name and (v.claim_ref is None or v.claim_ref.uid == claim.metadata.uid):
-                return v
-        return None
+                return v, []
+        return None, []
     for v in volumes:  # a volume pre-bound to this claim (e.g. just provisioned for it)
         ref = v.claim_ref
         if ref is not None and ref.namespace == claim.metadata.namespace and ref.name == claim.metadata.name \
                 and ref.uid in ("", claim.metadata.uid):
-            return v
+            return v, []
     fits = [v for v in volumes
             if v.phase == AVAILABLE and v.claim_ref is None and v.storage_class_name == klass
-            and v.capacity_bytes >= claim.request_bytes and set(claim.access_modes) <= set(v.access_modes)
-            and (node_labels is None or v.fits_node(node_labels))]
+            and v.capacity_bytes >= claim.request_bytes and set(claim.access_modes) <= set(v.access_modes)]
     fits.sort(key=lambda v: (v.capacity_bytes, v.metadata.name))
-    return fits[0] if fits else None
+    return None, fits
+
+
+def matching_volume(claim: PersistentVolumeClaim, klass: str, volumes: list[PersistentVolume],
+                    node_labels: dict[str, str] | None) -> PersistentVolume | None:
+    """The smallest Available volume of the class that fits the claim (and the node, if given)."""
+    chosen, fits = static_candidates(claim, klass, volumes)
+    if chosen is not None or claim.volume_name:
+        return chosen
+    return next((v for v in fits if node_labels is None or v.fits_node(node_labels)), None)
 
 
 class VolumeController:
