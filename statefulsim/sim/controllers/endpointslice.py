@@ -8,7 +8,7 @@ has a hostname and its subdomain names the Service.
 
 from __future__ import annotations
 
-from typing import Any, Generator, Iterable
+from typing import Any, Generator, Iterable, Mapping
 
 import simpy
 
@@ -54,6 +54,11 @@ def _namespace_index(pod: Any) -> tuple[str]:
     return (pod.metadata.namespace,)
 
 
+def _label_index(pod: Any) -> list[str]:
+    ns = pod.metadata.namespace
+    return [f"{ns}/{k}={v}" for k, v in pod.metadata.labels.items()]
+
+
 class EndpointSliceController:
     def __init__(self, env: SimEnv, store: ObjectStore, *, api_latency: DelayModel, watch_latency: DelayModel,
                  delay: DelayModel, qps: float = 20.0, burst: int = 30, workers: int = 5,
@@ -64,7 +69,7 @@ class EndpointSliceController:
         self.client = ApiClient(env, store, "endpointslice-controller", api_latency, qps, burst)
         factory = informers or SharedInformerFactory(store, watch_latency, "watch/endpointslice-controller")
         self.services = factory.informer("Service")
-        self.pods = factory.informer("Pod", indexes={"ns": _namespace_index})
+        self.pods = factory.informer("Pod", indexes={"ns": _namespace_index, "label": _label_index})
         self.queue = WorkQueue(env, "endpointslice", self.sync, workers=workers, base_delay=1.0)
         self.services.add_handler(self._on_service)
         self.pods.add_handler(self._on_pod)
@@ -91,6 +96,13 @@ class EndpointSliceController:
             # --endpointslice-updates-batch-period defaults to 0; the "endpointSlice" delay adds to it.
             self.queue.add_after(key, self.env.sample(self.delay, "endpointslice"))
 
+    def _selected(self, ns: str, sel: Mapping[str, str]) -> list[Pod]:
+        """A superset of the namespace's pods that ``sel`` selects: the smallest bucket of the label
+        index among the selector's pairs (all the namespace's pods for an empty selector)."""
+        if not sel:
+            return self.pods.by_index("ns", ns)
+        return min((self.pods.by_index("label", f"{ns}/{k}={v}") for k, v in sel.items()), key=len)
+
     def sync(self, key: str) -> Gen:
         ns, name = key.split("/", 1)
         svc: Service | None = self.services.get(ns, name)
@@ -105,7 +117,7 @@ class EndpointSliceController:
             return True
         sel = svc.spec.selector
         endpoints = []
-        for pod in self.pods.by_index("ns", ns):
+        for pod in self._selected(ns, sel):
             if all(pod.metadata.labels.get(k) == v for k, v in sel.items()):
                 ep = pod_to_endpoint(pod, svc)
                 if ep is not None:
