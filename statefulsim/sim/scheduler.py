@@ -40,6 +40,9 @@ class VolumeBinder(Protocol):
     def prebind(self, pod: Pod, node: Node) -> Gen: ...
 
 
+_NO_USAGE = (0, 0, 0)  # cpu millis, memory bytes, pods
+
+
 def _no_reason(_node: Node) -> str | None:
     return None
 
@@ -90,6 +93,7 @@ class Scheduler:
         self._wakeup: simpy.Event | None = None
         self.pods.add_handler(self._on_pod)
         self.nodes.add_handler(self._on_node)
+        self._sorted_nodes: list[Node] | None = None  # the node cache by name, until a node event
         self._by_uid: dict[str, Pod] = {}
         # Requests and pod counts per node, kept up to date from events (not recomputed per attempt).
         self._counted: dict[str, tuple[str, ResourceRequests]] = {}
@@ -151,6 +155,7 @@ class Scheduler:
             self._enqueue(pod)
 
     def _on_node(self, ev: WatchEvent) -> None:
+        self._sorted_nodes = None
         self._retry_unschedulable()
 
     def retry_unschedulable(self) -> None:
@@ -239,25 +244,31 @@ class Scheduler:
 
     def _fits(self, pod: Pod, node: Node, req: ResourceRequests) -> str | None:
         """None when ``pod`` (requesting ``req``) fits ``node``, else the reason it does not."""
-        if not node.status.ready:
+        status, spec = node.status, node.spec
+        if status.ready_status != "True":
             # The node controller taints such a node at once; until the taint is there, the
             # condition says the same thing.
-            key = "node.kubernetes.io/unreachable" if node.status.ready_status == "Unknown" else "node.kubernetes.io/not-ready"
+            key = "node.kubernetes.io/unreachable" if status.ready_status == "Unknown" else "node.kubernetes.io/not-ready"
             return f"node(s) had untolerated taint {{{key}: }}"
-        if node.spec.unschedulable:
+        if spec.unschedulable:
             return "node(s) were unschedulable"
-        for taint in node.spec.taints:
-            if taint.effect in ("NoSchedule", "NoExecute") and not any(t.tolerates(taint) for t in pod.spec.tolerations):
-                return f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}"
-        for k, v in pod.spec.node_selector.items():
-            if node.metadata.labels.get(k) != v:
-                return "node(s) didn't match Pod's node affinity/selector"
-        cpu, mem, count = self._usage.get(node.name, (0, 0, 0))
-        if count >= node.status.max_pods:
+        if spec.taints:
+            for taint in spec.taints:
+                if taint.effect in ("NoSchedule", "NoExecute") and not any(t.tolerates(taint) for t in pod.spec.tolerations):
+                    return f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}"
+        selector = pod.spec.node_selector
+        if selector:
+            labels = node.metadata.labels
+            for k, v in selector.items():
+                if labels.get(k) != v:
+                    return "node(s) didn't match Pod's node affinity/selector"
+        cpu, mem, count = self._usage.get(node.metadata.name, _NO_USAGE)
+        if count >= status.max_pods:
             return "Too many pods"
-        if cpu + req.cpu_millis > node.status.allocatable.cpu_millis:
+        alloc = status.allocatable
+        if cpu + req.cpu_millis > alloc.cpu_millis:
             return "Insufficient cpu"
-        if mem + req.memory_bytes > node.status.allocatable.memory_bytes:
+        if mem + req.memory_bytes > alloc.memory_bytes:
             return "Insufficient memory"
         return None
 
@@ -299,7 +310,9 @@ class Scheduler:
         return other.metadata.namespace in namespaces and term.label_selector.matches(other.metadata.labels)
 
     def _schedule_one(self, pod: Pod) -> Gen:
-        nodes: list[Node] = sorted(self.nodes.list(), key=lambda n: n.name)
+        nodes = self._sorted_nodes
+        if nodes is None:
+            nodes = self._sorted_nodes = sorted(self.nodes.list(), key=lambda n: n.name)
         feasible: list[tuple[float, Node]] = []
         reasons: dict[str, int] = {}
         check_anti = bool(pod.spec.required_anti_affinity) or self._has_anti_affinity_pods()
@@ -349,7 +362,7 @@ class Scheduler:
 
     def _score(self, req: ResourceRequests, node: Node) -> float:
         """Least-allocated score of ``node`` once a pod requesting ``req`` is placed on it."""
-        used_cpu, used_mem, count = self._usage.get(node.name, (0, 0, 0))
+        used_cpu, used_mem, count = self._usage.get(node.metadata.name, _NO_USAGE)
         alloc = node.status.allocatable
         cpu = (used_cpu + req.cpu_millis) / alloc.cpu_millis if alloc.cpu_millis else 1.0
         mem = (used_mem + req.memory_bytes) / alloc.memory_bytes if alloc.memory_bytes else 1.0
