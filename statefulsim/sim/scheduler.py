@@ -33,8 +33,9 @@ MAX_UNSCHEDULABLE_SECONDS = 300.0
 class VolumeBinder(Protocol):
     """Scheduling's view of volumes: which nodes a pod's claims allow, and binding before bind."""
 
-    def filter_for(self, pod: Pod) -> Callable[[Node], str | None]:
-        """For one scheduling attempt of ``pod``: node -> why its claims rule the node out, or None."""
+    def filter_for(self, pod: Pod) -> Callable[[Node], str | None] | None:
+        """For one scheduling attempt of ``pod``: node -> why its claims rule the node out, or
+        None; or no function at all when no node can be ruled out."""
         ...
 
     def prebind(self, pod: Pod, node: Node) -> Gen: ...
@@ -43,13 +44,9 @@ class VolumeBinder(Protocol):
 _NO_USAGE = (0, 0, 0)  # cpu millis, memory bytes, pods
 
 
-def _no_reason(_node: Node) -> str | None:
-    return None
-
-
 class NoVolumeBinding:
-    def filter_for(self, pod: Pod) -> Callable[[Node], str | None]:
-        return _no_reason
+    def filter_for(self, pod: Pod) -> Callable[[Node], str | None] | None:
+        return None
 
     def prebind(self, pod: Pod, node: Node) -> Gen:
         return True
@@ -318,17 +315,18 @@ class Scheduler:
         check_anti = bool(pod.spec.required_anti_affinity) or self._has_anti_affinity_pods()
         req = pod.spec.effective_requests
         volume_filter = self.volumes.filter_for(pod)
+        fits, score = self._fits, self._score
         for node in nodes:
-            why = self._fits(pod, node, req)
+            why = fits(pod, node, req)
             if why is None and check_anti:
                 if self._anti_affinity_conflict(pod, node, nodes):
                     why = "node(s) didn't match pod anti-affinity rules"
-            if why is None:
+            if why is None and volume_filter is not None:
                 why = volume_filter(node)
             if why is not None:
                 reasons[why] = reasons.get(why, 0) + 1
                 continue
-            feasible.append((self._score(req, node), node))
+            feasible.append((score(req, node), node))
         uid = pod.metadata.uid
         if not feasible:
             self._attempts[uid] = self._attempts.get(uid, 0) + 1
@@ -363,10 +361,11 @@ class Scheduler:
     def _score(self, req: ResourceRequests, node: Node) -> float:
         """Least-allocated score of ``node`` once a pod requesting ``req`` is placed on it."""
         used_cpu, used_mem, count = self._usage.get(node.metadata.name, _NO_USAGE)
-        alloc = node.status.allocatable
+        status = node.status
+        alloc = status.allocatable
         cpu = (used_cpu + req.cpu_millis) / alloc.cpu_millis if alloc.cpu_millis else 1.0
         mem = (used_mem + req.memory_bytes) / alloc.memory_bytes if alloc.memory_bytes else 1.0
-        pods = (count + 1) / node.status.max_pods if node.status.max_pods else 1.0
+        pods = (count + 1) / status.max_pods if status.max_pods else 1.0
         return round(1.0 - (cpu + mem + pods) / 3.0, 9)
 
     def _mark_unschedulable(self, pod: Pod, message: str) -> Gen:

@@ -86,15 +86,19 @@ class SchedulerVolumeBinder:
 
     def filter(self, pod: Pod, node: Node) -> str | None:
         """Why ``pod``'s claims rule ``node`` out, or None (see :meth:`filter_for`)."""
-        return self.filter_for(pod)(node)
+        check = self.filter_for(pod)
+        return None if check is None else check(node)
 
-    def filter_for(self, pod: Pod) -> Callable[[Node], str | None]:
+    def filter_for(self, pod: Pod) -> Callable[[Node], str | None] | None:
         """The volume filter for ``pod``, as a function of the node: what does not depend on the
         node (claims, classes, the volumes that could bind) is worked out once per scheduling
         attempt, not once per node.  Claims are checked in order; the first reason wins."""
+        names = pod_claims(pod)
+        if not names:
+            return None
         checks: list[Callable[[Node], str | None]] = []
         ns = pod.metadata.namespace
-        for name in pod_claims(pod):
+        for name in names:
             claim: PersistentVolumeClaim | None = self.claims.get(ns, name)
             if claim is None:
                 return _first_of(checks, f'persistentvolumeclaim "{name}" not found')
@@ -113,7 +117,7 @@ class SchedulerVolumeBinder:
             static = static_candidates(claim, klass.metadata.name, self.volumes.list()) \
                 if klass.provisioner == NO_PROVISIONER else None
             checks.append(_unbound_check(selected, static))
-        return _first_of(checks, None)
+        return _first_of(checks, None) if checks else None
 
     def prebind(self, pod: Pod, node: Node) -> Gen:
         ns = pod.metadata.namespace
