@@ -3,6 +3,8 @@ StatefulSet deletion (reference pods §5, controller §1.2, §3.4, §6)."""
 
 from __future__ import annotations
 
+import pathlib
+
 import pytest
 
 from helpers import first, run, statefulset, times
@@ -30,6 +32,7 @@ def with_claims(replicas: int = 3, policy: str = "OrderedReady", retention: dict
 
 
 VOL = {"provisioning": 3, "volumeAttach": 2}
+DATA = pathlib.Path(__file__).resolve().parent / "data"
 
 
 def test_claims_named_and_created_before_their_pods() -> None:
@@ -239,3 +242,20 @@ def test_foreground_cascade_keeps_the_set_until_its_pods_are_gone() -> None:
     last_pod_gone = max(times(r, "PodDeleted"))
     assert first(r, "StatefulSetDeleted") >= last_pod_gone
     assert last_pod_gone >= 90 + 8
+
+
+
+def test_foreground_cascade_collects_a_revision_recreated_while_the_set_terminates() -> None:
+    # Found by statefulsim.testing: deleted right after creation, the terminating set's next sync
+    # recreates the ControllerRevision the collector had already deleted (upstream does the
+    # same). Upstream's collector queues a blocking dependent of a foreground owner when it
+    # processes the owner; without that the set kept its finalizer forever.
+    from statefulsim.io.scenario import load_scenario
+    from statefulsim.runner import run_scenario
+
+    r = run_scenario(load_scenario(DATA / "gc-foreground-revision-recreated.yaml"))
+    created = times(r, "RevisionCreated")
+    assert len(created) == 2
+    collected = [x for x in r.trace if x.event == "GarbageCollected" and x.fields["kind"] == "ControllerRevision"]
+    assert len(collected) == 2
+    assert max(created) < first(r, "StatefulSetDeleted") < 1.0

@@ -139,9 +139,22 @@ class GarbageCollector:
                 yield from self.client.update(replace(dep, metadata=replace(dep.metadata, owner_references=keep)))
             yield from self._remove_finalizer(owner, ORPHAN)
         elif FOREGROUND in fins:
-            alive = [d for d in deps if self.store.get(*d) is not None]
-            if not alive:
+            # processDeletingDependentsItem: wait only for dependents whose reference to this
+            # owner blocks its deletion, and (re)queue those for deletion: one created after
+            # the foreground deletion began (a StatefulSet syncing while terminating recreates
+            # its ControllerRevision) is queued by nothing else.
+            blocking = []
+            for kind, ns, name in deps:
+                dep = self.store.get(kind, ns, name)
+                if dep is not None and any(r.uid == owner.metadata.uid and r.block_owner_deletion
+                                           for r in dep.metadata.owner_references):
+                    blocking.append(dep)
+            if not blocking:
                 yield from self._remove_finalizer(owner, FOREGROUND)
+                return
+            for dep in blocking:
+                if not (dep.metadata.deletion_timestamp is not None and FOREGROUND in dep.metadata.finalizers):
+                    self.queue.add("dep/" + "/".join(self._key(dep)))
 
     def _remove_finalizer(self, owner: Any, finalizer: str) -> Gen:
         yield from self.client._request()
