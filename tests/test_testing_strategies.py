@@ -3,18 +3,19 @@ with a replayable scenario YAML."""
 
 from __future__ import annotations
 
+import collections
 import os
 import pathlib
 import re
 import subprocess
 import sys
 import tempfile
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import yaml
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
@@ -149,6 +150,178 @@ def test_healing_timelines_end_healthy(actions: list[dict[str, Any]]) -> None:
     assert set(last.values()) <= {"restoreReadiness", "recoverNode"}
 
 
+#: The verbs added to the default timelines on top of scale, setImage, deletePod, readiness,
+#: node failure and patch.
+NEW_VERBS = ("crashContainer", "failPod", "evictPod", "drainNode", "cordonNode", "dnsQuery")
+
+
+def _verbs(actions: list[dict[str, Any]]) -> list[str]:
+    return [next(k for k in a if k != "at") for a in actions]
+
+
+class _Found(Exception):
+    pass
+
+
+def _first(strategy: st.SearchStrategy[Any], condition: Any, max_examples: int = 2000) -> Any:
+    """The first drawn value that satisfies ``condition`` (the same on every run, not shrunk:
+    quicker than ``hypothesis.find``); fails if none of ``max_examples`` does."""
+
+    @settings(database=None, max_examples=max_examples, derandomize=True, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def search(value: Any) -> None:
+        if condition(value):
+            raise _Found(value)
+
+    with pytest.raises(_Found) as caught:
+        search()
+    return caught.value.args[0]
+
+
+def test_the_new_verbs_are_defaults_and_documented() -> None:
+    from statefulsim.sim.actions import ACTIONS
+
+    assert set(NEW_VERBS) <= set(statefulsim.testing.DEFAULT_VERBS)
+    assert {"uncordonNode", "deleteStatefulSet"} <= set(statefulsim.testing.ALL_VERBS)
+    assert set(statefulsim.testing.ALL_VERBS) <= set(ACTIONS)  # every one is a real scenario verb
+    text = (ROOT / "docs" / "testing.md").read_text()
+    for verb in statefulsim.testing.ALL_VERBS:
+        assert f"`{verb}`" in text, verb
+
+
+@FAST
+@given(action_timelines("web", max_actions=8, window=300))
+def test_default_timelines_draw_valid_bodies_of_every_verb(actions: list[dict[str, Any]]) -> None:
+    for a in actions:
+        (verb, body), = ((k, v) for k, v in a.items() if k != "at")
+        if verb == "crashContainer":
+            assert set(body) <= {"pod", "container", "exitCode"} and body.get("container", "app") == "app"
+        elif verb == "failPod":
+            assert set(body) <= {"pod", "reason"}
+        elif verb == "evictPod":
+            assert set(body) <= {"pod", "gracePeriodSeconds"}
+        elif verb == "drainNode":
+            assert set(body) <= {"node", "gracePeriodSeconds", "force"} and body.get("force", True) is True
+        elif verb == "dnsQuery":
+            assert body["name"] in ("web", "_web._tcp.web") or re.fullmatch(r"web-\d+\.web", body["name"])
+            assert ("until" in body) == ("every" in body)
+            if "until" in body:
+                at = statefulsim.testing.strategies._seconds_of(a["at"])
+                assert at < statefulsim.testing.strategies._seconds_of(body["until"]) <= at + 60
+    assert "deleteStatefulSet" not in _verbs(actions) and "uncordonNode" not in _verbs(actions)[:1]
+
+
+@pytest.mark.parametrize("verb", NEW_VERBS + ("uncordonNode",))
+def test_each_new_verb_is_generated(verb: str) -> None:
+    found = _first(action_timelines("web"), lambda actions: verb in _verbs(actions))
+    assert verb in _verbs(found)
+
+
+def test_the_new_verbs_are_drawn_often() -> None:
+    counts: collections.Counter[str] = collections.Counter()
+
+    @settings(FAST, max_examples=60, derandomize=True)
+    @given(scenarios())
+    def count(data: dict[str, Any]) -> None:
+        counts.update(_verbs(data["actions"]))
+
+    count()
+    for verb in NEW_VERBS + ("patch", "uncordonNode"):
+        assert counts[verb] >= 3, counts
+
+
+def test_patch_draws_partition_and_max_unavailable() -> None:
+    for key in ("partition", "maxUnavailable"):
+        found = _first(
+            action_timelines("web", verbs=["patch"], min_actions=1),
+            lambda actions, key=key: any(key in (a["patch"]["patch"].get("updateStrategy") or {}).get(
+                "rollingUpdate", {}) for a in actions))
+        assert found
+
+
+@pytest.mark.parametrize("verb", NEW_VERBS + ("patch",))
+def test_a_generated_scenario_with_each_new_verb_loads_runs_and_converges(verb: str) -> None:
+    data = _first(scenarios(min_replicas=1, max_replicas=3, min_actions=1, max_actions=3),
+                           lambda d: verb in _verbs(d["actions"]))
+    _loads(data)
+    result = assert_invariants(data)  # convergence included
+    fired = [r for r in result.trace.of("Action") if r.fields["action"] == verb]
+    assert fired, f"no {verb} action in the trace"
+    if verb == "dnsQuery":
+        assert result.trace.first("DNSAnswer") is not None or result.trace.first("DNSQuerySkipped") is not None
+
+
+def test_delete_statefulset_is_opt_in_and_runs() -> None:
+    verbs = statefulsim.testing.DEFAULT_VERBS + ("deleteStatefulSet",)
+    data = _first(scenarios(verbs=verbs, min_replicas=1, min_actions=2, max_actions=4),
+                           lambda d: "deleteStatefulSet" in _verbs(d["actions"])[:-1])
+    result = assert_invariants(data)
+    assert result.trace.first("StatefulSetDeleted") is not None
+
+
+@FAST
+@given(action_timelines("web", healing=True, max_actions=8, window=60, nodes=("node-1", "node-2")))
+def test_healing_timelines_uncordon_every_cordoned_or_drained_node(actions: list[dict[str, Any]]) -> None:
+    from statefulsim.testing.strategies import API_HEAL_MIN_MS, _seconds_of
+
+    last_cordon: dict[str, float] = {}
+    last_uncordon: dict[str, float] = {}
+    for a in actions:
+        (verb, body), = ((k, v) for k, v in a.items() if k != "at")
+        if verb in ("cordonNode", "drainNode"):
+            last_cordon[body["node"]] = _seconds_of(a["at"])
+        elif verb == "uncordonNode":
+            last_uncordon[body["node"]] = _seconds_of(a["at"])
+    for node, t in last_cordon.items():
+        # uncordoned afterwards, late enough that the cordon cannot overtake it
+        assert last_uncordon[node] >= t + API_HEAL_MIN_MS / 1000, actions
+    assert set(last_uncordon) == set(last_cordon)
+
+
+@FAST
+@given(scenarios(disruption_budget=True, max_actions=2))
+def test_scenarios_with_a_disruption_budget(data: dict[str, Any]) -> None:
+    kinds = [m["kind"] for m in data["manifests"]]
+    assert kinds[0] == "Service" and kinds[-1] == "StatefulSet" and kinds.count("PodDisruptionBudget") == 1
+    pdb = data["manifests"][-2]
+    assert pdb["spec"]["selector"] == {"matchLabels": {"app": "web"}}
+    assert ("minAvailable" in pdb["spec"]) != ("maxUnavailable" in pdb["spec"])
+    _loads(data)
+
+
+@FAST
+@given(scenarios(verbs=["dnsQuery"], min_actions=1, max_actions=2))
+def test_dns_queries_name_the_headless_service(data: dict[str, Any]) -> None:
+    service = data["manifests"][0]
+    assert service["kind"] == "Service" and service["spec"]["clusterIP"] == "None"
+    assert data["manifests"][-1]["spec"]["serviceName"] == service["metadata"]["name"] == "web"
+    for a in data["actions"]:
+        assert a["dnsQuery"]["name"].split(".")[-1] == "web"
+    if "dns" in data["cluster"]:
+        assert data["cluster"]["dns"]["preset"] in statefulsim.testing.DNS_PRESETS
+    _loads(data)
+
+
+@FAST
+@given(timing_models(keys=["probeDuration", "appReady"]))
+def test_converging_probe_durations_never_time_out(timing: dict[str, Any]) -> None:
+    """Found by the hunt: a log-normal probeDuration's tail passed the 1 s timeoutSeconds now and
+    then, and a liveness probe with failureThreshold 1 kept killing a healthy container (a
+    scenario that could not converge).  Without allow_never the model is bounded below 1 s."""
+    if "probeDuration" in timing:
+        assert delay_upper_bound(timing["probeDuration"]) < 1.0
+
+
+def test_settle_time_waits_out_the_crash_loop_backoff() -> None:
+    from statefulsim.testing import settle_time
+
+    sts = {"spec": {"replicas": 2, "template": {"spec": {"containers": [{"name": "app", "image": "x"}]}}}}
+    calm = settle_time(sts, {})
+    crashed = settle_time(sts, {}, actions=[{"at": "1s", "crashContainer": {"pod": "web-0"}}])
+    assert crashed >= calm + statefulsim.testing.strategies.CRASH_BACKOFF_MAX
+
+
 @FAST
 @given(st.integers(0, 10**9))
 def test_format_seconds_round_trips(ms: int) -> None:
@@ -223,6 +396,45 @@ class _ReplayingMachine(_QuickMachine):
 
 def test_machine_scenario_yaml_replays_the_same_trace() -> None:
     run_state_machine_as_test(_ReplayingMachine, settings=simulation_settings(5, stateful_step_count=8, database=None))
+
+
+class _CoveringMachine(_QuickMachine):
+    """Records which rules fired; at the end, no node it cordoned or drained is still cordoned."""
+
+    fired: ClassVar[collections.Counter[str]] = collections.Counter()
+
+    def _act(self, data: st.DataObject, body: dict[str, Any]) -> None:
+        type(self).fired.update(list(body))
+        super()._act(data, body)
+
+    def teardown(self) -> None:
+        super().teardown()
+        if self._cluster is None or self._failed:
+            return
+        for node in self._ever_cordoned:
+            assert not self.cluster.get("Node", node, "").spec.unschedulable, node
+
+
+class _NodeVerbsMachine(_CoveringMachine):
+    verbs = ("scale", "drainNode", "cordonNode")
+    fired: ClassVar[collections.Counter[str]] = collections.Counter()
+
+
+def test_machine_verbs_opt_out() -> None:
+    run_state_machine_as_test(_NodeVerbsMachine, settings=simulation_settings(
+        6, stateful_step_count=6, database=None, derandomize=True))
+    assert set(_NodeVerbsMachine.fired) <= {"scale", "drainNode", "cordonNode", "uncordonNode"}
+    assert _NodeVerbsMachine.fired["drainNode"] > 0
+
+
+def test_machine_fires_the_new_verbs_and_heals_them() -> None:
+    _CoveringMachine.fired.clear()
+    run_state_machine_as_test(_CoveringMachine, settings=simulation_settings(
+        12, stateful_step_count=10, database=None, derandomize=True))
+    fired = _CoveringMachine.fired
+    for verb in NEW_VERBS + ("uncordonNode",):
+        assert fired[verb] > 0, fired
+
 
 
 # --------------------------------------------------------------------------- failures come with a YAML

@@ -34,8 +34,9 @@ from statefulsim.testing.checks import (
 )
 from statefulsim.testing.machine import StatefulSetMachine
 from statefulsim.testing.strategies import (
-    ALL_VERBS, DEFAULT_IMAGES, DEFAULT_VERBS, DELAY_KINDS, action_timelines, delay_models, delay_upper_bound,
-    format_seconds, headless_service, scenarios, settle_time, statefulset_specs, storage_class, timing_models,
+    ALL_VERBS, DEFAULT_IMAGES, DEFAULT_VERBS, DELAY_KINDS, DNS_PRESETS, HEALS, action_timelines, delay_models,
+    delay_upper_bound, format_seconds, headless_service, pod_disruption_budget, scenarios, settle_time,
+    statefulset_specs, storage_class, timing_models,
 )
 
 __all__ = [
@@ -43,7 +44,9 @@ __all__ = [
     "DEFAULT_IMAGES",
     "DEFAULT_VERBS",
     "DELAY_KINDS",
+    "DNS_PRESETS",
     "END_OF_RUN_INVARIANTS",
+    "HEALS",
     "FAST_PHASES",
     "InvariantViolation",
     "StatefulSetMachine",
@@ -56,6 +59,7 @@ __all__ = [
     "format_seconds",
     "headless_service",
     "load_data",
+    "pod_disruption_budget",
 
     "replayable",
     "run_data",

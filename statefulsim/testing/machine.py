@@ -2,10 +2,11 @@
 
 :class:`StatefulSetMachine` draws a cluster with one StatefulSet (from
 :func:`~statefulsim.testing.scenarios`), then each rule applies one action (scale, setImage,
-deletePod, break/restore readiness, fail/recover a node, patch the partition or minReadySeconds)
-at the current simulated time and advances the clock by a drawn amount; after every step the
-invariants that make sense on a trace cut short are checked, and at the end (after healing what
-is still broken and letting the set settle) all of them, ``convergence`` included.
+deletePod, break/restore readiness, fail/recover a node, patch the partition, maxUnavailable or
+minReadySeconds, crash a container, fail or evict a pod, drain/cordon/uncordon a node, a DNS
+lookup) at the current simulated time and advances the clock by a drawn amount; after every step
+the invariants that make sense on a trace cut short are checked, and at the end (after healing
+what is still broken and letting the set settle) all of them, ``convergence`` included.
 
 The steps are recorded as a scenario (``scenario()`` / ``scenario_yaml()``): actions with their
 ``at:`` times.  The machine fires actions exactly as ``statefulsim run`` does, so replaying that
@@ -33,7 +34,7 @@ from statefulsim.sim.trace import Trace
 from statefulsim.testing.checks import END_OF_RUN_INVARIANTS, InvariantViolation, chosen_invariants, load_data, to_yaml
 
 from statefulsim.testing.strategies import (
-    DEFAULT_IMAGES, _action_body, _gaps, _pods, format_seconds, scenarios, settle_time,
+    API_HEAL_MIN_MS, DEFAULT_IMAGES, DEFAULT_VERBS, _action_body, _gaps, _pods, format_seconds, scenarios, settle_time,
 )
 
 __all__ = ["StatefulSetMachine"]
@@ -65,6 +66,11 @@ def parse_action(at_ms: int, body: Mapping[str, Any]) -> Any:
     return action
 
 
+def _enabled(verb: str) -> Any:
+    """The precondition of the rule that draws ``verb``: the machine's ``verbs`` name it."""
+    return lambda self: verb in self.verbs
+
+
 class StatefulSetMachine(RuleBasedStateMachine):
     """Random walks over actions on one StatefulSet ``web``, checking the invariants after every
     step.  Use ``StatefulSetMachine.TestCase`` (a ``unittest.TestCase``) or subclass and change
@@ -80,11 +86,15 @@ class StatefulSetMachine(RuleBasedStateMachine):
     max_replicas: ClassVar[int] = 5
     #: Upper bound of the number of nodes.
     max_nodes: ClassVar[int] = 3
+    #: The verbs the rules draw (as :data:`~statefulsim.testing.DEFAULT_VERBS`; leave one out to
+    #: disable its rule).  restoreReadiness, recoverNode and uncordonNode follow breakReadiness,
+    #: failNode and cordonNode/drainNode.
+    verbs: ClassVar[tuple[str, ...]] = DEFAULT_VERBS
     #: Upper bound, in seconds, of the simulated time one step advances.
     max_step: ClassVar[float] = 120.0
-    #: At the end: restore broken readiness, recover failed nodes, let the set settle and check
-    #: ``convergence`` too.  False: the run ends after the last step (whose checks are the last)
-    #: and the drawn timing may make pods never Ready.
+    #: At the end: restore broken readiness, recover failed nodes, uncordon cordoned or drained
+    #: ones, let the set settle and check ``convergence`` too.  False: the run ends after the last
+    #: step (whose checks are the last) and the drawn timing may make pods never Ready.
     heal_at_end: ClassVar[bool] = True
     #: The invariants to check (None: every one that applies).
     checked_invariants: ClassVar[tuple[str, ...] | None] = None
@@ -111,9 +121,13 @@ class StatefulSetMachine(RuleBasedStateMachine):
         self._failed = False
         self._broken: set[str] = set()
         self._failed_nodes: set[str] = set()
+        self._cordoned: set[str] = set()  # cordoned or drained, not uncordoned since
+        self._ever_cordoned: set[str] = set()
+        self._last_cordon_ms = -API_HEAL_MIN_MS  # when the last cordon or drain fired
         self._most_replicas = 0
         self._nodes: list[str] = []
         self._pods: list[str] = []
+        self._service = self.statefulset_name
 
     # ------------------------------------------------------------------ public view
 
@@ -162,6 +176,7 @@ class StatefulSetMachine(RuleBasedStateMachine):
         sts = next(m for m in base["manifests"] if m.get("kind") == "StatefulSet")
         start = int((sts["spec"].get("ordinals") or {}).get("start", 0))
         self._most_replicas = int(sts["spec"]["replicas"])
+        self._service = str(sts["spec"].get("serviceName") or self.statefulset_name)
         self._nodes = [f"node-{i + 1}" for i in range(int(base["cluster"]["nodes"]))]
         self._pods = _pods(self.statefulset_name, start, self.max_replicas)
 
@@ -209,7 +224,7 @@ class StatefulSetMachine(RuleBasedStateMachine):
 
     def _draw(self, data: st.DataObject, verb: str) -> dict[str, Any]:
         return data.draw(_action_body(verb, self.statefulset_name, self._pods, self._nodes, self.images[1:] or self.images[:1],
-                                      "app", self.max_replicas), label=verb)
+                                      "app", self.max_replicas, self._pending_ms or 0, self._service), label=verb)
 
     def _check(self, final: bool) -> None:
         skip = self.ignored_invariants if final else self.ignored_invariants + END_OF_RUN_INVARIANTS
@@ -238,24 +253,29 @@ class StatefulSetMachine(RuleBasedStateMachine):
         self._pending_ms = data.draw(_gaps(self.max_step), label="first action at (ms)")
         self._advance_to(self._pending_ms)
 
+    @precondition(_enabled("scale"))
     @rule(data=st.data())
     def scale(self, data: st.DataObject) -> None:
         body = self._draw(data, "scale")
         self._most_replicas = max(self._most_replicas, int(body["scale"]["replicas"]))
         self._act(data, body)
 
+    @precondition(_enabled("setImage"))
     @rule(data=st.data())
     def set_image(self, data: st.DataObject) -> None:
         self._act(data, self._draw(data, "setImage"))
 
+    @precondition(_enabled("deletePod"))
     @rule(data=st.data())
     def delete_pod(self, data: st.DataObject) -> None:
         self._act(data, self._draw(data, "deletePod"))
 
+    @precondition(_enabled("patch"))
     @rule(data=st.data())
     def patch(self, data: st.DataObject) -> None:
         self._act(data, self._draw(data, "patch"))
 
+    @precondition(_enabled("breakReadiness"))
     @rule(data=st.data())
     def break_readiness(self, data: st.DataObject) -> None:
         body = self._draw(data, "breakReadiness")
@@ -269,6 +289,7 @@ class StatefulSetMachine(RuleBasedStateMachine):
         self._broken.discard(pod)
         self._act(data, {"restoreReadiness": {"pod": pod}})
 
+    @precondition(_enabled("failNode"))
     @rule(data=st.data())
     def fail_node(self, data: st.DataObject) -> None:
         body = self._draw(data, "failNode")
@@ -282,11 +303,62 @@ class StatefulSetMachine(RuleBasedStateMachine):
         self._failed_nodes.discard(node)
         self._act(data, {"recoverNode": {"node": node}})
 
+    @precondition(_enabled("crashContainer"))
+    @rule(data=st.data())
+    def crash_container(self, data: st.DataObject) -> None:
+        self._act(data, self._draw(data, "crashContainer"))
+
+    @precondition(_enabled("failPod"))
+    @rule(data=st.data())
+    def fail_pod(self, data: st.DataObject) -> None:
+        self._act(data, self._draw(data, "failPod"))
+
+    @precondition(_enabled("evictPod"))
+    @rule(data=st.data())
+    def evict_pod(self, data: st.DataObject) -> None:
+        self._act(data, self._draw(data, "evictPod"))
+
+    def _cordon(self, node: str) -> None:
+        assert self._pending_ms is not None
+        self._cordoned.add(node)
+        self._ever_cordoned.add(node)
+        self._last_cordon_ms = self._pending_ms
+
+    @precondition(_enabled("drainNode"))
+    @rule(data=st.data())
+    def drain_node(self, data: st.DataObject) -> None:
+        body = self._draw(data, "drainNode")
+        self._cordon(body["drainNode"]["node"])
+        self._act(data, body)
+
+    @precondition(_enabled("cordonNode"))
+    @rule(data=st.data())
+    def cordon_node(self, data: st.DataObject) -> None:
+        body = self._draw(data, "cordonNode")
+        self._cordon(body["cordonNode"]["node"])
+        self._act(data, body)
+
+    @precondition(lambda self: bool(self._cordoned))
+    @rule(data=st.data())
+    def uncordon_node(self, data: st.DataObject) -> None:
+        node = data.draw(st.sampled_from(sorted(self._cordoned)), label="node")
+        self._cordoned.discard(node)
+        self._act(data, {"uncordonNode": {"node": node}})
+
+    @precondition(_enabled("dnsQuery"))
+    @rule(data=st.data())
+    def dns_query(self, data: st.DataObject) -> None:
+        self._act(data, self._draw(data, "dnsQuery"))
+
     @invariant()
     def invariants_hold(self) -> None:
         """Every invariant that applies to the trace so far, except end-of-run ones."""
         if self._cluster is not None and not self._failed:
             self._check(final=False)
+
+    def _heal(self, at: int, body: dict[str, Any]) -> None:
+        self._queue.append(parse_action(at, body))
+        self._actions.append({"at": format_seconds(at), **body})
 
     def teardown(self) -> None:
         """With ``heal_at_end``: heal, settle, and check every invariant on the whole run."""
@@ -298,14 +370,24 @@ class StatefulSetMachine(RuleBasedStateMachine):
         if not self.heal_at_end:
             return
         for pod in sorted(self._broken):
-            self._queue.append(parse_action(at, {"restoreReadiness": {"pod": pod}}))
-            self._actions.append({"at": format_seconds(at), "restoreReadiness": {"pod": pod}})
+            self._heal(at, {"restoreReadiness": {"pod": pod}})
         for node in sorted(self._failed_nodes):
-            self._queue.append(parse_action(at, {"recoverNode": {"node": node}}))
-            self._actions.append({"at": format_seconds(at), "recoverNode": {"node": node}})
+            self._heal(at, {"recoverNode": {"node": node}})
+        # Every node ever cordoned or drained, not only those still cordoned as far as the rules
+        # know: an uncordon drawn right after a drain may have reached the API server before the
+        # drain's cordon.  A cordon or drain less than API_HEAL_MIN_MS ago may still be on its
+        # way too, so those nodes are uncordoned once more after that (the queue fires in order).
+        for node in sorted(self._ever_cordoned):
+            self._heal(at, {"uncordonNode": {"node": node}})
+        again = self._last_cordon_ms + API_HEAL_MIN_MS
+        if self._ever_cordoned and again > at:
+            for node in sorted(self._ever_cordoned):
+                self._heal(again, {"uncordonNode": {"node": node}})
         self._broken.clear()
         self._failed_nodes.clear()
+        self._cordoned.clear()
         sts = next(m for m in self._base["manifests"] if m.get("kind") == "StatefulSet")
-        settle = settle_time(sts, self._base.get("timing") or {}, replicas=self._most_replicas)
-        self._advance_to(at + int(settle * 1000))
+        settle = settle_time(sts, self._base.get("timing") or {}, replicas=self._most_replicas,
+                             actions=self._actions)
+        self._advance_to(max(at, again) + int(settle * 1000))
         self._check(final=True)
