@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from statefulsim.durations import DurationError, format_clock, parse_duration
 from statefulsim.sim.api.objects import ObjectMeta, Pod, PodSpec, Container
-from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, ObjectStore, TokenBucket
+from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, ObjectStore, TokenBucket, WatchEvent
 from statefulsim.sim.controllers.statefulset.predicates import parent_name_and_ordinal, resolve_max_unavailable
 from statefulsim.sim.controllers.statefulset.revisions import fnv32a, safe_encode
 from statefulsim.sim.controllers.workqueue import WorkQueue
@@ -263,3 +264,29 @@ def test_same_seed_same_trace_other_seed_differs() -> None:
     c = [r.as_dict() for r in run("scenarios/quickstart.yaml", seed=99).trace]
     assert a == b
     assert a != c
+
+
+def test_watch_never_delivers_out_of_order_through_float_rounding() -> None:
+    # Found by the property tests: with now + (at - now) < at (rounding), an event queued for
+    # the same instant as the watch's previous one was delivered before it.
+    import itertools
+
+    from statefulsim.sim.api.store import Watch
+    from statefulsim.sim.delays import Constant
+
+    now, at = next((n, a) for n, a in itertools.product([0.1 * k for k in range(1, 400)], [0.37, 1.1, 2.3, 7.7])
+                   if a > n and n + (a - n) < a)
+    env = SimEnv()
+    got: list[str] = []
+    watch = Watch(env, lambda ev: got.append(ev.obj), Constant(1e-12), "test")
+
+    env.sim.timeout(at).callbacks.append(lambda _e: got.append("earlier"))  # due exactly at ``at``
+
+    def writer() -> Any:
+        yield env.sim.timeout(now)
+        watch._last_delivery = at  # as if the earlier event had been this watch's
+        watch.notify(WatchEvent("MODIFIED", "later"))  # type: ignore[arg-type]
+
+    env.sim.process(writer())
+    env.sim.run()
+    assert got == ["earlier", "later"]

@@ -65,12 +65,17 @@ class Watch:
             return
         now = self.env.now
         if self._zero:
-            at = now
+            delay = 0.0
         else:
             at = max(now + self.env.sample(self.latency, self.stream), self._last_delivery)
-        self._last_delivery = at
+            delay = at - now
+            # SimPy schedules at now + delay, which rounding can put a hair before ``at`` and so
+            # before this watch's previous event: deliveries would then overtake each other.
+            while now + delay < at:
+                delay = math.nextafter(delay, math.inf)
+            self._last_delivery = now + delay
         # The event rides on the timer as its value: no per-delivery closure.
-        self.env.sim.timeout(at - now, ev).callbacks.append(self._deliver)
+        self.env.sim.timeout(delay, ev).callbacks.append(self._deliver)
 
     def _deliver(self, timer: simpy.Event) -> None:
         self.handler(cast(WatchEvent, timer.value))
