@@ -604,6 +604,16 @@ def test_stale_claim_stall_is_what_the_yaml_says() -> None:
     assert result.trace.first("PVCDeleted", pvc="data-web-0") is not None  # the claim it waits for is gone
 
 
+def test_stale_claim_wait_is_reported_under_parallel_too() -> None:
+    """Found by scenarios(): under Parallel a step that waits (here on a stale claim) does not
+    stop the sync, and its reason was dropped, so the stall had no explanation."""
+    text = (ROOT / "tests" / "data" / "testing-stale-claim-parallel.yaml").read_text()
+    result = run_scenario(load_scenario_text(text))
+    assert "Parallel" in text
+    assert [r.fields["reason"] for r in result.trace if r.event == "ControllerWaiting"][-1:] == ["StaleClaim"]
+    assert "old PersistentVolumeClaim" in check(result.trace, ["convergence"])[0].message
+
+
 def test_ordered_creation_watch_lag_is_what_the_yaml_says() -> None:
     """Found by scenarios(): the controller creates web-1 on an informer view in which web-0 is
     Ready, 10 ms after a user deleted web-0 (grace 0).  A real controller races the same way;

@@ -77,10 +77,12 @@ def _continue(gen: Gen, first: simpy.Event) -> Gen:
             return stop.value
 
 
-def slow_start_batch(env: SimEnv, positions: list[int], total: int, fn: Callable[[int], Gen]) -> Gen:
+def slow_start_batch(env: SimEnv, positions: list[int], total: int, fn: Callable[[int], Gen],
+                     waits: list[Waiting] | None = None) -> Gen:
     """``slowStartBatch`` over a list of ``total`` items of which only ``positions`` (ascending)
     have work: batches of 1, 2, 4, ... (≤ 500) items run concurrently, a batch after the
-    previous one; after a batch with an error, stop and return the first error.
+    previous one; after a batch with an error, stop and return the first error.  The steps'
+    :class:`Waiting` reasons are appended to ``waits``, in position order.
 
     Batches are cut over all ``total`` items, as upstream cuts them, so skipping the items
     without work changes nothing.  Each call runs until its first wait right away; only calls
@@ -94,18 +96,26 @@ def slow_start_batch(env: SimEnv, positions: list[int], total: int, fn: Callable
         size = min(remaining, batch, MAX_BATCH)
         results: list[StepResult] = []
         procs: list[simpy.Process] = []
+        by_position: dict[int, StepResult] = {}
+        started: list[int] = []
         while p < len(positions) and positions[p] < index + size:
-            gen = fn(positions[p])
+            position = positions[p]
+            gen = fn(position)
             p += 1
             try:
                 first = next(gen)
             except StopIteration as stop:
                 results.append(stop.value)
+                by_position[position] = stop.value
                 continue
             procs.append(env.process(_continue(gen, first)))
+            started.append(position)
         if procs:
             yield simpy.AllOf(env.sim, procs)
             results.extend(pr.value for pr in procs if pr.value is not None)
+            by_position.update((k, pr.value) for k, pr in zip(started, procs) if pr.value is not None)
+        if waits is not None:
+            waits.extend(w for k in sorted(by_position) if (w := by_position[k].waiting) is not None)
         errors = [r.error for r in results if r.error is not None]
         if errors:
             return errors[0]
@@ -226,19 +236,29 @@ class Reconciler:
         if result.exit or result.error is not None:
             waiting = result.waiting if result.error is None and self._work_pending(sts, view, update, result.waiting) else None
             return SyncOutcome(status, result.error, waiting)
-        # S10: condemned pods become owners of their claims (whenScaled: Delete) before deletion.
-        for pod in condemned:
-            if not self.pods.claims.refs_match(sts, pod, True):
-                err = yield from self.pods.claims.update_owner_refs(sts, pod, True)
-                if err is not None:
-                    return SyncOutcome(status, err, None)
-        # S11: condemned, highest ordinal first.
-        result = yield from self._run_for_all(rnd, list(range(len(condemned))), len(condemned), process_condemned)
-        if result.exit or result.error is not None:
-            return SyncOutcome(status, result.error, result.waiting)
-        if sts.spec.update_strategy.type == ON_DELETE:
-            return SyncOutcome(status, None, None)
-        return (yield from self._rolling_update(sts, update, view, status, policy, now))
+        # A concurrent step that waits (a stale claim) does not stop the sync; unless something
+        # later in the sync waits or fails, it is what the sync reports.
+        carried = result.waiting if self._work_pending(sts, view, update, result.waiting) else None
+
+        def rest() -> Gen:
+            # S10: condemned pods become owners of their claims (whenScaled: Delete) before deletion.
+            for pod in condemned:
+                if not self.pods.claims.refs_match(sts, pod, True):
+                    err = yield from self.pods.claims.update_owner_refs(sts, pod, True)
+                    if err is not None:
+                        return SyncOutcome(status, err, None)
+            # S11: condemned, highest ordinal first.
+            result = yield from self._run_for_all(rnd, list(range(len(condemned))), len(condemned), process_condemned)
+            if result.exit or result.error is not None:
+                return SyncOutcome(status, result.error, result.waiting)
+            if sts.spec.update_strategy.type == ON_DELETE:
+                return SyncOutcome(status, None, None)
+            return (yield from self._rolling_update(sts, update, view, status, policy, now))
+
+        outcome: SyncOutcome = yield from rest()
+        if carried is not None and outcome.error is None and outcome.waiting is None:
+            outcome = SyncOutcome(outcome.status, None, carried)
+        return outcome
 
     def _run_for_all(self, rnd: PolicyRound, positions: Iterable[int], total: int, fn: Callable[[int], Gen]) -> Gen:
         """``runForAll`` over the given positions (ascending) of a list of ``total`` items."""
@@ -248,8 +268,11 @@ class Reconciler:
                 if res.exit or res.error is not None:
                     return res
             return StepResult(False)
-        err = yield from slow_start_batch(self.env, list(positions), total, fn)
-        return StepResult(err is not None, err)
+        waits: list[Waiting] = []
+        err = yield from slow_start_batch(self.env, list(positions), total, fn, waits)
+        # Concurrent steps do not stop the sync, but a step that waits (a stale claim) is still
+        # what keeps its pod from progressing: the first one is reported.
+        return StepResult(err is not None, err, waits[0] if waits else None)
 
     @staticmethod
     def _work_pending(sts: StatefulSet, view: SyncView, update: ControllerRevision, waiting: Waiting | None) -> bool:
