@@ -243,3 +243,24 @@ def test_scale_and_set_image_are_patches_that_a_status_write_cannot_conflict_wit
     sts = cluster.store.get("StatefulSet", "default", "web")
     assert sts.spec.replicas == 2
     assert sts.spec.template.spec.containers[0].image == "nginx:1.28"
+
+
+def test_rolling_update_without_rolling_update_block_races_its_own_status() -> None:
+    """Found by statefulsim.testing; upstream behaves the same (reference §1.4, §4.1): with a nil
+    rollingUpdate the controller recreates a pod at the current revision while ordinal <
+    status.currentReplicas, and a sync that has not yet seen its own decremented currentReplicas
+    does so right after each update deletion.  With zero watch latency that sync always wins."""
+    import pathlib
+
+    from statefulsim.io.scenario import load_scenario_text
+    from statefulsim.runner import run_scenario
+
+    text = (pathlib.Path(__file__).parent / "data" / "rollingupdate-nil-stale-status.yaml").read_text()
+    looping = run_scenario(load_scenario_text(text), until=120.0)
+    created = [r.fields["revision"] for r in looping.trace if r.event == "PodCreated"]
+    assert len(created) > 10 and set(created[1:]) == {created[0]}  # always the old revision
+    explicit = text.replace("\n      type: RollingUpdate\n", "\n      type: RollingUpdate\n      rollingUpdate: {}\n")
+    assert explicit != text
+    fixed = run_scenario(load_scenario_text(explicit), until=120.0)
+    revisions = [r.fields["revision"] for r in fixed.trace if r.event == "PodCreated"]
+    assert len(revisions) == 2 and revisions[0] != revisions[1]
