@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import pathlib
+
 import pytest
 
-from helpers import first, run, statefulset
+from helpers import first, run, scenario, statefulset
+from statefulsim.io.scenario import load_scenario
+from statefulsim.model.scenario import Scenario
+from statefulsim.runner import build_cluster
 from statefulsim.analysis.expect import live_pods
 
 ANTI = {"affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
@@ -103,3 +108,47 @@ def test_idle_scheduler_pops_from_backoff_queue_since_1_33(version: str, first_b
             timing={"appReady": "never"})
     after = [rec.fields["pod"] for rec in r.trace.of("PodScheduled") if rec.t >= 0.5]
     assert after[0] == first_bound
+
+
+# --------------------------------------------------------------------------- node classes
+
+SCENARIOS = sorted((pathlib.Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
+
+
+def _trace(sc: Scenario, classes: bool) -> list[dict]:
+    cluster = build_cluster(sc)
+    cluster.scheduler.node_classes = classes
+    cluster.run(sc.until)
+    return [r.as_dict() for r in cluster.env.trace]
+
+
+def _same(sc: Scenario) -> None:
+    fast, slow = _trace(sc, True), _trace(sc, False)
+    for i, (a, b) in enumerate(zip(fast, slow)):
+        assert a == b, f"first difference at record {i}:\n by class: {a}\n per node: {b}"
+    assert len(fast) == len(slow)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_node_classes_give_the_per_node_answers_on_every_scenario(path: pathlib.Path) -> None:
+    _same(load_scenario(path))
+
+
+def test_node_classes_give_the_per_node_answers_with_taints_cordons_failures_and_capacity() -> None:
+    # Many alike nodes (classes matter), tight capacity (unschedulable messages count nodes per
+    # class), a tainted node, a cordon and a node failure (classes rebuilt on node events).
+    nodes = [{"name": f"n{i}", "maxPods": 3} for i in range(8)]
+    nodes[2]["labels"] = {"disk": "ssd"}  # labels do not matter without a node selector
+    for n in nodes[1::2]:
+        n["memory"] = "32Gi"  # another class, and as the pods request nothing, the same scores
+    sc = scenario(statefulset("web", 30, policy="Parallel"), nodes=nodes, until="10m",
+                  actions=[{"at": "10s", "taintOutOfService": {"node": "n2"}},
+                           {"at": "20s", "cordonNode": {"node": "n3"}},
+                           {"at": "40s", "failNode": {"node": "n5"}},
+                           {"at": "60s", "scale": {"statefulset": "web", "replicas": 12}},
+                           {"at": "90s", "recoverNode": {"node": "n5"}},
+                           {"at": "100s", "uncordonNode": {"node": "n3"}},
+                           {"at": "120s", "scale": {"statefulset": "web", "replicas": 26}}])
+    _same(sc)
+    unschedulable = [r for r in _trace(sc, True) if r["event"] == "PodUnschedulable"]
+    assert unschedulable, "the scenario no longer fills the cluster"

@@ -11,6 +11,7 @@ Reference: pods-probes-dns-volumes.md §6.1–§6.2.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from dataclasses import replace
 from typing import Any, Callable, Generator, Iterable, Protocol
@@ -65,6 +66,46 @@ def _is_live(pod: Pod) -> bool:
     return pod.status.phase not in (FAILED, SUCCEEDED)
 
 
+class NodeClasses:
+    """The nodes grouped by all that the filter and the score read from a node for a pod without
+    a node selector, anti-affinity or claims: its status, its spec and its usage.  Nodes of one
+    class give the same answers, so such a pod's attempt asks once per class instead of once per
+    node; with many alike nodes that is a handful of questions instead of hundreds."""
+
+    def __init__(self, nodes: list[Node], usage: dict[str, tuple[int, int, int]]) -> None:
+        self._usage = usage
+        self._key_of: dict[str, tuple[object, ...]] = {}
+        self._members: dict[tuple[object, ...], list[Node]] = {}  # each sorted by name
+        self._node: dict[str, Node] = {}
+        for node in nodes:
+            self._add(node)
+
+    def _add(self, node: Node) -> None:
+        name = node.metadata.name
+        key = (node.status, node.spec, self._usage.get(name, _NO_USAGE))
+        self._key_of[name] = key
+        self._node[name] = node
+        bisect.insort(self._members.setdefault(key, []), node, key=_node_name)
+
+    def usage_changed(self, name: str) -> None:
+        """Move node ``name`` to the class of its new usage."""
+        key = self._key_of.get(name)
+        if key is None:
+            return  # a pod counted on a node the scheduler does not know
+        members = self._members[key]
+        del members[bisect.bisect_left(members, name, key=_node_name)]
+        if not members:
+            del self._members[key]
+        self._add(self._node[name])
+
+    def classes(self) -> Iterable[list[Node]]:
+        return self._members.values()
+
+
+def _node_name(node: Node) -> str:
+    return node.metadata.name
+
+
 class Scheduler:
     def __init__(self, env: SimEnv, store: ObjectStore, client: ApiClient, attempt: DelayModel,
                  watch_latency: DelayModel, volumes: VolumeBinder | None = None, *,
@@ -91,6 +132,9 @@ class Scheduler:
         self.pods.add_handler(self._on_pod)
         self.nodes.add_handler(self._on_node)
         self._sorted_nodes: list[Node] | None = None  # the node cache by name, until a node event
+        self._classes: NodeClasses | None = None  # built from _sorted_nodes, kept up to date with usage
+        #: Ask once per class of alike nodes where that gives the same answers (see NodeClasses).
+        self.node_classes = True
         self._by_uid: dict[str, Pod] = {}
         # Requests and pod counts per node, kept up to date from events (not recomputed per attempt).
         self._counted: dict[str, tuple[str, ResourceRequests]] = {}
@@ -122,6 +166,8 @@ class Scheduler:
         self._counted[uid] = (node, req)
         cpu, mem, n = self._usage.get(node, (0, 0, 0))
         self._usage[node] = (cpu + req.cpu_millis, mem + req.memory_bytes, n + 1)
+        if self._classes is not None:
+            self._classes.usage_changed(node)
 
     def _uncount(self, uid: str) -> None:
         entry = self._counted.pop(uid, None)
@@ -130,6 +176,8 @@ class Scheduler:
         node, req = entry
         cpu, mem, n = self._usage[node]
         self._usage[node] = (cpu - req.cpu_millis, mem - req.memory_bytes, n - 1)
+        if self._classes is not None:
+            self._classes.usage_changed(node)
 
     def _on_pod(self, ev: WatchEvent) -> None:
         pod = ev.obj
@@ -153,6 +201,7 @@ class Scheduler:
 
     def _on_node(self, ev: WatchEvent) -> None:
         self._sorted_nodes = None
+        self._classes = None
         self._retry_unschedulable()
 
     def retry_unschedulable(self) -> None:
@@ -316,17 +365,38 @@ class Scheduler:
         req = pod.spec.effective_requests
         volume_filter = self.volumes.filter_for(pod)
         fits, score = self._fits, self._score
-        for node in nodes:
-            why = fits(pod, node, req)
-            if why is None and check_anti:
-                if self._anti_affinity_conflict(pod, node, nodes):
-                    why = "node(s) didn't match pod anti-affinity rules"
-            if why is None and volume_filter is not None:
-                why = volume_filter(node)
-            if why is not None:
-                reasons[why] = reasons.get(why, 0) + 1
-                continue
-            feasible.append((score(req, node), node))
+        if self.node_classes and not check_anti and volume_filter is None and not pod.spec.node_selector:
+            if self._classes is None:
+                self._classes = NodeClasses(nodes, self._usage)
+            best_score: float | None = None
+            best_classes: list[list[Node]] = []
+            for members in self._classes.classes():
+                why = fits(pod, members[0], req)
+                if why is not None:
+                    reasons[why] = reasons.get(why, 0) + len(members)
+                    continue
+                s = score(req, members[0])
+                if best_score is None or s > best_score:
+                    best_score, best_classes = s, [members]
+                elif s == best_score:
+                    best_classes.append(members)
+            if best_score is not None:
+                # the feasible nodes of the best score, in name order as the per-node walk has them
+                top = best_classes[0] if len(best_classes) == 1 else \
+                    sorted((n for m in best_classes for n in m), key=_node_name)
+                feasible = [(best_score, n) for n in top]
+        else:
+            for node in nodes:
+                why = fits(pod, node, req)
+                if why is None and check_anti:
+                    if self._anti_affinity_conflict(pod, node, nodes):
+                        why = "node(s) didn't match pod anti-affinity rules"
+                if why is None and volume_filter is not None:
+                    why = volume_filter(node)
+                if why is not None:
+                    reasons[why] = reasons.get(why, 0) + 1
+                    continue
+                feasible.append((score(req, node), node))
         uid = pod.metadata.uid
         if not feasible:
             self._attempts[uid] = self._attempts.get(uid, 0) + 1
