@@ -111,3 +111,12 @@ def short_quickstart(directory: pathlib.Path, until: str, values: dict[str, Any]
     out = directory / "quick.yaml"
     out.write_text(yaml.safe_dump(data, sort_keys=False))
     return out
+
+
+def assert_same_records(fast: list[dict[str, Any]], slow: list[dict[str, Any]],
+                        names: tuple[str, str] = ("fast", "slow")) -> None:
+    """Two runs' trace records are identical; else name the first record that differs."""
+    width = max(map(len, names)) + 1
+    for i, (a, b) in enumerate(zip(fast, slow)):
+        assert a == b, f"first difference at record {i}:\n {names[0] + ':':<{width}} {a}\n {names[1] + ':':<{width}} {b}"
+    assert len(fast) == len(slow), f"{names[0]}: {len(fast)} records, {names[1]}: {len(slow)}"

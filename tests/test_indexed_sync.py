@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import scenario, statefulset
+from helpers import assert_same_records, scenario, statefulset
 from statefulsim.io.scenario import load_scenario
 from statefulsim.model.scenario import Scenario
 from statefulsim.runner import run_scenario
@@ -25,9 +25,7 @@ def _plain(sc: Scenario) -> Scenario:
 def _same_traces(sc: Scenario, seed: int | None = None) -> None:
     fast = [r.as_dict() for r in run_scenario(sc, seed=seed).trace]
     slow = [r.as_dict() for r in run_scenario(_plain(sc), seed=seed).trace]
-    for i, (a, b) in enumerate(zip(fast, slow)):
-        assert a == b, f"first difference at record {i}:\n indexed: {a}\n plain:   {b}"
-    assert len(fast) == len(slow)
+    assert_same_records(fast, slow, ("indexed", "plain"))
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from helpers import scenario, statefulset
+from helpers import assert_same_records, scenario, statefulset
 from statefulsim.io.scenario import load_scenario
 from statefulsim.model.scenario import Scenario
 from statefulsim.runner import build_cluster
@@ -46,9 +46,7 @@ def _run(sc: Scenario, skip: bool, seed: int | None = None) -> tuple[list[dict[s
 def _same_traces(sc: Scenario, seed: int | None = None) -> tuple[int, int]:
     fast, fast_events = _run(sc, True, seed)
     slow, slow_events = _run(sc, False, seed)
-    for i, (a, b) in enumerate(zip(fast, slow)):
-        assert a == b, f"first difference at record {i}:\n skip-ahead:   {a}\n tick by tick: {b}"
-    assert len(fast) == len(slow)
+    assert_same_records(fast, slow, ("skip-ahead", "tick by tick"))
     return fast_events, slow_events
 
 

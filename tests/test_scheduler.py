@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from helpers import first, run, scenario, statefulset
+from helpers import assert_same_records, first, run, scenario, statefulset
 from statefulsim.io.scenario import load_scenario
 from statefulsim.model.scenario import Scenario
 from statefulsim.runner import build_cluster
@@ -124,9 +124,7 @@ def _trace(sc: Scenario, classes: bool) -> list[dict]:
 
 def _same(sc: Scenario) -> None:
     fast, slow = _trace(sc, True), _trace(sc, False)
-    for i, (a, b) in enumerate(zip(fast, slow)):
-        assert a == b, f"first difference at record {i}:\n by class: {a}\n per node: {b}"
-    assert len(fast) == len(slow)
+    assert_same_records(fast, slow, ("by class", "per node"))
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
