@@ -21,7 +21,7 @@ class SimEnv:
 
     def __init__(self, seed: int = 0, tie_break: str = "fifo") -> None:
         # tie_break: the order of same-time events (statefulsim.sim.tiebreak); "fifo" is SimPy's own.
-        self.sim = simpy.Environment() if tie_break == "fifo" else make_environment(tie_break, seed)
+        self.sim = make_environment(tie_break, seed)
         self.seed = seed
         self.trace = Trace()
         self._streams: dict[str, random.Random] = {}

@@ -332,27 +332,23 @@ class PodStatus:
 
     def with_condition(self, type_: str, status: bool, now: float, reason: str = "", message: str = "") -> PodStatus:
         """Set a condition; lastTransitionTime only moves when the status flips."""
-        old = self.condition(type_)
-        if old is not None and old.status == status and old.reason == reason and old.message == message:
-            return self
-        ltt = old.last_transition_time if old is not None and old.status == status else now
-        new = PodCondition(type_, status, ltt, reason, message)
-        rest = tuple(c for c in self.conditions if c.type != type_)
-        return evolve(self, conditions=rest + (new,))
+        return self.with_conditions(now, (type_, status, reason, message))
 
-    def with_conditions(self, now: float, *updates: tuple[str, bool]) -> PodStatus:
-        """``with_condition(type, status, now)`` for each ``(type, status)`` in turn, in one copy."""
+    def with_conditions(self, now: float, *updates: tuple[str, bool, str, str]) -> PodStatus:
+        """Set each ``(type, status, reason, message)`` in turn, in one copy: an unchanged
+        condition stays as it is, a changed one moves to the end, and its lastTransitionTime
+        only moves when the status flips."""
         conds = list(self.conditions)
         changed = False
-        for type_, status in updates:
+        for type_, status, reason, message in updates:
             i = next((j for j, c in enumerate(conds) if c.type == type_), -1)
             old = conds[i] if i >= 0 else None
-            if old is not None and old.status == status and not old.reason and not old.message:
+            if old is not None and old.status == status and old.reason == reason and old.message == message:
                 continue
             ltt = old.last_transition_time if old is not None and old.status == status else now
             if i >= 0:
                 del conds[i]
-            conds.append(PodCondition(type_, status, ltt))
+            conds.append(PodCondition(type_, status, ltt, reason, message))
             changed = True
         return evolve(self, conditions=tuple(conds)) if changed else self
 

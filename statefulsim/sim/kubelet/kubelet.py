@@ -301,10 +301,10 @@ class PodWorker:
         second = float(math.floor(now))
         st = st.with_conditions(
             second,
-            ("Initialized", self.initialized),
-            ("PodReadyToStartContainers", self.sandbox_ready and self.phase not in (FAILED, SUCCEEDED)),
-            ("ContainersReady", containers_ready),
-            ("Ready", ready),
+            ("Initialized", self.initialized, "", ""),
+            ("PodReadyToStartContainers", self.sandbox_ready and self.phase not in (FAILED, SUCCEEDED), "", ""),
+            ("ContainersReady", containers_ready, "", ""),
+            ("Ready", ready, "", ""),
         )
         st = evolve(
             st,

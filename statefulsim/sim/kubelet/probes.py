@@ -26,7 +26,7 @@ every bundled scenario both ways).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Generator, Iterator
+from typing import TYPE_CHECKING, Any, Generator
 
 import simpy
 from simpy.events import EventPriority
@@ -95,6 +95,14 @@ class _Snapshot:
         return self.running and t >= self.app_ready_at and not (kind == READINESS and self.broken)
 
 
+def _tick_after(t: float, end: float, period: float) -> float:
+    """The first tick after ``end`` on the ticker through ``t``: ``t`` plus whole periods, added
+    one by one as the worker's ticker adds them (the same float results on every path)."""
+    while t <= end:
+        t += period
+    return t
+
+
 class _Plan:
     """Ticks from ``ticks[0]`` on that have no visible effect, as (time, class, ok at start,
     outcome); after the last, either the tick at ``wake_at`` may have one (``forever`` False),
@@ -111,17 +119,6 @@ class _Plan:
         self.period = period
         self.dur = dur
 
-    def __iter__(self) -> Iterator[tuple[float, int, bool, str]]:
-        yield from self.ticks
-        if not self.forever:
-            return
-        k, ok, outcome = self.steady
-        t = self.wake_at
-        while True:
-            yield t, k, ok, outcome
-            end = t + self.dur if (k == PROBE and self.dur > 0) else t
-            while t <= end:
-                t += self.period
 
 
 class ProbeWorker:
@@ -200,8 +197,7 @@ class ProbeWorker:
                 self._next_tick = self.env.now
                 continue
             now = self.env.now
-            while self._next_tick <= now:
-                self._next_tick += period
+            self._next_tick = _tick_after(self._next_tick, now, period)
             plan = self._plan() if self._duration is not None else None
             if plan is not None:
                 how = yield from self._skip(plan)
@@ -343,9 +339,7 @@ class ProbeWorker:
                 if self._visible(outcome, count):
                     break
             ticks.append((t, k, ok, outcome))
-            end = t + dur if (k == PROBE and dur > 0) else t
-            while t <= end:
-                t += period
+            t = _tick_after(t, t + dur if (k == PROBE and dur > 0) else t, period)
             # Nothing that depends on time can change any more, and the counters are saturated:
             # every later tick is this one again.
             t0 = ticks[-1][0]
@@ -407,8 +401,8 @@ class ProbeWorker:
         return self._catch_up_steady(plan, now)
 
     def _catch_up_steady(self, plan: _Plan, now: float) -> tuple[float, bool] | None:
-        """:meth:`_catch_up` over the endless steady ticks of ``plan``: the same tick times as
-        ``_Plan.__iter__`` (the same float additions), with the counters added up once."""
+        """:meth:`_catch_up` over the endless steady ticks of ``plan``: the tick times the
+        tick-by-tick worker would have (:func:`_tick_after`), with the counters added up once."""
         k, ok, outcome = plan.steady
         dur, period = plan.dur, plan.period
         probing = k == PROBE
@@ -425,9 +419,7 @@ class ProbeWorker:
                     running = (t, ok)
                     break
                 n += 1
-            end = t + busy
-            while t <= end:
-                t += period
+            t = _tick_after(t, t + busy, period)
         self._next_tick = t
         if n:
             self.probes_run += n

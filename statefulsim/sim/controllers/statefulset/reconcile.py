@@ -301,9 +301,12 @@ class Reconciler:
         def is_old(p: Pod) -> bool:
             return pod_revision(p) != upd and not is_terminating(p)
 
-        # Indices from the highest down to the partition; only these can be old or unavailable.
+        def targets() -> Iterator[int]:
+            """Indices from the highest down to the partition: only these can be replaced."""
+            return takewhile(lambda k: k >= partition, replicas.descending())
+
         if not self.gates.max_unavailable_stateful_set:
-            for target in takewhile(lambda k: k >= partition, replicas.descending()):
+            for target in targets():
                 pod = replicas[target]
                 if is_old(pod):
                     err = yield from self.pods.delete(sts, pod)
@@ -312,9 +315,6 @@ class Reconciler:
                 if is_unavailable(pod, mrs, now):
                     return SyncOutcome(status, None, Waiting(POD_NOT_AVAILABLE, pod.name))
             return SyncOutcome(status, None, None)
-
-        def targets() -> Iterator[int]:
-            return takewhile(lambda k: k >= partition, replicas.descending())
 
         if not any(is_old(replicas[t]) for t in targets()):
             return SyncOutcome(status, None, None)  # nothing to update: no deletion, no wait
