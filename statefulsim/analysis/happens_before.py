@@ -27,12 +27,11 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from statefulsim.errors import StatefulSimError
+from statefulsim.sim.api.objects import ORDERED_READY
 from statefulsim.sim.trace import Trace, TraceRecord
 
 #: A node of the graph: ``(event, subject, n)``.
 Milestone = tuple[str, str, int]
-
-ORDERED_READY = "OrderedReady"
 
 #: Every edge kind, with what the wait is (docs/analysis.md has the same table).
 EDGE_KINDS: dict[str, str] = {
@@ -214,7 +213,6 @@ class _Set:
     templates: list[str]
     spec: Milestone
     generation: int = 1
-    revisions: dict[str, Milestone] = field(default_factory=dict)
     last_revision: Milestone | None = None
     at_desired: bool = False
 
@@ -239,7 +237,7 @@ class _Builder:
         self.node_changes: dict[str, Milestone] = {}  # node -> latest Ready/Uncordoned/Untainted
         self.no_execute: dict[str, Milestone] = {}  # node -> latest NoExecute taint
         self.set_deleted: dict[str, Milestone] = {}
-        self.pdb_allowed: dict[str, Milestone] = {}
+        self.disruption_allowed: Milestone | None = None  # latest budget that began to allow one
         self.pdb_state: dict[str, bool] = {}
         self.slice_ready: dict[str, set[str]] = {}
         self.slice_all: dict[str, set[str]] = {}
@@ -284,7 +282,7 @@ class _Builder:
             if self.g.has_edge(cause, target):
                 continue
             self.g.add_edge(cause, target, kind=kind, wait=t - self.t(cause), enabling=False)
-            key = (self.t(cause), int(self.g.nodes[cause]["seq"]))
+            key = self.order(cause)
             if best is None or key > best:
                 best, best_edge = key, (cause, target)
         if best_edge is not None:
@@ -307,7 +305,7 @@ class _Builder:
         return [best]
 
     def order(self, m: Milestone) -> tuple[float, int]:
-        return self.t(m), int(self.g.nodes[m]["seq"])
+        return _order(self.g, m)
 
     def in_range(self, s: _Set, ordinal: int) -> bool:
         return s.start <= ordinal < s.start + s.replicas
@@ -474,7 +472,6 @@ class _Builder:
         m = self.node("RevisionCreated", str(r.get("revision")), r.t, index, fields=r.fields)
         if s is not None:
             self.link(m, [(s.spec, "controller")])
-            s.revisions[str(r.get("revision"))] = m
             s.last_revision = m
 
     def on_StatefulSetStatus(self, r: TraceRecord, index: int) -> None:
@@ -502,11 +499,9 @@ class _Builder:
         s = self.sets.get(str(set_name)) if set_name else None
         m = self.node("PodCreated", name, r.t, index, uid=uid, fields=r.fields)
         causes = self.creation_causes(s, name, ordinal, r.t)
-        if s is not None:
-            causes += [(self.claims.get(c, {}).get("created"), "claim") for c in
-                       (f"{tmpl}-{name}" for tmpl in s.templates)]
-        self.link(m, causes)
         pod = _Pod(name, uid, ordinal, str(set_name) if set_name else None, m)
+        causes += [(self.claims.get(c, {}).get("created"), "claim") for c in self.pod_claims(pod)]
+        self.link(m, causes)
         self.by_uid[uid] = pod
         self.by_name[name] = pod
         self.incarnations.setdefault(name, []).append(pod)
@@ -606,7 +601,7 @@ class _Builder:
         else:  # the eviction API: an action, admitted once a disruption budget allows it
             causes += [(self.action("evictPod", pod.name, pop=True), "eviction"),
                        (self.action("drainNode", node), "eviction"),
-                       (self.pdb_allowed.get("*"), "disruption budget")]
+                       (self.disruption_allowed, "disruption budget")]
         self.link(m, causes)
         pod.evicted = m
 
@@ -864,7 +859,7 @@ class _Builder:
             m = self.node("DisruptionAllowed", pdb, r.t, index, fields=r.fields)
             self.link(m, self.latest((p.last_ready, "disruption budget") for p in self.by_name.values()
                                      if p.deleted is None))
-            self.pdb_allowed[pdb] = self.pdb_allowed["*"] = m
+            self.disruption_allowed = m
         self.pdb_state[pdb] = allowed
 
     # Endpoints and DNS

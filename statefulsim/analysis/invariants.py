@@ -20,9 +20,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from statefulsim.durations import format_clock
+from statefulsim.sim.api.objects import ORDERED_READY
 from statefulsim.sim.trace import Trace, TraceRecord
 
-ORDERED_READY = "OrderedReady"
 
 #: How long the endpoint pipeline (EndpointSlice controller, API and watch latencies up to the
 #: CoreDNS informers) may lag a pod's own Ready/NotReady records, in seconds.
