@@ -669,20 +669,22 @@ def action_verbs() -> Sequence[str]:
     return sorted(list(ACTIONS) + ["apply"])
 
 
+def perform_action(cluster: Cluster, action: Any) -> Gen:
+    """Execute one action (a SimPy process body); a refusal becomes an ``ActionFailed`` record."""
+    result = yield from action.execute(cluster)
+    if result and "error" in result:
+        cluster.env.emit("ActionFailed", action=action.verb, error=result["error"])
+
+
 def run_actions(cluster: Cluster, actions: Sequence[Any]) -> None:
     """Start one process that fires the actions at their times, in order."""
-
-    def perform(action: Any) -> Gen:
-        result = yield from action.execute(cluster)
-        if result and "error" in result:
-            cluster.env.emit("ActionFailed", action=action.verb, error=result["error"])
 
     def runner() -> Gen:
         for action in sorted(actions, key=lambda a: a.at):
             if action.at > cluster.env.now:
                 yield cluster.env.timeout(action.at - cluster.env.now)
             cluster.env.emit("Action", action=action.verb, **action.fields())
-            cluster.env.process(perform(action))
+            cluster.env.process(perform_action(cluster, action))
 
     cluster.env.process(runner())
 

@@ -28,6 +28,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without hypothes
         "statefulsim.testing needs the 'hypothesis' package, a test dependency that is not installed: "
         "pip install 'statefulsim[testing]' (or pip install hypothesis)") from exc
 
+from statefulsim.testing import checks, strategies
 from statefulsim.testing.checks import (
     END_OF_RUN_INVARIANTS, FAST_PHASES, InvariantViolation, assert_invariants, check_scenario, chosen_invariants,
     load_data, replayable, run_data, simulation_settings, to_yaml,
@@ -39,36 +40,7 @@ from statefulsim.testing.strategies import (
     statefulset_specs, storage_class, timing_models,
 )
 
-__all__ = [
-    "ALL_VERBS",
-    "DEFAULT_IMAGES",
-    "DEFAULT_VERBS",
-    "DELAY_KINDS",
-    "DNS_PRESETS",
-    "END_OF_RUN_INVARIANTS",
-    "HEALS",
-    "FAST_PHASES",
-    "InvariantViolation",
-    "StatefulSetMachine",
-    "action_timelines",
-    "assert_invariants",
-    "check_scenario",
-    "chosen_invariants",
-    "delay_models",
-    "delay_upper_bound",
-    "format_seconds",
-    "headless_service",
-    "load_data",
-    "pod_disruption_budget",
-
-    "replayable",
-    "run_data",
-    "scenarios",
-    "settle_time",
-    "simulation_settings",
-
-    "statefulset_specs",
-    "storage_class",
-    "timing_models",
-    "to_yaml",
-]
+# Everything the two modules export, and the state machine.
+__all__ = ["StatefulSetMachine"]
+__all__ += checks.__all__
+__all__ += strategies.__all__

@@ -29,7 +29,6 @@ __all__ = [
     "check_scenario",
     "chosen_invariants",
     "load_data",
-
     "replayable",
     "run_data",
     "simulation_settings",

@@ -28,7 +28,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from statefulsim.analysis.invariants import check
 from statefulsim.model.scenario import Scenario
 from statefulsim.problems import Problems
-from statefulsim.sim.actions import ACTIONS
+from statefulsim.sim.actions import ACTIONS, perform_action
 from statefulsim.sim.cluster import Cluster
 from statefulsim.sim.trace import Trace
 from statefulsim.testing.checks import END_OF_RUN_INVARIANTS, InvariantViolation, chosen_invariants, load_data, to_yaml
@@ -40,13 +40,6 @@ from statefulsim.testing.strategies import (
 __all__ = ["StatefulSetMachine"]
 
 Gen = Generator[simpy.Event, Any, Any]
-
-
-def _perform(cluster: Cluster, action: Any) -> Gen:
-    """What ``statefulsim.sim.actions.run_actions`` does with one action."""
-    result = yield from action.execute(cluster)
-    if result and "error" in result:
-        cluster.env.emit("ActionFailed", action=action.verb, error=result["error"])
 
 
 def parse_action(at_ms: int, body: Mapping[str, Any]) -> Any:
@@ -199,7 +192,7 @@ class StatefulSetMachine(RuleBasedStateMachine):
                 raise RuntimeError(f"statefulsim.testing: no action queued at {at}s (internal error)")
             action = self._queue.popleft()
             env.emit("Action", action=action.verb, **action.fields())
-            env.process(_perform(cluster, action))
+            env.process(perform_action(cluster, action))
 
     def _advance_to(self, ms: int) -> None:
         if ms <= self._now_ms:
