@@ -18,45 +18,26 @@ from __future__ import annotations
 
 import random
 import sys
-import time
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
 import simpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import count_steps  # noqa: E402  (the same step counter as the benchmarks)
+from run import Built, bare_loop, best_time  # noqa: E402  (the benchmarks' own bare loop and timer)
 
 EVENTS = 200_000
 
 
-Built = tuple[simpy.Environment, "simpy.Event | None"]  # an environment, and what to run it until
-
-
-def cpu(fn: Callable[[], Built], repeat: int = 3) -> tuple[float, int]:
-    """Best CPU time of running the environment ``fn`` builds, and its SimPy step count."""
-    best, steps = float("inf"), 0
-    for _ in range(repeat):
-        env, until = fn()
-        counter = count_steps(env)
-        t0 = time.process_time()
-        env.run(until)
-        best, steps = min(best, time.process_time() - t0), counter[0]
-    return best, steps
+def cpu(build: Callable[[], Built], repeat: int = 3) -> tuple[float, int]:
+    """Best CPU time of running what ``build`` returns, and its SimPy step count."""
+    return best_time(build, repeat)
 
 
 def bare(pending: int = 0) -> Built:
-    env = simpy.Environment()
-    for j in range(pending):
-        env.timeout(1e12 + j)  # never reached: the run ends with the loop
-
-    def loop() -> Iterator[simpy.Event]:
-        for _ in range(EVENTS):
-            yield env.timeout(1)
-
-    return env, env.process(loop())
+    return bare_loop(EVENTS, pending)
 
 
 def callback() -> Built:

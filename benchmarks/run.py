@@ -21,6 +21,7 @@ counts and the ratio are the stable part.
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
 import os
 import resource
@@ -176,23 +177,41 @@ def simulate(text: str) -> dict[str, Any]:
             "desired": sum(s.spec.replicas for s in sets)}
 
 
-def bench_bare(events: int, repeat: int = 3) -> float:
-    """CPU time of a bare SimPy process yielding ``events`` timeouts, counted the same way (the
-    best of ``repeat`` tries: the loop is short, so one try is at the mercy of the machine)."""
-    best = float("inf")
+#: An environment, and what to run it until (None: until nothing is left).
+Built = tuple[simpy.Environment, "simpy.Event | None"]
+
+
+def best_time(build: Callable[[], Built], repeat: int = 3,
+              clock: Callable[[], float] = time.process_time) -> tuple[float, int]:
+    """The least ``clock`` time of running what ``build`` returns, over ``repeat`` fresh builds,
+    and its SimPy step count (steps counted as in :func:`simulate`)."""
+    best, steps = float("inf"), 0
     for _ in range(repeat):
-        env = simpy.Environment()
+        env, until = build()
+        counter = count_steps(env)
+        t0 = clock()
+        env.run(until)
+        best, steps = min(best, clock() - t0), counter[0]
+    return best, steps
 
-        def loop(env: simpy.Environment = env) -> Any:
-            for _ in range(events):
-                yield env.timeout(1)
 
-        env.process(loop())
-        count_steps(env)
-        t0 = time.process_time()
-        env.run()
-        best = min(best, time.process_time() - t0)
-    return best
+def bare_loop(events: int, pending: int = 0) -> Built:
+    """One process yielding ``events`` timeouts, with ``pending`` never-reached events queued."""
+    env = simpy.Environment()
+    for j in range(pending):
+        env.timeout(1e12 + j)  # the run ends with the loop, before these
+
+    def loop() -> Any:
+        for _ in range(events):
+            yield env.timeout(1)
+
+    return env, env.process(loop())
+
+
+def bench_bare(events: int, repeat: int = 3, clock: Callable[[], float] = time.process_time) -> float:
+    """Time of the bare SimPy loop of ``events`` timeouts (the best of ``repeat`` tries: the loop
+    is short, so one try is at the mercy of the machine)."""
+    return best_time(lambda: bare_loop(events), repeat, clock)[0]
 
 
 def in_fresh_process(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
@@ -260,7 +279,8 @@ def case_sweep(runs: int) -> dict[str, Any]:
     # events of one run, for the ratio: the quick-start scenario in this process
     one = simulate((ROOT / "scenarios" / "quickstart.yaml").read_text().replace(
         "file: manifests/mysql.yaml", "file: " + str(ROOT / "scenarios" / "manifests" / "mysql.yaml")))
-    bare = bench_bare(one["events"])
+    # wall time, like the sweep's own figures (a sweep's cost includes its processes' start-up)
+    bare = bench_bare(one["events"], clock=time.perf_counter)
     out: dict[str, Any] = {}
     for workers in sorted({1, cores}):
         r = in_fresh_process(sweep_case, runs, workers)
@@ -283,14 +303,13 @@ CASES: dict[str, tuple[Callable[[int], dict[str, Any]], list[int]]] = {
 
 def main(argv: list[str]) -> None:
     global REPEAT
-    if argv and argv[0].startswith("--repeat"):
-        flag, _, value = argv[0].partition("=")
-        if not value:
-            if len(argv) < 2:
-                sys.exit("--repeat needs a number")
-            value, argv = argv[1], argv[1:]
-        REPEAT = max(1, int(value))
-        argv = argv[1:]
+    parser = argparse.ArgumentParser(description="Run the benchmarks of issue #7 and print one row per case.")
+    parser.add_argument("cases", nargs="*", help="CASE or CASE:SIZE, e.g. scale:1000 (default: all)")
+    parser.add_argument("--repeat", type=int, default=1, metavar="K",
+                        help="run each simulation case K times and keep the least-CPU run")
+    args = parser.parse_args(argv)
+    REPEAT = max(1, args.repeat)
+    argv = args.cases
     wanted: list[tuple[str, int]] = []
     for arg in argv or list(CASES):
         name, _, size = arg.partition(":")
