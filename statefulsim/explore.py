@@ -27,9 +27,7 @@ import itertools
 import json
 import os
 from collections import Counter
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 
@@ -474,21 +472,16 @@ class ExploreResult:
 ProgressCallback = Callable[[int, int], None]
 
 
+def _run(v: Variant) -> RunOutcome:
+    return run_variant(v.text, v.file, v.base_dir, v.index)
+
+
 def _execute(todo: Sequence[Variant], workers: int) -> Iterator[RunOutcome]:
-    if workers <= 1 or len(todo) <= 1:
-        for v in todo:
-            yield run_variant(v.text, v.file, v.base_dir, v.index)
-        return
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=get_context("spawn"))
-    try:
-        futures: list[Future[RunOutcome]] = [pool.submit(run_variant, v.text, v.file, v.base_dir, v.index)
-                                             for v in todo]
-        for fut in as_completed(futures):
-            yield fut.result()
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+    """The runs, on the sweep's local executor (this process, or ``workers`` processes)."""
+    from statefulsim.sweep import LocalExecutor
+
+    with LocalExecutor(workers) as executor:
+        yield from executor.map(_run, todo)
 
 
 def explore(scenario_path: str | os.PathLike[str], *, max_runs: int = DEFAULT_MAX_RUNS, workers: int = 1,

@@ -26,7 +26,7 @@ import re
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
-from typing import TYPE_CHECKING, Any, Callable, Generator, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Generator, Mapping, Protocol, Sequence, TypeVar
 
 import yaml
 
@@ -706,6 +706,10 @@ class ExecutorOptions:
 ExecutorFactory = Callable[[ExecutorOptions], Executor]
 
 
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
+
+
 class LocalExecutor:
     """``workers`` processes started with ``spawn`` (``ProcessPoolExecutor``); 1 runs in this process."""
 
@@ -734,20 +738,25 @@ class LocalExecutor:
             self._pool.shutdown(wait=exc_type is None, cancel_futures=True)
             self._pool = None
 
-    def map_runs(self, batches: Sequence[RunBatch]) -> Generator[BatchResult, None, None]:
-        if self.in_process or len(batches) <= 1:
-            for b in batches:
-                yield run_batch(b)
+    def map(self, fn: Callable[[_Item], _Result], items: Sequence[_Item]) -> Generator[_Result, None, None]:
+        """``fn(item)`` for every item, yielded as each is done, in any order (``fn`` and the
+        items must pickle); in this process with one worker or one item."""
+        if self.in_process or len(items) <= 1:
+            for item in items:
+                yield fn(item)
             return
-        self._pool = ProcessPoolExecutor(max_workers=min(self._workers, len(batches)),
+        self._pool = ProcessPoolExecutor(max_workers=min(self._workers, len(items)),
                                          mp_context=get_context("spawn"))
-        futures = [self._pool.submit(run_batch, b) for b in batches]
+        futures = [self._pool.submit(fn, item) for item in items]
         try:
             for fut in as_completed(futures):
                 yield fut.result()
         finally:
             for fut in futures:
                 fut.cancel()
+
+    def map_runs(self, batches: Sequence[RunBatch]) -> Generator[BatchResult, None, None]:
+        return self.map(run_batch, batches)
 
 
 def _local(options: ExecutorOptions) -> Executor:
