@@ -114,7 +114,8 @@ def combinations(spec: ExploreSpec) -> list[tuple[tuple[str, Any], ...]]:
             for combo in itertools.product(*(c.values for c in spec.choices))]
 
 
-def _size_text(choices: Sequence[Choice]) -> str:
+def size_text(choices: Sequence[Choice]) -> str:
+    """The combinations as ``2 (path) × 3 (path)``."""
     return " × ".join(f"{len(c.values)} ({c.path})" for c in choices)
 
 
@@ -125,16 +126,21 @@ def variants(scenario_path: str | os.PathLike[str], *, max_runs: int = DEFAULT_M
     :class:`ScenarioError` for an invalid scenario or a combination the loader rejects (naming
     the choices), :class:`ExploreError` above ``max_runs`` combinations."""
     from statefulsim.io.scenario import load_scenario
+
+    name = os.fspath(scenario_path)
+    spec = load_scenario(name).explore or ExploreSpec()  # the scenario and its section must be valid
+    return _variants(name, spec, max_runs)
+
+
+def _variants(name: str, spec: ExploreSpec, max_runs: int) -> list[Variant]:
+    """:func:`variants` of the scenario file ``name``, whose loaded explore section is ``spec``."""
     from statefulsim.io.yamlsource import load_file
     from statefulsim.sweep import parse_path, set_path, validated_variant
 
-    name = os.fspath(scenario_path)
     base_dir = os.path.dirname(name) or "."
-    scenario = load_scenario(name)  # the scenario and its explore section must be valid
-    spec = scenario.explore or ExploreSpec()
     if spec.runs > max_runs:
         raise ExploreError(f"{name}: the explore section has {spec.runs} combinations "
-                           f"({_size_text(spec.choices)}), more than --max-runs {max_runs}; "
+                           f"({size_text(spec.choices)}), more than --max-runs {max_runs}; "
                            "drop values or raise --max-runs")
     raw = load_file(name)[0].data
     out: list[Variant] = []
@@ -492,11 +498,11 @@ def explore(scenario_path: str | os.PathLike[str], *, max_runs: int = DEFAULT_MA
     Raises :class:`ScenarioError` or :class:`ExploreError` for bad input."""
     if max_runs < 1:
         raise ExploreError("--max-runs must be at least 1")
-    name = os.fspath(scenario_path)
-    todo = variants(name, max_runs=max_runs)
     from statefulsim.io.scenario import load_scenario
 
+    name = os.fspath(scenario_path)
     spec = load_scenario(name).explore or ExploreSpec()
+    todo = _variants(name, spec, max_runs)
     outcomes: list[RunOutcome] = []
     if progress is not None:
         progress(0, len(todo))
@@ -529,5 +535,5 @@ def analyse(scenario: str, spec: ExploreSpec, runs: list[Variant], outcomes: lis
 __all__ = [
     "DEFAULT_MAX_RUNS", "Deadlock", "ExploreError", "ExploreResult", "FoundViolation", "INITIAL", "PodView",
     "RunOutcome", "SetView", "State", "StateGraph", "Step", "Variant", "abstract_state", "analyse", "combinations",
-    "describe_action", "explore", "run_variant", "state_sequence", "transition_label", "variants",
+    "describe_action", "explore", "run_variant", "size_text", "state_sequence", "transition_label", "variants",
 ]

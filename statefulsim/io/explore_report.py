@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from statefulsim.durations import format_clock
-from statefulsim.explore import DEFAULT_MAX_RUNS, ExploreError, ExploreResult, explore
+from statefulsim.explore import DEFAULT_MAX_RUNS, ExploreError, ExploreResult, explore, size_text
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from statefulsim.analysis.invariants import Violation
 
 #: At most this many distinct violations are printed (the rest are counted).
 MAX_VIOLATIONS_SHOWN = 20
@@ -75,7 +77,7 @@ def render_explore(result: ExploreResult, console: Console, replays: Replays | N
     """Print the findings and the counts (``quiet``: only the findings' first lines and the counts)."""
     from rich.text import Text
 
-    dims = " × ".join(f"{len(c.values)} ({c.path})" for c in result.spec.choices)
+    dims = size_text(result.spec.choices)
     if not quiet:
         console.print(Text(f"explore: {result.scenario}: {result.runs} run{'' if result.runs == 1 else 's'}"
                            + (f" = {dims}" if dims else " (no explore section: the scenario as written)"),
@@ -92,19 +94,17 @@ def _render_violations(result: ExploreResult, console: Console, replays: Replays
         if not quiet:
             console.print(Text("invariant violations: none"))
         return
-    groups: dict[tuple[str, tuple[str, ...], str], list[int]] = {}
+    groups: dict[tuple[str, tuple[str, ...], str], tuple[Violation, list[int]]] = {}  # -> (first, runs)
     for f in result.violations:
         v = f.violation
-        groups.setdefault((v.invariant, v.objects, v.message), []).append(f.run)
+        groups.setdefault((v.invariant, v.objects, v.message), (v, []))[1].append(f.run)
     runs = sorted({f.run for f in result.violations})
     console.print(Text(f"invariant violations: {len(result.violations)} in {len(runs)} run"
                        f"{'' if len(runs) == 1 else 's'} ({len(groups)} distinct)", style="bold red"))
-    for n, ((name, _objects, message), idx) in enumerate(groups.items()):
+    for n, ((name, _objects, message), (first, idx)) in enumerate(groups.items()):
         if n == MAX_VIOLATIONS_SHOWN:
             console.print(Text(f"  … and {len(groups) - n} more distinct violations"))
             break
-        first = next(f.violation for f in result.violations if f.run == idx[0] and f.violation.invariant == name
-                     and f.violation.message == message)
         console.print(Text(f"  ✘ {name} at {format_clock(first.t)}: {message}", style="red"))
         if quiet:
             continue
