@@ -702,6 +702,10 @@ class ExecutorOptions:
     scheduler: str | None = None
     connect_timeout: float = 10.0
 
+    def worker_count(self) -> int:
+        """``workers``, or one per core when not given."""
+        return self.workers if self.workers is not None else (os.cpu_count() or 1)
+
 
 ExecutorFactory = Callable[[ExecutorOptions], Executor]
 
@@ -762,7 +766,7 @@ class LocalExecutor:
 def _local(options: ExecutorOptions) -> Executor:
     if options.scheduler is not None:
         raise SweepError("--scheduler is for --executor dask")
-    return LocalExecutor(options.workers if options.workers is not None else (os.cpu_count() or 1))
+    return LocalExecutor(options.worker_count())
 
 
 class DaskExecutor:
@@ -845,7 +849,7 @@ class DaskExecutor:
 
 
 def _dask(options: ExecutorOptions) -> Executor:
-    return DaskExecutor(options.workers if options.workers is not None else (os.cpu_count() or 1),
+    return DaskExecutor(options.worker_count(),
                         options.scheduler, options.connect_timeout)
 
 

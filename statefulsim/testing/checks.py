@@ -122,7 +122,7 @@ class InvariantViolation(AssertionError):
         self.scenario = dict(scenario)
         shown = "\n".join(f"  {v}" for v in self.violations)
         comment = f"{context}\n" if context else ""
-        comment += "expected violations:\n" + "\n".join(f"  {v}" for v in self.violations)
+        comment += "expected violations:\n" + shown
         self.scenario_yaml = to_yaml(self.scenario, comment=comment)
         n = len(self.violations)
         super().__init__(

@@ -104,6 +104,7 @@ class StatefulSetMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self._base: dict[str, Any] = {}
+        self._sts: dict[str, Any] = {}  # the StatefulSet manifest of _base
         self._scenario: Scenario | None = None
         self._cluster: Cluster | None = None
         self._queue: deque[Any] = deque()  # parsed actions not fired yet
@@ -166,7 +167,7 @@ class StatefulSetMachine(RuleBasedStateMachine):
             cluster.add(obj)
         cluster.env.process(self._feeder(cluster))
         self._cluster = cluster
-        sts = next(m for m in base["manifests"] if m.get("kind") == "StatefulSet")
+        self._sts = sts = next(m for m in base["manifests"] if m.get("kind") == "StatefulSet")
         start = int((sts["spec"].get("ordinals") or {}).get("start", 0))
         self._most_replicas = int(sts["spec"]["replicas"])
         self._service = str(sts["spec"].get("serviceName") or self.statefulset_name)
@@ -379,8 +380,7 @@ class StatefulSetMachine(RuleBasedStateMachine):
         self._broken.clear()
         self._failed_nodes.clear()
         self._cordoned.clear()
-        sts = next(m for m in self._base["manifests"] if m.get("kind") == "StatefulSet")
-        settle = settle_time(sts, self._base.get("timing") or {}, replicas=self._most_replicas,
+        settle = settle_time(self._sts, self._base.get("timing") or {}, replicas=self._most_replicas,
                              actions=self._actions)
         self._advance_to(max(at, again) + int(settle * 1000))
         self._check(final=True)
