@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, Phase, settings
 
 
 from statefulsim.analysis.invariants import Violation, applicable, check
+from statefulsim.io.scenario import SAFE_DUMPER
 from statefulsim.model.scenario import Scenario
 from statefulsim.runner import RunResult, run_scenario
 from statefulsim.sim.trace import Trace
@@ -58,8 +59,6 @@ def simulation_settings(max_examples: int = 20, **kwargs: Any) -> settings:
     options.update(kwargs)
     return settings(**options)
 
-# libyaml when PyYAML was built with it (same output and safety, much faster).
-_SafeDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def to_yaml(scenario: Mapping[str, Any], *, comment: str = "") -> str:
@@ -70,14 +69,14 @@ def to_yaml(scenario: Mapping[str, Any], *, comment: str = "") -> str:
     actions = data.pop("actions", None)
     lines = [YAML_HEADER]
     lines += [f"# {line}".rstrip() for line in comment.splitlines()]
-    text = "\n".join(lines) + "\n" + yaml.dump(data, Dumper=_SafeDumper, sort_keys=False, default_flow_style=False)
+    text = "\n".join(lines) + "\n" + yaml.dump(data, Dumper=SAFE_DUMPER, sort_keys=False, default_flow_style=False)
     if actions is not None:
         if not actions:
             text += "actions: []\n"
         else:
             text += "actions:\n"
             for action in actions:
-                flow = yaml.dump(action, Dumper=_SafeDumper, sort_keys=False, default_flow_style=True,
+                flow = yaml.dump(action, Dumper=SAFE_DUMPER, sort_keys=False, default_flow_style=True,
                                  width=10**9).strip()
                 text += f"  - {flow}\n"
     return text
