@@ -251,17 +251,21 @@ class PreparedPoint:
         return hashlib.sha256(self.text.encode()).hexdigest()[:16]
 
 
-def prepare(scenario_path: str | os.PathLike[str], axes: Sequence[Axis]) -> list[PreparedPoint]:
+def prepare(scenario_path: str | os.PathLike[str], axes: Sequence[Axis],
+            statefulset: str | None = None) -> list[PreparedPoint]:
     """Apply every grid point to the scenario and validate it through the normal loader.
 
     Raises :class:`ScenarioError` (a bad path, or a value the scenario rejects, naming the
-    ``--set`` assignment)."""
+    ``--set`` assignment) and :class:`SweepError` when ``statefulset`` names no StatefulSet of
+    the scenario."""
     from statefulsim.io.scenario import load_scenario
     from statefulsim.io.yamlsource import load_file
 
     name = os.fspath(scenario_path)
     base_dir = os.path.dirname(name) or "."
-    load_scenario(name)  # the unmodified scenario must be valid (its errors point at its lines)
+    base = load_scenario(name)  # the unmodified scenario must be valid (its errors point at its lines)
+    if statefulset is not None:
+        _check_statefulset(base, statefulset)
     docs = load_file(name)
     out: list[PreparedPoint] = []
     for i, point in enumerate(grid_points(axes)):
@@ -271,6 +275,19 @@ def prepare(scenario_path: str | os.PathLike[str], axes: Sequence[Axis]) -> list
         text, label = validated_variant(data, name, point, base_dir)
         out.append(PreparedPoint(i, point, text, label, base_dir))
     return out
+
+
+def _check_statefulset(scenario: Scenario, name: str) -> None:
+    """``--statefulset NAME`` must name a StatefulSet of the scenario (a manifest or an ``apply``)."""
+    from statefulsim.problems import suggest
+    from statefulsim.sim.actions import Apply
+    from statefulsim.sim.api.objects import StatefulSet
+
+    objects = list(scenario.objects) + [o for a in scenario.actions if isinstance(a, Apply) for o in a.objects]
+    names = sorted({o.metadata.name for o in objects if isinstance(o, StatefulSet)})
+    if name not in names:
+        raise SweepError(f"--statefulset {name!r}: no StatefulSet of that name in {scenario.source}"
+                         f"{suggest(name, names)}; defined: {', '.join(names)}")
 
 
 def validated_variant(data: Any, name: str, point: Mapping[str, Any], base_dir: str) -> tuple[str, str]:
@@ -540,50 +557,86 @@ def _state_key(fingerprint: str, quorum: int | None, statefulset: str | None) ->
 
 
 def read_state(path: str | os.PathLike[str]) -> dict[tuple[str, int], dict[str, float | None]]:
-    """Finished runs of a state file, keyed (run key, seed).  Unreadable lines (a run cut off
-    while being written) are skipped; they are simply run again."""
-    out: dict[tuple[str, int], dict[str, float | None]] = {}
-    try:
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                try:
-                    obj = json.loads(line)
-                    out[(str(obj["key"]), int(obj["seed"]))] = dict(obj["metrics"])
-                except (ValueError, KeyError, TypeError):
-                    continue
-    except FileNotFoundError:
+    """Finished runs of a state file, keyed (run key, seed); empty when the file does not exist.
+
+    Every complete line must be a sweep record (``{"key": ..., "point": {...}, "seed": N,
+    "metrics": {...}}``): any other file (a trace, a CSV) is refused with :class:`SweepError`,
+    so a sweep never appends to it.  A last line without its newline is a run cut off while
+    being written: it is skipped (and run again)."""
+    name = os.fspath(path)
+    if not os.path.lexists(name):
         return {}
-    except OSError as e:
-        raise SweepError(f"{os.fspath(path)}: cannot read the state file: {e.strerror or e}") from None
+    data = _read_state_bytes(name)
+    out: dict[tuple[str, int], dict[str, float | None]] = {}
+    lines = data.split(b"\n")
+    for number, raw in enumerate(lines[:-1], start=1):  # lines[-1]: empty, or a cut-off write
+        if not raw.strip():
+            continue
+        record = _state_record(raw)
+        if record is None:
+            raise SweepError(f"{name}:{number}: not a sweep state record (expected "
+                             '{"key": ..., "point": {...}, "seed": N, "metrics": {...}}, one per run); '
+                             "is this the state file of a sweep? Give another --state file")
+        key, seed, metrics = record
+        out[(key, seed)] = metrics
     return out
 
 
+def _read_state_bytes(name: str) -> bytes:
+    from statefulsim.io.files import InputFileError, read_input
+
+    try:
+        return read_input(name)
+    except InputFileError as e:
+        raise SweepError(str(e).replace("cannot read file", "cannot read the state file", 1)) from None
+
+
+def _state_record(raw: bytes) -> tuple[str, int, dict[str, float | None]] | None:
+    """(key, seed, metrics) of one state line, None if it is not a sweep record."""
+    try:
+        obj = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(obj, dict) or not isinstance(obj.get("key"), str) or not isinstance(obj.get("point"), dict):
+        return None
+    seed, metrics = obj.get("seed"), obj.get("metrics")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not isinstance(metrics, dict):
+        return None
+    if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in metrics.values()):
+        return None
+    return obj["key"], seed, dict(metrics)
+
+
 class _StateWriter:
+    """Appends one whole batch of runs per write to the state file, flushed and fsynced, so a
+    kill leaves at most a cut-off last line; opening the file removes such a line first."""
+
     def __init__(self, path: str | os.PathLike[str] | None) -> None:
         self.path = path
         self.fh: io.TextIOWrapper | None = None
         if path is None:
             return
         try:
-            needs_newline = False
-            if os.path.exists(path) and os.path.getsize(path) > 0:
-                with open(path, "rb") as fh:
-                    fh.seek(-1, os.SEEK_END)
-                    needs_newline = fh.read(1) != b"\n"
-            self.fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
-            if needs_newline:
-                self.fh.write("\n")
+            name = os.fspath(path)
+            if os.path.lexists(name):
+                data = _read_state_bytes(name)
+                if data and not data.endswith(b"\n"):  # a write cut off: drop its remains
+                    from statefulsim.io.files import atomic_write_text
+
+                    atomic_write_text(name, data[:data.rfind(b"\n") + 1].decode("utf-8", "replace"))
+            self.fh = open(name, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
         except OSError as e:
             raise SweepError(f"{os.fspath(path)}: cannot write the state file: {e.strerror or e}") from None
 
     def write_batch(self, key: str, point: Mapping[str, Any],
                     runs: Sequence[tuple[int, Mapping[str, float | None]]]) -> None:
-        """One line per run, flushed once for the batch."""
+        """One line per run, written, flushed and fsynced once for the batch."""
         if self.fh is None:
             return
         self.fh.write("".join(json.dumps({"key": key, "point": point, "seed": seed, "metrics": metrics},
                                          separators=(",", ":"), default=str) + "\n" for seed, metrics in runs))
         self.fh.flush()
+        os.fsync(self.fh.fileno())
 
     def close(self) -> None:
         if self.fh is not None:
@@ -891,7 +944,7 @@ def run_sweep(scenario_path: str | os.PathLike[str], *, runs: int = 100, seed_st
         raise SweepError("--runs must be at least 1")
     if batch is not None and batch < 1:
         raise SweepError("--batch must be at least 1")
-    points = prepare(scenario_path, axes)
+    points = prepare(scenario_path, axes, statefulset)
     seeds = list(range(seed_start, seed_start + runs))
     if isinstance(executor, str):
         executor = make_executor(executor, ExecutorOptions(workers, scheduler, connect_timeout))
@@ -959,9 +1012,11 @@ def csv_text(result: SweepResult, confidence: float = CONFIDENCE) -> str:
 
 
 def write_csv(result: SweepResult, path: str | os.PathLike[str]) -> None:
+    """Write :func:`csv_text` to ``path`` atomically (a write cut short leaves the old file)."""
+    from statefulsim.io.files import atomic_write_text
+
     try:
-        with open(path, "w", encoding="utf-8", newline="") as fh:
-            fh.write(csv_text(result))
+        atomic_write_text(path, csv_text(result))
     except OSError as e:
         raise SweepError(f"{os.fspath(path)}: cannot write the CSV file: {e.strerror or e}") from None
 

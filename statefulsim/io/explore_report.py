@@ -63,8 +63,9 @@ def write_replays(result: ExploreResult, out_dir: str | os.PathLike[str]) -> Rep
 
 
 def _write(path: str, text: str) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text)
+    from statefulsim.io.files import atomic_write_text
+
+    atomic_write_text(path, text)
 
 
 def _runs_text(runs: list[int]) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
 from statefulsim.errors import TraceFormatError
+from statefulsim.io.files import InputFileError, decode_utf8, read_input
 from statefulsim.sim.trace import Trace
 
 __all__ = ["FORMATS", "Recording", "build_trace", "detect_file_format", "detect_format", "load_recording", "parse_events_json",
@@ -401,12 +402,9 @@ def detect_format(text: str, file: str = "<input>") -> str:
 
 def _read(path: str) -> str:
     try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    except OSError as e:
-        raise TraceFormatError(f"{path}: cannot read: {e.strerror or e}") from None
-    except UnicodeDecodeError:
-        raise TraceFormatError(f"{path}:1: not UTF-8 text") from None
+        return decode_utf8(read_input(path), path)
+    except InputFileError as e:
+        raise TraceFormatError(str(e)) from None
 
 
 def detect_file_format(path: str) -> str:

@@ -332,6 +332,8 @@ class _Builder:
             p.unknown_keys(item, ("file",), path)
             rel = get_str(item, "file", path, p, required=True)
             if not rel:
+                if item.get("file") == "":
+                    p.add(path + ("file",), "expected a file path, found an empty string")
                 return []
             full = rel if os.path.isabs(rel) else os.path.normpath(os.path.join(self.base_dir, rel))
             try:

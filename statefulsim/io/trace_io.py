@@ -24,6 +24,7 @@ import os
 from typing import IO, Any, Iterable, Mapping
 
 from statefulsim.errors import TraceFormatError
+from statefulsim.io.files import InputFileError, atomic_write_text, check_path, read_input
 from statefulsim.sim.trace import Trace, TraceRecord
 
 __all__ = ["dumps_record", "read_jsonl", "to_json_value", "write_jsonl"]
@@ -92,12 +93,13 @@ def write_jsonl(
     """Write records as JSON Lines to a path (UTF-8) or an open text file; returns the count.
 
     Records are :class:`TraceRecord` objects or dicts shaped like ``TraceRecord.as_dict()``.
+    A path is written atomically (statefulsim.io.files.atomic_write): a write cut short leaves
+    the file that was there before.
     """
     lines = [dumps_record(r) + "\n" for r in trace_or_records]
     text = "".join(lines)
     if isinstance(path_or_file, (str, os.PathLike)):
-        with open(path_or_file, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        atomic_write_text(path_or_file, text)
     else:
         path_or_file.write(text)
     return len(lines)
@@ -151,12 +153,11 @@ def read_jsonl(path: str | os.PathLike[str]) -> Trace:
     Blank lines are skipped.  Every other line must be a JSON object with a number ``t`` (not
     smaller than the previous record's) and a string ``event``; its other keys are the fields.
     """
-    name = os.fspath(path)
     try:
-        with open(name, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise TraceFormatError(f"{name}: cannot read trace file: {e.strerror or e}") from None
+        name = check_path(path)
+        data = read_input(name)
+    except InputFileError as e:
+        raise TraceFormatError(str(e).replace("cannot read file", "cannot read trace file", 1)) from None
     trace = Trace()
     prev_t, prev_line = -math.inf, 0
     for number, raw in enumerate(data.split(b"\n"), start=1):

@@ -18,6 +18,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from statefulsim.errors import Problem, ScenarioError
+from statefulsim.io.files import MAX_YAML_BYTES, InputFileError, check_path, decode_utf8, read_input
 
 Path = tuple[str | int, ...]
 
@@ -94,16 +95,14 @@ def load_documents(text: str, file: str) -> list[Document]:
 
 
 def load_file(path: str | os.PathLike[str]) -> list[Document]:
-    """Read a UTF-8 YAML file and load its documents (see :func:`load_documents`)."""
-    name = os.fspath(path)
+    """Read a UTF-8 YAML file and load its documents (see :func:`load_documents`).
+
+    The file must be a regular file of at most ``MAX_YAML_BYTES`` (statefulsim.io.files)."""
     try:
-        with open(name, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise ScenarioError([Problem((), f"cannot read file: {reason}", file=name)]) from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError([Problem((), f"cannot read file: not valid UTF-8 ({exc})", file=name)]) from None
+        name = check_path(path)
+        text = decode_utf8(read_input(name, MAX_YAML_BYTES), name)
+    except InputFileError as exc:
+        raise ScenarioError([Problem((), exc.reason, file=exc.path or None, line=exc.line)]) from None
     return load_documents(text, name)
 
 
