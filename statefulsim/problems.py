@@ -6,6 +6,7 @@ Pure helpers (no I/O): the YAML layer attaches file and line numbers afterwards.
 from __future__ import annotations
 
 import difflib
+import reprlib
 from typing import Any, Iterable, Mapping, Sequence
 
 from statefulsim.errors import Problem, ScenarioError
@@ -32,9 +33,16 @@ def type_name(value: Any) -> str:
     return type(value).__name__
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxdict, _SHORT.maxlist, _SHORT.maxstring, _SHORT.maxother = 3, 4, 6, 60, 60
+_SHORT.maxlong = 40
+
+
 def shown(value: Any) -> str:
-    """A short rendering of a found value."""
-    text = repr(value)
+    """A short rendering of a found value (bounded work: huge or deeply nested values are cut)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"<about {int(value.bit_length() * 0.30103)} digits>"
+    text = _SHORT.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 

@@ -84,9 +84,11 @@ def _split_top(text: str) -> list[str]:
 
 def parse_value(text: str) -> Any:
     """A value as YAML would read it (``3`` → 3, ``true`` → True, ``5s`` → "5s", ``{constant: 5s}``)."""
+    from statefulsim.io.yamlsource import safe_load
+
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
+        return safe_load(text, f"--set value {text!r}")
+    except ScenarioError:
         return text
 
 
@@ -683,7 +685,9 @@ def run_batch(batch: RunBatch) -> BatchResult:
 def self_contained(text: str, base_dir: str) -> str:
     """Scenario YAML ``text`` with the ``{file: ...}`` items of its ``manifests`` replaced by the
     documents of those files (resolved against ``base_dir``); the same scenario, no file access."""
-    data = yaml.safe_load(text)
+    from statefulsim.io.yamlsource import safe_load
+
+    data = safe_load(text)
     items = data.get("manifests") if isinstance(data, dict) else None
     if not isinstance(items, list) or not any(isinstance(x, Mapping) and "file" in x for x in items):
         return text

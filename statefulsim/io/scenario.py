@@ -17,7 +17,7 @@ from statefulsim.analysis.expect import parse_expectations
 from statefulsim.durations import DurationError, parse_duration
 from statefulsim.errors import Problem, ScenarioError
 from statefulsim.io.explore_spec import parse_explore
-from statefulsim.io.yamlsource import Document, load_documents, load_file, locate
+from statefulsim.io.yamlsource import Document, load_documents, load_file, locate, safe_load
 from statefulsim.model.scenario import Scenario
 from statefulsim.problems import (
     Path, Problems, get_bool, get_duration, get_int, get_list, get_mapping, get_str, get_str_map, suggest,
@@ -47,7 +47,6 @@ SIMULATED_KINDS = ("StatefulSet", "Service", "Node", "Pod", "PodDisruptionBudget
 # libyaml when available (same output and safety, much faster): load_scenario_data runs for
 # every example a property test draws.
 SAFE_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
@@ -66,8 +65,12 @@ def load_scenario_data(data: Mapping[str, Any], *, file: str = "<scenario data>"
     """Like :func:`load_scenario` for a dict shaped like a scenario file.  The data goes through
     a safe YAML round trip (so it is exactly what a file would hold); problems have key paths but
     no line numbers, there being no file to point into."""
-    text = yaml.dump(dict(data), Dumper=SAFE_DUMPER, sort_keys=False)
-    plain = yaml.load(text, Loader=_SAFE_LOADER)
+    try:
+        text = yaml.dump(dict(data), Dumper=SAFE_DUMPER, sort_keys=False)
+    except (ValueError, RecursionError) as e:  # an int too long to print, data nested too deeply
+        reason = "the data is nested too deeply" if isinstance(e, RecursionError) else str(e).split(";")[0]
+        raise ScenarioError([Problem((), reason, file=file)]) from None
+    plain = safe_load(text, file)
     return _from_documents([Document(plain, {}, file, 0)], file, base_dir)
 
 
@@ -75,7 +78,9 @@ def _from_documents(docs: list[Document], file: str, base_dir: str) -> Scenario:
     if not docs:
         raise ScenarioError([Problem((), "the file is empty; expected a Scenario document", file=file)])
     if len(docs) > 1:
-        raise ScenarioError([Problem((), f"expected one Scenario document, found {len(docs)} (separated by ---)", file=file)])
+        second = docs[1].positions.get(())
+        raise ScenarioError([Problem((), f"expected one Scenario document, found {len(docs)} (separated by ---); "
+                                         "the second one starts here", file=file, line=second)])
     doc = docs[0]
     builder = _Builder(doc, file, base_dir)
     scenario = builder.build()
