@@ -254,7 +254,7 @@ class PreparedPoint:
 
 
 def prepare(scenario_path: str | os.PathLike[str], axes: Sequence[Axis],
-            statefulset: str | None = None) -> list[PreparedPoint]:
+            statefulset: str | None = None, *, allow_large: bool = False) -> list[PreparedPoint]:
     """Apply every grid point to the scenario and validate it through the normal loader.
 
     Raises :class:`ScenarioError` (a bad path, or a value the scenario rejects, naming the
@@ -265,7 +265,7 @@ def prepare(scenario_path: str | os.PathLike[str], axes: Sequence[Axis],
 
     name = os.fspath(scenario_path)
     base_dir = os.path.dirname(name) or "."
-    base = load_scenario(name)  # the unmodified scenario must be valid (its errors point at its lines)
+    base = load_scenario(name, allow_large=allow_large)  # must be valid (its errors point at its lines)
     if statefulset is not None:
         _check_statefulset(base, statefulset)
     docs = load_file(name)
@@ -274,7 +274,7 @@ def prepare(scenario_path: str | os.PathLike[str], axes: Sequence[Axis],
         data = copy.deepcopy(docs[0].data)
         for path, value in point.items():
             set_path(data, path, value, base_dir)
-        text, label = validated_variant(data, name, point, base_dir)
+        text, label = validated_variant(data, name, point, base_dir, allow_large=allow_large)
         out.append(PreparedPoint(i, point, text, label, base_dir))
     return out
 
@@ -292,15 +292,17 @@ def _check_statefulset(scenario: Scenario, name: str) -> None:
                          f"{suggest(name, names)}; defined: {', '.join(names)}")
 
 
-def validated_variant(data: Any, name: str, point: Mapping[str, Any], base_dir: str) -> tuple[str, str]:
+def validated_variant(data: Any, name: str, point: Mapping[str, Any], base_dir: str, *,
+                      allow_large: bool = False) -> tuple[str, str]:
     """The YAML text of a scenario with ``point``'s values applied, and its label ("NAME with
-    PATH=V, ..."); checked by the loader, whose errors name that label as the file."""
+    PATH=V, ..."); checked by the loader (and its size limits unless ``allow_large``), whose
+    errors name that label as the file."""
     from statefulsim.io.scenario import load_scenario_text
 
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     label = f"{name} with {point_label(point)}" if point else name
     try:
-        load_scenario_text(text, file=label, base_dir=base_dir)
+        load_scenario_text(text, file=label, base_dir=base_dir, allow_large=allow_large)
     except ScenarioError as e:
         raise ScenarioError([Problem(p.path, p.message, file=label) for p in e.problems]) from None
     return text, label
@@ -537,7 +539,8 @@ def _scenario_for(text: str, file: str, base_dir: str) -> Scenario:
     key = hashlib.sha256((file + "\0" + base_dir + "\0" + text).encode()).hexdigest()
     sc = _LOADED.get(key)
     if sc is None:
-        sc = load_scenario_text(text, file=file, base_dir=base_dir)
+        # allow_large: prepare() checked the size limits of every grid point's text already
+        sc = load_scenario_text(text, file=file, base_dir=base_dir, allow_large=True)
         _LOADED.clear()  # one grid point at a time is enough
         _LOADED[key] = sc
     return sc
@@ -932,7 +935,7 @@ def run_sweep(scenario_path: str | os.PathLike[str], *, runs: int = 100, seed_st
               workers: int | None = None, state: str | os.PathLike[str] | None = None,
               progress: ProgressCallback | None = None, executor: str | Executor = "local",
               scheduler: str | None = None, connect_timeout: float = 10.0, batch: int | None = None,
-              notice: Callable[[str], None] | None = None) -> SweepResult:
+              notice: Callable[[str], None] | None = None, allow_large: bool = False) -> SweepResult:
     """Run the scenario with seeds ``seed_start .. seed_start+runs-1`` at every grid point.
 
     ``executor`` is a name of :data:`EXECUTORS` (``local``: ``workers`` processes, default the
@@ -948,7 +951,7 @@ def run_sweep(scenario_path: str | os.PathLike[str], *, runs: int = 100, seed_st
         raise SweepError("--runs must be at least 1")
     if batch is not None and batch < 1:
         raise SweepError("--batch must be at least 1")
-    points = prepare(scenario_path, axes, statefulset)
+    points = prepare(scenario_path, axes, statefulset, allow_large=allow_large)
     seeds = list(range(seed_start, seed_start + runs))
     if isinstance(executor, str):
         executor = make_executor(executor, ExecutorOptions(workers, scheduler, connect_timeout))
@@ -1226,7 +1229,8 @@ class SweepCli:
     def run(self, scenario: str, *, runs: int, seed_start: int, sets: Sequence[str], workers: int | None,
             quorum: int | None, statefulset: str | None, out: str | None, state: str | None,
             plot: str | None, executor: str = "local", scheduler: str | None = None,
-            connect_timeout: float = 10.0, batch: int | None = None, plot_kind: str = "box") -> SweepResult:
+            connect_timeout: float = 10.0, batch: int | None = None, plot_kind: str = "box",
+            allow_large: bool = False) -> SweepResult:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
         from rich.text import Text
 
@@ -1256,7 +1260,7 @@ class SweepCli:
             result = run_sweep(scenario, runs=runs, seed_start=seed_start, axes=axes, quorum=quorum,
                                statefulset=statefulset, workers=workers, state=state, progress=report,
                                executor=executor, scheduler=scheduler, connect_timeout=connect_timeout,
-                               batch=batch, notice=notice)
+                               batch=batch, notice=notice, allow_large=allow_large)
         if out is not None:
             write_csv(result, out)
         if plot is not None:

@@ -68,3 +68,123 @@ def test_two_documents_point_at_the_second(tmp_path: Path) -> None:
     f.write_text(text + "---\n" + text)
     line = text.count("\n") + 2
     bad_input(invoke("validate", f), f"{f}:{line}: expected one Scenario document, found 2")
+
+
+# ---------------------------------------------------------------- sizes
+
+
+def _with_web(tmp_path: Path, replicas: int, *, cluster: str = "", body: str = "", head: str = "") -> Path:
+    """A scenario with web.yaml's set inline (so its replicas can be changed)."""
+    text = WEB.read_text().replace("  replicas: 1\n", f"  replicas: {replicas}\n")
+    manifest = tmp_path / "web.yaml"
+    manifest.write_text(text)
+    path = tmp_path / "s.yaml"
+    path.write_text(textwrap.dedent("""\
+        apiVersion: statefulsim/v1
+        kind: Scenario
+        metadata: {name: sizes}
+        """) + head + (f"cluster:\n{cluster}" if cluster else "") + f"manifests:\n  - file: {manifest}\n" + body)
+    return path
+
+
+def test_web_manifest_has_three_replicas() -> None:
+    assert WEB.read_text().count("  replicas: 1\n") == 1  # the helper above relies on it
+
+
+def test_replicas_beyond_the_limit_are_refused_in_the_manifest_file(tmp_path: Path) -> None:
+    f = _with_web(tmp_path, 1_000_000_000)
+    line = WEB.read_text().splitlines().index("  replicas: 1") + 1
+    bad_input(invoke("validate", f), f"{tmp_path / 'web.yaml'}:{line}: spec.replicas: 1000000000 replicas in all",
+              "more than the limit of 10000 (cluster.limits.replicas); raise it with cluster.limits.replicas or "
+              "--allow-large")
+    assert invoke("validate", "--allow-large", f).exit_code == 0
+
+
+def test_int32_and_int64_ranges_are_the_api_servers(tmp_path: Path) -> None:
+    out = bad_input(invoke("validate", "--allow-large", _with_web(tmp_path, 2**31)),
+                    "spec.replicas: expected an integer <= 2147483647 (an int32, as the API server stores it)")
+    assert "limit" not in out
+    f = _with_web(tmp_path, 3, body="actions:\n  - {at: 1s, scale: {statefulset: web, replicas: 9223372036854775808}}\n")
+    bad_input(invoke("validate", f), "actions[0].scale.replicas: expected an integer <= 2147483647")
+    f = _with_web(tmp_path, 3, head="seed: 9223372036854775808\n")
+    bad_input(invoke("validate", f), "seed: expected an integer <= 9223372036854775807 (an int64)")
+
+
+def test_a_scale_or_patch_past_the_total_is_refused_at_the_action(tmp_path: Path) -> None:
+    for verb, body in (("scale", "{statefulset: web, replicas: 20000}"),
+                       ("patch", "{statefulset: web, patch: {replicas: 20000}}")):
+        f = _with_web(tmp_path, 3, body=f"actions:\n  - {{at: 1s, {verb}: {body}}}\n")
+        bad_input(invoke("validate", f), f"{f}:7: actions[0].{verb}.", "20000 replicas in all")
+
+
+def test_cluster_limits_raise_a_limit_knowingly(tmp_path: Path) -> None:
+    f = _with_web(tmp_path, 3, cluster="  limits: {replicas: 2}\n")
+    bad_input(invoke("validate", f), "3 replicas in all", "more than the limit of 2 (cluster.limits.replicas)")
+    assert invoke("validate", _with_web(tmp_path, 12_000, cluster="  limits: {replicas: 12000}\n")).exit_code == 0
+    bad_input(invoke("validate", _with_web(tmp_path, 3, cluster="  limits: {replica: 5, until: -1}\n")),
+              'cluster.limits.replica: unknown key (did you mean "replicas"?)', "cluster.limits.until")
+    # every command that loads a scenario takes --allow-large
+    small = _with_web(tmp_path, 3, cluster="  limits: {replicas: 2}\n", head="until: 90s\n")
+    for args in (("run", "-q"), ("sweep", "--runs", "1", "--workers", "1", "-q")):
+        bad_input(invoke(*args, small), "cluster.limits.replicas")
+        assert invoke(*args, "--allow-large", small).exit_code in (0, 1)
+    bad_input(invoke("explore", "-q", small), "cluster.limits.replicas")
+
+
+def test_nodes_workers_dns_replicas_and_until(tmp_path: Path) -> None:
+    cases = {
+        "  nodes: 1000000000\n": "cluster.nodes: 1000000000 nodes is more than the limit of 5000 (cluster.limits.nodes)",
+        "  controller: {workers: 1000000000}\n": "cluster.controller.workers: 1000000000 workers is more than the "
+                                                 "limit of 1000 (cluster.limits.controllerWorkers)",
+        "  dns: {replicas: 1000000000}\n": "cluster.dns.replicas: 1000000000 CoreDNS replicas is more than the limit "
+                                           "of 1000 (cluster.limits.dnsReplicas)",
+    }
+    for cluster, needle in cases.items():
+        bad_input(invoke("validate", _with_web(tmp_path, 3, cluster=cluster)), needle)
+    for until in ("365d", "1e308", "100000d"):
+        f = _with_web(tmp_path, 3, head=f"until: {until}\n")
+        bad_input(invoke("validate", f), f"{f}:4: until: a run of")
+    bad_input(invoke("validate", "--allow-large", _with_web(tmp_path, 3, head="until: 1e308\n")),
+              "more than simulated time goes (1e+12s")
+    bad_input(invoke("run", "-q", _with_web(tmp_path, 3), "--until", "100000d"),
+              "error: --until: a run of 100000d is more than the limit of 7d (cluster.limits.until)")
+
+
+def test_dns_query_count(tmp_path: Path) -> None:
+    f = _with_web(tmp_path, 3, head="until: 1h\n",
+                  body="actions:\n  - {at: 1s, dnsQuery: {name: web-0.web, every: 1ms}}\n")
+    bad_input(invoke("validate", f), f"{f}:8: actions[0].dnsQuery: 359900", " DNS lookups in all is more than the limit of "
+                                     "100000 (cluster.limits.dnsQueries)")
+
+
+def test_quantities_and_durations_out_of_range(tmp_path: Path) -> None:
+    text = WEB.read_text()
+    assert "        image: registry" in text
+    for value, needle in (('"1e99999999"', "at most 2^63-1 (the largest quantity Kubernetes represents)"),
+                          ('"9Ei"', "at most 2^63-1")):
+        manifest = tmp_path / "web.yaml"
+        manifest.write_text(text.replace("        image: registry", f"        resources: {{requests: {{cpu: {value}}}}}\n        image: registry", 1))
+        f = tmp_path / "q.yaml"
+        f.write_text(f"apiVersion: statefulsim/v1\nkind: Scenario\nmetadata: {{name: q}}\nmanifests:\n  - file: {manifest}\n")
+        bad_input(invoke("validate", f), "resources.requests.cpu", needle)
+    for timing, needle in (("appReady: 1e400", "too large"), ("appReady: " + "9" * 400, "too large")):
+        bad_input(invoke("validate", _with_web(tmp_path, 3, body=f"timing:\n  {timing}\n")), "timing.appReady", needle)
+
+
+def test_a_long_run_shows_progress_on_a_terminal_only(capsys: object, tmp_path: Path) -> None:
+    from statefulsim import cli as cli_module
+
+    ticks = iter([1.0, 5.0, 5.1, 9.0])
+    progress = cli_module._Progress()
+    progress._clock, progress._start = (lambda: next(ticks)), 0.0
+    progress(60.0, 600.0)  # 1 s of wall time: nothing yet
+    progress(300.0, 600.0)  # 5 s: a line
+    progress(310.0, 600.0)  # 0.1 s later: not again
+    progress(540.0, 600.0)
+    progress.done()
+    err = capsys.readouterr().err  # type: ignore[attr-defined]
+    line = "simulated 00:09:00.000 of 00:10:00.000 (90%), 9s so far"
+    assert err == ("\rsimulated 00:05:00.000 of 00:10:00.000 (50%), 5s so far"
+                   "\r" + line + "\r" + " " * len(line) + "\r")
+    result = invoke("run", _with_web(tmp_path, 3, head="until: 90s\n"))  # not a terminal: no progress
+    assert result.exit_code == 0 and "simulated" not in result.output

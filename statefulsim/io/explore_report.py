@@ -148,7 +148,7 @@ def _render_deadlocks(result: ExploreResult, console: Console, replays: Replays 
 
 
 def explore_cli(console: Console, scenario: str, *, max_runs: int = DEFAULT_MAX_RUNS, out: str | None = None,
-                workers: int = 1, quiet: bool = False) -> ExploreResult:
+                workers: int = 1, quiet: bool = False, allow_large: bool = False) -> ExploreResult:
     """What ``statefulsim explore`` does (kept here so the command in cli.py stays thin): run,
     write the replay files into ``out``, print the report; the caller maps ``result.ok`` to the
     exit code."""
@@ -162,7 +162,7 @@ def explore_cli(console: Console, scenario: str, *, max_runs: int = DEFAULT_MAX_
         progress.update(task, completed=done, total=total)
 
     with progress:
-        result = explore(scenario, max_runs=max_runs, workers=workers, progress=report)
+        result = explore(scenario, max_runs=max_runs, workers=workers, progress=report, allow_large=allow_large)
     replays = write_replays(result, out) if out is not None and not result.ok else None
     render_explore(result, console, replays, quiet=quiet)
     return result

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import math
 import os
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import yaml
 
@@ -20,9 +20,13 @@ from statefulsim.io.explore_spec import parse_explore
 from statefulsim.io.yamlsource import Document, load_documents, load_file, locate, safe_load
 from statefulsim.model.scenario import Scenario
 from statefulsim.problems import (
-    Path, Problems, get_bool, get_duration, get_int, get_list, get_mapping, get_str, get_str_map, suggest,
+    Path, Problems, get_bool, get_duration, get_int, get_list, get_mapping, get_str, get_str_map, shown, suggest,
 )
-from statefulsim.sim.actions import ACTIONS, Apply, FailNode, Patch, RecoverNode, SetImage, action_verbs
+from statefulsim.limits import INT32_MAX, LIMIT_KEYS, MAX_SIMULATED_SECONDS, UNLIMITED, Limits, duration_text, with_values
+from statefulsim.sim.actions import (
+    ACTIONS, Apply, DeleteStatefulSet, FailNode, Patch, RecoverNode, Scale, SetImage, action_verbs,
+)
+from statefulsim.sim.dns.actions import DnsQuery
 from statefulsim.sim.api.convert import object_from_manifest, parse_quantity_cpu, parse_quantity_memory
 from statefulsim.sim.api.objects import ApiObject, GenericObject, Node, StatefulSet
 from statefulsim.sim.cluster import ClusterConfig, NodeConfig, nodes_named
@@ -49,19 +53,24 @@ SIMULATED_KINDS = ("StatefulSet", "Service", "Node", "Pod", "PodDisruptionBudget
 SAFE_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-def load_scenario(path: str | os.PathLike[str]) -> Scenario:
-    """Read and validate a scenario file; raises :class:`ScenarioError` listing every problem."""
+def load_scenario(path: str | os.PathLike[str], *, allow_large: bool = False) -> Scenario:
+    """Read and validate a scenario file; raises :class:`ScenarioError` listing every problem.
+
+    Sizes beyond the scenario's limits (statefulsim.limits, ``cluster.limits``) are problems
+    unless ``allow_large`` (the ``--allow-large`` flag)."""
     name = os.fspath(path)
     docs = load_file(name)
-    return _from_documents(docs, name, os.path.dirname(name))
+    return _from_documents(docs, name, os.path.dirname(name), allow_large)
 
 
-def load_scenario_text(text: str, *, file: str = "<scenario>", base_dir: str = ".") -> Scenario:
+def load_scenario_text(text: str, *, file: str = "<scenario>", base_dir: str = ".",
+                       allow_large: bool = False) -> Scenario:
     """Like :func:`load_scenario` for YAML text (manifest files resolve against ``base_dir``)."""
-    return _from_documents(load_documents(text, file), file, base_dir)
+    return _from_documents(load_documents(text, file), file, base_dir, allow_large)
 
 
-def load_scenario_data(data: Mapping[str, Any], *, file: str = "<scenario data>", base_dir: str = ".") -> Scenario:
+def load_scenario_data(data: Mapping[str, Any], *, file: str = "<scenario data>", base_dir: str = ".",
+                       allow_large: bool = False) -> Scenario:
     """Like :func:`load_scenario` for a dict shaped like a scenario file.  The data goes through
     a safe YAML round trip (so it is exactly what a file would hold); problems have key paths but
     no line numbers, there being no file to point into."""
@@ -71,10 +80,10 @@ def load_scenario_data(data: Mapping[str, Any], *, file: str = "<scenario data>"
         reason = "the data is nested too deeply" if isinstance(e, RecursionError) else str(e).split(";")[0]
         raise ScenarioError([Problem((), reason, file=file)]) from None
     plain = safe_load(text, file)
-    return _from_documents([Document(plain, {}, file, 0)], file, base_dir)
+    return _from_documents([Document(plain, {}, file, 0)], file, base_dir, allow_large)
 
 
-def _from_documents(docs: list[Document], file: str, base_dir: str) -> Scenario:
+def _from_documents(docs: list[Document], file: str, base_dir: str, allow_large: bool = False) -> Scenario:
     if not docs:
         raise ScenarioError([Problem((), "the file is empty; expected a Scenario document", file=file)])
     if len(docs) > 1:
@@ -82,7 +91,7 @@ def _from_documents(docs: list[Document], file: str, base_dir: str) -> Scenario:
         raise ScenarioError([Problem((), f"expected one Scenario document, found {len(docs)} (separated by ---); "
                                          "the second one starts here", file=file, line=second)])
     doc = docs[0]
-    builder = _Builder(doc, file, base_dir)
+    builder = _Builder(doc, file, base_dir, allow_large)
     scenario = builder.build()
     located = locate(builder.problems.items, doc)
     if located:
@@ -148,14 +157,23 @@ def parse_delay(value: Any, path: Path, problems: Problems) -> DelayModel | None
     return NEVER if math.isinf(seconds) else Constant(seconds)
 
 
+def _is_replicas(value: Any) -> bool:
+    """A valid spec.replicas (a patch with another value is reported by its own check)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= INT32_MAX
+
+
 class _Builder:
-    def __init__(self, doc: Document, file: str, base_dir: str) -> None:
+    def __init__(self, doc: Document, file: str, base_dir: str, allow_large: bool = False) -> None:
         self.doc = doc
         self.file = file
         self.base_dir = base_dir
+        self.allow_large = allow_large
+        self.limits = Limits()
         self.problems = Problems()
         self.notices: list[str] = []
         self.external: list[Problem] = []
+        #: Where each StatefulSet's spec.replicas was written: (document, key path in it).
+        self.replicas_at: dict[int, tuple[Document, Path]] = {}
 
     def build(self) -> Scenario | None:
         data = self.doc.data
@@ -175,6 +193,8 @@ class _Builder:
         name = get_str(meta, "name", ("metadata",), p, required="metadata" in data)
         description = get_str(meta, "description", ("metadata",), p)
         seed = get_int(data, "seed", (), p, 0, minimum=0)
+        cluster_data = get_mapping(data, "cluster", (), p)
+        self.limits = self._limits(cluster_data)
         until = 600.0
         if "until" in data:
             try:
@@ -182,9 +202,10 @@ class _Builder:
             except DurationError as e:
                 p.add(("until",), str(e))
             if math.isinf(until) or until <= 0:
-                p.add(("until",), f"expected a positive, finite duration, found {data['until']!r}")
+                p.add(("until",), f"expected a positive, finite duration, found {shown(data['until'])}")
                 until = 600.0
-        cluster = self._cluster(get_mapping(data, "cluster", (), p))
+            self._limit("until", until, ("until",), f"a run of {duration_text(until)}")
+        cluster = self._cluster(cluster_data)
         objects = self._manifests(get_list(data, "manifests", (), p))
         timing = self._timing(get_mapping(data, "timing", (), p))
         actions = self._actions(get_list(data, "actions", (), p), until)
@@ -192,6 +213,7 @@ class _Builder:
         explore = parse_explore(data["explore"], data, self.base_dir, p) if data.get("explore") is not None else None
         self._cross_check(objects, actions, expectations)
         self._check_nodes(cluster, objects, actions)
+        self._check_sizes(objects, actions, until)
         if self.external:
             p.items.extend(self.external)
         for w in p.warnings:
@@ -200,13 +222,13 @@ class _Builder:
             return None
         return Scenario(name=name, seed=seed, until=until, cluster=cluster, objects=tuple(objects), timing=timing,
                         actions=tuple(actions), expectations=tuple(expectations), description=description,
-                        source=self.file, notices=tuple(self.notices), explore=explore)
+                        source=self.file, notices=tuple(self.notices), explore=explore, limits=self.limits)
 
     # ------------------------------------------------------------------ cluster
     def _cluster(self, m: Mapping[str, Any]) -> ClusterConfig:
         p = self.problems
         path: Path = ("cluster",)
-        p.unknown_keys(m, ("nodes", "kubernetesVersion", "controller", "dns", "tieBreak"), path)
+        p.unknown_keys(m, ("nodes", "kubernetesVersion", "controller", "dns", "tieBreak", "limits"), path)
         version = NEWEST
         if "kubernetesVersion" in m:
             raw = m["kubernetesVersion"]
@@ -222,19 +244,22 @@ class _Builder:
             p.expected(path + ("nodes",), "a node count or a list of nodes", raw_nodes)
         elif isinstance(raw_nodes, int):
             if raw_nodes < 1:
-                p.add(path + ("nodes",), f"expected at least 1 node, found {raw_nodes}")
-            else:
+                p.add(path + ("nodes",), f"expected at least 1 node, found {shown(raw_nodes)}")
+            elif self._limit("nodes", raw_nodes, path + ("nodes",), f"{raw_nodes} nodes"):
                 nodes = nodes_named(raw_nodes)
         elif isinstance(raw_nodes, list):
-            nodes = self._node_list(raw_nodes, path + ("nodes",))
+            if self._limit("nodes", len(raw_nodes), path + ("nodes",), f"{len(raw_nodes)} nodes"):
+                nodes = self._node_list(raw_nodes, path + ("nodes",))
         elif raw_nodes is not None:
             p.expected(path + ("nodes",), "a node count or a list of nodes", raw_nodes)
         ctl = get_mapping(m, "controller", path, p)
         cpath = path + ("controller",)
         p.unknown_keys(ctl, ("workers", "apiQPS", "apiBurst"), cpath)
+        workers = get_int(ctl, "workers", cpath, p, 5, minimum=1)
+        self._limit("controllerWorkers", workers, cpath + ("workers",), f"{workers} workers")
         settings = ControllerSettings(
-            workers=get_int(ctl, "workers", cpath, p, 5, minimum=1),
-            api_qps=float(ctl["apiQPS"]) if isinstance(ctl.get("apiQPS"), (int, float)) and not isinstance(ctl.get("apiQPS"), bool) and ctl["apiQPS"] > 0 else self._bad_number(ctl, "apiQPS", cpath, 20.0),
+            workers=workers,
+            api_qps=float(ctl["apiQPS"]) if isinstance(ctl.get("apiQPS"), (int, float)) and not isinstance(ctl.get("apiQPS"), bool) and 0 < ctl["apiQPS"] < 1e300 else self._bad_number(ctl, "apiQPS", cpath, 20.0),
             api_burst=get_int(ctl, "apiBurst", cpath, p, 30, minimum=1),
         )
         dns = self._dns(get_mapping(m, "dns", path, p), path + ("dns",)) if "dns" in m else None
@@ -246,6 +271,87 @@ class _Builder:
             tie_break = "fifo"
         return ClusterConfig(nodes=nodes, kubernetes_version=version, controller=settings, dns=dns,
                              tie_break=tie_break)
+
+    # ------------------------------------------------------------------ limits
+    def _limits(self, cluster: Mapping[str, Any]) -> Limits:
+        """``cluster.limits``: raised (or lowered) simulation-size limits; UNLIMITED with --allow-large."""
+        p = self.problems
+        path: Path = ("cluster", "limits")
+        m = get_mapping(cluster, "limits", ("cluster",), p)
+        p.unknown_keys(m, LIMIT_KEYS, path)
+        values: dict[str, Any] = {}
+        for key in LIMIT_KEYS:
+            if key == "until" and key in m:
+                seconds = get_duration(m, key, path, p, Limits.until)
+                if not 0 < seconds <= MAX_SIMULATED_SECONDS:
+                    p.add(path + (key,), f"expected a positive duration of at most {MAX_SIMULATED_SECONDS:g}s, "
+                                         f"found {shown(m[key])}")
+                else:
+                    values[key] = seconds
+            elif key in m:
+                values[key] = get_int(m, key, path, p, 1, minimum=1)
+        return UNLIMITED if self.allow_large else with_values(Limits(), values)
+
+    def _limit(self, key: str, value: float, path: Path, what: str) -> bool:
+        """Whether ``value`` is within the limit ``key``; records the problem if not."""
+        problem = self.limits.problem(key, value, path, what)
+        if problem is None:
+            return True
+        self.problems.items.append(problem)
+        return False
+
+    def _check_sizes(self, objects: list[ApiObject], actions: list[Any], until: float) -> None:
+        """The desired replicas of all StatefulSets together, at the start and after every action,
+        and the lookups of every dnsQuery, against the limits."""
+        desired = {o.metadata.name: o.spec.replicas for o in objects if isinstance(o, StatefulSet)}
+        if not self._limit_replicas(desired, self._replicas_path(objects, desired)):
+            return
+        queries = 0
+        for i, a in enumerate(actions):
+            path: Path = ("actions", i, a.verb)
+            if isinstance(a, Scale) and a.statefulset in desired:
+                desired[a.statefulset] = a.replicas
+                where: tuple[Document | None, Path] = (None, path + ("replicas",))
+            elif isinstance(a, Patch) and a.statefulset in desired and _is_replicas(a.patch.get("replicas")):
+                desired[a.statefulset] = a.patch["replicas"]
+                where = (None, path + ("patch", "replicas"))
+            elif isinstance(a, Apply):
+                sets = [o for o in a.objects if isinstance(o, StatefulSet)]
+                desired.update((o.metadata.name, o.spec.replicas) for o in sets)
+                where = self._replicas_path(sets, desired) if sets else (None, path)
+            elif isinstance(a, DeleteStatefulSet):
+                desired.pop(a.statefulset, None)
+                continue
+            elif isinstance(a, DnsQuery):
+                end = min(until, a.until) if a.until is not None else until
+                queries += 1 + (int((end - a.at) // a.every) if a.every and end > a.at else 0)
+                self._limit("dnsQueries", queries, path, f"{queries} DNS lookups in all")
+                continue
+            else:
+                continue
+            if not self._limit_replicas(desired, where):
+                return
+
+    def _limit_replicas(self, desired: Mapping[str, int], where: tuple[Document | None, Path]) -> bool:
+        total = sum(desired.values())
+        problem = self.limits.problem("replicas", total, where[1], f"{total} replicas in all (the StatefulSets' "
+                                                                    "spec.replicas together)")
+        if problem is None:
+            return True
+        doc, _ = where
+        if doc is None or doc is self.doc:
+            self.problems.items.append(problem)
+        else:
+            self.external.extend(locate([problem], doc))
+        return False
+
+    def _replicas_path(self, sets: Sequence[ApiObject], desired: Mapping[str, int]) -> tuple[Document | None, Path]:
+        """Where the largest StatefulSet of ``sets`` wrote its spec.replicas."""
+        biggest = max((o for o in sets if isinstance(o, StatefulSet)), key=lambda o: desired.get(o.metadata.name, 0),
+                      default=None)
+        if biggest is None:
+            return None, ("manifests",)
+        return self.replicas_at.get(id(biggest), (None, ("manifests",)))
 
     def _dns(self, m: Mapping[str, Any], path: Path) -> DnsConfig:
         """``cluster.dns``: a preset (see docs/dns.md) and optional overrides of its settings."""
@@ -273,9 +379,11 @@ class _Builder:
                     disable_denial=(zone,) if disable in ("denial", "both") else cur.disable_denial)
             else:
                 p.expected(path + ("cache",), "a mapping (successTTL, denialTTL, minTTL, disable) or none", raw)
+        replicas = get_int(m, "replicas", path, p, base.replicas, minimum=1)
+        self._limit("dnsReplicas", replicas, path + ("replicas",), f"{replicas} CoreDNS replicas")
         return DnsConfig(
             preset=preset or "custom", zone=get_str(m, "zone", path, p, base.zone),
-            replicas=get_int(m, "replicas", path, p, base.replicas, minimum=1),
+            replicas=replicas,
             ttl=get_duration(m, "ttl", path, p, base.ttl), cache=cache,
             node_local=get_bool(m, "nodeLocal", path, p, base.node_local))
 
@@ -357,12 +465,15 @@ class _Builder:
                 for w in locate(local.warnings, d):
                     self.notices.append(f"warning: {w}")
                 if obj is not None:
+                    self.replicas_at[id(obj)] = (d, ("spec", "replicas"))
                     out.append(self._notice_kind(obj, f"{d.file} document {d.index + 1}"))
             return out
         if not isinstance(item, Mapping):
             p.expected(path, "a Kubernetes object or {file: path}", item)
             return []
         obj = object_from_manifest(item, path, p, known_policies=policy_names())
+        if obj is not None:
+            self.replicas_at[id(obj)] = (self.doc, path + ("spec", "replicas"))
         return [self._notice_kind(obj, "manifests")] if obj is not None else []
 
     def _notice_kind(self, obj: ApiObject, where: str) -> ApiObject:
