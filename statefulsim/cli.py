@@ -39,11 +39,13 @@ def _version() -> str:
 
 def error_lines(error: StatefulSimError) -> list[str]:
     """How an error is shown: one ``error: ...`` line per problem (``file:line: key.path: message``)."""
+    from statefulsim.io.printable import printable
+
     if isinstance(error, ScenarioError) and error.problems:
-        return [f"error: {p}" for p in error.problems]
+        return [f"error: {printable(str(p))}" for p in error.problems]
     text = str(error) or type(error).__name__
     first, *rest = text.splitlines()
-    return [f"error: {first}"] + [f"  {line}" for line in rest]
+    return [f"error: {printable(first)}"] + [f"  {printable(line)}" for line in rest]
 
 
 class _Group(click.Group):
@@ -127,8 +129,12 @@ def _terminal_progress() -> _Progress | None:
 
 
 def _console() -> Console:
-    """Rich console on stdout: the terminal's width, or 100 columns when the output is not a terminal."""
+    """Rich console on stdout: the terminal's width, or 100 columns when the output is not a terminal.
+    Control characters in what it prints (names from input files) are escaped."""
+    from statefulsim.io.printable import SanitizingHook
+
     console = Console(highlight=False)
+    console.push_render_hook(SanitizingHook())
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = 100
     return console
@@ -241,12 +247,14 @@ def validate(scenario: str, allow_large: bool = False) -> None:
     """Check SCENARIO without running it."""
     from statefulsim.io.scenario import load_scenario
 
+    from statefulsim.io.printable import printable
+
     sc = load_scenario(scenario, allow_large=allow_large)
     counts = [_plural(len(sc.objects), "object"), _plural(len(sc.actions), "action"),
               _plural(len(sc.expectations), "expectation")]
-    click.echo(f"ok: {sc.name}: {', '.join(counts)}")
+    click.echo(f"ok: {printable(sc.name)}: {', '.join(counts)}")
     for notice in sc.notices:
-        click.echo(f"note: {notice}")
+        click.echo(f"note: {printable(notice)}")
 
 
 @cli.command()
@@ -274,8 +282,10 @@ def plot(trace_file: str, output: str | None, quorum: int | None) -> None:
     """Draw a trace saved with ``run --trace``: pods over time and replicas, in one image."""
     from statefulsim.io.plots import plot_trace_file
 
+    from statefulsim.io.printable import printable
+
     written = plot_trace_file(trace_file, output, quorum)
-    click.echo(f"plot: written to {written}")
+    click.echo(f"plot: written to {printable(written)}")
 
 
 @cli.command(name="critical-path")
@@ -289,7 +299,9 @@ def critical_path_cmd(trace_file: str, target: str | None) -> None:
     from statefulsim.io.critical_path_report import critical_path_text
     from statefulsim.io.trace_io import read_jsonl
 
-    click.echo(critical_path_text(critical_path(read_jsonl(trace_file), target)))
+    from statefulsim.io.printable import printable
+
+    click.echo(printable(critical_path_text(critical_path(read_jsonl(trace_file), target)), newlines=True))
 
 
 @cli.command()

@@ -188,3 +188,88 @@ def test_a_long_run_shows_progress_on_a_terminal_only(capsys: object, tmp_path: 
                    "\r" + line + "\r" + " " * len(line) + "\r")
     result = invoke("run", _with_web(tmp_path, 3, head="until: 90s\n"))  # not a terminal: no progress
     assert result.exit_code == 0 and "simulated" not in result.output
+
+
+# ---------------------------------------------------------------- scenario errors
+
+
+def test_an_action_without_at_after_another_action(tmp_path: Path) -> None:
+    f = scenario(tmp_path, "actions:\n  - {at: 10s, scale: {statefulset: web, replicas: 2}}\n"
+                           "  - {scale: {statefulset: web, replicas: 1}}\n")
+    bad_input(invoke("validate", f), f"{f}:8: actions[1].at: required key is missing")
+
+
+def test_degenerate_delay_parameters(tmp_path: Path) -> None:
+    for model, needle in (("{exponential: {mean: never}}", "timing.appReady.exponential: mean must be a finite"),
+                          ("{uniform: {low: 1s, high: never}}", "high must be a finite duration"),
+                          ("{lognormal: {median: 1s, p99: inf}}", "p99 must be a finite duration")):
+        f = scenario(tmp_path, f"timing:\n  appReady: {model}\n")
+        bad_input(invoke("validate", f), needle)
+
+
+def test_a_lognormal_far_tail_is_a_long_delay_not_an_overflow() -> None:
+    import random
+
+    from statefulsim.sim.delays import LogNormal
+
+    model = LogNormal(0.001, 1e300)  # sigma ~ 300: a draw beyond 2.4 sigma overflowed math.exp
+    rng = random.Random(1)
+    draws = [model.sample(rng) for _ in range(3000)]
+    assert any(d == float("inf") for d in draws) and all(d >= 0 for d in draws)
+
+
+def test_a_tie_break_of_5000_digits(tmp_path: Path) -> None:
+    f = scenario(tmp_path, head="cluster:\n  tieBreak: shuffle:" + "9" * 5000 + "\n")
+    bad_input(invoke("validate", f), "cluster.tieBreak: expected shuffle:N with N of at most 18 digits, found one "
+                                     "of 5000 digits")
+
+
+def _named(tmp_path: Path, manifest: str) -> Path:
+    path = scenario(tmp_path)
+    path.write_text(path.read_text() + "  - " + manifest + "\n")
+    return path
+
+
+def test_names_are_validated_as_the_api_server_does(tmp_path: Path) -> None:
+    cases = {
+        '{apiVersion: v1, kind: ConfigMap, metadata: {name: "mysql\\e[2J"}}': "'mysql\\x1b[2J': a DNS-1123 subdomain",
+        '{apiVersion: v1, kind: ConfigMap, metadata: {name: "my\\0sql"}}': "'my\\x00sql'",
+        '{apiVersion: v1, kind: ConfigMap, metadata: {name: "my\\nsql"}}': "'my\\nsql'",
+        "{apiVersion: v1, kind: ConfigMap, metadata: {name: MySQL}}": "'MySQL': a DNS-1123 subdomain",
+        "{apiVersion: v1, kind: Service, metadata: {name: 1web}, spec: {selector: {app: x}}}": "a DNS-1035 label",
+        "{apiVersion: v1, kind: ConfigMap, metadata: {name: ok, namespace: my.ns}}": "metadata.namespace: invalid "
+                                                                                     "name 'my.ns': a DNS-1123 label",
+        '{apiVersion: x/v1, kind: Widget, metadata: {name: "a/b"}}': "cannot be '.' or '..' nor contain '/'",
+    }
+    for manifest, needle in cases.items():
+        out = bad_input(invoke("validate", _named(tmp_path, manifest)), "manifests[1].metadata", needle)
+        assert "\x1b" not in out and "\x00" not in out
+    ok = "{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: 'system:aggregate-to-admin'}}"
+    assert invoke("validate", _named(tmp_path, ok)).exit_code == 0
+
+
+def test_container_names_and_long_set_names(tmp_path: Path) -> None:
+    text = WEB.read_text()
+    manifest = tmp_path / "web.yaml"
+    manifest.write_text(text.replace("      - name: nginx", "      - name: Nginx_1"))
+    f = tmp_path / "s.yaml"
+    f.write_text(f"apiVersion: statefulsim/v1\nkind: Scenario\nmetadata: {{name: c}}\nmanifests:\n  - file: {manifest}\n")
+    bad_input(invoke("validate", f), "spec.template.spec.containers[0].name: invalid name 'Nginx_1': a DNS-1123 label")
+    long = "w" * 62
+    manifest.write_text(text.replace("  name: web\n", f"  name: {long}\n").replace("  replicas: 1\n", "  replicas: 2\n"))
+    result = invoke("validate", f)
+    assert result.exit_code == 0, result.output
+    assert f"pod {long}-1 has a name of 64 characters: the API server refuses pods" in result.output
+
+
+def test_control_characters_are_never_printed_raw(tmp_path: Path) -> None:
+    f = scenario(tmp_path, head='"\\e]0;pwned\\a\\e[2J": 1\n')
+    out = bad_input(invoke("validate", f), "\\x1b]0;pwned\\x07\\x1b[2J: unknown key")
+    assert "\x1b" not in out and "\x07" not in out
+    trace = tmp_path / "t.jsonl"
+    trace.write_text('{"t":0,"event":"Action","action":"deletePod","pod":"web-0\\u001b[2J\\u202e"}\n'
+                     '{"t":1,"event":"ActionFailed","action":"deletePod","error":"pods \\"web-0\\u001b[2J\\" not found"}\n')
+    shown = invoke("show", trace)
+    assert shown.exit_code == 0, shown.output
+    assert "\x1b" not in shown.output and "\u202e" not in shown.output
+    assert "web-0\\x1b[2J" in shown.output

@@ -28,6 +28,7 @@ from statefulsim.sim.actions import (
 )
 from statefulsim.sim.dns.actions import DnsQuery
 from statefulsim.sim.api.convert import object_from_manifest, parse_quantity_cpu, parse_quantity_memory
+from statefulsim.sim.api.names import dns1123_subdomain
 from statefulsim.sim.api.objects import ApiObject, GenericObject, Node, StatefulSet
 from statefulsim.sim.cluster import ClusterConfig, NodeConfig, nodes_named
 from statefulsim.sim.controllers.statefulset.controller import ControllerSettings
@@ -304,6 +305,16 @@ class _Builder:
         """The desired replicas of all StatefulSets together, at the start and after every action,
         and the lookups of every dnsQuery, against the limits."""
         desired = {o.metadata.name: o.spec.replicas for o in objects if isinstance(o, StatefulSet)}
+        for o in objects:
+            if isinstance(o, StatefulSet) and o.spec.replicas:
+                longest = f"{o.metadata.name}-{(o.spec.ordinals_start or 0) + o.spec.replicas - 1}"
+                if len(longest) > 63:
+                    doc, at = self.replicas_at.get(id(o), (self.doc, ("manifests", "spec", "replicas")))
+                    self.notices.extend(f"warning: {w}" for w in locate([Problem(
+                        at[:-2] + ("metadata", "name"),
+                        f"pod {longest} has a name of {len(longest)} characters: the API server refuses pods whose "
+                        "hostname (and statefulset.kubernetes.io/pod-name label) is longer than 63, so a real "
+                        "cluster would not create it (FailedCreate); the simulation does")], doc))
         if not self._limit_replicas(desired, self._replicas_path(objects, desired)):
             return
         queries = 0
@@ -403,6 +414,9 @@ class _Builder:
                 continue
             p.unknown_keys(item, ("name", "labels", "maxPods", "cpu", "memory"), ipath)
             name = get_str(item, "name", ipath, p, required=True)
+            invalid = dns1123_subdomain(name) if name else None
+            if invalid:
+                p.add(ipath + ("name",), invalid)
             if name in seen:
                 p.add(ipath + ("name",), f"duplicate node name {name!r}")
             seen.add(name)
@@ -538,9 +552,10 @@ class _Builder:
             if not isinstance(item, Mapping):
                 p.expected(ipath, "a mapping such as {at: 30s, scale: {statefulset: web, replicas: 5}}", item)
                 continue
-            at = get_duration(item, "at", ipath, p, required=True)
+            at = get_duration(item, "at", ipath, p, last, required=True)
             if at < last:
-                p.add(ipath + ("at",), f"actions must be in time order: {item['at']!r} comes after an action at {last:g}s")
+                p.add(ipath + ("at",), f"actions must be in time order: {shown(item['at'])} comes after an action "
+                                       f"at {last:g}s")
             last = max(last, at)
             if at > until:
                 p.warn(ipath + ("at",), f"the action is after the end of the run ({until:g}s) and will not happen")

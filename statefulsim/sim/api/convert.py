@@ -20,6 +20,7 @@ from fractions import Fraction
 from typing import Any, Mapping, Sequence
 
 from statefulsim.limits import INT32_MAX
+from statefulsim.sim.api.names import dns1123_label, object_name
 from statefulsim.problems import (
     Path,
     Problems,
@@ -277,7 +278,13 @@ def parse_metadata(doc: Mapping[str, Any], path: Path, problems: Problems) -> Ob
         name = get_str(meta, "name", mpath, problems, required=True)
     else:
         name = ""
+    invalid = object_name(str(doc.get("kind")), name) if name else None
+    if invalid:
+        problems.add(mpath + ("name",), invalid)
     namespace = get_str(meta, "namespace", mpath, problems, "default") or "default"
+    invalid = dns1123_label(namespace)
+    if invalid:
+        problems.add(mpath + ("namespace",), invalid)
     labels = _str_map(meta, "labels", mpath, problems)
     annotations = _str_map(meta, "annotations", mpath, problems)
     return ObjectMeta(name=name, namespace=namespace, labels=labels, annotations=annotations)
@@ -393,6 +400,9 @@ def _parse_requests(c: Mapping[str, Any], path: Path, problems: Problems) -> Res
 def _parse_container(c: Mapping[str, Any], path: Path, problems: Problems, *, init: bool) -> Container:
     """One entry of containers / initContainers."""
     name = get_str(c, "name", path, problems, required=True)
+    invalid = dns1123_label(name) if name else None
+    if invalid:
+        problems.add(path + ("name",), invalid)
     image = get_str(c, "image", path, problems, required=True)
     if _present(c, "imagePullPolicy"):
         pull = get_str(c, "imagePullPolicy", path, problems, default_image_pull_policy(image), choices=_PULL_POLICIES)
