@@ -273,3 +273,35 @@ def test_control_characters_are_never_printed_raw(tmp_path: Path) -> None:
     assert shown.exit_code == 0, shown.output
     assert "\x1b" not in shown.output and "\u202e" not in shown.output
     assert "web-0\\x1b[2J" in shown.output
+
+
+# ---------------------------------------------------------------- traces and recordings
+
+
+def test_show_plot_critical_path_and_check_agree_on_an_empty_trace(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    for command in ("show", "plot", "critical-path"):
+        bad_input(invoke(command, empty), f"error: {empty}: the trace is empty: it has no records")
+    bad_input(invoke("check", "--format", "jsonl", empty), f"{empty}: the trace is empty")
+    bad_input(invoke("check", empty), f"{empty}:1: the file is empty")
+
+
+def test_kubectl_recordings_with_fields_of_the_wrong_type(tmp_path: Path) -> None:
+    import json
+
+    data = ROOT / "tests" / "data"
+    events = json.loads((data / "events.json").read_text())
+    events["items"][0]["involvedObject"] = "statefulset/web"
+    f = tmp_path / "events.json"
+    f.write_text(json.dumps(events, indent=1))
+    bad_input(invoke("check", f), f"{f}:1: involvedObject: expected an object or null, found a string "
+                                  '"statefulset/web"')
+    pods = (data / "pods-watch-events.json").read_text().replace('"name": "web-0"', '"name": ["web-0"]', 1)
+    f = tmp_path / "pods.json"
+    f.write_text(pods)
+    bad_input(invoke("check", f), "metadata.name: expected a string, found a list")
+    pods = (data / "pods-watch-events.json").read_text().replace('"restartCount": 0', '"restartCount": "0"', 1)
+    f.write_text(pods)
+    bad_input(invoke("check", f), "status.containerStatuses[0].restartCount: expected an integer or null, found a "
+                                  'string "0"')

@@ -231,6 +231,62 @@ def _obj(value: Any, file: str, line: int, what: str) -> dict[str, Any]:
     return value
 
 
+# The fields the importers read, with their JSON types (statefulsim.trace_schema's names): a
+# field that is present must have its type, so a hand-edited or truncated recording is an error
+# naming the field, not a crash.  (types, nested shape): nested is a mapping for an object's
+# fields ("*": every value) or the shape of a list's items.
+_Shape = tuple[str, Any]
+_TIME = ("string|null", None)
+_POD_SHAPE: _Shape = ("object", {
+    "kind": ("string", None),
+    "metadata": ("object", {
+        "name": ("string", None), "uid": ("string", None), "creationTimestamp": _TIME,
+        "deletionTimestamp": _TIME, "deletionGracePeriodSeconds": ("integer|null", None),
+        "labels": ("object|null", {"*": ("string", None)}),
+        "ownerReferences": ("list|null", ("object", {"kind": ("string|null", None), "name": ("string|null", None)})),
+        "managedFields": ("list|null", ("object", {"time": _TIME})),
+    }),
+    "spec": ("object|null", {"nodeName": ("string|null", None)}),
+    "status": ("object|null", {
+        "phase": ("string|null", None), "reason": ("string|null", None),
+        "conditions": ("list|null", ("object", {"type": ("string|null", None), "status": ("string|null", None),
+                                                "lastTransitionTime": _TIME})),
+        "containerStatuses": ("list|null", ("object", {
+            "name": ("string|null", None), "restartCount": ("integer|null", None),
+            "state": ("object|null", {"running": ("object", {"startedAt": _TIME})}),
+        })),
+    }),
+})
+_EVENT_SHAPE: _Shape = ("object", {
+    "kind": ("string", None), "reason": ("string|null", None), "message": ("string|null", None),
+    "note": ("string|null", None), "lastTimestamp": _TIME, "eventTime": _TIME, "firstTimestamp": _TIME,
+    "involvedObject": ("object|null", {"kind": ("string|null", None), "name": ("string|null", None)}),
+    "regarding": ("object|null", {"kind": ("string|null", None), "name": ("string|null", None)}),
+    "source": ("object|null", {"component": ("string|null", None)}),
+    "reportingComponent": ("string|null", None),
+})
+
+
+def _check_shape(value: Any, shape: _Shape, file: str, line: int, path: str = "") -> None:
+    """Raise TraceFormatError ``FILE:LINE: PATH: expected ..., found ...`` where ``value`` does
+    not have ``shape`` (absent fields are fine: the parsers default them)."""
+    from statefulsim.trace_schema import describe, expected, is_type
+
+    stack: list[tuple[Any, _Shape, str]] = [(value, shape, path)]
+    while stack:
+        v, (types, nested), where = stack.pop()
+        if not is_type(types, v):
+            raise TraceFormatError(f"{file}:{line}: {where or 'the value'}: expected {expected(types)}, "
+                                   f"found {describe(v)}")
+        if isinstance(v, dict) and isinstance(nested, dict):
+            for key, item in v.items():
+                sub = nested.get(key, nested.get("*"))
+                if sub is not None:
+                    stack.append((item, sub, f"{where}.{key}" if where else str(key)))
+        elif isinstance(v, list) and nested is not None:
+            stack.extend((item, nested, f"{where}[{i}]") for i, item in enumerate(v))
+
+
 @dataclass
 class _JsonPod:
     uid: str
@@ -261,6 +317,7 @@ def parse_pods_json(text: str, file: str = "<json>", statefulset: str | None = N
         if "object" in value and "type" in value:
             kind = str(value["type"])
             value = _obj(value["object"], file, line, '"object"')
+        _check_shape(value, _POD_SHAPE, file, line)
         if value.get("kind", "Pod") != "Pod":
             raise TraceFormatError(f"{file}:{line}: expected a Pod, found kind {value.get('kind')!r}")
         meta = _obj(value.get("metadata"), file, line, "metadata")
@@ -345,6 +402,7 @@ def parse_events_json(text: str, file: str = "<json>") -> Recording:
             raise TraceFormatError(f"{file}:{line}: \"items\" must be a list")
         for ev in items:
             ev = _obj(ev, file, line, "an event")
+            _check_shape(ev, _EVENT_SHAPE, file, line)
             if ev.get("kind", "Event") != "Event":
                 raise TraceFormatError(f"{file}:{line}: expected an Event, found kind {ev.get('kind')!r}")
             involved = ev.get("involvedObject") or ev.get("regarding") or {}
