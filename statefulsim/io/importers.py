@@ -211,6 +211,11 @@ def _json_objects(text: str, file: str) -> Iterator[tuple[int, Any]]:
             value, end = dec.raw_decode(text, pos)
         except json.JSONDecodeError as e:
             raise TraceFormatError(f"{file}:{e.lineno}: not valid JSON: {e.msg} at column {e.colno}") from None
+        except RecursionError:
+            raise TraceFormatError(f"{file}:{_line_of(text, pos)}: not valid JSON: nested too deeply") from None
+        except ValueError:  # an integer of more than 4300 digits
+            raise TraceFormatError(f"{file}:{_line_of(text, pos)}: not valid JSON: an integer of more than 4300 "
+                                   "digits") from None
         yield _line_of(text, pos), value
         pos = end
 

@@ -146,7 +146,7 @@ def _parse_line(raw: bytes, where: str) -> tuple[float, str, dict[str, Any]]:
     t = data["t"]
     if isinstance(t, bool) or not isinstance(t, (int, float)):
         raise TraceFormatError(f'{where}: "t" must be a number of seconds, found {describe(t)}')
-    if not math.isfinite(t) or t < 0:
+    if (isinstance(t, float) and not math.isfinite(t)) or t < 0:  # math.isfinite(10**400) overflows
         raise TraceFormatError(f'{where}: "t" must be a finite, non-negative number of seconds, found {t!r}')
     if t > MAX_T:
         raise TraceFormatError(f'{where}: "t" must be at most {MAX_T:g} seconds (where simulated time ends), '
