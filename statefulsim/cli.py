@@ -309,7 +309,7 @@ def explore(ctx: click.Context, scenario: str, max_runs: int, out_dir: str | Non
 @click.pass_context
 def check_cmd(ctx: click.Context, files: tuple[str, ...], fmt: str, statefulset: str | None, policy: str) -> None:
     """Check the invariants on kubectl recordings from a real cluster (docs/importers.md)."""
-    from statefulsim.analysis.invariants import applicable, check
+    from statefulsim.analysis.invariants import applicable, check, not_judged
     from statefulsim.io.importers import (SKIPPED, SUPPORTED, build_trace, detect_file_format, load_recording,
                                           stalled_pods)
     from statefulsim.io.invariant_report import render_violations
@@ -331,6 +331,7 @@ def check_cmd(ctx: click.Context, files: tuple[str, ...], fmt: str, statefulset:
         notes = [f"{r.file}: {r.format}, {len(r.records)} records" for r in recordings]
         notes += [n for r in recordings for n in r.notes]
         notes += [f"skipped {n}: {why}" for n, why in SKIPPED.items()]
+        notes += [f"not judged: {u}" for u in not_judged(trace, names)]
     for note in notes:
         console.print(Text(f"note: {note}", style="dim"))
     violations = check(trace, names)

@@ -63,7 +63,7 @@ def test_pods_text_new_incarnation_after_terminating() -> None:
     trace = build_trace([parse_pods_text(text, "x.txt", statefulset="web")])
     events = [(r.event, r.fields.get("uid")) for r in trace if r.event != "StatefulSetCreated"]
     assert events == [("PodCreated", "web-0#1"), ("PodRunning", "web-0#1"), ("PodReady", "web-0#1"),
-                      ("PodTerminating", "web-0#1"), ("PodNotReady", "web-0#1"), ("PodDeleted", "web-0#1"),
+                      ("PodFirstSeen", "web-0#1"), ("PodTerminating", "web-0#1"), ("PodNotReady", "web-0#1"), ("PodDeleted", "web-0#1"),
                       ("PodCreated", "web-0#2"), ("PodRunning", "web-0#2"), ("PodReady", "web-0#2"),
                       ("ContainerRestarted", "web-0#2")]
     assert trace.first("PodDeleted").t < trace.of("PodCreated")[1].t + 1e-9
@@ -163,3 +163,56 @@ def test_check_garbage_exit_2(tmp_path: Path, content: str, fmt: str, where: str
 def test_parse_errors_are_trace_format_errors() -> None:
     with pytest.raises(TraceFormatError, match=r"x.txt:1:"):
         parse_pods_text("oops\n", "x.txt")
+
+
+# ------------------------------------------------------------------------------ recordings that start late
+
+
+@pytest.mark.parametrize("name,unjudged", [
+    # The StatefulSet Basics tutorial (kubernetes/website, basic-stateful-set.md), "Rolling out a
+    # canary": the watch starts while web-1 is being replaced (partition 2), web-1 first seen Terminating.
+    ("pods-tutorial-canary.txt", ["web-1 was created before the recording shows web-0 (first seen at 00:06:00.000)",
+                                  "web-2 was created before the recording shows web-0 (first seen at 00:06:00.000) "
+                                  "and web-1 (first seen at 00:06:00.000)"]),
+    # "Phased roll outs" (partition 0): web-1 is 11 s old, web-2 2 minutes, when the watch starts.
+    ("pods-tutorial-phased.txt", ["web-2 was created before the recording shows web-0 (first seen at 00:03:00.000) "
+                                  "and web-1 (no pod of web is seen before 00:03:00.000)",
+                                  "web-1 was created before the recording shows web-0 (first seen at 00:03:00.000)"]),
+])
+def test_check_a_recording_that_starts_late(name: str, unjudged: list[str]) -> None:
+    res = CliRunner().invoke(cli, ["check", str(DATA / name)])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "all 3 held" in text
+    assert "3 pods already existed when first seen (web-0, web-1, web-2)" in text
+    for gap in unjudged:
+        assert f"ordered-creation: {gap}: whether" in text
+    trace = build_trace([load_recording(str(DATA / name))])
+    assert {r.fields["pod"] for r in trace.of("PodFirstSeen")} == {"web-0", "web-1", "web-2"}
+
+
+def test_a_late_recording_still_reports_what_its_rows_show(tmp_path: Path) -> None:
+    # After the canary recording's start, web-2 is replaced while web-1 is still Pending.
+    text = (DATA / "pods-tutorial-canary.txt").read_text().replace(
+        "web-1     0/1       ContainerCreating   0         0s\n",
+        "web-1     0/1       ContainerCreating   0         0s\n"
+        "web-2     1/1       Terminating   0         2m\n"
+        "web-2     0/1       Pending   0         0s\n")
+    (tmp_path / "w.txt").write_text(text)
+    res = CliRunner().invoke(cli, ["check", str(tmp_path / "w.txt")])
+    assert res.exit_code == 1, res.output
+    assert "web-2 was created while its predecessor web-1 was Pending" in " ".join(res.output.split())
+
+
+def test_pods_json_first_seen_mid_life(tmp_path: Path) -> None:
+    # Drop web-0's first three objects: the watch starts when web-0 is Ready (09:30:12).
+    text = (DATA / "pods-scaleup.json").read_text()
+    starts = [i for i in range(len(text)) if text.startswith("{\n", i) and (i == 0 or text[i - 1] == "\n")]
+    (tmp_path / "p.json").write_text(text[starts[3]:])
+    trace = build_trace([load_recording(str(tmp_path / "p.json"))])
+    [seen] = trace.of("PodFirstSeen")
+    assert seen.fields["pod"] == "web-0" and seen.t == 12.0  # its Ready condition's lastTransitionTime
+    assert trace.first("PodCreated", pod="web-0").t == 0.0
+    res = CliRunner().invoke(cli, ["check", str(tmp_path / "p.json")])
+    assert res.exit_code == 0 and "note: not judged" not in res.output, res.output  # web-1 comes after 12 s
+    assert trace.first("PodFirstSeen", pod="web-1") is None  # seen from its creation

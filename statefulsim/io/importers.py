@@ -106,6 +106,7 @@ def parse_pods_text(text: str, file: str = "<text>", statefulset: str | None = N
     incarnations: dict[str, int] = {}
     now = 0.0
     seq = 0
+    first_seen: float | None = None
 
     def emit(t: float, event: str, **fields: Any) -> None:
         nonlocal seq
@@ -154,6 +155,7 @@ def parse_pods_text(text: str, file: str = "<text>", statefulset: str | None = N
                  statefulset=_guess_set(name, statefulset), revision=None)
             t = created
             pod.restarts = restarts
+            first_seen = now if age > 0 else None
         else:
             t = max(now, pod.created + age)
             now = t
@@ -179,13 +181,16 @@ def parse_pods_text(text: str, file: str = "<text>", statefulset: str | None = N
         if restarts > pod.restarts:
             pod.restarts = restarts
             emit(t, "ContainerRestarted", pod=name, uid=pod.uid, container=None, restartCount=restarts)
+        if first_seen is not None:  # first seen mid-life: the states above are dated to its creation
+            emit(first_seen, "PodFirstSeen", pod=name, uid=pod.uid)
+            first_seen = None
     if cols is None:
         raise TraceFormatError(f"{file}:1: empty: no `kubectl get pods -w` header NAME READY STATUS RESTARTS AGE")
-    return Recording(file, "pods-text", recs, None, approximate=True,
-                     notes=["times are approximate: estimated from the AGE column (±1 s for ages in seconds, up "
-                            "to minutes or hours for older pods)",
-                            "`kubectl get pods -w` shows no deletion: a pod is taken as deleted just before a "
-                            "new line of its name after Terminating"])
+    notes = ["times are approximate: estimated from the AGE column (±1 s for ages in seconds, up "
+             "to minutes or hours for older pods)",
+             "`kubectl get pods -w` shows no deletion: a pod is taken as deleted just before a "
+             "new line of its name after Terminating"]
+    return Recording(file, "pods-text", recs, None, approximate=True, notes=notes + _first_seen_note(recs))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -276,7 +281,11 @@ def parse_pods_json(text: str, file: str = "<json>", statefulset: str | None = N
                 times.append(_time(c["lastTransitionTime"], file, line, "lastTransitionTime"))
         seen = max(times + ([last] if last is not None else []))
         pod = pods.get(uid)
+        first_seen: _dt.datetime | None = None
         if pod is None:
+            # The object's state has held since its latest own timestamp: a pod first seen
+            # later than its creation has an unknown past before then.
+            first_seen = max(times)
             old = live.get(name)
             if old is not None:  # a new incarnation: the old one must be gone
                 emit(created, "PodDeleted", pod=name, uid=old.uid)
@@ -294,6 +303,8 @@ def parse_pods_json(text: str, file: str = "<json>", statefulset: str | None = N
             if isinstance(grace, int):
                 t -= _dt.timedelta(seconds=grace)
             emit(t, "PodTerminating", pod=name, uid=uid, gracePeriodSeconds=grace)
+            if first_seen is not None:
+                first_seen = max(first_seen, t)
         phase = status.get("phase") or "Pending"
         if phase != pod.phase:
             pod.phase = phase
@@ -322,6 +333,8 @@ def parse_pods_json(text: str, file: str = "<json>", statefulset: str | None = N
             if isinstance(count, int) and count > pod.restarts.get(cname, 0):
                 pod.restarts[cname] = count
                 emit(seen, "ContainerRestarted", pod=name, uid=uid, container=cname, restartCount=count)
+        if first_seen is not None and first_seen > created:
+            emit(first_seen, "PodFirstSeen", pod=name, uid=uid)
         if kind == "DELETED":
             emit(seen, "PodDeleted", pod=name, uid=uid)
             if live.get(name) is pod:
@@ -364,7 +377,21 @@ def parse_events_json(text: str, file: str = "<json>") -> Recording:
 def _relative(file: str, fmt: str, raw: list[tuple[_dt.datetime, int, str, dict[str, Any]]]) -> Recording:
     epoch = min(r[0] for r in raw)
     recs = [_Rec((t - epoch).total_seconds(), seq, ev, f) for t, seq, ev, f in raw]
-    return Recording(file, fmt, recs, epoch)
+    return Recording(file, fmt, recs, epoch, notes=_first_seen_note(recs))
+
+
+def _first_seen_note(recs: Sequence[_Rec]) -> list[str]:
+    """The note on pods the recording first shows after their creation (``PodFirstSeen``)."""
+    late = sorted({str(r.fields["pod"]) for r in recs if r.event == "PodFirstSeen"})
+    if not late:
+        return []
+    shown = ", ".join(late[:10]) + (f" and {len(late) - 10} more" if len(late) > 10 else "")
+    return [f"{_plural(len(late), 'pod')} already existed when first seen ({shown}): what they went through "
+            f"before their first row is unknown, and is not judged"]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 # ---------------------------------------------------------------------------------------------
