@@ -41,10 +41,7 @@ _CLAIM_EVENT = re.compile(r"^create Claim (\S+) Pod (\S+) in StatefulSet (\S+)")
 
 
 @dataclass(frozen=True)
-class Violation:
-    """One broken guarantee: which invariant, when (simulated seconds), the objects involved
-    (``kind/name`` strings such as ``pod/web-1``) and a one-line explanation."""
-
+class _Finding:
     invariant: str
     t: float
     objects: tuple[str, ...]
@@ -55,18 +52,16 @@ class Violation:
 
 
 @dataclass(frozen=True)
-class Unjudged:
+class Violation(_Finding):
+    """One broken guarantee: which invariant, when (simulated seconds), the objects involved
+    (``kind/name`` strings such as ``pod/web-1``) and a one-line explanation."""
+
+
+@dataclass(frozen=True)
+class Unjudged(_Finding):
     """Something an invariant could not decide because the trace does not show it: an imported
     recording that starts while the pods already exist (``PodFirstSeen``).  ``t`` is the moment
     the check is about; ``message`` says what is unknown."""
-
-    invariant: str
-    t: float
-    objects: tuple[str, ...]
-    message: str
-
-    def __str__(self) -> str:
-        return f"{format_clock(self.t)} {self.invariant}: {self.message}"
 
 
 CheckFn = Callable[[Trace], list[Violation]]

@@ -288,13 +288,12 @@ def _no_pod_rows(file: str, first_line: tuple[int, str] | None, first_header: tu
 def _skipped_note(file: str, skipped: Sequence[tuple[int, str]], text: str) -> str:
     """``skipped 3 lines ...: 1 '$ kubectl get pods -w', ...`` (the first few, then a count)."""
     last = len(text.rstrip().splitlines())
-    shown = []
-    for lineno, line in skipped[:8]:
-        cut = " (cut off?)" if lineno == last and _ROW_START.match(line) else ""
-        shown.append(f"{lineno} {' '.join(line.split())[:40]!r}{cut}")
-    more = f" and {len(skipped) - 8} more" if len(skipped) > 8 else ""
+    shown = [f"{lineno} {' '.join(line.split())[:40]!r}" for lineno, line in skipped]
+    listed = _listed(shown, 8)
+    if skipped[-1][0] == last and _ROW_START.match(skipped[-1][1]):  # the last row, cut off: always say so
+        listed = (_listed(shown[:-1], 8) + f", last {shown[-1]}" if len(shown) > 8 else listed) + " (cut off?)"
     return (f"{file}: skipped {_plural(len(skipped), 'line')} that are not `kubectl get pods` rows (prompts, "
-            f"other output, a cut-off row): line {', '.join(shown)}{more}")
+            f"other output, a cut-off row): line {listed}")
 
 
 def _not_statefulset_note(recs: Sequence[_Rec]) -> list[str]:
@@ -302,9 +301,8 @@ def _not_statefulset_note(recs: Sequence[_Rec]) -> list[str]:
     names = sorted({str(r.fields["pod"]) for r in recs if r.event == "PodCreated" and not r.fields.get("statefulset")})
     if not names:
         return []
-    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
     return [f"{_plural(len(names), 'pod')} of other workloads, not judged (no StatefulSet's <set>-<ordinal> name; "
-            f"see --statefulset): {shown}"]
+            f"see --statefulset): {_listed(names)}"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -501,13 +499,18 @@ def _first_seen_note(recs: Sequence[_Rec]) -> list[str]:
     late = sorted({str(r.fields["pod"]) for r in recs if r.event == "PodFirstSeen" and r.fields["uid"] in in_sets})
     if not late:
         return []
-    shown = ", ".join(late[:10]) + (f" and {len(late) - 10} more" if len(late) > 10 else "")
-    return [f"{_plural(len(late), 'pod')} already existed when first seen ({shown}): what they went through "
-            f"before their first row is unknown, and is not judged"]
+    return [f"{_plural(len(late), 'pod')} already existed when first seen ({_listed(late)}): what they went "
+            f"through before their first row is unknown, and is not judged"]
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _listed(items: Sequence[str], limit: int = 10) -> str:
+    """``a, b, c`` (the first ``limit``, then ``and N more``)."""
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
 
 
 # ---------------------------------------------------------------------------------------------
