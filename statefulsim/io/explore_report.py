@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from statefulsim.durations import format_clock
 from statefulsim.explore import DEFAULT_MAX_RUNS, ExploreError, ExploreResult, explore, size_text
@@ -147,7 +147,7 @@ def _render_deadlocks(result: ExploreResult, console: Console, replays: Replays 
 
 
 def explore_cli(console: Console, scenario: str, *, max_runs: int = DEFAULT_MAX_RUNS, out: str | None = None,
-                workers: int = 1, quiet: bool = False) -> ExploreResult:
+                workers: int = 1, quiet: bool = False, plugins: Sequence[str] = ()) -> ExploreResult:
     """What ``statefulsim explore`` does (kept here so the command in cli.py stays thin): run,
     write the replay files into ``out``, print the report; the caller maps ``result.ok`` to the
     exit code."""
@@ -161,7 +161,7 @@ def explore_cli(console: Console, scenario: str, *, max_runs: int = DEFAULT_MAX_
         progress.update(task, completed=done, total=total)
 
     with progress:
-        result = explore(scenario, max_runs=max_runs, workers=workers, progress=report)
+        result = explore(scenario, max_runs=max_runs, workers=workers, progress=report, plugins=plugins)
     replays = write_replays(result, out) if out is not None and not result.ok else None
     render_explore(result, console, replays, quiet=quiet)
     return result

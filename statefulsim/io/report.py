@@ -46,6 +46,13 @@ _EVENT_STYLES: dict[str, str] = {
     "PodDeleted": "dim", "StatefulSetStatus": "cyan", "StatefulSetUpdated": "magenta",
 }
 
+#: Records about the pod object itself (each with ``pod`` and ``uid``): what a pod's life is made
+#: of.  Others that name a pod (``PVCBound``, ``ControllerWaiting``, actions) are about something else.
+POD_EVENTS: frozenset[str] = frozenset({
+    "PodCreated", "PodScheduled", "PodRunning", "PodReady", "PodNotReady", "PodTerminating", "PodFailed",
+    "PodSucceeded", "PodDeleted", "ContainerRestarted", "PodUnschedulable", "PodIP", "PodEvicted",
+})
+
 _SET_EVENTS = frozenset({
     "StatefulSetCreated", "StatefulSetUpdated", "StatefulSetDeleted", "StatefulSetStatus",
     "ControllerWaiting", "ControllerResumed",
@@ -125,7 +132,7 @@ def pod_lives(source: Trace | RunResult) -> list[PodLife]:
     lives: dict[str, PodLife] = {}
     for i, r in enumerate(_trace(source)):
         pod = r.get("pod")
-        if not isinstance(pod, str) or r.event in ("Action", "ActionFailed", "ControllerWaiting"):
+        if not isinstance(pod, str) or r.event not in POD_EVENTS:
             continue
         key = r.get("uid") or f"name:{pod}"
         life = lives.get(key)

@@ -20,7 +20,8 @@ from statefulsim.io.explore_spec import parse_explore
 from statefulsim.io.yamlsource import Document, load_documents, load_file, locate
 from statefulsim.model.scenario import Scenario
 from statefulsim.problems import (
-    Path, Problems, get_bool, get_duration, get_int, get_list, get_mapping, get_str, get_str_map, suggest,
+    Path, Problems, get_bool, get_duration, get_int, get_list, get_mapping, get_str, get_str_map, plugin_hint,
+    suggest,
 )
 from statefulsim.sim.actions import ACTIONS, Apply, FailNode, Patch, RecoverNode, SetImage, action_verbs
 from statefulsim.sim.api.convert import object_from_manifest, parse_quantity_cpu, parse_quantity_memory
@@ -109,7 +110,8 @@ def parse_delay(value: Any, path: Path, problems: Problems) -> DelayModel | None
             return None
         (name, params), = value.items()
         if name not in kinds:
-            problems.add(path + (str(name),), f"unknown delay model{suggest(str(name), kinds)}; known: {', '.join(kinds)}")
+            problems.add(path + (str(name),), f"unknown delay model{suggest(str(name), kinds)}; known: {', '.join(kinds)}"
+                                              f"{plugin_hint(str(name), kinds, 'delay model')}")
             return None
         kind = kinds[name]
         if not isinstance(params, Mapping):
@@ -433,13 +435,13 @@ class _Builder:
                 else:
                     unknown = [k for k in rest if k not in verbs]
                     if unknown:
-                        p.unknown_keys({k: None for k in unknown}, ["at"] + list(verbs), ipath)
+                        p.unknown_keys({k: None for k in unknown}, ["at"] + list(verbs), ipath, plugin="verb")
                     else:
                         p.add(ipath, f"expected one action verb per item, found {', '.join(map(str, rest))}")
                 continue
             verb = rest[0]
             if verb not in verbs:
-                p.unknown_keys({verb: None}, ["at"] + list(verbs), ipath)
+                p.unknown_keys({verb: None}, ["at"] + list(verbs), ipath, plugin="verb")
                 continue
             vpath = ipath + (verb,)
             if verb == "apply":

@@ -615,7 +615,8 @@ def parse_statefulset_spec(
     before = _count(problems)
 
     replicas = get_int(spec, "replicas", path, problems, 1, minimum=0)
-    policy = get_str(spec, "podManagementPolicy", path, problems, ORDERED_READY, choices=tuple(known_policies))
+    policy = get_str(spec, "podManagementPolicy", path, problems, ORDERED_READY, choices=tuple(known_policies),
+                     plugin="policy")
     history = get_int(spec, "revisionHistoryLimit", path, problems, 10, minimum=0)
     min_ready = get_int(spec, "minReadySeconds", path, problems, 0, minimum=0)
     service_name = get_str(spec, "serviceName", path, problems)
