@@ -26,7 +26,7 @@ from statefulsim.problems import (
 from statefulsim.sim.actions import ACTIONS, Apply, FailNode, Patch, RecoverNode, SetImage, action_verbs
 from statefulsim.sim.api.convert import object_from_manifest, parse_quantity_cpu, parse_quantity_memory
 from statefulsim.sim.api.objects import ApiObject, GenericObject, Node, StatefulSet
-from statefulsim.sim.cluster import ClusterConfig, NodeConfig, nodes_named
+from statefulsim.sim.cluster import DEFAULT_REGION, ClusterConfig, NodeConfig, in_zones, nodes_named
 from statefulsim.sim.controllers.statefulset.controller import ControllerSettings
 from statefulsim.sim.controllers.statefulset.policies import policy_names
 from statefulsim.sim.delays import NEVER, Constant, DelayModel, delay_kinds, delay_model
@@ -203,7 +203,7 @@ class _Builder:
     def _cluster(self, m: Mapping[str, Any]) -> ClusterConfig:
         p = self.problems
         path: Path = ("cluster",)
-        p.unknown_keys(m, ("nodes", "kubernetesVersion", "controller", "dns", "tieBreak"), path)
+        p.unknown_keys(m, ("nodes", "zones", "region", "kubernetesVersion", "controller", "dns", "tieBreak"), path)
         version = NEWEST
         if "kubernetesVersion" in m:
             raw = m["kubernetesVersion"]
@@ -226,6 +226,7 @@ class _Builder:
             nodes = self._node_list(raw_nodes, path + ("nodes",))
         elif raw_nodes is not None:
             p.expected(path + ("nodes",), "a node count or a list of nodes", raw_nodes)
+        nodes = in_zones(nodes, self._zones(m, path), get_str(m, "region", path, p, DEFAULT_REGION))
         ctl = get_mapping(m, "controller", path, p)
         cpath = path + ("controller",)
         p.unknown_keys(ctl, ("workers", "apiQPS", "apiBurst"), cpath)
@@ -243,6 +244,20 @@ class _Builder:
             tie_break = "fifo"
         return ClusterConfig(nodes=nodes, kubernetes_version=version, controller=settings, dns=dns,
                              tie_break=tie_break)
+
+    def _zones(self, m: Mapping[str, Any], path: Path) -> tuple[str, ...]:
+        """``cluster.zones``: distinct zone names, the nodes spread over them in turn."""
+        zones: list[str] = []
+        for i, z in enumerate(get_list(m, "zones", path, self.problems)):
+            if not isinstance(z, str) or not z:
+                self.problems.expected(path + ("zones", i), "a zone name", z)
+            elif z in zones:
+                self.problems.add(path + ("zones", i), f"duplicate zone {z!r}")
+            else:
+                zones.append(z)
+        if m.get("zones") == []:
+            self.problems.add(path + ("zones",), "expected at least one zone")
+        return tuple(zones)
 
     def _dns(self, m: Mapping[str, Any], path: Path) -> DnsConfig:
         """``cluster.dns``: a preset (see docs/dns.md) and optional overrides of its settings."""
