@@ -153,6 +153,8 @@ class _Builder:
         self.problems = Problems()
         self.notices: list[str] = []
         self.external: list[Problem] = []
+        #: The simulated release, for warnings about manifests it would not serve.
+        self.kubernetes_version = NEWEST
 
     def build(self) -> Scenario | None:
         data = self.doc.data
@@ -182,6 +184,7 @@ class _Builder:
                 p.add(("until",), f"expected a positive, finite duration, found {data['until']!r}")
                 until = 600.0
         cluster = self._cluster(get_mapping(data, "cluster", (), p))
+        self.kubernetes_version = cluster.kubernetes_version
         objects = self._manifests(get_list(data, "manifests", (), p))
         timing = self._timing(get_mapping(data, "timing", (), p))
         actions = self._actions(get_list(data, "actions", (), p), until)
@@ -191,7 +194,7 @@ class _Builder:
         self._check_nodes(cluster, objects, actions)
         if self.external:
             p.items.extend(self.external)
-        for w in p.warnings:
+        for w in locate(p.warnings, self.doc):
             self.notices.append(f"warning: {w}")
         if p:
             return None
@@ -362,7 +365,8 @@ class _Builder:
             out: list[ApiObject] = []
             for d in docs:
                 local = Problems()
-                obj = object_from_manifest(d.data, (), local, known_policies=policy_names())
+                obj = object_from_manifest(d.data, (), local, known_policies=policy_names(),
+                                           kubernetes_version=self.kubernetes_version)
                 self.external.extend(locate(local.items, d))
                 for w in locate(local.warnings, d):
                     self.notices.append(f"warning: {w}")
@@ -372,7 +376,8 @@ class _Builder:
         if not isinstance(item, Mapping):
             p.expected(path, "a Kubernetes object or {file: path}", item)
             return []
-        obj = object_from_manifest(item, path, p, known_policies=policy_names())
+        obj = object_from_manifest(item, path, p, known_policies=policy_names(),
+                                   kubernetes_version=self.kubernetes_version)
         return [self._notice_kind(obj, "manifests")] if obj is not None else []
 
     def _notice_kind(self, obj: ApiObject, where: str) -> ApiObject:
