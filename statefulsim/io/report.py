@@ -371,10 +371,11 @@ def _action_text(f: Mapping[str, Any]) -> tuple[str, str]:
         if f.get("force"):
             extra.append("force")
         return target, f"delete pod {pod}" + (f" ({', '.join(extra)})" if extra else "")
-    if verb == "breakReadiness":
-        return target, f"break the readiness probe of {pod}"
-    if verb == "restoreReadiness":
-        return target, f"restore the readiness probe of {pod}"
+    if verb in ("breakReadiness", "restoreReadiness", "breakLiveness", "restoreLiveness"):
+        what = "break" if verb.startswith("break") else "restore"
+        kind = "readiness" if verb.endswith("Readiness") else "liveness"
+        of = f"container {f.get('container')} of {pod}" if f.get("container") else pod
+        return target, f"{what} the {kind} probe of {of}" + (" (persists across restarts)" if f.get("persist") else "")
     if verb == "crashContainer":
         container = f.get("container")
         return target, f"crash {'container ' + str(container) if container else 'the first container'} of {pod}"

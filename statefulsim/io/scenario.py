@@ -26,7 +26,7 @@ from statefulsim.problems import (
 from statefulsim.sim.actions import ACTIONS, Apply, FailNode, Patch, RecoverNode, SetImage, action_verbs
 from statefulsim.sim.api.convert import object_from_manifest, parse_quantity_cpu, parse_quantity_memory
 from statefulsim.sim.api.objects import ApiObject, GenericObject, Node, StatefulSet
-from statefulsim.sim.cluster import ClusterConfig, NodeConfig, nodes_named
+from statefulsim.sim.cluster import DEFAULT_REGION, ClusterConfig, NodeConfig, in_zones, nodes_named
 from statefulsim.sim.controllers.statefulset.controller import ControllerSettings
 from statefulsim.sim.controllers.statefulset.policies import policy_names
 from statefulsim.sim.delays import NEVER, Constant, DelayModel, delay_kinds, delay_model
@@ -153,6 +153,8 @@ class _Builder:
         self.problems = Problems()
         self.notices: list[str] = []
         self.external: list[Problem] = []
+        #: The simulated release, for warnings about manifests it would not serve.
+        self.kubernetes_version = NEWEST
 
     def build(self) -> Scenario | None:
         data = self.doc.data
@@ -182,6 +184,7 @@ class _Builder:
                 p.add(("until",), f"expected a positive, finite duration, found {data['until']!r}")
                 until = 600.0
         cluster = self._cluster(get_mapping(data, "cluster", (), p))
+        self.kubernetes_version = cluster.kubernetes_version
         objects = self._manifests(get_list(data, "manifests", (), p))
         timing = self._timing(get_mapping(data, "timing", (), p))
         actions = self._actions(get_list(data, "actions", (), p), until)
@@ -191,7 +194,7 @@ class _Builder:
         self._check_nodes(cluster, objects, actions)
         if self.external:
             p.items.extend(self.external)
-        for w in p.warnings:
+        for w in locate(p.warnings, self.doc):
             self.notices.append(f"warning: {w}")
         if p:
             return None
@@ -203,7 +206,7 @@ class _Builder:
     def _cluster(self, m: Mapping[str, Any]) -> ClusterConfig:
         p = self.problems
         path: Path = ("cluster",)
-        p.unknown_keys(m, ("nodes", "kubernetesVersion", "controller", "dns", "tieBreak"), path)
+        p.unknown_keys(m, ("nodes", "zones", "region", "kubernetesVersion", "controller", "dns", "tieBreak"), path)
         version = NEWEST
         if "kubernetesVersion" in m:
             raw = m["kubernetesVersion"]
@@ -226,6 +229,7 @@ class _Builder:
             nodes = self._node_list(raw_nodes, path + ("nodes",))
         elif raw_nodes is not None:
             p.expected(path + ("nodes",), "a node count or a list of nodes", raw_nodes)
+        nodes = in_zones(nodes, self._zones(m, path), get_str(m, "region", path, p, DEFAULT_REGION))
         ctl = get_mapping(m, "controller", path, p)
         cpath = path + ("controller",)
         p.unknown_keys(ctl, ("workers", "apiQPS", "apiBurst"), cpath)
@@ -243,6 +247,20 @@ class _Builder:
             tie_break = "fifo"
         return ClusterConfig(nodes=nodes, kubernetes_version=version, controller=settings, dns=dns,
                              tie_break=tie_break)
+
+    def _zones(self, m: Mapping[str, Any], path: Path) -> tuple[str, ...]:
+        """``cluster.zones``: distinct zone names, the nodes spread over them in turn."""
+        zones: list[str] = []
+        for i, z in enumerate(get_list(m, "zones", path, self.problems)):
+            if not isinstance(z, str) or not z:
+                self.problems.expected(path + ("zones", i), "a zone name", z)
+            elif z in zones:
+                self.problems.add(path + ("zones", i), f"duplicate zone {z!r}")
+            else:
+                zones.append(z)
+        if m.get("zones") == []:
+            self.problems.add(path + ("zones",), "expected at least one zone")
+        return tuple(zones)
 
     def _dns(self, m: Mapping[str, Any], path: Path) -> DnsConfig:
         """``cluster.dns``: a preset (see docs/dns.md) and optional overrides of its settings."""
@@ -347,7 +365,8 @@ class _Builder:
             out: list[ApiObject] = []
             for d in docs:
                 local = Problems()
-                obj = object_from_manifest(d.data, (), local, known_policies=policy_names())
+                obj = object_from_manifest(d.data, (), local, known_policies=policy_names(),
+                                           kubernetes_version=self.kubernetes_version)
                 self.external.extend(locate(local.items, d))
                 for w in locate(local.warnings, d):
                     self.notices.append(f"warning: {w}")
@@ -357,7 +376,8 @@ class _Builder:
         if not isinstance(item, Mapping):
             p.expected(path, "a Kubernetes object or {file: path}", item)
             return []
-        obj = object_from_manifest(item, path, p, known_policies=policy_names())
+        obj = object_from_manifest(item, path, p, known_policies=policy_names(),
+                                   kubernetes_version=self.kubernetes_version)
         return [self._notice_kind(obj, "manifests")] if obj is not None else []
 
     def _notice_kind(self, obj: ApiObject, where: str) -> ApiObject:
