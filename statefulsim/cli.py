@@ -128,6 +128,13 @@ def _terminal_progress() -> _Progress | None:
     return _Progress() if sys.stderr.isatty() else None
 
 
+def _plugin_option(fn: Any) -> Any:
+    """``--plugin MODULE`` (repeatable): modules that register policies, verbs, ... (docs/cli.md, Plug-ins)."""
+    return click.option("--plugin", "plugins", multiple=True, metavar="MODULE",
+                        help="Import this Python module first (repeatable): one that registers a policy, delay "
+                             "model, verb or expectation; sweep and explore workers import it too.")(fn)
+
+
 def _console() -> Console:
     """Rich console on stdout: the terminal's width, or 100 columns when the output is not a terminal.
     Control characters in what it prints (names from input files) are escaped."""
@@ -166,17 +173,19 @@ def cli() -> None:
               help="Also check every invariant that applies (docs/invariants.md); exit 1 on a violation.")
 @click.option("--critical-path", "show_critical_path", is_flag=True,
               help="Also print the critical path of the rollout: which waits made it take as long (docs/analysis.md).")
+@_plugin_option
 @_allow_large
 @click.pass_context
 def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None, trace_path: str | None,
         plot_path: str | None, quorum: int | None, quiet: bool, no_timeline: bool, check_invariants: bool,
-        show_critical_path: bool = False, allow_large: bool = False) -> None:
+        show_critical_path: bool = False, plugins: tuple[str, ...] = (), allow_large: bool = False) -> None:
     """Run SCENARIO (a YAML file), print the report and check its expectations."""
     from statefulsim.errors import Problem
     from statefulsim.io.report import render_run
     from statefulsim.io.scenario import load_scenario
     from statefulsim.io.trace_io import write_jsonl
     from statefulsim.limits import duration_text
+    from statefulsim.plugins import load_plugins
     from statefulsim.runner import run_scenario
 
     if quorum is not None and plot_path is None:
@@ -185,6 +194,7 @@ def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None
         from statefulsim.io.plots import check_format
 
         check_format(plot_path)  # an unknown suffix fails before the run, not after
+    load_plugins(plugins)
     sc = load_scenario(scenario, allow_large=allow_large)
     if until is not None:
         problem = sc.limits.problem("until", until, ("--until",), f"a run of {duration_text(until)}")
@@ -242,13 +252,15 @@ def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None
 
 @cli.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
+@_plugin_option
 @_allow_large
-def validate(scenario: str, allow_large: bool = False) -> None:
+def validate(scenario: str, plugins: tuple[str, ...] = (), allow_large: bool = False) -> None:
     """Check SCENARIO without running it."""
-    from statefulsim.io.scenario import load_scenario
-
     from statefulsim.io.printable import printable
+    from statefulsim.io.scenario import load_scenario
+    from statefulsim.plugins import load_plugins
 
+    load_plugins(plugins)
     sc = load_scenario(scenario, allow_large=allow_large)
     counts = [_plural(len(sc.objects), "object"), _plural(len(sc.actions), "action"),
               _plural(len(sc.expectations), "expectation")]
@@ -335,11 +347,13 @@ def critical_path_cmd(trace_file: str, target: str | None) -> None:
 @click.option("--plot-kind", type=click.Choice(["box", "ecdf"]), default="box", show_default=True,
               help="With --plot: box plots, or empirical CDFs (one curve per grid point).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+@_plugin_option
 @_allow_large
 def sweep(scenario: str, runs: int, seed_start: int, sets: tuple[str, ...], workers: int | None, executor: str,
           scheduler: str | None, connect_timeout: float, batch: int | None,
           quorum: int | None, statefulset: str | None, out_path: str | None, state_path: str | None,
-          plot_path: str | None, plot_kind: str, quiet: bool, allow_large: bool = False) -> None:
+          plot_path: str | None, plot_kind: str, quiet: bool, plugins: tuple[str, ...] = (),
+          allow_large: bool = False) -> None:
     """Run SCENARIO over many seeds and a grid of values; report percentiles (docs/cli.md, Sweeps)."""
     from statefulsim.sweep import SweepCli
 
@@ -347,7 +361,7 @@ def sweep(scenario: str, runs: int, seed_start: int, sets: tuple[str, ...], work
                                     quorum=quorum, statefulset=statefulset, out=out_path, state=state_path,
                                     plot=plot_path, executor=executor, scheduler=scheduler,
                                     connect_timeout=connect_timeout, batch=batch, plot_kind=plot_kind,
-                                    allow_large=allow_large)
+                                    plugins=plugins, allow_large=allow_large)
 
 
 @cli.command()
@@ -359,15 +373,16 @@ def sweep(scenario: str, runs: int, seed_start: int, sets: tuple[str, ...], work
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
               help="Worker processes (1 runs everything in this process).")
 @click.option("--quiet", "-q", is_flag=True, help="Only the findings' first lines and the counts.")
+@_plugin_option
 @_allow_large
 @click.pass_context
 def explore(ctx: click.Context, scenario: str, max_runs: int, out_dir: str | None, workers: int, quiet: bool,
-            allow_large: bool = False) -> None:
+            plugins: tuple[str, ...] = (), allow_large: bool = False) -> None:
     """Run every combination of SCENARIO's explore: choices; report violations and deadlocks (docs/explore.md)."""
     from statefulsim.io.explore_report import explore_cli
 
     result = explore_cli(_console(), scenario, max_runs=max_runs, out=out_dir, workers=workers, quiet=quiet,
-                         allow_large=allow_large)
+                         plugins=plugins, allow_large=allow_large)
     if not result.ok:
         ctx.exit(EXIT_EXPECTATION_FAILED)
 
@@ -383,7 +398,7 @@ def explore(ctx: click.Context, scenario: str, max_runs: int, out_dir: str | Non
 @click.pass_context
 def check_cmd(ctx: click.Context, files: tuple[str, ...], fmt: str, statefulset: str | None, policy: str) -> None:
     """Check the invariants on kubectl recordings from a real cluster (docs/importers.md)."""
-    from statefulsim.analysis.invariants import applicable, check
+    from statefulsim.analysis.invariants import applicable, check, not_judged
     from statefulsim.io.importers import (SKIPPED, SUPPORTED, build_trace, detect_file_format, load_recording,
                                           stalled_pods)
     from statefulsim.io.invariant_report import render_violations
@@ -405,6 +420,7 @@ def check_cmd(ctx: click.Context, files: tuple[str, ...], fmt: str, statefulset:
         notes = [f"{r.file}: {r.format}, {len(r.records)} records" for r in recordings]
         notes += [n for r in recordings for n in r.notes]
         notes += [f"skipped {n}: {why}" for n, why in SKIPPED.items()]
+        notes += [f"not judged: {u}" for u in not_judged(trace, names)]
     for note in notes:
         console.print(Text(f"note: {note}", style="dim"))
     violations = check(trace, names)

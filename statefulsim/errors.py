@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 PathItem = "str | int"
 
@@ -55,6 +55,11 @@ class ScenarioError(StatefulSimError):
         self.problems = tuple(problems)
         lines = [str(p) for p in self.problems]
         super().__init__("\n".join(lines) if lines else "invalid scenario")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from the problems, not the message (the default), so that an error raised in a
+        # sweep's or explore's worker process arrives whole.
+        return (type(self), (self.problems,), self.__dict__)
 
 
 class SimulationError(StatefulSimError):

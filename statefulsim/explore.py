@@ -22,6 +22,7 @@ This module sits outside the core: it loads scenarios through the normal loader,
 from __future__ import annotations
 
 import copy
+import functools
 import importlib
 import itertools
 import json
@@ -32,7 +33,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 
 from statefulsim.analysis.invariants import PodState, Replay, SetState, Violation, check
-from statefulsim.errors import StatefulSimError
+from statefulsim.errors import ScenarioError, StatefulSimError
 from statefulsim.model.explore import KEEP, OMIT, Choice, ExploreSpec
 from statefulsim.sim.trace import Trace, TraceRecord
 
@@ -479,27 +480,43 @@ class ExploreResult:
 ProgressCallback = Callable[[int, int], None]
 
 
-def _run(v: Variant) -> RunOutcome:
+def _run(v: Variant, plugins: tuple[str, ...] = ()) -> RunOutcome:
+    if plugins:
+        from statefulsim.plugins import load_plugins
+
+        load_plugins(plugins, " in a worker process")
     return run_variant(v.text, v.file, v.base_dir, v.index)
 
 
-def _execute(todo: Sequence[Variant], workers: int) -> Iterator[RunOutcome]:
-    """The runs, on the sweep's local executor (this process, or ``workers`` processes)."""
+def _execute(todo: Sequence[Variant], workers: int, plugins: tuple[str, ...] = ()) -> Iterator[RunOutcome]:
+    """The runs, on the sweep's local executor (this process, or ``workers`` processes that
+    import ``plugins`` first)."""
+    from statefulsim.plugins import workers_lack_registration
     from statefulsim.sweep import LocalExecutor
 
     with LocalExecutor(workers) as executor:
-        yield from executor.map(_run, todo)
+        try:
+            yield from executor.map(functools.partial(_run, plugins=plugins), todo)
+        except ScenarioError as e:  # every variant loaded here: a worker lacks a registration
+            if executor.in_process:
+                raise
+            raise workers_lack_registration(e) from None
 
 
 def explore(scenario_path: str | os.PathLike[str], *, max_runs: int = DEFAULT_MAX_RUNS, workers: int = 1,
-            progress: ProgressCallback | None = None, allow_large: bool = False) -> ExploreResult:
-    """Run every combination of the scenario's choices and analyse them (see the module doc).
+            progress: ProgressCallback | None = None, plugins: Sequence[str] = (),
+            allow_large: bool = False) -> ExploreResult:
+    """Run every combination of the scenario's choices and analyse them (see the module doc),
+    after importing the ``plugins`` modules here and in every worker.
 
     The result does not depend on ``workers``: runs are merged in the order of their index.
     Raises :class:`ScenarioError` or :class:`ExploreError` for bad input."""
     if max_runs < 1:
         raise ExploreError("--max-runs must be at least 1")
     from statefulsim.io.scenario import load_scenario
+    from statefulsim.plugins import load_plugins
+
+    loaded = load_plugins(plugins)
 
     name = os.fspath(scenario_path)
     spec = load_scenario(name, allow_large=allow_large).explore or ExploreSpec()
@@ -507,7 +524,7 @@ def explore(scenario_path: str | os.PathLike[str], *, max_runs: int = DEFAULT_MA
     outcomes: list[RunOutcome] = []
     if progress is not None:
         progress(0, len(todo))
-    for outcome in _execute(todo, workers):
+    for outcome in _execute(todo, workers, loaded):
         outcomes.append(outcome)
         if progress is not None:
             progress(len(outcomes), len(todo))

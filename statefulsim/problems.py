@@ -57,6 +57,15 @@ def suggest(word: str, choices: Iterable[str]) -> str:
     return f' (did you mean "{matches[0]}"?)' if matches else ""
 
 
+def plugin_hint(word: str, choices: Iterable[str], what: str) -> str:
+    """For a name no built-in ``what`` (policy, delay model, verb, expectation) has and that is no
+    typo of one: where it may come from, and how to get it."""
+    if suggest(word, choices):
+        return ""
+    return (f"; if the {what} {word!r} comes from a plug-in, name the module that registers it with "
+            f"--plugin MODULE (plugins=[...] in Python)")
+
+
 class Problems:
     """An accumulator of problems; ``raise_if_any`` turns them into one ScenarioError."""
 
@@ -73,12 +82,16 @@ class Problems:
     def expected(self, path: Sequence[str | int], what: str, found: Any) -> None:
         self.add(path, f"expected {what}, found {type_name(found)} {shown(found)}")
 
-    def unknown_keys(self, mapping: Mapping[str, Any], allowed: Iterable[str], path: Sequence[str | int]) -> None:
+    def unknown_keys(self, mapping: Mapping[str, Any], allowed: Iterable[str], path: Sequence[str | int],
+                     plugin: str | None = None) -> None:
+        """A problem per key not in ``allowed``; ``plugin`` names what a key may be from a plug-in
+        (``verb``, ``expectation``)."""
         allowed = list(allowed)
         for key in mapping:
             if key not in allowed:
                 hint = suggest(str(key), allowed)
-                self.add(tuple(path) + (str(key),), f"unknown key{hint}; allowed keys: {', '.join(sorted(allowed))}")
+                more = plugin_hint(str(key), allowed, plugin) if plugin else ""
+                self.add(tuple(path) + (str(key),), f"unknown key{hint}; allowed keys: {', '.join(sorted(allowed))}{more}")
 
     def __bool__(self) -> bool:
         return bool(self.items)
@@ -116,7 +129,7 @@ def get_list(m: Mapping[str, Any], key: str, path: Path, problems: Problems, *, 
     return v
 
 
-def get_str(m: Mapping[str, Any], key: str, path: Path, problems: Problems, default: str = "", *, required: bool = False, choices: Sequence[str] | None = None) -> str:
+def get_str(m: Mapping[str, Any], key: str, path: Path, problems: Problems, default: str = "", *, required: bool = False, choices: Sequence[str] | None = None, plugin: str | None = None) -> str:
     if key not in m or m[key] is None:
         if required:
             problems.add(path + (key,), "required key is missing")
@@ -126,7 +139,8 @@ def get_str(m: Mapping[str, Any], key: str, path: Path, problems: Problems, defa
         problems.expected(path + (key,), "a string", v)
         return default
     if choices is not None and v not in choices:
-        problems.add(path + (key,), f"expected one of {', '.join(choices)}, found {v!r}{suggest(v, choices)}")
+        more = plugin_hint(v, choices, plugin) if plugin else ""
+        problems.add(path + (key,), f"expected one of {', '.join(choices)}, found {v!r}{suggest(v, choices)}{more}")
         return default
     return v
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from statefulsim.analysis.expect import ExpectationResult, check_all
 from statefulsim.model.scenario import Scenario
@@ -67,8 +67,14 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, until: float | 
     return RunResult(scenario, seed, end, cluster.env.trace, results, cluster)
 
 
-def run(scenario: Scenario | str | os.PathLike[str], *, seed: int | None = None, until: float | None = None) -> RunResult:
-    """Load (if given a path) and run a scenario."""
+def run(scenario: Scenario | str | os.PathLike[str], *, seed: int | None = None, until: float | None = None,
+        plugins: Sequence[str] = ()) -> RunResult:
+    """Load (if given a path) and run a scenario, after importing the ``plugins`` modules
+    (:func:`statefulsim.plugins.load_plugins`)."""
+    if plugins:
+        from statefulsim.plugins import load_plugins
+
+        load_plugins(plugins)
     if not isinstance(scenario, Scenario):
         from statefulsim.io.scenario import load_scenario
 

@@ -667,6 +667,7 @@ class RunBatch:
     seeds: tuple[int, ...]
     quorum: int | None
     statefulset: str | None
+    plugins: tuple[str, ...] = ()  # modules the worker imports first (--plugin)
 
 
 @dataclass(frozen=True)
@@ -678,8 +679,13 @@ class BatchResult:
 
 
 def run_batch(batch: RunBatch) -> BatchResult:
-    """Run every seed of ``batch`` (:func:`run_one`; the scenario is loaded once per process).
-    Module level, so worker processes and Dask workers can call it by reference."""
+    """Run every seed of ``batch`` (:func:`run_one`; the scenario is loaded once per process),
+    after importing its plug-in modules.  Module level, so worker processes and Dask workers can
+    call it by reference."""
+    if batch.plugins:
+        from statefulsim.plugins import load_plugins
+
+        load_plugins(batch.plugins, " in a worker process")
     return BatchResult(batch.point_index, tuple(
         (seed, run_one(batch.text, batch.file, batch.base_dir, seed, batch.quorum, batch.statefulset))
         for seed in batch.seeds))
@@ -710,8 +716,9 @@ def auto_batch(runs: int, workers: int) -> int:
 
 
 def make_batches(todo: Sequence[tuple[PreparedPoint, int]], size: int, quorum: int | None,
-                 statefulset: str | None) -> list[RunBatch]:
-    """Split ``todo`` into batches of at most ``size`` seeds, never mixing grid points."""
+                 statefulset: str | None, plugins: Sequence[str] = ()) -> list[RunBatch]:
+    """Split ``todo`` into batches of at most ``size`` seeds, never mixing grid points; every
+    batch names the ``plugins`` its worker imports."""
     by_point: dict[int, tuple[PreparedPoint, list[int]]] = {}
     for pt, seed in todo:
         by_point.setdefault(pt.index, (pt, []))[1].append(seed)
@@ -719,7 +726,8 @@ def make_batches(todo: Sequence[tuple[PreparedPoint, int]], size: int, quorum: i
     for pt, seeds in by_point.values():
         text = self_contained(pt.text, pt.base_dir)
         for i in range(0, len(seeds), size):
-            out.append(RunBatch(pt.index, text, pt.file, pt.base_dir, tuple(seeds[i:i + size]), quorum, statefulset))
+            out.append(RunBatch(pt.index, text, pt.file, pt.base_dir, tuple(seeds[i:i + size]), quorum, statefulset,
+                                tuple(plugins)))
     return out
 
 
@@ -935,7 +943,8 @@ def run_sweep(scenario_path: str | os.PathLike[str], *, runs: int = 100, seed_st
               workers: int | None = None, state: str | os.PathLike[str] | None = None,
               progress: ProgressCallback | None = None, executor: str | Executor = "local",
               scheduler: str | None = None, connect_timeout: float = 10.0, batch: int | None = None,
-              notice: Callable[[str], None] | None = None, allow_large: bool = False) -> SweepResult:
+              notice: Callable[[str], None] | None = None, plugins: Sequence[str] = (),
+              allow_large: bool = False) -> SweepResult:
     """Run the scenario with seeds ``seed_start .. seed_start+runs-1`` at every grid point.
 
     ``executor`` is a name of :data:`EXECUTORS` (``local``: ``workers`` processes, default the
@@ -946,7 +955,12 @@ def run_sweep(scenario_path: str | os.PathLike[str], *, runs: int = 100, seed_st
     JSON Lines file at once, and runs already there (same scenario text, quorum and statefulset)
     are skipped.  ``progress(done, total)`` is called as batches finish; ``notice(text)`` once
     the executor has started, saying where the runs happen.  The result does not depend on the
-    executor, worker count, batch size or on how often the sweep was interrupted."""
+    executor, worker count, batch size or on how often the sweep was interrupted.  ``plugins``:
+    modules that register policies, delay models, verbs or expectations, imported here and by
+    every worker before it loads the scenario (:mod:`statefulsim.plugins`)."""
+    from statefulsim.plugins import load_plugins, workers_lack_registration
+
+    plugins = load_plugins(plugins)
     if runs < 1:
         raise SweepError("--runs must be at least 1")
     if batch is not None and batch < 1:
@@ -978,7 +992,7 @@ def run_sweep(scenario_path: str | os.PathLike[str], *, runs: int = 100, seed_st
                     notice(executor.description)
                 size = batch if batch is not None else (1 if executor.in_process
                                                         else auto_batch(len(todo), executor.workers))
-                batches = make_batches(todo, size, quorum, statefulset)
+                batches = make_batches(todo, size, quorum, statefulset, plugins)
                 with contextlib.closing(executor.map_runs(batches)) as finished_batches:
                     for br in finished_batches:
                         pt = points[br.point_index]
@@ -988,6 +1002,10 @@ def run_sweep(scenario_path: str | os.PathLike[str], *, runs: int = 100, seed_st
                         finished += len(br.runs)
                         if progress is not None:
                             progress(finished, total)
+    except ScenarioError as e:  # every point loaded here: a worker lacks a registration
+        if executor.in_process:
+            raise
+        raise workers_lack_registration(e) from None
     finally:
         writer.close()
     # through JSON, so runs from this call and from the state file are the same values
@@ -1230,7 +1248,7 @@ class SweepCli:
             quorum: int | None, statefulset: str | None, out: str | None, state: str | None,
             plot: str | None, executor: str = "local", scheduler: str | None = None,
             connect_timeout: float = 10.0, batch: int | None = None, plot_kind: str = "box",
-            allow_large: bool = False) -> SweepResult:
+            plugins: Sequence[str] = (), allow_large: bool = False) -> SweepResult:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
         from rich.text import Text
 
@@ -1260,7 +1278,7 @@ class SweepCli:
             result = run_sweep(scenario, runs=runs, seed_start=seed_start, axes=axes, quorum=quorum,
                                statefulset=statefulset, workers=workers, state=state, progress=report,
                                executor=executor, scheduler=scheduler, connect_timeout=connect_timeout,
-                               batch=batch, notice=notice, allow_large=allow_large)
+                               batch=batch, notice=notice, plugins=plugins, allow_large=allow_large)
         if out is not None:
             write_csv(result, out)
         if plot is not None:

@@ -155,6 +155,91 @@ def test_apps_v1beta1_defaults_selector_and_on_delete() -> None:
     assert sts.spec.update_strategy.type == "OnDelete"
 
 
+OLD_WEB = """\
+apiVersion: v1
+kind: Service
+metadata: {name: nginx}
+spec: {clusterIP: None, selector: {app: nginx}}
+---
+# from an old tutorial
+apiVersion: API
+kind: StatefulSet
+metadata:
+  name: web
+spec:
+  serviceName: nginx
+  replicas: 2
+SPEC  template:
+    metadata:
+      labels: {app: nginx, "app.kubernetes.io/version": "1.8"}
+    spec:
+      containers: [{name: nginx, image: "registry.k8s.io/nginx-slim:0.8"}]
+"""
+
+
+def _old_web(tmp_path: pathlib.Path, api: str, spec: str = "", version: str = "1.33") -> tuple[list[str], StatefulSet]:
+    (tmp_path / "web.yaml").write_text(OLD_WEB.replace("API", api).replace("SPEC", spec))
+    (tmp_path / "s.yaml").write_text(dedent(f"""
+        apiVersion: statefulsim/v1
+        kind: Scenario
+        metadata: {{name: old}}
+        cluster: {{kubernetesVersion: "{version}"}}
+        manifests:
+          - file: web.yaml
+        """))
+    sc = load_scenario(tmp_path / "s.yaml")
+    sts = next(o for o in sc.objects if isinstance(o, StatefulSet))
+    return [n for n in sc.notices if "apiVersion" in n], sts
+
+
+def test_removed_statefulset_api_versions_load_with_a_warning_quoting_the_api_server(tmp_path: pathlib.Path) -> None:
+    notices, sts = _old_web(tmp_path, "apps/v1beta1")
+    # Loads, with apps/v1beta1's defaults.
+    assert sts.spec.selector.match_labels == {"app": "nginx", "app.kubernetes.io/version": "1.8"}
+    assert sts.spec.update_strategy.type == "OnDelete"
+    assert notices == [
+        f"warning: {tmp_path / 'web.yaml'}:7: apiVersion: Kubernetes 1.33 does not serve apps/v1beta1 (removed in "
+        '1.16); its API server answers: no matches for kind "StatefulSet" in version "apps/v1beta1". Loaded with '
+        "the apps/v1beta1 defaults; for a real cluster write apiVersion: apps/v1, and add spec.selector: "
+        '{matchLabels: {app: nginx, app.kubernetes.io/version: "1.8"}} (apps/v1beta1 defaulted it from the template '
+        "labels) and spec.updateStrategy: {type: OnDelete} (apps/v1beta1's default; apps/v1's is RollingUpdate)"]
+
+
+@pytest.mark.parametrize("api, spec, change", [
+    ("apps/v1beta2", "  selector: {matchLabels: {app: nginx}}\n", "write apiVersion: apps/v1"),
+    ("apps/v1beta1", "  selector: {matchLabels: {app: nginx}}\n  updateStrategy: {type: RollingUpdate}\n",
+     "write apiVersion: apps/v1"),
+    ("apps/v1beta1", "  updateStrategy: {type: OnDelete}\n",
+     "write apiVersion: apps/v1, and add spec.selector: {matchLabels: {app: nginx, app.kubernetes.io/version: "
+     '"1.8"}} (apps/v1beta1 defaulted it from the template labels)'),
+])
+def test_the_warning_shows_only_the_changes_the_manifest_needs(tmp_path: pathlib.Path, api: str, spec: str,
+                                                               change: str) -> None:
+    notices, _ = _old_web(tmp_path, api, spec, version="1.25")
+    assert len(notices) == 1 and "Kubernetes 1.25 does not serve " + api in notices[0]
+    assert notices[0].endswith(change), notices[0]
+
+
+def test_apps_v1_and_inline_old_manifests(tmp_path: pathlib.Path) -> None:
+    notices, _ = _old_web(tmp_path, "apps/v1", "  selector: {matchLabels: {app: nginx}}\n")
+    assert notices == []
+    inline = GOOD.replace(f"  - file: {MYSQL}", "\n".join([
+        "  - apiVersion: apps/v1beta2",
+        "    kind: StatefulSet",
+        "    metadata: {name: mysql}",
+        "    spec:",
+        "      selector: {matchLabels: {app: mysql}}",
+        "      serviceName: mysql",
+        "      template:",
+        "        metadata: {labels: {app: mysql}}",
+        "        spec: {containers: [{name: mysql, image: 'mysql:8.0'}]}"]))
+    sc = load_scenario_text(inline)
+    assert [n for n in sc.notices if "apiVersion" in n] == [
+        "warning: <scenario>:8: manifests[0].apiVersion: Kubernetes 1.37 does not serve apps/v1beta2 (removed in "
+        '1.16); its API server answers: no matches for kind "StatefulSet" in version "apps/v1beta2". Loaded with '
+        "the apps/v1beta2 defaults; for a real cluster write apiVersion: apps/v1"]
+
+
 def test_nothing_is_executed(tmp_path: pathlib.Path) -> None:
     out = problems(GOOD + "expect: !!python/object/apply:os.system ['echo pwned']\n", tmp_path)
     assert len(out) == 1 and "s.yaml" in out[0]

@@ -345,3 +345,12 @@ def test_action_marks_and_labels() -> None:
         (4, 95.0, ("setImage web nginx:1.2",)),
         (5, 99.0, ("failNode node-b",)),
     ]
+
+
+def test_claim_records_make_no_pod_rows() -> None:
+    trace = Trace()
+    trace.append(0.0, "PVCCreated", {"pvc": "www-web-0", "pod": "web-0", "storageClass": None})
+    trace.append(0.1, "PodCreated", {"pod": "web-0", "uid": "u0", "ordinal": 0, "statefulset": "web", "revision": None})
+    trace.append(1.0, "PVCBound", {"pvc": "www-web-0", "pv": "pv-1", "pod": "web-0"})
+    [row] = pod_rows(trace, until=5.0)
+    assert [inc.uid for inc in row.incarnations] == ["u0"]

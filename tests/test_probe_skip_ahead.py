@@ -78,7 +78,7 @@ def test_skipping_saves_events_on_a_long_quiet_run() -> None:
     liveness=st.booleans(),
     startup=st.booleans(),
     events=st.lists(st.tuples(st.sampled_from(["breakReadiness", "restoreReadiness", "crashContainer",
-                                               "deletePod", "failPod"]),
+                                               "deletePod", "failPod", "breakLiveness", "restoreLiveness"]),
                               st.integers(0, 3), st.integers(5, 150)), max_size=5),
     exact=st.booleans(),
     seed=st.integers(0, 1000),

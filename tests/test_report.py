@@ -275,3 +275,26 @@ def test_empty_trace() -> None:
     console = plain_console()
     render_trace(Trace(), console, title="empty.jsonl: 0 records")
     assert "no records" in console.export_text()
+
+
+def test_claim_records_make_no_pod_rows() -> None:
+    # PVCCreated/PVCBound name the pod that uses the claim but carry no uid: no phantom pod life.
+    trace = make_trace(
+        (0.0, "PVCCreated", {"pvc": "www-web-0", "pod": "web-0", "storageClass": "standard"}),
+        (0.1, "PodCreated", {"pod": "web-0", "uid": "u0", "ordinal": 0, "statefulset": "web", "revision": "r1"}),
+        (1.0, "PVCBound", {"pvc": "www-web-0", "pv": "pv-1", "pod": "web-0"}),
+        (2.0, "PodReady", {"pod": "web-0", "uid": "u0"}),
+        (3.0, "PVCTerminating", {"pvc": "www-web-0", "pod": "web-0"}),
+        (4.0, "PVCDeleted", {"pvc": "www-web-0", "pod": "web-0"}),
+    )
+    assert [(p.pod, p.uid) for p in pod_lives(trace)] == [("web-0", "u0")]
+    assert lines_with(text_of(summary_table(trace)), "never") == []
+
+
+def test_storage_retention_pods_table_has_one_row_per_incarnation() -> None:
+    result = run(ROOT / "scenarios" / "storage-retention.yaml")
+    lives = pod_lives(result)
+    assert [p.pod for p in lives] == ["web-0", "web-0", "web-1", "web-2"]
+    assert all(p.uid and p.created is not None for p in lives)
+    table = text_of(summary_table(result))
+    assert [line.split()[0] for line in table.splitlines() if line.startswith("web-")] == ["web-0", "web-0", "web-1", "web-2"]

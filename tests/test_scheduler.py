@@ -81,6 +81,43 @@ def test_node_selector() -> None:
     assert {rec.fields["node"] for rec in r.trace.of("PodScheduled")} == {"a"}
 
 
+def test_nodes_carry_the_labels_a_kubelet_sets() -> None:
+    # Most Helm charts select kubernetes.io/os: linux; without the kubelet's labels every pod
+    # stayed Pending ("didn't match Pod's node affinity/selector").
+    selector = {"nodeSelector": {"kubernetes.io/os": "linux", "beta.kubernetes.io/arch": "amd64"}}
+    r = run(_with_pod_spec(statefulset(replicas=3, policy="Parallel"), selector), until="1m", nodes=3)
+    assert not r.trace.of("PodUnschedulable")
+    assert len(r.trace.of("PodReady")) == 3
+    assert dict(r.cluster.get("Node", "node-2", "").metadata.labels) == {
+        "kubernetes.io/hostname": "node-2", "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+        "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": "amd64"}
+
+
+def test_zones_of_the_cluster_section_label_the_nodes_in_turn() -> None:
+    nodes = [{"name": "a"}, {"name": "b", "labels": {"disk": "ssd"}},
+             {"name": "c", "labels": {"kubernetes.io/arch": "arm64", "topology.kubernetes.io/zone": "z9"}}, {"name": "d"}]
+    sc = scenario(statefulset(), extra={"cluster": {"nodes": nodes, "zones": ["z1", "z2"], "region": "eu-1"}})
+    cluster = build_cluster(sc)
+    labels = {n: dict(cluster.get("Node", n, "").metadata.labels) for n in "abcd"}
+    assert {n: (v["topology.kubernetes.io/zone"], v["topology.kubernetes.io/region"]) for n, v in labels.items()} == {
+        "a": ("z1", "eu-1"), "b": ("z2", "eu-1"), "c": ("z9", "eu-1"), "d": ("z2", "eu-1")}
+    assert labels["b"]["disk"] == "ssd" and labels["b"]["kubernetes.io/hostname"] == "b"
+    assert labels["c"]["kubernetes.io/arch"] == labels["c"]["beta.kubernetes.io/arch"] == "arm64"
+    # the kubelet re-registers a deleted Node with the same labels
+    assert dict(cluster.kubelets["c"].registration.metadata.labels) == labels["c"]
+    # no zones, no zone labels; zones without a region get region-1
+    assert "topology.kubernetes.io/zone" not in build_cluster(scenario(statefulset())).get("Node", "node-1", "").metadata.labels
+    plain = build_cluster(scenario(statefulset(), extra={"cluster": {"nodes": 2, "zones": ["z1"]}}))
+    assert plain.get("Node", "node-2", "").metadata.labels["topology.kubernetes.io/region"] == "region-1"
+
+
+def test_a_pod_selecting_a_zone_lands_there() -> None:
+    sel = {"nodeSelector": {"topology.kubernetes.io/zone": "z2"}}
+    r = run(_with_pod_spec(statefulset(replicas=2, policy="Parallel"), sel), until="1m",
+            extra={"cluster": {"nodes": 4, "zones": ["z1", "z2"]}})
+    assert {rec.fields["node"] for rec in r.trace.of("PodScheduled")} == {"node-2", "node-4"}
+
+
 def test_scheduling_spreads_by_least_allocated() -> None:
     r = run(statefulset(replicas=6, policy="Parallel"), until="1m", nodes=3)
     per_node: dict[str, int] = {}

@@ -264,3 +264,37 @@ def test_rolling_update_without_rolling_update_block_races_its_own_status() -> N
     fixed = run_scenario(load_scenario_text(explicit), until=120.0)
     revisions = [r.fields["revision"] for r in fixed.trace if r.event == "PodCreated"]
     assert len(revisions) == 2 and revisions[0] != revisions[1]
+
+
+# minReadySeconds before 1.34 (reference §3.7, PR #130909): the update path and the first
+# unhealthy pod used isHealthy (Running and Ready, not terminating), not availability.
+
+@pytest.mark.parametrize("version, paced", [("1.25", False), ("1.33", False), ("1.34", True), ("1.37", True)])
+def test_parallel_rolling_update_waits_for_min_ready_seconds_since_1_34(version: str, paced: bool) -> None:
+    sts = statefulset(replicas=3, policy="Parallel", extra_spec={"minReadySeconds": 20})
+    r = run(sts, actions=[set_image("60s")], until="4m", extra={"cluster": {"nodes": 3, "kubernetesVersion": version}})
+    assert [x.fields["pod"] for x in r.trace.of("PodTerminating")] == ["web-2", "web-1", "web-0"]
+    for updated, nxt in (("web-2", "web-1"), ("web-1", "web-0")):
+        gap = first(r, "PodTerminating", pod=nxt) - r.trace.of("PodReady", pod=updated)[1].t
+        assert (gap > 20) is paced, (updated, nxt, gap)
+    assert last_status(r)["updatedReplicas"] == 3
+
+
+@pytest.mark.parametrize("version, stalls", [("1.33", True), ("1.34", False)])
+def test_ordered_scale_down_behind_a_ready_unavailable_pod_stalls_before_1_34(version: str, stalls: bool) -> None:
+    cluster = {"cluster": {"nodes": 3, "kubernetesVersion": version}}
+    sts = statefulset(replicas=3, extra_spec={"minReadySeconds": 20})
+    ready = first(run(sts, until="2m", extra=cluster), "PodReady", pod="web-2")
+    scale = round(ready + 5)  # web-2 is Ready, not yet available (Ready for > 20 s)
+    r = run(sts, actions=[{"at": f"{scale}s", "scale": {"statefulset": "web", "replicas": 2}}],
+            until="15m", extra=cluster)
+    assert first(r, "PodReady", pod="web-2") == pytest.approx(ready)
+    deleted = r.trace.first("PodTerminating", pod="web-2")
+    if stalls:
+        # Waits for web-2 to be available, and then nothing requeues the set: availableReplicas
+        # (2) equals spec.replicas, so only the informer resync (12-24 h) would.
+        assert deleted is None
+        waiting = r.waiting()["web"]
+        assert waiting is not None and (waiting.reason, waiting.pod) == ("PodNotAvailable", "web-2")
+    else:
+        assert deleted is not None and deleted.t - scale < 1  # web-2 is the first unavailable pod

@@ -322,7 +322,7 @@ def parse_expectations(items: list[Any], path: Path, problems: Problems) -> list
         (kind, body), = item.items()
         cls = EXPECTATIONS.get(kind)
         if cls is None:
-            problems.unknown_keys(item, EXPECTATIONS, ipath)
+            problems.unknown_keys(item, EXPECTATIONS, ipath, plugin="expectation")
             continue
         m = get_mapping(item, kind, ipath, problems, required=True)
         out.append(cls.parse(m, ipath + (kind,), problems))

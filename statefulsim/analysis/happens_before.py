@@ -80,7 +80,8 @@ EDGE_KINDS: dict[str, str] = {
     "dns query": "the first lookup comes after the endpoint was already there",
 }
 
-_POD_ACTIONS = {"deletePod", "evictPod", "breakReadiness", "restoreReadiness", "crashContainer", "failPod"}
+_POD_ACTIONS = {"deletePod", "evictPod", "breakReadiness", "restoreReadiness", "breakLiveness", "restoreLiveness",
+                "crashContainer", "failPod"}
 _SET_ACTIONS = {"scale", "patch", "setImage", "deleteStatefulSet"}
 _NODE_ACTIONS = {"failNode", "recoverNode", "taintOutOfService", "untaintOutOfService", "deleteNode",
                  "cordonNode", "uncordonNode", "drainNode"}
@@ -709,7 +710,8 @@ class _Builder:
         if got:
             pod, m = got
             container = str(r.get("container"))
-            self.kubelet_step([(pod.started.get(container), "probe failures")], pod, m)
+            self.kubelet_step([(pod.started.get(container), "probe failures"),
+                               (self.action("breakLiveness", pod.name), "probe failures")], pod, m)
             pod.killed[container] = m
 
     def on_ContainerExited(self, r: TraceRecord, index: int) -> None:

@@ -41,10 +41,7 @@ _CLAIM_EVENT = re.compile(r"^create Claim (\S+) Pod (\S+) in StatefulSet (\S+)")
 
 
 @dataclass(frozen=True)
-class Violation:
-    """One broken guarantee: which invariant, when (simulated seconds), the objects involved
-    (``kind/name`` strings such as ``pod/web-1``) and a one-line explanation."""
-
+class _Finding:
     invariant: str
     t: float
     objects: tuple[str, ...]
@@ -54,27 +51,43 @@ class Violation:
         return f"{format_clock(self.t)} {self.invariant}: {self.message}"
 
 
+@dataclass(frozen=True)
+class Violation(_Finding):
+    """One broken guarantee: which invariant, when (simulated seconds), the objects involved
+    (``kind/name`` strings such as ``pod/web-1``) and a one-line explanation."""
+
+
+@dataclass(frozen=True)
+class Unjudged(_Finding):
+    """Something an invariant could not decide because the trace does not show it: an imported
+    recording that starts while the pods already exist (``PodFirstSeen``).  ``t`` is the moment
+    the check is about; ``message`` says what is unknown."""
+
+
 CheckFn = Callable[[Trace], list[Violation]]
+GapsFn = Callable[[Trace], list[Unjudged]]
 
 
 @dataclass(frozen=True)
 class Invariant:
     """A registered check: ``check(trace)`` returns the violations, ``applies(trace)`` says
-    whether the trace has anything the check is about (``check`` then runs it by default)."""
+    whether the trace has anything the check is about (``check`` then runs it by default);
+    ``gaps(trace)``, when given, returns what it could not judge."""
 
     name: str
     summary: str
     check: CheckFn
     applies: Callable[[Trace], bool]
+    gaps: GapsFn | None = None
 
 
 _REGISTRY: dict[str, Invariant] = {}
 
 
 def register_invariant(name: str, summary: str, check_fn: CheckFn,
-                       applies: Callable[[Trace], bool] | None = None) -> Invariant:
-    """Add (or replace) an invariant.  ``applies`` defaults to "always"."""
-    inv = Invariant(name, summary, check_fn, applies or (lambda trace: True))
+                       applies: Callable[[Trace], bool] | None = None, gaps: GapsFn | None = None) -> Invariant:
+    """Add (or replace) an invariant.  ``applies`` defaults to "always"; ``gaps`` to none."""
+    inv = Invariant(name, summary, check_fn, applies or (lambda trace: True), gaps)
     _REGISTRY[name] = inv
     return inv
 
@@ -104,6 +117,19 @@ def check(trace: Trace, names: Iterable[str] | None = None) -> list[Violation]:
     for name in chosen:
         out.extend(_REGISTRY[name].check(trace))
     out.sort(key=lambda v: (v.t, chosen.index(v.invariant) if v.invariant in chosen else 0))
+    return out
+
+
+def not_judged(trace: Trace, names: Iterable[str] | None = None) -> list[Unjudged]:
+    """What the named invariants (default: every one that applies) could not judge on ``trace``,
+    ordered by time.  Empty for a simulator trace: it starts at t=0 and shows everything."""
+    chosen = applicable(trace) if names is None else [get_invariant(n).name for n in names]
+    out: list[Unjudged] = []
+    for name in chosen:
+        gaps = _REGISTRY[name].gaps
+        if gaps is not None:
+            out.extend(gaps(trace))
+    out.sort(key=lambda u: (u.t, chosen.index(u.invariant)))
     return out
 
 
@@ -385,6 +411,35 @@ def _walk(trace: Trace) -> Iterator[tuple[int, TraceRecord, Replay]]:
         state.apply(r)
 
 
+class _Observed:
+    """What a trace shows, and from when.  A simulator trace shows everything from t=0.  An
+    imported recording that starts late marks each pod it first saw after its creation with
+    ``PodFirstSeen``: that pod's state before then is an estimate, and no pod's absence is shown
+    before the recording's first look at the set (its earliest pod's first sighting)."""
+
+    def __init__(self, trace: Trace) -> None:
+        self.first_seen: dict[str, float] = {}
+        self.set_start: dict[str, float] = {}
+        for r in trace:
+            if r.event == "PodFirstSeen":
+                self.first_seen.setdefault(str(r.fields.get("uid")), r.t)
+        self.lenient = bool(self.first_seen)
+        if self.lenient:
+            for r in trace.of("PodCreated"):
+                set_name = r.fields.get("statefulset")
+                if isinstance(set_name, str):
+                    seen = self.first_seen.get(str(r.fields.get("uid")), r.t)
+                    self.set_start[set_name] = min(seen, self.set_start.get(set_name, seen))
+
+    def known(self, pod: PodState, t: float) -> bool:
+        """Whether the trace shows ``pod``'s state at ``t``."""
+        return self.first_seen.get(pod.uid, t) <= t
+
+    def absence_known(self, statefulset: str, t: float) -> bool:
+        """Whether a pod of ``statefulset`` missing from the trace at ``t`` did not exist."""
+        return t >= self.set_start.get(statefulset, t)
+
+
 def _controller_delete(r: TraceRecord) -> tuple[str, str] | None:
     """(pod, statefulset) of a StatefulSet controller ``SuccessfulDelete`` event of a pod."""
     if r.event != "KubeEvent" or r.fields.get("reason") != "SuccessfulDelete":
@@ -434,7 +489,14 @@ def _has_policy(trace: Trace, policy: str) -> bool:
 def check_ordered_creation(trace: Trace) -> list[Violation]:
     """OrderedReady: pod N (N above the start ordinal) is created only while every pod
     start..N-1 exists and is Running and Ready."""
+    return _ordered_creation(trace)[0]
+
+
+def _ordered_creation(trace: Trace) -> tuple[list[Violation], list[Unjudged]]:
+    """The violations, and the creations whose predecessors the trace does not show then."""
+    seen = _Observed(trace)
     out: list[Violation] = []
+    gaps: list[Unjudged] = []
     for _, r, state in _walk(trace):
         if r.event != "PodCreated":
             continue
@@ -446,25 +508,51 @@ def check_ordered_creation(trace: Trace) -> list[Violation]:
         if n < 0 or any(c.start is None for c in st.candidates):
             continue  # the first pod the set creates tells the start; nothing to check it against
         failures: list[list[tuple[str, PodState | None]]] = []
+        unsure: list[tuple[str, PodState | None]] = []  # of a spec that may have held
         for spec in st.candidates:
             assert spec.start is not None
             bad = []
+            unknown = []
             for k in range(spec.start, n):
                 pred = state.pod(f"{st.name}-{k}")
-                if pred is None or not pred.running_and_ready:
+                if seen.lenient and (not seen.known(pred, r.t) if pred is not None
+                                     else not seen.absence_known(st.name, r.t)):
+                    unknown.append((f"{st.name}-{k}", pred))
+                elif pred is None or not pred.running_and_ready:
                     bad.append((f"{st.name}-{k}", pred))
-            if not bad:
+            if not bad and not unknown:
                 break
-            failures.append(bad)
+            if bad:
+                failures.append(bad)
+            elif not unsure:
+                unsure = unknown
         else:
+            pod = r.fields["pod"]
+            if unsure:
+                they = "it was" if len(unsure) == 1 else "they were"
+                gaps.append(Unjudged("ordered-creation", r.t, (_pod_ref(pod),) + tuple(_pod_ref(u[0]) for u in unsure),
+                                     f"{pod} was created before the recording shows {_unseen(unsure, seen, st.name)}: "
+                                     f"whether {they} Running and Ready then is unknown"))
+                continue
             bad = min(failures, key=len)
             name, pred = bad[0]
             what = "did not exist" if pred is None else f"was {pred.state()}"
             more = f" (and {len(bad) - 1} more predecessors)" if len(bad) > 1 else ""
-            out.append(Violation("ordered-creation", r.t, (_pod_ref(r.fields["pod"]),) + tuple(_pod_ref(b[0]) for b in bad),
-                                 f"{r.fields['pod']} was created while its predecessor {name} {what}{more}; "
+            out.append(Violation("ordered-creation", r.t, (_pod_ref(pod),) + tuple(_pod_ref(b[0]) for b in bad),
+                                 f"{pod} was created while its predecessor {name} {what}{more}; "
                                  f"OrderedReady creates a pod only after every lower ordinal is Running and Ready"))
-    return out
+    return out, gaps
+
+
+def _unseen(pods: Sequence[tuple[str, PodState | None]], seen: _Observed, statefulset: str) -> str:
+    """``web-0 (first seen at ...) and web-1 (no pod of web is seen before ...)``."""
+    parts = []
+    for name, pod in pods:
+        if pod is not None:
+            parts.append(f"{name} (first seen at {format_clock(seen.first_seen[pod.uid])})")
+        else:
+            parts.append(f"{name} (no pod of {statefulset} is seen before {format_clock(seen.set_start[statefulset])})")
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -474,12 +562,22 @@ def check_ordered_creation(trace: Trace) -> list[Violation]:
 def check_ordered_termination(trace: Trace) -> list[Violation]:
     """OrderedReady: the controller deletes a condemned pod (out of the ordinal range) only when
     every higher condemned pod is gone."""
+    return _ordered_termination(trace)[0]
+
+
+def _ordered_termination(trace: Trace) -> tuple[list[Violation], list[Unjudged]]:
+    """The violations, and the deletions the trace cannot tell from a repeated one."""
+    seen = _Observed(trace)
     out: list[Violation] = []
+    gaps: list[Unjudged] = []
     for _, r, state, st, pod in _controller_deletions(trace):
         if st.policy != ORDERED_READY:
             continue
+        repeat_unknown = False
         if pod.terminating and pod.changed < r.t:
-            continue  # deleted again (a stale cache): the first deletion was the one that counted
+            if not seen.lenient or seen.known(pod, r.t):
+                continue  # deleted again (a stale cache): the first deletion was the one that counted
+            repeat_unknown = True  # first seen terminating: whether it already was then is unknown
         fallback = state.fallback_start(st)
         blockers_per_spec: list[list[PodState]] = []
         for spec in st.candidates:
@@ -496,11 +594,21 @@ def check_ordered_termination(trace: Trace) -> list[Violation]:
         if blockers_per_spec:
             blockers = min(blockers_per_spec, key=len)
             first = blockers[-1]
-            out.append(Violation("ordered-termination", r.t, (_pod_ref(pod.name),) + tuple(_pod_ref(p.name) for p in blockers),
+            objects = (_pod_ref(pod.name),) + tuple(_pod_ref(p.name) for p in blockers)
+            if repeat_unknown:
+                gaps.append(Unjudged("ordered-termination", r.t, objects,
+                                     f"the controller deleted condemned {pod.name} while the higher condemned "
+                                     f"{first.name} still existed, but the recording first shows {pod.name} at "
+                                     f"{format_clock(seen.first_seen[pod.uid])}, already terminating: whether "
+                                     f"this was its first deletion is unknown"))
+                continue
+            first_state = first.state() if not seen.lenient or seen.known(first, r.t) else \
+                f"first seen at {format_clock(seen.first_seen[first.uid])}"
+            out.append(Violation("ordered-termination", r.t, objects,
                                  f"the controller deleted condemned {pod.name} while the higher condemned {first.name} "
-                                 f"still existed ({first.state()}); OrderedReady removes pods highest ordinal "
+                                 f"still existed ({first_state}); OrderedReady removes pods highest ordinal "
                                  f"first, each only after the higher ones are gone"))
-    return out
+    return out, gaps
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1039,9 +1147,11 @@ def _applies_sets(trace: Trace) -> bool:
 
 
 register_invariant("ordered-creation", "OrderedReady: pod N is created only when pods start..N-1 exist and are "
-                   "Running and Ready", check_ordered_creation, _applies_ordered)
+                   "Running and Ready", check_ordered_creation, _applies_ordered,
+                   gaps=lambda trace: _ordered_creation(trace)[1])
 register_invariant("ordered-termination", "OrderedReady: a condemned pod is deleted only when all higher condemned "
-                   "ordinals are gone", check_ordered_termination, _applies_ordered)
+                   "ordinals are gone", check_ordered_termination, _applies_ordered,
+                   gaps=lambda trace: _ordered_termination(trace)[1])
 register_invariant("at-most-one-identity", "never two live pods with the same name", check_at_most_one_identity,
                    lambda trace: _has(trace, "PodCreated"))
 register_invariant("claim-before-pod", "a pod is created only after its claims <template>-<pod> exist",

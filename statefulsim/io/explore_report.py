@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from statefulsim.durations import format_clock
 from statefulsim.explore import DEFAULT_MAX_RUNS, ExploreError, ExploreResult, explore, size_text
@@ -148,7 +148,8 @@ def _render_deadlocks(result: ExploreResult, console: Console, replays: Replays 
 
 
 def explore_cli(console: Console, scenario: str, *, max_runs: int = DEFAULT_MAX_RUNS, out: str | None = None,
-                workers: int = 1, quiet: bool = False, allow_large: bool = False) -> ExploreResult:
+                workers: int = 1, quiet: bool = False, plugins: Sequence[str] = (),
+                allow_large: bool = False) -> ExploreResult:
     """What ``statefulsim explore`` does (kept here so the command in cli.py stays thin): run,
     write the replay files into ``out``, print the report; the caller maps ``result.ok`` to the
     exit code."""
@@ -162,7 +163,8 @@ def explore_cli(console: Console, scenario: str, *, max_runs: int = DEFAULT_MAX_
         progress.update(task, completed=done, total=total)
 
     with progress:
-        result = explore(scenario, max_runs=max_runs, workers=workers, progress=report, allow_large=allow_large)
+        result = explore(scenario, max_runs=max_runs, workers=workers, progress=report, plugins=plugins,
+                         allow_large=allow_large)
     replays = write_replays(result, out) if out is not None and not result.ok else None
     render_explore(result, console, replays, quiet=quiet)
     return result

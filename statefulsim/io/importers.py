@@ -18,7 +18,7 @@ import datetime as _dt
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, NoReturn, Sequence
 
 from statefulsim.errors import TraceFormatError
 from statefulsim.io.files import InputFileError, decode_utf8, read_input
@@ -30,6 +30,8 @@ __all__ = ["FORMATS", "Recording", "build_trace", "detect_file_format", "detect_
 FORMATS = ("pods-text", "pods-json", "events-json", "jsonl")
 
 _ORDINAL = re.compile(r"^(.+)-(\d+)$")
+#: generateName's random suffix is 5 characters of "bcdfghjklmnpqrstvwxz2456789"
+_GENERATED_SUFFIX = re.compile(r"^[2456789]{5}$")
 _AGE_PART = re.compile(r"(\d+)([dhms])")
 _AGE_UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _EVENT_MSG = re.compile(r"^(create|delete) Pod (\S+) in StatefulSet (\S+) (successful|failed)")
@@ -62,12 +64,15 @@ def _ordinal(name: str) -> int:
 
 
 def _guess_set(name: str, statefulset: str | None) -> str | None:
+    """The StatefulSet of a pod named ``<set>-<ordinal>``, or None: not a StatefulSet's pod name
+    (or, with ``statefulset``, not that set's).  Without ``statefulset``, a 5-digit suffix that a
+    generated name (``generateName``: Deployments, DaemonSets, Jobs) can have is not an ordinal."""
     m = _ORDINAL.match(name)
-    if not m:
+    if not m or (len(m.group(2)) > 1 and m.group(2).startswith("0")):
         return None
     if statefulset is not None:
         return statefulset if m.group(1) == statefulset else None
-    return m.group(1)
+    return None if _GENERATED_SUFFIX.match(m.group(2)) else m.group(1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -84,10 +89,17 @@ def parse_age(text: str) -> float:
     return float(sum(int(n) * _AGE_UNIT[u] for n, u in parts))
 
 
+def _age_resolution(text: str) -> float:
+    """How coarse an AGE is: the unit of its last part (``12s``: 1 s, ``25m``: 60 s, ``3h``: 1 h)."""
+    return 365 * 86400.0 if text.endswith("y") else float(_AGE_UNIT.get(text[-1:], 1))
+
+
 @dataclass
 class _TextPod:
     uid: str
     created: float
+    resolution: float = 1.0  # of the AGE it was first seen with
+    last: float = 0.0  # time of its latest row
     running: bool = False
     ready: bool = False
     terminating: bool = False
@@ -95,18 +107,62 @@ class _TextPod:
     restarts: int = 0
 
 
-def parse_pods_text(text: str, file: str = "<text>", statefulset: str | None = None) -> Recording:
-    """``kubectl get pods -w`` output.  Every pod line is a state; changes become records.
+_POD_COLUMNS = ("NAME", "READY", "STATUS", "RESTARTS", "AGE")
+_POD_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+_ROW_START = re.compile(r"^\S+\s+\d+/\d+")  # how a cut-off pod row still begins
 
-    Times: a clock ``now`` advances with the lines; a pod first seen with AGE ``a`` was created
-    at ``now - a``, and a later line of it happened at ``max(now, created + AGE)``.  The state a
-    pod is first seen in is dated to its creation (pods listed at the start: unknown history)."""
+
+@dataclass(frozen=True)
+class _Row:
+    name: str
+    status: str
+    restarts: int
+    age: float
+    resolution: float
+    n_ready: int
+    n_total: int
+
+
+def _pod_row(tokens: Sequence[str], cols: dict[str, int]) -> _Row:
+    """One ``kubectl get pods`` row; ValueError (or IndexError) when the line is not one."""
+    name, ready_col, status = tokens[cols["NAME"]], tokens[cols["READY"]], tokens[cols["STATUS"]]
+    if not _POD_NAME.match(name):
+        raise ValueError(name)
+    i = cols["RESTARTS"]
+    restarts = int(tokens[i])
+    i += 1
+    if tokens[i].startswith("("):  # newer kubectl: "2 (5s ago)"
+        while not tokens[i].endswith(")"):
+            i += 1
+        i += 1
+    have, _, want = ready_col.partition("/")
+    return _Row(name, status, restarts, parse_age(tokens[i]), _age_resolution(tokens[i]), int(have), int(want))
+
+
+def parse_pods_text(text: str, file: str = "<text>", statefulset: str | None = None) -> Recording:
+    """``kubectl get pods -w`` output, also pasted from a terminal.  Every pod row is a state;
+    changes become records.  Lines that are not pod rows (shell prompts, other commands' output,
+    other tables, a cut-off last row) are skipped and listed in a note; TraceFormatError only
+    when no pod row is left.
+
+    Times: a clock ``now`` advances with the rows; a pod first seen with AGE ``a`` was created
+    at ``now - a``, and a later row of it happened at ``max(now, created + AGE)``.  The state a
+    pod is first seen in is dated to its creation; a ``PodFirstSeen`` at ``now`` marks where the
+    recording starts showing a pod first seen with an AGE above 0s."""
     recs: list[_Rec] = []
     cols: dict[str, int] | None = None
     pods: dict[str, _TextPod] = {}
     incarnations: dict[str, int] = {}
+    skipped: list[tuple[int, str]] = []
+    replaced: list[str] = []  # pods replaced between two of their rows without a Terminating row
+    first_header: tuple[int, str] | None = None
+    pod_header: int | None = None
+    first_line: tuple[int, str] | None = None
+    rows = 0
     now = 0.0
+    now_resolution = 0.0  # how coarse the AGE that last moved `now` was
     seq = 0
+    first_seen: float | None = None
 
     def emit(t: float, event: str, **fields: Any) -> None:
         nonlocal seq
@@ -117,48 +173,56 @@ def parse_pods_text(text: str, file: str = "<text>", statefulset: str | None = N
         tokens = line.split()
         if not tokens:
             continue
+        if first_line is None:
+            first_line = (lineno, line.strip())
         if tokens[0] in ("NAME", "NAMESPACE"):
-            if not all(c in tokens for c in ("NAME", "READY", "STATUS", "RESTARTS", "AGE")):
-                raise TraceFormatError(f"{file}:{lineno}: a kubectl header needs the columns NAME READY STATUS "
-                                       f"RESTARTS AGE, found {line.strip()!r}")
-            cols = {c: tokens.index(c) for c in ("NAME", "READY", "STATUS", "RESTARTS")}
+            if first_header is None:
+                first_header = (lineno, line.strip())
+            # A header of another table (`kubectl get sts`, `get pvc`) ends the pod rows until
+            # the next pod header; the rows under it are skipped.
+            cols = {c: tokens.index(c) for c in _POD_COLUMNS[:4]} if all(c in tokens for c in _POD_COLUMNS) else None
+            if cols is None:
+                skipped.append((lineno, line.strip()))
+            elif pod_header is None:
+                pod_header = lineno
             continue
         if cols is None:
-            raise TraceFormatError(f"{file}:{lineno}: expected the header NAME READY STATUS RESTARTS AGE of "
-                                   f"`kubectl get pods -w`, found {line.strip()[:60]!r}")
+            skipped.append((lineno, line.strip()))
+            continue
         try:
-            name, ready_col, status = tokens[cols["NAME"]], tokens[cols["READY"]], tokens[cols["STATUS"]]
-            i = cols["RESTARTS"]
-            restarts = int(tokens[i])
-            i += 1
-            if tokens[i].startswith("("):  # newer kubectl: "2 (5s ago)"
-                while not tokens[i].endswith(")"):
-                    i += 1
-                i += 1
-            age = parse_age(tokens[i])
-            have, _, want = ready_col.partition("/")
-            n_ready, n_total = int(have), int(want)
+            row = _pod_row(tokens, cols)
         except (IndexError, ValueError):
-            raise TraceFormatError(f"{file}:{lineno}: not a `kubectl get pods` line (NAME READY STATUS RESTARTS "
-                                   f"AGE, e.g. 'web-0   1/1   Running   0   12s'): {line.strip()[:80]!r}") from None
+            skipped.append((lineno, line.strip()))
+            continue
+        rows += 1
+        name, status, restarts, age = row.name, row.status, row.restarts, row.age
         pod = pods.get(name)
         if pod is not None and pod.terminating and status != "Terminating":
-            # -w prints no deletion line: a non-Terminating line after Terminating is a new pod.
-            emit(now, "PodDeleted", pod=name, uid=pod.uid)
+            _replace_text_pod(pod, name, now - age, emit)  # -w prints no deletion row
+            pod = None
+        elif pod is not None and pod.created + age + pod.resolution + row.resolution + now_resolution < now:
+            # Younger than the pod seen before: that one was replaced between two of its rows.
+            replaced.append(f"{name} (line {lineno})")
+            _replace_text_pod(pod, name, now - age, emit)
             pod = None
         if pod is None:
             n = incarnations.get(name, 0) + 1
             incarnations[name] = n
             created = now - age
-            pod = pods[name] = _TextPod(f"{name}#{n}", created)
+            if name in pods:
+                created = max(created, pods[name].last)  # not before the one it replaces was last seen
+            pod = pods[name] = _TextPod(f"{name}#{n}", created, row.resolution, created)
             emit(created, "PodCreated", pod=name, uid=pod.uid, ordinal=_ordinal(name),
                  statefulset=_guess_set(name, statefulset), revision=None)
             t = created
             pod.restarts = restarts
+            first_seen = now if age > 0 else None
         else:
             t = max(now, pod.created + age)
-            now = t
-        ready = n_total > 0 and n_ready == n_total
+            if t > now:
+                now, now_resolution = t, row.resolution
+        pod.last = max(pod.last, now)
+        ready = row.n_total > 0 and row.n_ready == row.n_total
         if status == "Terminating" and not pod.terminating:
             pod.terminating = True
             emit(t, "PodTerminating", pod=name, uid=pod.uid, gracePeriodSeconds=None)
@@ -180,13 +244,66 @@ def parse_pods_text(text: str, file: str = "<text>", statefulset: str | None = N
         if restarts > pod.restarts:
             pod.restarts = restarts
             emit(t, "ContainerRestarted", pod=name, uid=pod.uid, container=None, restartCount=restarts)
-    if cols is None:
-        raise TraceFormatError(f"{file}:1: empty: no `kubectl get pods -w` header NAME READY STATUS RESTARTS AGE")
+        if first_seen is not None:  # first seen mid-life: the states above are dated to its creation
+            emit(first_seen, "PodFirstSeen", pod=name, uid=pod.uid)
+            first_seen = None
+    if not rows:
+        _no_pod_rows(file, first_line, first_header, pod_header, skipped)
+    notes = ["times are approximate: estimated from the AGE column (±1 s for ages in seconds, up "
+             "to minutes or hours for older pods)",
+             "`kubectl get pods -w` shows no deletion: a pod is taken as deleted just before a "
+             "new line of its name after Terminating"]
+    if skipped:
+        notes.append(_skipped_note(file, skipped, text))
+    if replaced:
+        notes.append(f"a younger pod of the same name appeared without a Terminating row of the one before "
+                     f"(it was replaced unseen, e.g. between two `kubectl get` runs): {', '.join(replaced)}")
     return Recording(file, "pods-text", recs, None, approximate=True,
-                     notes=["times are approximate: estimated from the AGE column (±1 s for ages in seconds, up "
-                            "to minutes or hours for older pods)",
-                            "`kubectl get pods -w` shows no deletion: a pod is taken as deleted just before a "
-                            "new line of its name after Terminating"])
+                     notes=notes + _first_seen_note(recs) + _not_statefulset_note(recs))
+
+
+def _replace_text_pod(pod: _TextPod, name: str, created: float, emit: Callable[..., None]) -> None:
+    """End ``pod``: deleted after its last row, and at the latest when its successor was created."""
+    emit(max(pod.last, created), "PodDeleted", pod=name, uid=pod.uid)
+
+
+def _no_pod_rows(file: str, first_line: tuple[int, str] | None, first_header: tuple[int, str] | None,
+                 pod_header: int | None, skipped: Sequence[tuple[int, str]]) -> NoReturn:
+    """The error for a text with no pod row, at the line that shows best why."""
+    if first_line is None:
+        raise TraceFormatError(f"{file}:1: empty: no `kubectl get pods -w` header NAME READY STATUS RESTARTS AGE")
+    if first_header is None:
+        raise TraceFormatError(f"{file}:{first_line[0]}: expected the header NAME READY STATUS RESTARTS AGE of "
+                               f"`kubectl get pods -w`, found {first_line[1][:60]!r}")
+    if pod_header is None:
+        raise TraceFormatError(f"{file}:{first_header[0]}: a kubectl header needs the columns NAME READY STATUS "
+                               f"RESTARTS AGE, found {first_header[1]!r}")
+    after = [(n, line) for n, line in skipped if n > pod_header]
+    if not after:
+        raise TraceFormatError(f"{file}:{pod_header}: no pod row after the header")
+    lineno, line = after[0]
+    raise TraceFormatError(f"{file}:{lineno}: not a `kubectl get pods` line (NAME READY STATUS RESTARTS AGE, e.g. "
+                           f"'web-0   1/1   Running   0   12s'): {line[:80]!r}; no line of the file is a pod row")
+
+
+def _skipped_note(file: str, skipped: Sequence[tuple[int, str]], text: str) -> str:
+    """``skipped 3 lines ...: 1 '$ kubectl get pods -w', ...`` (the first few, then a count)."""
+    last = len(text.rstrip().splitlines())
+    shown = [f"{lineno} {' '.join(line.split())[:40]!r}" for lineno, line in skipped]
+    listed = _listed(shown, 8)
+    if skipped[-1][0] == last and _ROW_START.match(skipped[-1][1]):  # the last row, cut off: always say so
+        listed = (_listed(shown[:-1], 8) + f", last {shown[-1]}" if len(shown) > 8 else listed) + " (cut off?)"
+    return (f"{file}: skipped {_plural(len(skipped), 'line')} that are not `kubectl get pods` rows (prompts, "
+            f"other output, a cut-off row): line {listed}")
+
+
+def _not_statefulset_note(recs: Sequence[_Rec]) -> list[str]:
+    """The note on pods kept as rows but not judged: they belong to no StatefulSet."""
+    names = sorted({str(r.fields["pod"]) for r in recs if r.event == "PodCreated" and not r.fields.get("statefulset")})
+    if not names:
+        return []
+    return [f"{_plural(len(names), 'pod')} of other workloads, not judged (no StatefulSet's <set>-<ordinal> name; "
+            f"see --statefulset): {_listed(names)}"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,16 +456,21 @@ def parse_pods_json(text: str, file: str = "<json>", statefulset: str | None = N
                 times.append(_time(c["lastTransitionTime"], file, line, "lastTransitionTime"))
         seen = max(times + ([last] if last is not None else []))
         pod = pods.get(uid)
+        first_seen: _dt.datetime | None = None
         if pod is None:
+            # The object's state has held since its latest own timestamp: a pod first seen
+            # later than its creation has an unknown past before then.
+            first_seen = max(times)
             old = live.get(name)
             if old is not None:  # a new incarnation: the old one must be gone
                 emit(created, "PodDeleted", pod=name, uid=old.uid)
-            owner = next((o.get("name") for o in meta.get("ownerReferences") or ()
-                          if isinstance(o, dict) and o.get("kind") == "StatefulSet"), None)
+            refs = [o for o in meta.get("ownerReferences") or () if isinstance(o, dict)]
+            owner = next((o.get("name") for o in refs if o.get("kind") == "StatefulSet"), None)
+            if owner is None and not any(o.get("controller") for o in refs):
+                owner = _guess_set(name, statefulset)  # a pod of another controller is not a set's
             labels = meta.get("labels") or {}
             pod = pods[uid] = live[name] = _JsonPod(uid, name)
-            emit(created, "PodCreated", pod=name, uid=uid, ordinal=_ordinal(name),
-                 statefulset=owner or _guess_set(name, statefulset),
+            emit(created, "PodCreated", pod=name, uid=uid, ordinal=_ordinal(name), statefulset=owner,
                  revision=labels.get("controller-revision-hash"))
         if meta.get("deletionTimestamp") and not pod.terminating:
             pod.terminating = True
@@ -357,6 +479,8 @@ def parse_pods_json(text: str, file: str = "<json>", statefulset: str | None = N
             if isinstance(grace, int):
                 t -= _dt.timedelta(seconds=grace)
             emit(t, "PodTerminating", pod=name, uid=uid, gracePeriodSeconds=grace)
+            if first_seen is not None:
+                first_seen = max(first_seen, t)
         phase = status.get("phase") or "Pending"
         if phase != pod.phase:
             pod.phase = phase
@@ -385,6 +509,8 @@ def parse_pods_json(text: str, file: str = "<json>", statefulset: str | None = N
             if isinstance(count, int) and count > pod.restarts.get(cname, 0):
                 pod.restarts[cname] = count
                 emit(seen, "ContainerRestarted", pod=name, uid=uid, container=cname, restartCount=count)
+        if first_seen is not None and first_seen > created:
+            emit(first_seen, "PodFirstSeen", pod=name, uid=uid)
         if kind == "DELETED":
             emit(seen, "PodDeleted", pod=name, uid=uid)
             if live.get(name) is pod:
@@ -428,7 +554,27 @@ def parse_events_json(text: str, file: str = "<json>") -> Recording:
 def _relative(file: str, fmt: str, raw: list[tuple[_dt.datetime, int, str, dict[str, Any]]]) -> Recording:
     epoch = min(r[0] for r in raw)
     recs = [_Rec((t - epoch).total_seconds(), seq, ev, f) for t, seq, ev, f in raw]
-    return Recording(file, fmt, recs, epoch)
+    return Recording(file, fmt, recs, epoch, notes=_first_seen_note(recs) + _not_statefulset_note(recs))
+
+
+def _first_seen_note(recs: Sequence[_Rec]) -> list[str]:
+    """The note on pods the recording first shows after their creation (``PodFirstSeen``)."""
+    in_sets = {r.fields["uid"] for r in recs if r.event == "PodCreated" and r.fields.get("statefulset")}
+    late = sorted({str(r.fields["pod"]) for r in recs if r.event == "PodFirstSeen" and r.fields["uid"] in in_sets})
+    if not late:
+        return []
+    return [f"{_plural(len(late), 'pod')} already existed when first seen ({_listed(late)}): what they went "
+            f"through before their first row is unknown, and is not judged"]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _listed(items: Sequence[str], limit: int = 10) -> str:
+    """``a, b, c`` (the first ``limit``, then ``and N more``)."""
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
 
 
 # ---------------------------------------------------------------------------------------------
@@ -440,9 +586,9 @@ def detect_format(text: str, file: str = "<input>") -> str:
     stripped = text.lstrip()
     if not stripped:
         raise TraceFormatError(f"{file}:1: the file is empty")
-    first_line = stripped.splitlines()[0].split()
-    if first_line and first_line[0] in ("NAME", "NAMESPACE"):
-        return "pods-text"
+    if not stripped.startswith("{") and any(line.split()[:1] in (["NAME"], ["NAMESPACE"])
+                                            for line in stripped.splitlines()[:1000]):
+        return "pods-text"  # a kubectl table, maybe after shell prompts or other output
     if stripped.startswith("{"):
         try:
             _, value = next(_json_objects(text, file))

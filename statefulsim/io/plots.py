@@ -40,6 +40,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator, NullL
 
 from statefulsim.durations import format_duration
 from statefulsim.errors import StatefulSimError
+from statefulsim.io.report import POD_EVENTS
 from statefulsim.sim.trace import Trace
 
 if TYPE_CHECKING:
@@ -188,18 +189,12 @@ class _Life:
             self.state, self.since = new, t
 
 
-_POD_EVENTS = frozenset({
-    "PodCreated", "PodScheduled", "PodRunning", "PodReady", "PodNotReady", "PodTerminating", "PodFailed",
-    "PodSucceeded", "PodDeleted", "ContainerRestarted", "PodUnschedulable", "PodIP", "PodEvicted",
-})
-
-
 def _pod_lives(trace: Trace, end: float) -> tuple[dict[str, PodRow], dict[str, list[_Life]]]:
     rows: dict[str, PodRow] = {}
     lives: dict[str, _Life] = {}
     by_row: dict[str, list[_Life]] = {}
     for r in trace:
-        if r.event not in _POD_EVENTS:
+        if r.event not in POD_EVENTS:
             continue
         pod = r.get("pod")
         if not isinstance(pod, str):

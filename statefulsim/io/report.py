@@ -46,6 +46,13 @@ _EVENT_STYLES: dict[str, str] = {
     "PodDeleted": "dim", "StatefulSetStatus": "cyan", "StatefulSetUpdated": "magenta",
 }
 
+#: Records about the pod object itself (each with ``pod`` and ``uid``): what a pod's life is made
+#: of.  Others that name a pod (``PVCBound``, ``ControllerWaiting``, actions) are about something else.
+POD_EVENTS: frozenset[str] = frozenset({
+    "PodCreated", "PodScheduled", "PodRunning", "PodReady", "PodNotReady", "PodTerminating", "PodFailed",
+    "PodSucceeded", "PodDeleted", "ContainerRestarted", "PodUnschedulable", "PodIP", "PodEvicted",
+})
+
 _SET_EVENTS = frozenset({
     "StatefulSetCreated", "StatefulSetUpdated", "StatefulSetDeleted", "StatefulSetStatus",
     "ControllerWaiting", "ControllerResumed",
@@ -125,7 +132,7 @@ def pod_lives(source: Trace | RunResult) -> list[PodLife]:
     lives: dict[str, PodLife] = {}
     for i, r in enumerate(_trace(source)):
         pod = r.get("pod")
-        if not isinstance(pod, str) or r.event in ("Action", "ActionFailed", "ControllerWaiting"):
+        if not isinstance(pod, str) or r.event not in POD_EVENTS:
             continue
         key = r.get("uid") or f"name:{pod}"
         life = lives.get(key)
@@ -364,10 +371,11 @@ def _action_text(f: Mapping[str, Any]) -> tuple[str, str]:
         if f.get("force"):
             extra.append("force")
         return target, f"delete pod {pod}" + (f" ({', '.join(extra)})" if extra else "")
-    if verb == "breakReadiness":
-        return target, f"break the readiness probe of {pod}"
-    if verb == "restoreReadiness":
-        return target, f"restore the readiness probe of {pod}"
+    if verb in ("breakReadiness", "restoreReadiness", "breakLiveness", "restoreLiveness"):
+        what = "break" if verb.startswith("break") else "restore"
+        kind = "readiness" if verb.endswith("Readiness") else "liveness"
+        of = f"container {f.get('container')} of {pod}" if f.get("container") else pod
+        return target, f"{what} the {kind} probe of {of}" + (" (persists across restarts)" if f.get("persist") else "")
     if verb == "crashContainer":
         container = f.get("container")
         return target, f"crash {'container ' + str(container) if container else 'the first container'} of {pod}"

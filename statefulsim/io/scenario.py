@@ -20,7 +20,8 @@ from statefulsim.io.explore_spec import parse_explore
 from statefulsim.io.yamlsource import Document, load_documents, load_file, locate, safe_load
 from statefulsim.model.scenario import Scenario
 from statefulsim.problems import (
-    Path, Problems, get_bool, get_duration, get_int, get_list, get_mapping, get_str, get_str_map, shown, suggest,
+    Path, Problems, get_bool, get_duration, get_int, get_list, get_mapping, get_str, get_str_map, plugin_hint,
+    shown, suggest,
 )
 from statefulsim.limits import INT32_MAX, LIMIT_KEYS, MAX_SIMULATED_SECONDS, UNLIMITED, Limits, duration_text, with_values
 from statefulsim.sim.actions import (
@@ -30,7 +31,7 @@ from statefulsim.sim.dns.actions import DnsQuery
 from statefulsim.sim.api.convert import object_from_manifest, parse_quantity_cpu, parse_quantity_memory
 from statefulsim.sim.api.names import dns1123_subdomain
 from statefulsim.sim.api.objects import ApiObject, GenericObject, Node, StatefulSet
-from statefulsim.sim.cluster import ClusterConfig, NodeConfig, nodes_named
+from statefulsim.sim.cluster import DEFAULT_REGION, ClusterConfig, NodeConfig, in_zones, nodes_named
 from statefulsim.sim.controllers.statefulset.controller import ControllerSettings
 from statefulsim.sim.controllers.statefulset.policies import policy_names
 from statefulsim.sim.delays import NEVER, Constant, DelayModel, delay_kinds, delay_model
@@ -124,7 +125,8 @@ def parse_delay(value: Any, path: Path, problems: Problems) -> DelayModel | None
             return None
         (name, params), = value.items()
         if name not in kinds:
-            problems.add(path + (str(name),), f"unknown delay model{suggest(str(name), kinds)}; known: {', '.join(kinds)}")
+            problems.add(path + (str(name),), f"unknown delay model{suggest(str(name), kinds)}; known: {', '.join(kinds)}"
+                                              f"{plugin_hint(str(name), kinds, 'delay model')}")
             return None
         kind = kinds[name]
         if not isinstance(params, Mapping):
@@ -175,6 +177,8 @@ class _Builder:
         self.external: list[Problem] = []
         #: Where each StatefulSet's spec.replicas was written: (document, key path in it).
         self.replicas_at: dict[int, tuple[Document, Path]] = {}
+        #: The simulated release, for warnings about manifests it would not serve.
+        self.kubernetes_version = NEWEST
 
     def build(self) -> Scenario | None:
         data = self.doc.data
@@ -207,6 +211,7 @@ class _Builder:
                 until = 600.0
             self._limit("until", until, ("until",), f"a run of {duration_text(until)}")
         cluster = self._cluster(cluster_data)
+        self.kubernetes_version = cluster.kubernetes_version
         objects = self._manifests(get_list(data, "manifests", (), p))
         timing = self._timing(get_mapping(data, "timing", (), p))
         actions = self._actions(get_list(data, "actions", (), p), until)
@@ -217,7 +222,7 @@ class _Builder:
         self._check_sizes(objects, actions, until)
         if self.external:
             p.items.extend(self.external)
-        for w in p.warnings:
+        for w in locate(p.warnings, self.doc):
             self.notices.append(f"warning: {w}")
         if p:
             return None
@@ -229,7 +234,8 @@ class _Builder:
     def _cluster(self, m: Mapping[str, Any]) -> ClusterConfig:
         p = self.problems
         path: Path = ("cluster",)
-        p.unknown_keys(m, ("nodes", "kubernetesVersion", "controller", "dns", "tieBreak", "limits"), path)
+        p.unknown_keys(m, ("nodes", "zones", "region", "kubernetesVersion", "controller", "dns", "tieBreak", "limits"),
+                       path)
         version = NEWEST
         if "kubernetesVersion" in m:
             raw = m["kubernetesVersion"]
@@ -253,6 +259,7 @@ class _Builder:
                 nodes = self._node_list(raw_nodes, path + ("nodes",))
         elif raw_nodes is not None:
             p.expected(path + ("nodes",), "a node count or a list of nodes", raw_nodes)
+        nodes = in_zones(nodes, self._zones(m, path), get_str(m, "region", path, p, DEFAULT_REGION))
         ctl = get_mapping(m, "controller", path, p)
         cpath = path + ("controller",)
         p.unknown_keys(ctl, ("workers", "apiQPS", "apiBurst"), cpath)
@@ -272,6 +279,20 @@ class _Builder:
             tie_break = "fifo"
         return ClusterConfig(nodes=nodes, kubernetes_version=version, controller=settings, dns=dns,
                              tie_break=tie_break)
+
+    def _zones(self, m: Mapping[str, Any], path: Path) -> tuple[str, ...]:
+        """``cluster.zones``: distinct zone names, the nodes spread over them in turn."""
+        zones: list[str] = []
+        for i, z in enumerate(get_list(m, "zones", path, self.problems)):
+            if not isinstance(z, str) or not z:
+                self.problems.expected(path + ("zones", i), "a zone name", z)
+            elif z in zones:
+                self.problems.add(path + ("zones", i), f"duplicate zone {z!r}")
+            else:
+                zones.append(z)
+        if m.get("zones") == []:
+            self.problems.add(path + ("zones",), "expected at least one zone")
+        return tuple(zones)
 
     # ------------------------------------------------------------------ limits
     def _limits(self, cluster: Mapping[str, Any]) -> Limits:
@@ -474,7 +495,8 @@ class _Builder:
             out: list[ApiObject] = []
             for d in docs:
                 local = Problems()
-                obj = object_from_manifest(d.data, (), local, known_policies=policy_names())
+                obj = object_from_manifest(d.data, (), local, known_policies=policy_names(),
+                                           kubernetes_version=self.kubernetes_version)
                 self.external.extend(locate(local.items, d))
                 for w in locate(local.warnings, d):
                     self.notices.append(f"warning: {w}")
@@ -485,7 +507,8 @@ class _Builder:
         if not isinstance(item, Mapping):
             p.expected(path, "a Kubernetes object or {file: path}", item)
             return []
-        obj = object_from_manifest(item, path, p, known_policies=policy_names())
+        obj = object_from_manifest(item, path, p, known_policies=policy_names(),
+                                   kubernetes_version=self.kubernetes_version)
         if obj is not None:
             self.replicas_at[id(obj)] = (self.doc, path + ("spec", "replicas"))
         return [self._notice_kind(obj, "manifests")] if obj is not None else []
@@ -566,13 +589,13 @@ class _Builder:
                 else:
                     unknown = [k for k in rest if k not in verbs]
                     if unknown:
-                        p.unknown_keys({k: None for k in unknown}, ["at"] + list(verbs), ipath)
+                        p.unknown_keys({k: None for k in unknown}, ["at"] + list(verbs), ipath, plugin="verb")
                     else:
                         p.add(ipath, f"expected one action verb per item, found {', '.join(map(str, rest))}")
                 continue
             verb = rest[0]
             if verb not in verbs:
-                p.unknown_keys({verb: None}, ["at"] + list(verbs), ipath)
+                p.unknown_keys({verb: None}, ["at"] + list(verbs), ipath, plugin="verb")
                 continue
             vpath = ipath + (verb,)
             if verb == "apply":

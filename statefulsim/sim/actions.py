@@ -371,26 +371,63 @@ def _worker_or_error(cluster: Cluster, pod: str, namespace: str) -> Any:
 
 
 @dataclass(frozen=True)
-class BreakReadiness(Verb):
+class _ProbeAction(Verb):
+    """Break or restore what the app answers to one kind of probe, in every container of the pod
+    that has such a probe, or in the one named."""
+
     pod: str
+    container: str | None = field(default=None, metadata=arg(_get_str_or_none, trace="if_set"))
     namespace: str = namespace_field()
-    verb: ClassVar[str] = "breakReadiness"
+    probe: ClassVar[str] = "readiness"
     broken: ClassVar[bool] = True
+
+    def persists(self) -> bool:
+        return False
 
     def execute(self, cluster: Cluster) -> Gen:
         w, result = _worker_or_error(cluster, self.pod, self.namespace)
         if w is not None:
-            if not any(c.spec.readiness_probe is not None for c in w.containers):
-                return _fail(f'pod "{self.pod}" has no readiness probe to break')
-            w.break_readiness(self.broken)
+            targets = w.probed(self.probe, self.container)
+            if not targets:
+                which = f'container "{self.container}" of pod' if self.container else "pod"
+                return _fail(f'{which} "{self.pod}" has no {self.probe} probe to {"break" if self.broken else "restore"}')
+            for c in targets:
+                c.set_broken(self.probe, self.broken, self.persists())
         return result
         yield  # pragma: no cover
 
 
 @dataclass(frozen=True)
-class RestoreReadiness(BreakReadiness):
+class BreakReadiness(_ProbeAction):
+    """The readiness probes start failing (the e2e suite moves ``index.html`` away).  The break
+    is gone when the container restarts, unless ``persist`` (a dependency outside it)."""
+
+    persist: bool = field(default=False, metadata=arg(get_bool, trace="if_set"))
+    verb: ClassVar[str] = "breakReadiness"
+
+    def persists(self) -> bool:
+        return self.persist
+
+
+@dataclass(frozen=True)
+class RestoreReadiness(_ProbeAction):
     verb: ClassVar[str] = "restoreReadiness"
     broken: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class BreakLiveness(BreakReadiness):
+    """The liveness probes start failing: past ``failureThreshold`` the kubelet kills the
+    container and restarts it (CrashLoopBackOff), which clears the break unless ``persist``."""
+
+    verb: ClassVar[str] = "breakLiveness"
+    probe: ClassVar[str] = "liveness"
+
+
+@dataclass(frozen=True)
+class RestoreLiveness(RestoreReadiness):
+    verb: ClassVar[str] = "restoreLiveness"
+    probe: ClassVar[str] = "liveness"
 
 
 @dataclass(frozen=True)
@@ -654,7 +691,8 @@ class DrainNode(Verb):
 #: verb -> class with a ``parse(at, mapping, path, problems)`` classmethod (``apply`` is parsed by
 #: the scenario loader because it carries manifests).
 ACTIONS: dict[str, Any] = {
-    cls.verb: cls for cls in (Scale, Patch, SetImage, DeleteStatefulSet, DeleteObject, DeletePod, BreakReadiness, RestoreReadiness, CrashContainer,
+    cls.verb: cls for cls in (Scale, Patch, SetImage, DeleteStatefulSet, DeleteObject, DeletePod, BreakReadiness, RestoreReadiness, BreakLiveness,
+                              RestoreLiveness, CrashContainer,
                               FailPod, FailNode, RecoverNode, TaintOutOfService, UntaintOutOfService, DeleteNode, CordonNode, UncordonNode,
                               EvictPod, DrainNode)
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 
 from statefulsim.sim.api.objects import HOSTNAME_LABEL, ApiObject, Node, NodeStatus, ObjectMeta, Pod, ResourceRequests
@@ -31,17 +31,46 @@ from statefulsim.sim.versions import NEWEST, feature_gates
 PROGRESS_STEPS = 4096
 
 
+OS_LABEL = "kubernetes.io/os"
+ARCH_LABEL = "kubernetes.io/arch"
+BETA_OS_LABEL = "beta.kubernetes.io/os"
+BETA_ARCH_LABEL = "beta.kubernetes.io/arch"
+ZONE_LABEL = "topology.kubernetes.io/zone"
+REGION_LABEL = "topology.kubernetes.io/region"
+#: The region of a cluster whose section gives zones but no region.
+DEFAULT_REGION = "region-1"
+
+
 @dataclass(frozen=True)
 class NodeConfig:
     name: str
+    #: The node's own labels (``--node-labels``): added to, and winning over, the kubelet's.
     labels: Mapping[str, str] = field(default_factory=dict)
     max_pods: int = 110
     cpu_millis: int = 4000
     memory_bytes: int = 16 * 1024**3
+    #: ``topology.kubernetes.io/zone`` and ``/region`` (the cloud provider's); "" for none.
+    zone: str = ""
+    region: str = ""
+
+    def node_labels(self) -> dict[str, str]:
+        """The labels the kubelet registers the node with (``initialNode``: hostname, os and arch,
+        each os/arch also under its ``beta.kubernetes.io/`` key; zone and region from the cloud
+        provider), then the node's own labels."""
+        own = dict(self.labels)
+        os_name = own.get(OS_LABEL, "linux")
+        arch = own.get(ARCH_LABEL, "amd64")
+        labels = {HOSTNAME_LABEL: self.name, OS_LABEL: os_name, ARCH_LABEL: arch,
+                  BETA_OS_LABEL: os_name, BETA_ARCH_LABEL: arch}
+        if self.zone:
+            labels[ZONE_LABEL] = self.zone
+        if self.region:
+            labels[REGION_LABEL] = self.region
+        labels.update(own)
+        return labels
 
     def to_node(self) -> Node:
-        labels = dict(self.labels)
-        labels.setdefault(HOSTNAME_LABEL, self.name)
+        labels = self.node_labels()
         return Node(
             metadata=ObjectMeta(name=self.name, namespace="", labels=labels),
             status=NodeStatus(max_pods=self.max_pods,
@@ -75,6 +104,14 @@ def _is_bound(ev: WatchEvent) -> bool:
 
 def nodes_named(count: int) -> tuple[NodeConfig, ...]:
     return tuple(NodeConfig(f"node-{i + 1}") for i in range(count))
+
+
+def in_zones(nodes: tuple[NodeConfig, ...], zones: tuple[str, ...], region: str) -> tuple[NodeConfig, ...]:
+    """The nodes spread over ``zones`` in turn (node ``i`` in zone ``i mod len(zones)``), all in
+    ``region``; a node's own zone or region label still wins."""
+    if not zones:
+        return nodes
+    return tuple(replace(n, zone=zones[i % len(zones)], region=region) for i, n in enumerate(nodes))
 
 
 class Cluster:

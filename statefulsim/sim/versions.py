@@ -20,6 +20,9 @@ class FeatureGates:
     stale_controller_consistency: bool
     pod_index_label: bool
     scheduler_pop_from_backoff_q: bool
+    #: 1.34+ (PR #130909): the first unhealthy pod and the rolling update's wait use
+    #: availability (``isUnavailable``); before, ``isHealthy`` (Running, Ready, not terminating).
+    min_ready_seconds_in_updates: bool
 
 
 def parse_version(text: str) -> tuple[int, int, int]:
@@ -48,4 +51,5 @@ def feature_gates(version: str = NEWEST) -> FeatureGates:
         stale_controller_consistency=minor >= 36,
         pod_index_label=minor >= 28,
         scheduler_pop_from_backoff_q=minor >= 33,
+        min_ready_seconds_in_updates=minor >= 34,
     )

@@ -119,6 +119,7 @@ class InvariantViolation(AssertionError):
     def __init__(self, violations: Sequence[Violation], scenario: Mapping[str, Any], *, context: str = "") -> None:
         self.violations = list(violations)
         self.scenario = dict(scenario)
+        self.context = context
         shown = "\n".join(f"  {v}" for v in self.violations)
         comment = f"{context}\n" if context else ""
         comment += "expected violations:\n" + shown
@@ -128,6 +129,9 @@ class InvariantViolation(AssertionError):
             f"{n} invariant violation{'s' if n != 1 else ''}{(' (' + context + ')') if context else ''}:\n{shown}\n\n"
             "Replay: save the YAML below as failing.yaml and run `statefulsim run failing.yaml --check`.\n\n"
             f"{self.scenario_yaml}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (functools.partial(type(self), context=self.context), (self.violations, self.scenario))
 
 
 def assert_invariants(data: Mapping[str, Any], *, names: Iterable[str] | None = None, ignore: Iterable[str] = (),

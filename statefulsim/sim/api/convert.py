@@ -91,6 +91,8 @@ __all__ = [
 ]
 
 STATEFULSET_API_VERSIONS: tuple[str, ...] = ("apps/v1", "apps/v1beta1", "apps/v1beta2")
+#: StatefulSet API versions no simulated release serves (all removed in Kubernetes 1.16).
+REMOVED_STATEFULSET_API_VERSIONS = ("apps/v1beta1", "apps/v1beta2")
 _SELECTOR_REQUIRED_VERSIONS = ("apps/v1", "apps/v1beta2")
 _CORE_KINDS = {"Service": "v1", "Node": "v1", "Pod": "v1"}
 
@@ -653,7 +655,8 @@ def parse_statefulset_spec(
     before = _count(problems)
 
     replicas = get_int(spec, "replicas", path, problems, 1, minimum=0, maximum=INT32_MAX)
-    policy = get_str(spec, "podManagementPolicy", path, problems, ORDERED_READY, choices=tuple(known_policies))
+    policy = get_str(spec, "podManagementPolicy", path, problems, ORDERED_READY, choices=tuple(known_policies),
+                     plugin="policy")
     history = get_int(spec, "revisionHistoryLimit", path, problems, 10, minimum=0, maximum=INT32_MAX)
     min_ready = get_int(spec, "minReadySeconds", path, problems, 0, minimum=0)
     service_name = get_str(spec, "serviceName", path, problems)
@@ -941,19 +944,50 @@ def warn_unsimulated(doc: Mapping[str, Any], path: Path, problems: Problems) -> 
         problems.warn(path + pod_path + field_path, "is not simulated yet and is ignored")
 
 
+_PLAIN_SCALAR = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
+_YAML_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "null", "y", "n"})
+
+
+def _flow_scalar(value: str) -> str:
+    """``value`` as a YAML flow scalar: bare when that reads back as the same string."""
+    if _PLAIN_SCALAR.fullmatch(value) and value.lower() not in _YAML_WORDS:
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def removed_api_warning(sts: StatefulSet, spec: Mapping[str, Any], kubernetes_version: str) -> str:
+    """What to say about a StatefulSet written for an API version no simulated release serves:
+    what the API server answers, and the change to ``apps/v1`` (the selector, and for
+    ``apps/v1beta1`` the OnDelete strategy, when the old defaults supplied them)."""
+    old = sts.api_version
+    adds = []
+    if not _present(spec, "selector"):
+        labels = ", ".join(f"{_flow_scalar(k)}: {_flow_scalar(v)}" for k, v in sts.spec.selector.match_labels.items())
+        adds.append(f"spec.selector: {{matchLabels: {{{labels}}}}} ({old} defaulted it from the template labels)")
+    strategy = spec.get("updateStrategy")
+    if old == "apps/v1beta1" and not (isinstance(strategy, Mapping) and _present(strategy, "type")):
+        adds.append("spec.updateStrategy: {type: OnDelete} (apps/v1beta1's default; apps/v1's is RollingUpdate)")
+    change = "apiVersion: apps/v1" + (", and add " + " and ".join(adds) if adds else "")
+    return (f"Kubernetes {kubernetes_version} does not serve {old} (removed in 1.16); its API server answers: "
+            f'no matches for kind "StatefulSet" in version "{old}". Loaded with the {old} defaults; '
+            f"for a real cluster write {change}")
+
+
 def object_from_manifest(
     doc: Mapping[str, Any],
     path: tuple[str | int, ...],
     problems: Problems,
     *,
     known_policies: Sequence[str] = (ORDERED_READY, PARALLEL),
+    kubernetes_version: str | None = None,
 ) -> ApiObject | None:
     """The API object for one manifest document, dispatched on ``apiVersion`` and ``kind``.
 
     StatefulSet (apps/v1, v1beta1, v1beta2), Service, Node and Pod (v1) and PodDisruptionBudget
     (policy/v1) are modelled; any other
     kind becomes a :class:`GenericObject` for the caller to judge.  Returns None after
-    recording problems.
+    recording problems.  Given the simulated ``kubernetes_version``, a StatefulSet in a removed
+    API version gets a warning on its ``apiVersion`` (:func:`removed_api_warning`).
     """
     if not isinstance(doc, Mapping):
         problems.expected(path, "a mapping (a Kubernetes object)", doc)
@@ -977,6 +1011,8 @@ def object_from_manifest(
             return None
         warn_unsimulated(doc, path, problems)
         result = parse_statefulset(doc, api_version, path, problems, known_policies=known_policies)
+        if result is not None and kubernetes_version is not None and api_version in REMOVED_STATEFULSET_API_VERSIONS:
+            problems.warn(path + ("apiVersion",), removed_api_warning(result, doc["spec"], kubernetes_version))
     elif kind in _CORE_KINDS:
         if api_version != _CORE_KINDS[kind]:
             problems.add(path + ("apiVersion",), f"expected 'v1' for a {kind}, found {api_version!r}")

@@ -36,6 +36,9 @@ class ApiError(Exception):
         self.reason = reason
         self.message = message
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.reason, self.message))
+
 
 @dataclass(frozen=True)
 class WatchEvent:

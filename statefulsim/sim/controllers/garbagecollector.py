@@ -74,11 +74,16 @@ class GarbageCollector:
         self._index(ev)
         obj = ev.obj
         if obj.kind in OWNER_KINDS:
-            if ev.type == DELETED or obj.metadata.deletion_timestamp is not None:
+            # processTransitions: an owner being deleted in the foreground has its dependents
+            # queued for deletion at once; one being deleted with the orphan finalizer only
+            # queues itself (its dependents are released, not deleted); the others' dependents
+            # are looked at once the owner is gone.
+            deleting = ev.type != DELETED and obj.metadata.deletion_timestamp is not None
+            if ev.type == DELETED or (deleting and FOREGROUND in obj.metadata.finalizers):
                 for dep in sorted(self._dependents.get(obj.metadata.uid, ())):
                     self.queue.add("dep/" + "/".join(dep))
-                if ev.type != DELETED:
-                    self.queue.add("owner/" + "/".join(self._key(obj)))
+            if deleting:
+                self.queue.add("owner/" + "/".join(self._key(obj)))
         if obj.kind in DEPENDENT_KINDS and ev.type != DELETED and obj.metadata.owner_references:
             if any(r.uid not in self._owners for r in obj.metadata.owner_references):
                 self.queue.add("dep/" + "/".join(self._key(obj)))
@@ -109,9 +114,15 @@ class GarbageCollector:
         obj = self.store.get(ref.kind, namespace, ref.name)
         return obj if obj is not None and obj.metadata.uid == ref.uid else None
 
-    def _sync_dependent(self, obj: Any) -> Gen:
+    def _sync_dependent(self, item: Any) -> Gen:
+        """``attemptToDeleteItem``: decide on the dependent as the API server has it after a live
+        GET, never on an earlier read (the orphan finalizer may have removed its owner references
+        in between), and delete it with a UID precondition."""
+        if not item.metadata.owner_references or item.metadata.deletion_timestamp is not None:
+            return
+        obj = yield from self.client.get(item.kind, item.metadata.namespace, item.metadata.name)
         refs = obj.metadata.owner_references
-        if not refs or obj.metadata.deletion_timestamp is not None:
+        if obj.metadata.uid != item.metadata.uid or not refs or obj.metadata.deletion_timestamp is not None:
             return
         yield from self.client._request()  # the GET of the owners
         owners = [self._owner_alive(r, obj.metadata.namespace) for r in refs]

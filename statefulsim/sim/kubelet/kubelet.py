@@ -48,7 +48,7 @@ class NoVolumes:
 
 #: The ContainerRuntime fields probe workers read: setting one wakes a skipping worker.
 _PROBED_FIELDS = frozenset({"state", "container_id", "visible", "seen", "started", "started_at", "app_ready_at",
-                            "readiness_broken"})
+                            "readiness_broken", "liveness_broken"})
 
 
 class ContainerRuntime:
@@ -73,7 +73,12 @@ class ContainerRuntime:
         self.exit_code: int | None = None
         self.restart_count = 0
         self.app_ready_at = math.inf
+        #: breakReadiness / breakLiveness: the app fails that probe.  A break is something done
+        #: inside the container, gone when it starts again from its image, unless its kind is in
+        #: ``persistent_breaks`` (a broken dependency outside the container).
         self.readiness_broken = False
+        self.liveness_broken = False
+        self.persistent_breaks: frozenset[str] = frozenset()
         self.ready = False
         self.started = spec.startup_probe is None
         self.has_run = False
@@ -96,7 +101,25 @@ class ContainerRuntime:
             return False
         if kind == READINESS and self.readiness_broken:
             return False
+        if kind == LIVENESS and self.liveness_broken:
+            return False
         return True
+
+    def set_broken(self, kind: str, broken: bool, persist: bool) -> None:
+        """Break (or restore) the app's answers to probes of ``kind``."""
+        if kind == READINESS:
+            self.readiness_broken = broken
+        else:
+            self.liveness_broken = broken
+        keep = self.persistent_breaks - {kind}
+        self.persistent_breaks = keep | {kind} if broken and persist else keep
+
+    def clear_breaks(self) -> None:
+        """A new container starts from its image: breaks made inside the old one are gone."""
+        if self.readiness_broken and READINESS not in self.persistent_breaks:
+            self.readiness_broken = False
+        if self.liveness_broken and LIVENESS not in self.persistent_breaks:
+            self.liveness_broken = False
 
     def observe(self) -> None:
         """The kubelet now knows the container's actual state."""
@@ -244,6 +267,7 @@ class PodWorker:
         c.started = c.spec.startup_probe is None
         c.started_event = self.env.event()
         c.app_ready_at = now + self.sample("appReady", c)
+        c.clear_breaks()
         if c.has_run:
             c.restart_count += 1
         c.has_run = True
@@ -399,10 +423,11 @@ class PodWorker:
         yield from self._pull_and_start(c)
 
     # ---------------------------------------------------------------- actions
-    def break_readiness(self, broken: bool) -> None:
-        for c in self.containers:
-            if c.spec.readiness_probe is not None:
-                c.readiness_broken = broken
+    def probed(self, kind: str, container: str | None) -> list[ContainerRuntime]:
+        """The containers (sidecars included) with a ``kind`` probe: all, or the one named."""
+        attr = "readiness_probe" if kind == READINESS else "liveness_probe"
+        return [c for c in self.containers + [s for s in self.init if s.sidecar]
+                if getattr(c.spec, attr) is not None and (container is None or c.name == container)]
 
     def fail(self, reason: str) -> None:
         """The kubelet rejects/evicts the pod (node pressure, admission): containers stop, phase Failed."""

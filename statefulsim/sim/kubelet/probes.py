@@ -74,7 +74,7 @@ class _Snapshot:
     """The container and worker fields a tick reads, frozen at one moment."""
 
     __slots__ = ("cid", "visible", "worker_cid", "on_hold", "seen_running", "terminating", "started_at",
-                 "started", "running", "broken", "app_ready_at")
+                 "started", "running", "broken", "liveness_broken", "app_ready_at")
 
     def __init__(self, w: ProbeWorker) -> None:
         c = w.container
@@ -88,11 +88,13 @@ class _Snapshot:
         self.started = c.started
         self.running = c.state == "running"
         self.broken = c.readiness_broken
+        self.liveness_broken = c.liveness_broken
         self.app_ready_at = c.app_ready_at
 
     def answers(self, kind: str, t: float) -> bool:
         """``ContainerRuntime.answers`` for this state."""
-        return self.running and t >= self.app_ready_at and not (kind == READINESS and self.broken)
+        return self.running and t >= self.app_ready_at and not (
+            (kind == READINESS and self.broken) or (kind == LIVENESS and self.liveness_broken))
 
 
 def _tick_after(t: float, end: float, period: float) -> float:

@@ -91,6 +91,11 @@ def is_unavailable(pod: Pod, min_ready_seconds: float, now: float) -> bool:
     return not is_running_and_available(pod, min_ready_seconds, now) or is_terminating(pod)
 
 
+def is_healthy(pod: Pod) -> bool:
+    """``isHealthy`` (until 1.33): Running and Ready and not terminating; minReadySeconds ignored."""
+    return is_running_and_ready(pod) and not is_terminating(pod)
+
+
 def pod_revision(pod: Pod) -> str:
     return pod.metadata.labels.get(REVISION_LABEL, "")
 

@@ -7,6 +7,7 @@ The pod management policy decides every place where upstream consults ``monotoni
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 from itertools import takewhile
 from typing import Any, Callable, Generator, Iterable, Iterator
 
@@ -22,7 +23,7 @@ from statefulsim.sim.controllers.statefulset.policies import (
 )
 from statefulsim.sim.controllers.statefulset.predicates import (
     identity_matches, is_created, is_failed, is_pending, is_running_and_available, is_running_and_ready,
-    is_succeeded, is_terminating, is_unavailable, new_stateful_set_pod, ordinal_of, pod_revision,
+    is_healthy, is_succeeded, is_terminating, is_unavailable, new_stateful_set_pod, ordinal_of, pod_revision,
     resolve_max_unavailable, with_labels,
 )
 from statefulsim.sim.controllers.statefulset.revisions import TemplateCache
@@ -125,6 +126,10 @@ def slow_start_batch(env: SimEnv, positions: list[int], total: int, fn: Callable
     return None
 
 
+def _not_healthy(pod: Pod) -> bool:
+    return not is_healthy(pod)
+
+
 def _unless_not_found(err: ApiError | None) -> ApiError | None:
     """Update deletions ignore NotFound: the pod is already gone, which is what was wanted."""
     return None if err is not None and err.reason == "NotFound" else err
@@ -164,14 +169,15 @@ class Reconciler:
 
         replicas = view.candidates
         condemned = view.condemned
+        unhealthy = self._unhealthy(mrs, now)
         first_unavailable: Pod | None = None
         for k in replicas:
-            if is_unavailable(replicas[k], mrs, now):
+            if unhealthy(replicas[k]):
                 first_unavailable = replicas[k]
                 break
         else:
             for p in reversed(condemned):
-                if is_unavailable(p, mrs, now):
+                if unhealthy(p):
                     first_unavailable = p
                     break
 
@@ -260,6 +266,13 @@ class Reconciler:
             outcome = SyncOutcome(outcome.status, None, carried)
         return outcome
 
+    def _unhealthy(self, mrs: float, now: float) -> Callable[[Pod], bool]:
+        """What the first-unhealthy scan and the rolling update wait for: ``isUnavailable`` since
+        1.34; before, ``!isHealthy``, which ignored minReadySeconds (PR #130909)."""
+        if self.gates.min_ready_seconds_in_updates:
+            return partial(is_unavailable, min_ready_seconds=mrs, now=now)
+        return _not_healthy
+
     def _run_for_all(self, rnd: PolicyRound, positions: Iterable[int], total: int, fn: Callable[[int], Gen]) -> Gen:
         """``runForAll`` over the given positions (ascending) of a list of ``total`` items."""
         if not rnd.concurrent:
@@ -306,13 +319,14 @@ class Reconciler:
             return takewhile(lambda k: k >= partition, replicas.descending())
 
         if not self.gates.max_unavailable_stateful_set:
+            unhealthy = self._unhealthy(mrs, now)
             for target in targets():
                 pod = replicas[target]
                 if is_old(pod):
                     err = yield from self.pods.delete(sts, pod)
                     status = replace(status, current_replicas=status.current_replicas - 1)
                     return SyncOutcome(status, _unless_not_found(err), None)
-                if is_unavailable(pod, mrs, now):
+                if unhealthy(pod):
                     return SyncOutcome(status, None, Waiting(POD_NOT_AVAILABLE, pod.name))
             return SyncOutcome(status, None, None)
 
