@@ -33,28 +33,30 @@ SUBDOMAIN_KINDS = ("StatefulSet", "Pod", "Node", "PersistentVolumeClaim", "Persi
                    "LimitRange", "ResourceQuota", "PriorityClass", "Lease")
 
 
+def _invalid(name: str, pattern: re.Pattern[str], limit: int, rule: str) -> str | None:
+    if len(name) <= limit and pattern.fullmatch(name):
+        return None
+    return f"invalid name {shown(name)}: {rule}"
+
+
 def dns1123_label(name: str) -> str | None:
     """The problem with ``name`` as a DNS-1123 label (namespaces, container names), or None."""
-    if len(name) <= 63 and _DNS1123_LABEL.fullmatch(name):
-        return None
-    return (f"invalid name {shown(name)}: a DNS-1123 label has at most 63 characters: lower-case letters, digits "
-            "and '-', starting and ending with a letter or digit (e.g. 'web-0')")
+    return _invalid(name, _DNS1123_LABEL, 63, "a DNS-1123 label has at most 63 characters: lower-case letters, "
+                                              "digits and '-', starting and ending with a letter or digit (e.g. 'web-0')")
 
 
 def dns1123_subdomain(name: str) -> str | None:
     """The problem with ``name`` as a DNS-1123 subdomain, or None."""
-    if len(name) <= 253 and _DNS1123_SUBDOMAIN.fullmatch(name):
-        return None
-    return (f"invalid name {shown(name)}: a DNS-1123 subdomain has at most 253 characters: lower-case letters, "
-            "digits, '-' and '.', starting and ending with a letter or digit (e.g. 'mysql' or 'web.example')")
+    return _invalid(name, _DNS1123_SUBDOMAIN, 253, "a DNS-1123 subdomain has at most 253 characters: lower-case "
+                                                   "letters, digits, '-' and '.', starting and ending with a letter "
+                                                   "or digit (e.g. 'mysql' or 'web.example')")
 
 
 def dns1035_label(name: str) -> str | None:
     """The problem with ``name`` as a DNS-1035 label (Service names), or None."""
-    if len(name) <= 63 and _DNS1035_LABEL.fullmatch(name):
-        return None
-    return (f"invalid name {shown(name)}: a Service name is a DNS-1035 label: at most 63 characters, lower-case "
-            "letters, digits and '-', starting with a letter and ending with a letter or digit (e.g. 'mysql')")
+    return _invalid(name, _DNS1035_LABEL, 63, "a Service name is a DNS-1035 label: at most 63 characters, "
+                                              "lower-case letters, digits and '-', starting with a letter and ending "
+                                              "with a letter or digit (e.g. 'mysql')")
 
 
 def path_segment(name: str) -> str | None:
