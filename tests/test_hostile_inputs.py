@@ -305,3 +305,16 @@ def test_kubectl_recordings_with_fields_of_the_wrong_type(tmp_path: Path) -> Non
     f.write_text(pods)
     bad_input(invoke("check", f), "status.containerStatuses[0].restartCount: expected an integer or null, found a "
                                   'string "0"')
+
+
+def test_plot_of_a_trace_that_gives_one_uid_two_pod_names(tmp_path: Path) -> None:
+    # found by tests/test_fuzz_inputs.py: plots keyed pod lives by uid alone and then looked the
+    # row up by the record's pod name (KeyError)
+    trace = tmp_path / "t.jsonl"
+    trace.write_text(
+        '{"t":0,"event":"StatefulSetCreated","statefulset":"web","replicas":1,"podManagementPolicy":"Parallel"}\n'
+        '{"t":1,"event":"PodCreated","pod":"web-0","uid":"u","ordinal":0,"statefulset":"web","revision":null}\n'
+        '{"t":2,"event":"PodCreated","pod":"PodCreated","uid":"u","ordinal":0,"statefulset":"web","revision":null}\n'
+        '{"t":3,"event":"PodReady","pod":"web-0","uid":"u"}\n')
+    result = invoke("plot", trace, "-o", tmp_path / "t.svg")
+    assert result.exit_code == 0, result.output

@@ -199,7 +199,7 @@ def _pod_lives(trace: Trace, end: float) -> tuple[dict[str, PodRow], dict[str, l
         pod = r.get("pod")
         if not isinstance(pod, str):
             continue
-        key = str(r.get("uid") or f"name:{pod}")
+        key = f"{pod}\0{r.get('uid') or ''}"  # a uid names one pod; a hostile trace may reuse it
         life = lives.get(key)
         if life is None or (r.event == "PodCreated" and life.inc.deleted):
             row = rows.get(pod)
