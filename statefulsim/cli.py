@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import os
-from typing import TYPE_CHECKING, Any, Sequence
+import sys
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import click
 from rich.console import Console
@@ -38,11 +39,13 @@ def _version() -> str:
 
 def error_lines(error: StatefulSimError) -> list[str]:
     """How an error is shown: one ``error: ...`` line per problem (``file:line: key.path: message``)."""
+    from statefulsim.io.printable import printable
+
     if isinstance(error, ScenarioError) and error.problems:
-        return [f"error: {p}" for p in error.problems]
+        return [f"error: {printable(str(p))}" for p in error.problems]
     text = str(error) or type(error).__name__
     first, *rest = text.splitlines()
-    return [f"error: {first}"] + [f"  {line}" for line in rest]
+    return [f"error: {printable(first)}"] + [f"  {printable(line)}" for line in rest]
 
 
 class _Group(click.Group):
@@ -84,6 +87,47 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _allow_large(fn: Any) -> Any:
+    return click.option("--allow-large", is_flag=True,
+                        help="Lift the simulation-size limits (replicas, nodes, until, ...; docs/scenario.md, "
+                             "Limits): for large runs you mean to make.")(fn)
+
+
+class _Progress:
+    """A one-line "simulated HH:MM:SS of HH:MM:SS" on standard error for a run that takes more
+    than a few seconds, when standard error is a terminal (never in a pipe, a log or a test)."""
+
+    AFTER = 3.0  # seconds of wall time before the first line
+
+    def __init__(self) -> None:
+        import time
+
+        self._clock: Callable[[], float] = time.monotonic
+        self._start = self._clock()
+        self._width = 0
+        self._last = 0.0
+
+    def __call__(self, now: float, until: float) -> None:
+        wall = self._clock()
+        if wall - self._start < self.AFTER or wall - self._last < 0.25:
+            return
+        self._last = wall
+        percent = 100.0 * now / until if until > 0 else 100.0
+        line = (f"simulated {format_clock(now)} of {format_clock(until)} ({percent:.0f}%), "
+                f"{wall - self._start:.0f}s so far")
+        click.echo("\r" + line.ljust(self._width), nl=False, err=True)
+        self._width = len(line)
+
+    def done(self) -> None:
+        """Clear the line (the report follows on standard output)."""
+        if self._width:
+            click.echo("\r" + " " * self._width + "\r", nl=False, err=True)
+
+
+def _terminal_progress() -> _Progress | None:
+    return _Progress() if sys.stderr.isatty() else None
+
+
 def _plugin_option(fn: Any) -> Any:
     """``--plugin MODULE`` (repeatable): modules that register policies, verbs, ... (docs/cli.md, Plug-ins)."""
     return click.option("--plugin", "plugins", multiple=True, metavar="MODULE",
@@ -92,8 +136,12 @@ def _plugin_option(fn: Any) -> Any:
 
 
 def _console() -> Console:
-    """Rich console on stdout: the terminal's width, or 100 columns when the output is not a terminal."""
+    """Rich console on stdout: the terminal's width, or 100 columns when the output is not a terminal.
+    Control characters in what it prints (names from input files) are escaped."""
+    from statefulsim.io.printable import SanitizingHook
+
     console = Console(highlight=False)
+    console.push_render_hook(SanitizingHook())
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = 100
     return console
@@ -126,14 +174,19 @@ def cli() -> None:
 @click.option("--critical-path", "show_critical_path", is_flag=True,
               help="Also print the critical path of the rollout: which waits made it take as long (docs/analysis.md).")
 @_plugin_option
+@_allow_large
 @click.pass_context
 def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None, trace_path: str | None,
         plot_path: str | None, quorum: int | None, quiet: bool, no_timeline: bool, check_invariants: bool,
-        show_critical_path: bool = False, plugins: tuple[str, ...] = ()) -> None:
+        show_critical_path: bool = False, plugins: tuple[str, ...] = (), allow_large: bool = False) -> None:
     """Run SCENARIO (a YAML file), print the report and check its expectations."""
+    from statefulsim.errors import Problem
     from statefulsim.io.report import render_run
+    from statefulsim.io.scenario import load_scenario
     from statefulsim.io.trace_io import write_jsonl
-    from statefulsim.runner import run as run_scenario
+    from statefulsim.limits import duration_text
+    from statefulsim.plugins import load_plugins
+    from statefulsim.runner import run_scenario
 
     if quorum is not None and plot_path is None:
         raise click.UsageError("--quorum is for the plot: give --plot FILE.png too", ctx)
@@ -141,7 +194,18 @@ def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None
         from statefulsim.io.plots import check_format
 
         check_format(plot_path)  # an unknown suffix fails before the run, not after
-    result = run_scenario(scenario, seed=seed, until=until, plugins=plugins)
+    load_plugins(plugins)
+    sc = load_scenario(scenario, allow_large=allow_large)
+    if until is not None:
+        problem = sc.limits.problem("until", until, ("--until",), f"a run of {duration_text(until)}")
+        if problem is not None:
+            raise ScenarioError([Problem(problem.path, problem.message)])
+    progress = _terminal_progress()
+    try:
+        result = run_scenario(sc, seed=seed, until=until, progress=progress)
+    finally:
+        if progress is not None:
+            progress.done()
     console = _console()
     written: int | None = None
     if trace_path is not None:
@@ -189,18 +253,20 @@ def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None
 @cli.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @_plugin_option
-def validate(scenario: str, plugins: tuple[str, ...] = ()) -> None:
+@_allow_large
+def validate(scenario: str, plugins: tuple[str, ...] = (), allow_large: bool = False) -> None:
     """Check SCENARIO without running it."""
+    from statefulsim.io.printable import printable
     from statefulsim.io.scenario import load_scenario
     from statefulsim.plugins import load_plugins
 
     load_plugins(plugins)
-    sc = load_scenario(scenario)
+    sc = load_scenario(scenario, allow_large=allow_large)
     counts = [_plural(len(sc.objects), "object"), _plural(len(sc.actions), "action"),
               _plural(len(sc.expectations), "expectation")]
-    click.echo(f"ok: {sc.name}: {', '.join(counts)}")
+    click.echo(f"ok: {printable(sc.name)}: {', '.join(counts)}")
     for notice in sc.notices:
-        click.echo(f"note: {notice}")
+        click.echo(f"note: {printable(notice)}")
 
 
 @cli.command()
@@ -228,8 +294,10 @@ def plot(trace_file: str, output: str | None, quorum: int | None) -> None:
     """Draw a trace saved with ``run --trace``: pods over time and replicas, in one image."""
     from statefulsim.io.plots import plot_trace_file
 
+    from statefulsim.io.printable import printable
+
     written = plot_trace_file(trace_file, output, quorum)
-    click.echo(f"plot: written to {written}")
+    click.echo(f"plot: written to {printable(written)}")
 
 
 @cli.command(name="critical-path")
@@ -243,7 +311,9 @@ def critical_path_cmd(trace_file: str, target: str | None) -> None:
     from statefulsim.io.critical_path_report import critical_path_text
     from statefulsim.io.trace_io import read_jsonl
 
-    click.echo(critical_path_text(critical_path(read_jsonl(trace_file), target)))
+    from statefulsim.io.printable import printable
+
+    click.echo(printable(critical_path_text(critical_path(read_jsonl(trace_file), target)), newlines=True))
 
 
 @cli.command()
@@ -278,10 +348,12 @@ def critical_path_cmd(trace_file: str, target: str | None) -> None:
               help="With --plot: box plots, or empirical CDFs (one curve per grid point).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
 @_plugin_option
+@_allow_large
 def sweep(scenario: str, runs: int, seed_start: int, sets: tuple[str, ...], workers: int | None, executor: str,
           scheduler: str | None, connect_timeout: float, batch: int | None,
           quorum: int | None, statefulset: str | None, out_path: str | None, state_path: str | None,
-          plot_path: str | None, plot_kind: str, quiet: bool, plugins: tuple[str, ...] = ()) -> None:
+          plot_path: str | None, plot_kind: str, quiet: bool, plugins: tuple[str, ...] = (),
+          allow_large: bool = False) -> None:
     """Run SCENARIO over many seeds and a grid of values; report percentiles (docs/cli.md, Sweeps)."""
     from statefulsim.sweep import SweepCli
 
@@ -289,7 +361,7 @@ def sweep(scenario: str, runs: int, seed_start: int, sets: tuple[str, ...], work
                                     quorum=quorum, statefulset=statefulset, out=out_path, state=state_path,
                                     plot=plot_path, executor=executor, scheduler=scheduler,
                                     connect_timeout=connect_timeout, batch=batch, plot_kind=plot_kind,
-                                    plugins=plugins)
+                                    plugins=plugins, allow_large=allow_large)
 
 
 @cli.command()
@@ -302,14 +374,15 @@ def sweep(scenario: str, runs: int, seed_start: int, sets: tuple[str, ...], work
               help="Worker processes (1 runs everything in this process).")
 @click.option("--quiet", "-q", is_flag=True, help="Only the findings' first lines and the counts.")
 @_plugin_option
+@_allow_large
 @click.pass_context
 def explore(ctx: click.Context, scenario: str, max_runs: int, out_dir: str | None, workers: int, quiet: bool,
-            plugins: tuple[str, ...] = ()) -> None:
+            plugins: tuple[str, ...] = (), allow_large: bool = False) -> None:
     """Run every combination of SCENARIO's explore: choices; report violations and deadlocks (docs/explore.md)."""
     from statefulsim.io.explore_report import explore_cli
 
     result = explore_cli(_console(), scenario, max_runs=max_runs, out=out_dir, workers=workers, quiet=quiet,
-                         plugins=plugins)
+                         plugins=plugins, allow_large=allow_large)
     if not result.ok:
         ctx.exit(EXIT_EXPECTATION_FAILED)
 

@@ -19,6 +19,8 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, bool):
         raise DurationError(f"expected a duration such as 30s, 15m or 1h, found a boolean {value!r}")
     if isinstance(value, (int, float)):
+        if isinstance(value, int) and value > 1e300:  # float() could not even hold it
+            raise DurationError(f"expected a duration, found a number too large ({value.bit_length()} bits)")
         if math.isnan(value) or value < 0:
             raise DurationError(f"expected a non-negative duration, found {value!r}")
         return float(value)
@@ -34,17 +36,27 @@ def parse_duration(value: Any) -> float:
             total += float(m.group(1)) * _UNITS[m.group(2)]
             pos = m.end()
         if pos == len(text) and text:
+            if math.isinf(total):
+                raise DurationError(f"expected a finite duration (or never), found {_short(value)}: too large")
             return total
         try:
             number = float(text)
         except ValueError:
             raise DurationError(
-                f"expected a duration such as 30s, 15m, 1h30m or 500ms, found {value!r}"
+                f"expected a duration such as 30s, 15m, 1h30m or 500ms, found {_short(value)}"
             ) from None
         if number < 0 or math.isnan(number):
-            raise DurationError(f"expected a non-negative duration, found {value!r}")
+            raise DurationError(f"expected a non-negative duration, found {_short(value)}")
+        if math.isinf(number):
+            raise DurationError(f"expected a finite duration (or never), found {_short(value)}: too large")
         return number
-    raise DurationError(f"expected a duration such as 30s, 15m or 1h, found {type(value).__name__} {value!r}")
+    raise DurationError(f"expected a duration such as 30s, 15m or 1h, found {type(value).__name__} {_short(value)}")
+
+
+def _short(value: Any) -> str:
+    from statefulsim.problems import shown
+
+    return shown(value)
 
 
 def format_clock(seconds: float) -> str:

@@ -133,7 +133,7 @@ def variants(scenario_path: str | os.PathLike[str], *, max_runs: int = DEFAULT_M
     return _variants(name, spec, max_runs)
 
 
-def _variants(name: str, spec: ExploreSpec, max_runs: int) -> list[Variant]:
+def _variants(name: str, spec: ExploreSpec, max_runs: int, allow_large: bool = False) -> list[Variant]:
     """:func:`variants` of the scenario file ``name``, whose loaded explore section is ``spec``."""
     from statefulsim.io.yamlsource import load_file
     from statefulsim.sweep import parse_path, set_path, validated_variant
@@ -155,7 +155,7 @@ def _variants(name: str, spec: ExploreSpec, max_runs: int) -> list[Variant]:
             set_path(data, path, _OMIT_MARK if omit else copy.deepcopy(value), base_dir)
         data = _strip_omitted(data)
         _self_contained(data, base_dir)
-        text, label = validated_variant(data, name, dict(combo), base_dir)
+        text, label = validated_variant(data, name, dict(combo), base_dir, allow_large=allow_large)
         out.append(Variant(i, combo, text, label, base_dir))
     return out
 
@@ -358,7 +358,8 @@ def run_variant(text: str, file: str, base_dir: str, index: int = 0) -> RunOutco
     from statefulsim.io.scenario import load_scenario_text
     from statefulsim.runner import run_scenario
 
-    result = run_scenario(load_scenario_text(text, file=file, base_dir=base_dir))
+    # allow_large: explore() checked the size limits of every variant's text already
+    result = run_scenario(load_scenario_text(text, file=file, base_dir=base_dir, allow_large=True))
     trace = result.trace
     names = [n for n in applicable(trace) if n not in GRAPH_JUDGED]
     return RunOutcome(index, tuple(state_sequence(trace)), tuple(check(trace, names)),
@@ -503,7 +504,8 @@ def _execute(todo: Sequence[Variant], workers: int, plugins: tuple[str, ...] = (
 
 
 def explore(scenario_path: str | os.PathLike[str], *, max_runs: int = DEFAULT_MAX_RUNS, workers: int = 1,
-            progress: ProgressCallback | None = None, plugins: Sequence[str] = ()) -> ExploreResult:
+            progress: ProgressCallback | None = None, plugins: Sequence[str] = (),
+            allow_large: bool = False) -> ExploreResult:
     """Run every combination of the scenario's choices and analyse them (see the module doc),
     after importing the ``plugins`` modules here and in every worker.
 
@@ -517,8 +519,8 @@ def explore(scenario_path: str | os.PathLike[str], *, max_runs: int = DEFAULT_MA
     loaded = load_plugins(plugins)
 
     name = os.fspath(scenario_path)
-    spec = load_scenario(name).explore or ExploreSpec()
-    todo = _variants(name, spec, max_runs)
+    spec = load_scenario(name, allow_large=allow_large).explore or ExploreSpec()
+    todo = _variants(name, spec, max_runs, allow_large)
     outcomes: list[RunOutcome] = []
     if progress is not None:
         progress(0, len(todo))

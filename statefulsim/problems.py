@@ -6,9 +6,11 @@ Pure helpers (no I/O): the YAML layer attaches file and line numbers afterwards.
 from __future__ import annotations
 
 import difflib
+import reprlib
 from typing import Any, Iterable, Mapping, Sequence
 
 from statefulsim.errors import Problem, ScenarioError
+from statefulsim.limits import INT32_MAX, INT64_MAX
 
 Path = tuple[str | int, ...]
 
@@ -32,9 +34,16 @@ def type_name(value: Any) -> str:
     return type(value).__name__
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxdict, _SHORT.maxlist, _SHORT.maxstring, _SHORT.maxother = 3, 4, 6, 60, 60
+_SHORT.maxlong = 40
+
+
 def shown(value: Any) -> str:
-    """A short rendering of a found value."""
-    text = repr(value)
+    """A short rendering of a found value (bounded work: huge or deeply nested values are cut)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"<about {int(value.bit_length() * 0.30103)} digits>"
+    text = _SHORT.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -136,7 +145,9 @@ def get_str(m: Mapping[str, Any], key: str, path: Path, problems: Problems, defa
     return v
 
 
-def get_int(m: Mapping[str, Any], key: str, path: Path, problems: Problems, default: int = 0, *, minimum: int | None = None, required: bool = False) -> int:
+def get_int(m: Mapping[str, Any], key: str, path: Path, problems: Problems, default: int = 0, *, minimum: int | None = None, required: bool = False, maximum: int = INT64_MAX) -> int:
+    """An integer in ``minimum..maximum``: by default any int64, as the API stores integers;
+    pass ``maximum=INT32_MAX`` for the API's int32 fields (``spec.replicas``)."""
     if key not in m or m[key] is None:
         if required:
             problems.add(path + (key,), "required key is missing")
@@ -146,7 +157,11 @@ def get_int(m: Mapping[str, Any], key: str, path: Path, problems: Problems, defa
         problems.expected(path + (key,), "an integer", v)
         return default
     if minimum is not None and v < minimum:
-        problems.add(path + (key,), f"expected an integer >= {minimum}, found {v}")
+        problems.add(path + (key,), f"expected an integer >= {minimum}, found {shown(v)}")
+        return default
+    if v > maximum or v < -INT64_MAX - 1:
+        kind = {INT32_MAX: " (an int32, as the API server stores it)", INT64_MAX: " (an int64)"}.get(maximum, "")
+        problems.add(path + (key,), f"expected an integer <= {maximum}{kind}, found {shown(v)}")
         return default
     return v
 
@@ -167,6 +182,9 @@ def get_number(m: Mapping[str, Any], key: str, path: Path, problems: Problems, d
     v = m[key]
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         problems.expected(path + (key,), "a number", v)
+        return default
+    if not -1e300 < v < 1e300:  # also nan, inf and ints float() cannot hold
+        problems.expected(path + (key,), "a finite number", v)
         return default
     if minimum is not None and v < minimum:
         problems.add(path + (key,), f"expected a number >= {minimum}, found {v}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from statefulsim.analysis.expect import ExpectationResult, check_all
 from statefulsim.model.scenario import Scenario
@@ -53,12 +53,16 @@ def build_cluster(scenario: Scenario, seed: int | None = None) -> Cluster:
     return cluster
 
 
-def run_scenario(scenario: Scenario, *, seed: int | None = None, until: float | None = None) -> RunResult:
-    """Run ``scenario`` (optionally with another seed or end time) and check its expectations."""
+def run_scenario(scenario: Scenario, *, seed: int | None = None, until: float | None = None,
+                 progress: Callable[[float, float], None] | None = None) -> RunResult:
+    """Run ``scenario`` (optionally with another seed or end time) and check its expectations.
+
+    ``progress(now, until)`` is called now and then during the run (simulated seconds); the
+    trace does not depend on it."""
     seed = scenario.seed if seed is None else seed
     end = scenario.until if until is None else until
     cluster = build_cluster(scenario, seed)
-    cluster.run(end)
+    cluster.run(end, None if progress is None else (lambda now: progress(now, end)))
     results = check_all(scenario.expectations, cluster.env.trace)
     return RunResult(scenario, seed, end, cluster.env.trace, results, cluster)
 

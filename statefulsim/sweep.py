@@ -84,9 +84,11 @@ def _split_top(text: str) -> list[str]:
 
 def parse_value(text: str) -> Any:
     """A value as YAML would read it (``3`` → 3, ``true`` → True, ``5s`` → "5s", ``{constant: 5s}``)."""
+    from statefulsim.io.yamlsource import safe_load
+
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
+        return safe_load(text, f"--set value {text!r}")
+    except ScenarioError:
         return text
 
 
@@ -251,37 +253,56 @@ class PreparedPoint:
         return hashlib.sha256(self.text.encode()).hexdigest()[:16]
 
 
-def prepare(scenario_path: str | os.PathLike[str], axes: Sequence[Axis]) -> list[PreparedPoint]:
+def prepare(scenario_path: str | os.PathLike[str], axes: Sequence[Axis],
+            statefulset: str | None = None, *, allow_large: bool = False) -> list[PreparedPoint]:
     """Apply every grid point to the scenario and validate it through the normal loader.
 
     Raises :class:`ScenarioError` (a bad path, or a value the scenario rejects, naming the
-    ``--set`` assignment)."""
+    ``--set`` assignment) and :class:`SweepError` when ``statefulset`` names no StatefulSet of
+    the scenario."""
     from statefulsim.io.scenario import load_scenario
     from statefulsim.io.yamlsource import load_file
 
     name = os.fspath(scenario_path)
     base_dir = os.path.dirname(name) or "."
-    load_scenario(name)  # the unmodified scenario must be valid (its errors point at its lines)
+    base = load_scenario(name, allow_large=allow_large)  # must be valid (its errors point at its lines)
+    if statefulset is not None:
+        _check_statefulset(base, statefulset)
     docs = load_file(name)
     out: list[PreparedPoint] = []
     for i, point in enumerate(grid_points(axes)):
         data = copy.deepcopy(docs[0].data)
         for path, value in point.items():
             set_path(data, path, value, base_dir)
-        text, label = validated_variant(data, name, point, base_dir)
+        text, label = validated_variant(data, name, point, base_dir, allow_large=allow_large)
         out.append(PreparedPoint(i, point, text, label, base_dir))
     return out
 
 
-def validated_variant(data: Any, name: str, point: Mapping[str, Any], base_dir: str) -> tuple[str, str]:
+def _check_statefulset(scenario: Scenario, name: str) -> None:
+    """``--statefulset NAME`` must name a StatefulSet of the scenario (a manifest or an ``apply``)."""
+    from statefulsim.problems import suggest
+    from statefulsim.sim.actions import Apply
+    from statefulsim.sim.api.objects import StatefulSet
+
+    objects = list(scenario.objects) + [o for a in scenario.actions if isinstance(a, Apply) for o in a.objects]
+    names = sorted({o.metadata.name for o in objects if isinstance(o, StatefulSet)})
+    if name not in names:
+        raise SweepError(f"--statefulset {name!r}: no StatefulSet of that name in {scenario.source}"
+                         f"{suggest(name, names)}; defined: {', '.join(names)}")
+
+
+def validated_variant(data: Any, name: str, point: Mapping[str, Any], base_dir: str, *,
+                      allow_large: bool = False) -> tuple[str, str]:
     """The YAML text of a scenario with ``point``'s values applied, and its label ("NAME with
-    PATH=V, ..."); checked by the loader, whose errors name that label as the file."""
+    PATH=V, ..."); checked by the loader (and its size limits unless ``allow_large``), whose
+    errors name that label as the file."""
     from statefulsim.io.scenario import load_scenario_text
 
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     label = f"{name} with {point_label(point)}" if point else name
     try:
-        load_scenario_text(text, file=label, base_dir=base_dir)
+        load_scenario_text(text, file=label, base_dir=base_dir, allow_large=allow_large)
     except ScenarioError as e:
         raise ScenarioError([Problem(p.path, p.message, file=label) for p in e.problems]) from None
     return text, label
@@ -518,7 +539,8 @@ def _scenario_for(text: str, file: str, base_dir: str) -> Scenario:
     key = hashlib.sha256((file + "\0" + base_dir + "\0" + text).encode()).hexdigest()
     sc = _LOADED.get(key)
     if sc is None:
-        sc = load_scenario_text(text, file=file, base_dir=base_dir)
+        # allow_large: prepare() checked the size limits of every grid point's text already
+        sc = load_scenario_text(text, file=file, base_dir=base_dir, allow_large=True)
         _LOADED.clear()  # one grid point at a time is enough
         _LOADED[key] = sc
     return sc
@@ -540,50 +562,86 @@ def _state_key(fingerprint: str, quorum: int | None, statefulset: str | None) ->
 
 
 def read_state(path: str | os.PathLike[str]) -> dict[tuple[str, int], dict[str, float | None]]:
-    """Finished runs of a state file, keyed (run key, seed).  Unreadable lines (a run cut off
-    while being written) are skipped; they are simply run again."""
-    out: dict[tuple[str, int], dict[str, float | None]] = {}
-    try:
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                try:
-                    obj = json.loads(line)
-                    out[(str(obj["key"]), int(obj["seed"]))] = dict(obj["metrics"])
-                except (ValueError, KeyError, TypeError):
-                    continue
-    except FileNotFoundError:
+    """Finished runs of a state file, keyed (run key, seed); empty when the file does not exist.
+
+    Every complete line must be a sweep record (``{"key": ..., "point": {...}, "seed": N,
+    "metrics": {...}}``): any other file (a trace, a CSV) is refused with :class:`SweepError`,
+    so a sweep never appends to it.  A last line without its newline is a run cut off while
+    being written: it is skipped (and run again)."""
+    name = os.fspath(path)
+    if not os.path.lexists(name):
         return {}
-    except OSError as e:
-        raise SweepError(f"{os.fspath(path)}: cannot read the state file: {e.strerror or e}") from None
+    data = _read_state_bytes(name)
+    out: dict[tuple[str, int], dict[str, float | None]] = {}
+    lines = data.split(b"\n")
+    for number, raw in enumerate(lines[:-1], start=1):  # lines[-1]: empty, or a cut-off write
+        if not raw.strip():
+            continue
+        record = _state_record(raw)
+        if record is None:
+            raise SweepError(f"{name}:{number}: not a sweep state record (expected "
+                             '{"key": ..., "point": {...}, "seed": N, "metrics": {...}}, one per run); '
+                             "is this the state file of a sweep? Give another --state file")
+        key, seed, metrics = record
+        out[(key, seed)] = metrics
     return out
 
 
+def _read_state_bytes(name: str) -> bytes:
+    from statefulsim.io.files import InputFileError, read_input
+
+    try:
+        return read_input(name)
+    except InputFileError as e:
+        raise SweepError(str(e).replace("cannot read file", "cannot read the state file", 1)) from None
+
+
+def _state_record(raw: bytes) -> tuple[str, int, dict[str, float | None]] | None:
+    """(key, seed, metrics) of one state line, None if it is not a sweep record."""
+    try:
+        obj = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(obj, dict) or not isinstance(obj.get("key"), str) or not isinstance(obj.get("point"), dict):
+        return None
+    seed, metrics = obj.get("seed"), obj.get("metrics")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not isinstance(metrics, dict):
+        return None
+    if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in metrics.values()):
+        return None
+    return obj["key"], seed, dict(metrics)
+
+
 class _StateWriter:
+    """Appends one whole batch of runs per write to the state file, flushed and fsynced, so a
+    kill leaves at most a cut-off last line; opening the file removes such a line first."""
+
     def __init__(self, path: str | os.PathLike[str] | None) -> None:
         self.path = path
         self.fh: io.TextIOWrapper | None = None
         if path is None:
             return
         try:
-            needs_newline = False
-            if os.path.exists(path) and os.path.getsize(path) > 0:
-                with open(path, "rb") as fh:
-                    fh.seek(-1, os.SEEK_END)
-                    needs_newline = fh.read(1) != b"\n"
-            self.fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
-            if needs_newline:
-                self.fh.write("\n")
+            name = os.fspath(path)
+            if os.path.lexists(name):
+                data = _read_state_bytes(name)
+                if data and not data.endswith(b"\n"):  # a write cut off: drop its remains
+                    from statefulsim.io.files import atomic_write_text
+
+                    atomic_write_text(name, data[:data.rfind(b"\n") + 1].decode("utf-8", "replace"))
+            self.fh = open(name, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
         except OSError as e:
             raise SweepError(f"{os.fspath(path)}: cannot write the state file: {e.strerror or e}") from None
 
     def write_batch(self, key: str, point: Mapping[str, Any],
                     runs: Sequence[tuple[int, Mapping[str, float | None]]]) -> None:
-        """One line per run, flushed once for the batch."""
+        """One line per run, written, flushed and fsynced once for the batch."""
         if self.fh is None:
             return
         self.fh.write("".join(json.dumps({"key": key, "point": point, "seed": seed, "metrics": metrics},
                                          separators=(",", ":"), default=str) + "\n" for seed, metrics in runs))
         self.fh.flush()
+        os.fsync(self.fh.fileno())
 
     def close(self) -> None:
         if self.fh is not None:
@@ -636,7 +694,9 @@ def run_batch(batch: RunBatch) -> BatchResult:
 def self_contained(text: str, base_dir: str) -> str:
     """Scenario YAML ``text`` with the ``{file: ...}`` items of its ``manifests`` replaced by the
     documents of those files (resolved against ``base_dir``); the same scenario, no file access."""
-    data = yaml.safe_load(text)
+    from statefulsim.io.yamlsource import safe_load
+
+    data = safe_load(text)
     items = data.get("manifests") if isinstance(data, dict) else None
     if not isinstance(items, list) or not any(isinstance(x, Mapping) and "file" in x for x in items):
         return text
@@ -883,7 +943,8 @@ def run_sweep(scenario_path: str | os.PathLike[str], *, runs: int = 100, seed_st
               workers: int | None = None, state: str | os.PathLike[str] | None = None,
               progress: ProgressCallback | None = None, executor: str | Executor = "local",
               scheduler: str | None = None, connect_timeout: float = 10.0, batch: int | None = None,
-              notice: Callable[[str], None] | None = None, plugins: Sequence[str] = ()) -> SweepResult:
+              notice: Callable[[str], None] | None = None, plugins: Sequence[str] = (),
+              allow_large: bool = False) -> SweepResult:
     """Run the scenario with seeds ``seed_start .. seed_start+runs-1`` at every grid point.
 
     ``executor`` is a name of :data:`EXECUTORS` (``local``: ``workers`` processes, default the
@@ -904,7 +965,7 @@ def run_sweep(scenario_path: str | os.PathLike[str], *, runs: int = 100, seed_st
         raise SweepError("--runs must be at least 1")
     if batch is not None and batch < 1:
         raise SweepError("--batch must be at least 1")
-    points = prepare(scenario_path, axes)
+    points = prepare(scenario_path, axes, statefulset, allow_large=allow_large)
     seeds = list(range(seed_start, seed_start + runs))
     if isinstance(executor, str):
         executor = make_executor(executor, ExecutorOptions(workers, scheduler, connect_timeout))
@@ -976,9 +1037,11 @@ def csv_text(result: SweepResult, confidence: float = CONFIDENCE) -> str:
 
 
 def write_csv(result: SweepResult, path: str | os.PathLike[str]) -> None:
+    """Write :func:`csv_text` to ``path`` atomically (a write cut short leaves the old file)."""
+    from statefulsim.io.files import atomic_write_text
+
     try:
-        with open(path, "w", encoding="utf-8", newline="") as fh:
-            fh.write(csv_text(result))
+        atomic_write_text(path, csv_text(result))
     except OSError as e:
         raise SweepError(f"{os.fspath(path)}: cannot write the CSV file: {e.strerror or e}") from None
 
@@ -1185,7 +1248,7 @@ class SweepCli:
             quorum: int | None, statefulset: str | None, out: str | None, state: str | None,
             plot: str | None, executor: str = "local", scheduler: str | None = None,
             connect_timeout: float = 10.0, batch: int | None = None, plot_kind: str = "box",
-            plugins: Sequence[str] = ()) -> SweepResult:
+            plugins: Sequence[str] = (), allow_large: bool = False) -> SweepResult:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
         from rich.text import Text
 
@@ -1215,7 +1278,7 @@ class SweepCli:
             result = run_sweep(scenario, runs=runs, seed_start=seed_start, axes=axes, quorum=quorum,
                                statefulset=statefulset, workers=workers, state=state, progress=report,
                                executor=executor, scheduler=scheduler, connect_timeout=connect_timeout,
-                               batch=batch, notice=notice, plugins=plugins)
+                               batch=batch, notice=notice, plugins=plugins, allow_large=allow_large)
         if out is not None:
             write_csv(result, out)
         if plot is not None:

@@ -77,3 +77,50 @@ def test_custom_verb_example_registers_and_runs() -> None:
     finally:
         ACTIONS.pop("deleteLowest", None)
         sys.modules.pop("docs_example", None)
+
+
+def _cells(row: str) -> list[str]:
+    return [c.strip() for c in row.strip().strip("|").split("|")]
+
+
+def _names(cell: str) -> tuple[list[str], list[str]]:
+    """Backticked names of a fields cell, before and after "then", parenthesised remarks left out."""
+    cell = re.sub(r"\([^)]*\)", "", cell)
+    before, _, after = cell.partition("then")
+    return re.findall(r"`(\w+)`", before), re.findall(r"`(\w+)`", after)
+
+
+def test_the_trace_schema_is_the_documented_event_catalogue() -> None:
+    from statefulsim.trace_schema import ACTION_FIELDS, EVENTS, OPTIONAL
+
+    text = (ROOT / "docs" / "trace.md").read_text()
+    catalogue = text.split("## Event catalogue", 1)[1].split("## The timeline", 1)[0]
+    documented: dict[str, list[str]] = {}
+    verbs: dict[str, tuple[list[str], list[str]]] = {}
+    table = ""
+    for line in catalogue.splitlines():
+        if line.startswith("| event |"):
+            table = "events"
+        elif line.startswith("| `action` |"):
+            table = "verbs"
+        elif not line.startswith("|"):
+            table = "" if not line.strip() else table
+        elif table and not line.startswith("|---"):
+            cells = _cells(line)
+            if table == "events":
+                documented[re.findall(r"`(\w+)`", cells[0])[0]] = _names(cells[1])[0]
+            else:
+                for verb in re.findall(r"`(\w+)`", cells[0]):
+                    verbs[verb] = _names(cells[1])
+    assert sorted(documented) == sorted(EVENTS)
+    for event, fields in EVENTS.items():
+        assert documented[event] == [name for name, _ in fields], event
+    for event, fields in OPTIONAL.items():
+        for name, _ in fields:
+            assert f"`{name}`" in catalogue, (event, name)  # the spec facts paragraph
+    assert sorted(verbs) == sorted(ACTION_FIELDS)
+    for verb, (required, optional) in ACTION_FIELDS.items():
+        assert verbs[verb][0] == [name for name, _ in required], verb
+        assert verbs[verb][1] == [name for name, _ in optional], verb
+    for kind in ("string", "integer", "number", "strings", "duration", "null"):
+        assert f"`{kind}`" in text, kind  # the types are explained

@@ -58,3 +58,25 @@ def test_bundled_traces_unchanged() -> None:
     recorded = _recorded()
     changed = sorted(name for name in actual if recorded.get(name) != actual[name])
     assert not changed, f"bundled traces changed: {changed}; see this file's docstring"
+
+
+@pytest.mark.parametrize("name, tie_break", [("quickstart", None), ("node-failure", None),
+                                             ("explore-healthy", "lifo"), ("explore-forced-rollback", "shuffle:2")])
+def test_progress_callback_leaves_the_trace_byte_identical(name: str, tie_break: str | None) -> None:
+    import dataclasses
+
+    from statefulsim.sim import cluster as cluster_module
+
+    scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
+    if tie_break is not None:
+        scenario = dataclasses.replace(scenario, cluster=dataclasses.replace(scenario.cluster, tie_break=tie_break))
+    plain = run_scenario(scenario)
+    calls: list[tuple[float, float]] = []
+    old = cluster_module.PROGRESS_STEPS
+    cluster_module.PROGRESS_STEPS = 7  # many calls, at odd places
+    try:
+        watched = run_scenario(scenario, progress=lambda now, until: calls.append((now, until)))
+    finally:
+        cluster_module.PROGRESS_STEPS = old
+    assert calls and all(until == scenario.until and 0 <= now <= until for now, until in calls)
+    assert [dumps_record(r) for r in watched.trace] == [dumps_record(r) for r in plain.trace]

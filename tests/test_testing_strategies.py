@@ -221,7 +221,7 @@ def test_each_new_verb_is_generated(verb: str) -> None:
 def test_the_new_verbs_are_drawn_often() -> None:
     counts: collections.Counter[str] = collections.Counter()
 
-    @settings(FAST, max_examples=60, derandomize=True)
+    @settings(FAST, max_examples=150, derandomize=True)
     @given(scenarios())
     def count(data: dict[str, Any]) -> None:
         counts.update(_verbs(data["actions"]))
@@ -422,7 +422,7 @@ class _NodeVerbsMachine(_CoveringMachine):
 
 def test_machine_verbs_opt_out() -> None:
     run_state_machine_as_test(_NodeVerbsMachine, settings=simulation_settings(
-        6, stateful_step_count=6, database=None, derandomize=True))
+        10, stateful_step_count=6, database=None, derandomize=True))
     assert set(_NodeVerbsMachine.fired) <= {"scale", "drainNode", "cordonNode", "uncordonNode"}
     assert _NodeVerbsMachine.fired["drainNode"] > 0
 

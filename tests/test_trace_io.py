@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import statefulsim
 from statefulsim.errors import StatefulSimError, TraceFormatError
 from statefulsim.io.trace_io import dumps_record, read_jsonl, to_json_value, write_jsonl
 from statefulsim.runner import RunResult, run
@@ -39,7 +40,9 @@ def test_write_one_object_per_record_keys_in_order(quickstart: RunResult, tmp_pa
     assert write_jsonl(quickstart.trace, out) == len(quickstart.trace)
     data = out.read_bytes()
     assert data.endswith(b"\n") and not data.endswith(b"\n\n")
-    lines = data.decode("utf-8").splitlines()
+    first, *lines, last = data.decode("utf-8").splitlines()
+    assert first == '{"t":0.0,"event":"TraceStart"}'
+    assert last == '{"t":%s,"event":"TraceEnd"}' % quickstart.trace[len(quickstart.trace) - 1].as_dict()["t"]
     assert len(lines) == len(quickstart.trace)
     for line, rec in zip(lines, quickstart.trace):
         obj = strict_loads(line)
@@ -55,7 +58,8 @@ def test_times_are_rounded_to_the_microsecond(tmp_path: Path) -> None:
     trace.append(1 / 3, "PodReady", {"pod": "web-0"})
     out = tmp_path / "t.jsonl"
     write_jsonl(trace, out)
-    assert out.read_text() == '{"t":0.333333,"event":"PodReady","pod":"web-0"}\n'
+    assert out.read_text() == ('{"t":0.0,"event":"TraceStart"}\n{"t":0.333333,"event":"PodReady","pod":"web-0"}\n'
+                               '{"t":0.333333,"event":"TraceEnd"}\n')
 
 
 def test_round_trip(quickstart: RunResult, tmp_path: Path) -> None:
@@ -89,7 +93,8 @@ def test_write_to_an_open_file_and_from_dicts(quickstart: RunResult, tmp_path: P
 
 def test_non_ascii_is_written_as_utf8(tmp_path: Path) -> None:
     trace = Trace()
-    trace.append(0, "KubeEvent", {"message": "naïve ✔"})
+    trace.append(0, "KubeEvent", {"reason": "SuccessfulCreate", "object": "pod/web-0", "message": "naïve ✔",
+                                  "component": "statefulset-controller"})
     out = tmp_path / "u.jsonl"
     write_jsonl(trace, out)
     assert "naïve ✔".encode("utf-8") in out.read_bytes()
@@ -102,7 +107,7 @@ def test_non_finite_floats_are_written_as_strings(tmp_path: Path) -> None:
                                  "x": [-math.inf, math.nan], "m": {"k": math.inf}})
     out = tmp_path / "inf.jsonl"
     write_jsonl(trace, out)
-    obj = strict_loads(out.read_text().strip())
+    obj = strict_loads(out.read_text().splitlines()[1])
     assert obj == {"t": 1.0, "event": "Action", "action": "deletePod", "pod": "web-0",
                    "gracePeriodSeconds": "inf", "x": ["-inf", "nan"], "m": {"k": "inf"}}
     assert read_jsonl(out)[0].get("gracePeriodSeconds") == "inf"
@@ -131,13 +136,16 @@ def test_blank_lines_are_skipped(tmp_path: Path) -> None:
     assert [(r.t, r.event, dict(r.fields)) for r in trace] == [(0.0, "A", {}), (1.0, "B", {"pod": "x"})]
 
 
-def test_empty_file_is_an_empty_trace(tmp_path: Path) -> None:
+def test_an_empty_file_is_an_error(tmp_path: Path) -> None:
+    # show used to print an empty report for it while check refused it: both refuse it now
     f = tmp_path / "e.jsonl"
-    f.write_text("")
-    assert len(read_jsonl(f)) == 0
+    for text in ("", "\n\n", '{"t":0,"event":"TraceStart"}\n{"t":0,"event":"TraceEnd"}\n'):
+        f.write_text(text)
+        with pytest.raises(TraceFormatError, match=f"^{f}: the trace is empty: it has no records$"):
+            read_jsonl(f)
 
 
-GOOD = '{"t":0,"event":"StatefulSetCreated","statefulset":"web"}\n'
+GOOD = '{"t":0,"event":"StatefulSetCreated","statefulset":"web","replicas":3,"podManagementPolicy":"OrderedReady"}\n'
 
 
 @pytest.mark.parametrize("bad, line, message", [
@@ -177,3 +185,94 @@ def test_not_utf8(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(TraceFormatError, match="cannot read trace file"):
         read_jsonl(tmp_path / "nope.jsonl")
+
+
+# ---------------------------------------------------------------- the event catalogue
+
+
+def _one(tmp_path: Path, *lines: str) -> Path:
+    f = tmp_path / "r.jsonl"
+    f.write_text(GOOD + "".join(line + "\n" for line in lines))
+    return f
+
+
+@pytest.mark.parametrize("line, message", [
+    ('{"t":1,"event":"PodReady","pod":"web-0"}', 'PodReady.uid: required field is missing (expected a string)'),
+    ('{"t":1,"event":"PodReady","pod":7,"uid":"u"}', "PodReady.pod: expected a string, found an integer 7"),
+    ('{"t":1,"event":"StatefulSetStatus","statefulset":"web","replicas":3,"readyReplicas":"3","availableReplicas":0,'
+     '"currentReplicas":0,"updatedReplicas":0,"currentRevision":null,"updateRevision":null,"observedGeneration":1}',
+     'StatefulSetStatus.readyReplicas: expected an integer, found a string "3"'),
+    ('{"t":1,"event":"PodCreated","pod":"web-0","uid":"u","ordinal":1e400,"statefulset":"web","revision":null}',
+     "PodCreated.ordinal: expected an integer, found a number"),
+    ('{"t":1,"event":"EndpointSliceUpdated","service":"web","ready":[{"pod":1}],"notReady":[],"terminating":[]}',
+     "EndpointSliceUpdated.ready: expected a list of strings, found a list"),
+    ('{"t":1,"event":"Action","action":"scale","statefulset":"web"}',
+     "Action.replicas: required field is missing (expected an integer)"),
+    ('{"t":1,"event":"Action","action":"deletePod","pod":"web-0","gracePeriodSeconds":"soon"}',
+     'Action.gracePeriodSeconds: expected a number of seconds or "inf", found a string "soon"'),
+    ('{"t":1,"event":"StatefulSetCreated","statefulset":"db","replicas":1,"podManagementPolicy":"Parallel",'
+     '"partition":"0"}', 'StatefulSetCreated.partition: expected an integer or null, found a string "0"'),
+    ('{"t":1,"event":"Custom","deep":' + "[" * 5000 + "]" * 5000 + "}", "not valid JSON: nested too deeply"),
+    ('{"t":1,"event":"Custom","deep":' + "[" * 70 + "]" * 70 + "}", "Custom.deep: nested more than 64 levels deep"),
+    ('{"t":1,"event":"Custom","n":' + "1" * 5000 + "}", "not valid JSON: an integer of more than 4300 digits"),
+    ('{"t":1e308,"event":"PodReady","pod":"web-0","uid":"u"}', '"t" must be at most 1e+12 seconds'),
+])
+def test_records_are_checked_against_the_catalogue(tmp_path: Path, line: str, message: str) -> None:
+    f = _one(tmp_path, line)
+    with pytest.raises(TraceFormatError) as info:
+        read_jsonl(f)
+    assert str(info.value) == f"{f}:2: {message}" or (str(info.value).startswith(f"{f}:2: {message}")), info.value
+
+
+def test_unknown_events_extra_fields_and_nulls_stay_allowed(tmp_path: Path) -> None:
+    f = _one(tmp_path, '{"t":1,"event":"FromANewerVersion","x":{"y":[1]}}',
+             '{"t":2,"event":"PodReady","pod":"web-0","uid":"u","extra":[1,2]}',
+             '{"t":3,"event":"Action","action":"myVerb","anything":{"goes":true}}',
+             '{"t":4,"event":"PodRunning","pod":"web-0","uid":"u","node":null}')
+    assert [r.event for r in read_jsonl(f)] == ["StatefulSetCreated", "FromANewerVersion", "PodReady", "Action",
+                                                 "PodRunning"]
+
+
+def test_a_cut_off_trace_is_detected(quickstart: RunResult, tmp_path: Path) -> None:
+    whole = tmp_path / "whole.jsonl"
+    write_jsonl(quickstart.trace, whole)
+    lines = whole.read_text().splitlines(keepends=True)
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text("".join(lines[:-5]))  # cut at a line boundary: every line is valid JSON
+    with pytest.raises(TraceFormatError, match=rf"^{cut}:{len(lines) - 5}: the trace is cut off: it starts with "
+                                               r"TraceStart \(line 1\)"):
+        read_jsonl(cut)
+    twice = tmp_path / "twice.jsonl"
+    twice.write_text("".join(lines) + "".join(lines[1:]))
+    with pytest.raises(TraceFormatError, match=rf"^{twice}:{len(lines) + 1}: a record after the TraceEnd record"):
+        read_jsonl(twice)
+    assert [r.as_dict() for r in read_jsonl(whole)] == [r.as_dict() for r in quickstart.trace]
+
+
+def test_every_record_the_simulator_writes_matches_the_catalogue() -> None:
+    from hypothesis import given
+
+    from statefulsim.io.scenario import load_scenario
+    from statefulsim.runner import run_scenario
+    from statefulsim.testing import scenarios, simulation_settings
+    from statefulsim.trace_schema import EVENTS, field_problem
+
+    root = Path(__file__).resolve().parent.parent
+    seen: set[str] = set()
+
+    def check(trace: Trace) -> None:
+        for r in trace:
+            assert r.event in EVENTS, r.event
+            seen.add(r.event)
+            assert field_problem(r.event, to_json_value(dict(r.fields))) is None, (r, field_problem(r.event, r.fields))
+
+    for path in sorted((root / "scenarios").glob("*.yaml")) + sorted((root / "tests" / "data").glob("*.yaml")):
+        check(run_scenario(load_scenario(path)).trace)
+
+    @simulation_settings(12, database=None, derandomize=True)
+    @given(scenarios(policies=["OrderedReady", "Parallel"]))
+    def generated(data: dict) -> None:  # type: ignore[type-arg]
+        check(statefulsim.run(statefulsim.scenario_from_data(data)).trace)
+
+    generated()
+    assert len(seen) >= 40, sorted(set(EVENTS) - seen)

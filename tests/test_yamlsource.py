@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from statefulsim.errors import Problem, ScenarioError
-from statefulsim.io.yamlsource import Document, line_for, load_documents, load_file, locate
+from statefulsim.io.yamlsource import Document, line_for, load_documents, load_file, locate, safe_load
 
 
 def load_one(text: str, file: str = "f.yaml") -> Document:
@@ -224,28 +224,51 @@ def test_alias_and_merge_positions() -> None:
     assert p[("inline", "b")] == 18
 
 
-def test_recursive_aliases_do_not_hang() -> None:
-    doc = load_one("""\
-        rec: &r [1, *r]
-        node: &n {self: *n}
-        merge: &m {<<: *m, k: v}
-        """)
-    assert doc.data["rec"][1] is doc.data["rec"]
-    assert doc.data["node"]["self"] is doc.data["node"]
+def test_recursive_aliases_are_refused_without_hanging() -> None:
+    # A value that contains itself cannot be a Kubernetes object (JSON is a tree); the scenario
+    # builder used to recurse on it until RecursionError.
+    for text, line in (("a: 1\nrec: &r [1, *r]\n", 2), ("node: &n\n  self: *n\n", 2)):
+        with pytest.raises(ScenarioError) as info:
+            load_documents(text, "f.yaml")
+        (problem,) = info.value.problems
+        assert (problem.file, problem.line) == ("f.yaml", line)
+        assert "recursive alias" in problem.message
+    doc = load_one("merge: &m {<<: *m, k: v}\n")  # merges nothing: not recursive data
     assert doc.data["merge"] == {"k": "v"}
-    assert doc.positions[("rec", 1)] == 1
-    assert doc.positions[("node", "self")] == 2
 
 
-def test_alias_bomb_stays_bounded() -> None:
+def test_alias_bomb_is_refused_at_the_alias_that_crosses_the_limit() -> None:
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     for i in range(1, 9):
         refs = ", ".join([f"*a{i - 1}"] * 10)
         lines.append(f"a{i}: &a{i} [{refs}]")
-    doc = load_documents("\n".join(lines) + "\n", "bomb.yaml")[0]
-    assert len(doc.positions) < 1_000_000
-    # unexpanded paths still resolve to the nearest recorded line
-    assert line_for(doc, ["a8", 9, 9, 9, 9, 9, 9, 9, 9, 9]) is not None
+    with pytest.raises(ScenarioError) as info:
+        load_documents("\n".join(lines) + "\n", "bomb.yaml")
+    (problem,) = info.value.problems
+    assert problem.file == "bomb.yaml" and problem.line == 5  # the aliases up to a4 add 111 096 values
+    assert "aliases expand the document by more than 100000 values" in problem.message
+
+
+def test_aliases_within_the_bound_still_load_with_positions() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 4):
+        refs = ", ".join([f"*a{i - 1}"] * 10)
+        lines.append(f"a{i}: &a{i} [{refs}]")
+    doc = load_documents("\n".join(lines) + "\n", "ok.yaml")[0]
+    assert len(doc.data["a3"]) == 10 and doc.data["a3"][9][9][9][9] == "x"
+    assert line_for(doc, ["a3", 9, 9, 9]) is not None
+
+
+def test_nesting_and_long_integers_are_bounded() -> None:
+    deep = "a: " + "[" * 150 + "]" * 150 + "\n"
+    with pytest.raises(ScenarioError, match="nested more than 100 levels deep"):
+        load_documents(deep, "deep.yaml")
+    with pytest.raises(ScenarioError) as info:
+        load_documents("a: 1\nb: " + "1" * 5000 + "\n", "int.yaml")
+    (problem,) = info.value.problems
+    assert problem.line == 2 and "more than 4300 digits" in problem.message
+    with pytest.raises(ScenarioError, match="more than 4300 digits"):
+        safe_load("b: " + "1" * 5000 + "\n")
 
 
 # ---------------------------------------------------------------- duplicate keys

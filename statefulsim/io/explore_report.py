@@ -63,8 +63,9 @@ def write_replays(result: ExploreResult, out_dir: str | os.PathLike[str]) -> Rep
 
 
 def _write(path: str, text: str) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text)
+    from statefulsim.io.files import atomic_write_text
+
+    atomic_write_text(path, text)
 
 
 def _runs_text(runs: list[int]) -> str:
@@ -147,7 +148,8 @@ def _render_deadlocks(result: ExploreResult, console: Console, replays: Replays 
 
 
 def explore_cli(console: Console, scenario: str, *, max_runs: int = DEFAULT_MAX_RUNS, out: str | None = None,
-                workers: int = 1, quiet: bool = False, plugins: Sequence[str] = ()) -> ExploreResult:
+                workers: int = 1, quiet: bool = False, plugins: Sequence[str] = (),
+                allow_large: bool = False) -> ExploreResult:
     """What ``statefulsim explore`` does (kept here so the command in cli.py stays thin): run,
     write the replay files into ``out``, print the report; the caller maps ``result.ok`` to the
     exit code."""
@@ -161,7 +163,8 @@ def explore_cli(console: Console, scenario: str, *, max_runs: int = DEFAULT_MAX_
         progress.update(task, completed=done, total=total)
 
     with progress:
-        result = explore(scenario, max_runs=max_runs, workers=workers, progress=report, plugins=plugins)
+        result = explore(scenario, max_runs=max_runs, workers=workers, progress=report, plugins=plugins,
+                         allow_large=allow_large)
     replays = write_replays(result, out) if out is not None and not result.ok else None
     render_explore(result, console, replays, quiet=quiet)
     return result

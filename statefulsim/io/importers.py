@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, NoReturn, Sequence
 
 from statefulsim.errors import TraceFormatError
+from statefulsim.io.files import InputFileError, decode_utf8, read_input
 from statefulsim.sim.trace import Trace
 
 __all__ = ["FORMATS", "Recording", "build_trace", "detect_file_format", "detect_format", "load_recording", "parse_events_json",
@@ -327,6 +328,11 @@ def _json_objects(text: str, file: str) -> Iterator[tuple[int, Any]]:
             value, end = dec.raw_decode(text, pos)
         except json.JSONDecodeError as e:
             raise TraceFormatError(f"{file}:{e.lineno}: not valid JSON: {e.msg} at column {e.colno}") from None
+        except RecursionError:
+            raise TraceFormatError(f"{file}:{_line_of(text, pos)}: not valid JSON: nested too deeply") from None
+        except ValueError:  # an integer of more than 4300 digits
+            raise TraceFormatError(f"{file}:{_line_of(text, pos)}: not valid JSON: an integer of more than 4300 "
+                                   "digits") from None
         yield _line_of(text, pos), value
         pos = end
 
@@ -345,6 +351,62 @@ def _obj(value: Any, file: str, line: int, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise TraceFormatError(f"{file}:{line}: {what} must be an object, found {type(value).__name__}")
     return value
+
+
+# The fields the importers read, with their JSON types (statefulsim.trace_schema's names): a
+# field that is present must have its type, so a hand-edited or truncated recording is an error
+# naming the field, not a crash.  (types, nested shape): nested is a mapping for an object's
+# fields ("*": every value) or the shape of a list's items.
+_Shape = tuple[str, Any]
+_TIME = ("string|null", None)
+_POD_SHAPE: _Shape = ("object", {
+    "kind": ("string", None),
+    "metadata": ("object", {
+        "name": ("string", None), "uid": ("string", None), "creationTimestamp": _TIME,
+        "deletionTimestamp": _TIME, "deletionGracePeriodSeconds": ("integer|null", None),
+        "labels": ("object|null", {"*": ("string", None)}),
+        "ownerReferences": ("list|null", ("object", {"kind": ("string|null", None), "name": ("string|null", None)})),
+        "managedFields": ("list|null", ("object", {"time": _TIME})),
+    }),
+    "spec": ("object|null", {"nodeName": ("string|null", None)}),
+    "status": ("object|null", {
+        "phase": ("string|null", None), "reason": ("string|null", None),
+        "conditions": ("list|null", ("object", {"type": ("string|null", None), "status": ("string|null", None),
+                                                "lastTransitionTime": _TIME})),
+        "containerStatuses": ("list|null", ("object", {
+            "name": ("string|null", None), "restartCount": ("integer|null", None),
+            "state": ("object|null", {"running": ("object", {"startedAt": _TIME})}),
+        })),
+    }),
+})
+_EVENT_SHAPE: _Shape = ("object", {
+    "kind": ("string", None), "reason": ("string|null", None), "message": ("string|null", None),
+    "note": ("string|null", None), "lastTimestamp": _TIME, "eventTime": _TIME, "firstTimestamp": _TIME,
+    "involvedObject": ("object|null", {"kind": ("string|null", None), "name": ("string|null", None)}),
+    "regarding": ("object|null", {"kind": ("string|null", None), "name": ("string|null", None)}),
+    "source": ("object|null", {"component": ("string|null", None)}),
+    "reportingComponent": ("string|null", None),
+})
+
+
+def _check_shape(value: Any, shape: _Shape, file: str, line: int, path: str = "") -> None:
+    """Raise TraceFormatError ``FILE:LINE: PATH: expected ..., found ...`` where ``value`` does
+    not have ``shape`` (absent fields are fine: the parsers default them)."""
+    from statefulsim.trace_schema import describe, expected, is_type
+
+    stack: list[tuple[Any, _Shape, str]] = [(value, shape, path)]
+    while stack:
+        v, (types, nested), where = stack.pop()
+        if not is_type(types, v):
+            raise TraceFormatError(f"{file}:{line}: {where or 'the value'}: expected {expected(types)}, "
+                                   f"found {describe(v)}")
+        if isinstance(v, dict) and isinstance(nested, dict):
+            for key, item in v.items():
+                sub = nested.get(key, nested.get("*"))
+                if sub is not None:
+                    stack.append((item, sub, f"{where}.{key}" if where else str(key)))
+        elif isinstance(v, list) and nested is not None:
+            stack.extend((item, nested, f"{where}[{i}]") for i, item in enumerate(v))
 
 
 @dataclass
@@ -377,6 +439,7 @@ def parse_pods_json(text: str, file: str = "<json>", statefulset: str | None = N
         if "object" in value and "type" in value:
             kind = str(value["type"])
             value = _obj(value["object"], file, line, '"object"')
+        _check_shape(value, _POD_SHAPE, file, line)
         if value.get("kind", "Pod") != "Pod":
             raise TraceFormatError(f"{file}:{line}: expected a Pod, found kind {value.get('kind')!r}")
         meta = _obj(value.get("metadata"), file, line, "metadata")
@@ -470,6 +533,7 @@ def parse_events_json(text: str, file: str = "<json>") -> Recording:
             raise TraceFormatError(f"{file}:{line}: \"items\" must be a list")
         for ev in items:
             ev = _obj(ev, file, line, "an event")
+            _check_shape(ev, _EVENT_SHAPE, file, line)
             if ev.get("kind", "Event") != "Event":
                 raise TraceFormatError(f"{file}:{line}: expected an Event, found kind {ev.get('kind')!r}")
             involved = ev.get("involvedObject") or ev.get("regarding") or {}
@@ -547,12 +611,9 @@ def detect_format(text: str, file: str = "<input>") -> str:
 
 def _read(path: str) -> str:
     try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    except OSError as e:
-        raise TraceFormatError(f"{path}: cannot read: {e.strerror or e}") from None
-    except UnicodeDecodeError:
-        raise TraceFormatError(f"{path}:1: not UTF-8 text") from None
+        return decode_utf8(read_input(path), path)
+    except InputFileError as e:
+        raise TraceFormatError(str(e)) from None
 
 
 def detect_file_format(path: str) -> str:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from matplotlib import rc_context
 from matplotlib.axes import Axes
@@ -199,7 +199,7 @@ def _pod_lives(trace: Trace, end: float) -> tuple[dict[str, PodRow], dict[str, l
         pod = r.get("pod")
         if not isinstance(pod, str):
             continue
-        key = str(r.get("uid") or f"name:{pod}")
+        key = f"{pod}\0{r.get('uid') or ''}"  # a uid names one pod; a hostile trace may reuse it
         life = lives.get(key)
         if life is None or (r.event == "PodCreated" and life.inc.deleted):
             row = rows.get(pod)
@@ -992,11 +992,17 @@ def save(fig: Figure, path: str | os.PathLike[str], *, dpi: float | None = None)
     ``dpi`` applies to PNG (default 110).  The same figure always gives the same bytes (no dates,
     no random SVG ids).  Raises :class:`PlotError` for an unknown suffix or a
     file that cannot be written."""
+    from statefulsim.io.files import atomic_write
+
     fmt = check_format(path)
-    try:
+
+    def write(fh: IO[bytes]) -> None:
         with rc_context({"svg.hashsalt": "statefulsim"}):  # SVG ids from content, not random
-            fig.savefig(os.fspath(path), format=fmt, dpi=dpi if dpi is not None else 110,
-                        metadata=_metadata(fmt), facecolor="white")
+            fig.savefig(fh, format=fmt, dpi=dpi if dpi is not None else 110, metadata=_metadata(fmt),
+                        facecolor="white")
+
+    try:
+        atomic_write(path, write)  # a kill while drawing leaves the old plot, not half a file
     except OSError as e:
         raise PlotError(f"{os.fspath(path)}: cannot write the plot: {e.strerror or e}") from None
 

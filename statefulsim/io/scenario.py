@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import math
 import os
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import yaml
 
@@ -17,14 +17,19 @@ from statefulsim.analysis.expect import parse_expectations
 from statefulsim.durations import DurationError, parse_duration
 from statefulsim.errors import Problem, ScenarioError
 from statefulsim.io.explore_spec import parse_explore
-from statefulsim.io.yamlsource import Document, load_documents, load_file, locate
+from statefulsim.io.yamlsource import Document, load_documents, load_file, locate, safe_load
 from statefulsim.model.scenario import Scenario
 from statefulsim.problems import (
     Path, Problems, get_bool, get_duration, get_int, get_list, get_mapping, get_str, get_str_map, plugin_hint,
-    suggest,
+    shown, suggest,
 )
-from statefulsim.sim.actions import ACTIONS, Apply, FailNode, Patch, RecoverNode, SetImage, action_verbs
+from statefulsim.limits import INT32_MAX, LIMIT_KEYS, MAX_SIMULATED_SECONDS, UNLIMITED, Limits, duration_text, with_values
+from statefulsim.sim.actions import (
+    ACTIONS, Apply, DeleteStatefulSet, FailNode, Patch, RecoverNode, Scale, SetImage, action_verbs,
+)
+from statefulsim.sim.dns.actions import DnsQuery
 from statefulsim.sim.api.convert import object_from_manifest, parse_quantity_cpu, parse_quantity_memory
+from statefulsim.sim.api.names import dns1123_subdomain
 from statefulsim.sim.api.objects import ApiObject, GenericObject, Node, StatefulSet
 from statefulsim.sim.cluster import DEFAULT_REGION, ClusterConfig, NodeConfig, in_zones, nodes_named
 from statefulsim.sim.controllers.statefulset.controller import ControllerSettings
@@ -48,37 +53,47 @@ SIMULATED_KINDS = ("StatefulSet", "Service", "Node", "Pod", "PodDisruptionBudget
 # libyaml when available (same output and safety, much faster): load_scenario_data runs for
 # every example a property test draws.
 SAFE_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def load_scenario(path: str | os.PathLike[str]) -> Scenario:
-    """Read and validate a scenario file; raises :class:`ScenarioError` listing every problem."""
+def load_scenario(path: str | os.PathLike[str], *, allow_large: bool = False) -> Scenario:
+    """Read and validate a scenario file; raises :class:`ScenarioError` listing every problem.
+
+    Sizes beyond the scenario's limits (statefulsim.limits, ``cluster.limits``) are problems
+    unless ``allow_large`` (the ``--allow-large`` flag)."""
     name = os.fspath(path)
     docs = load_file(name)
-    return _from_documents(docs, name, os.path.dirname(name))
+    return _from_documents(docs, name, os.path.dirname(name), allow_large)
 
 
-def load_scenario_text(text: str, *, file: str = "<scenario>", base_dir: str = ".") -> Scenario:
+def load_scenario_text(text: str, *, file: str = "<scenario>", base_dir: str = ".",
+                       allow_large: bool = False) -> Scenario:
     """Like :func:`load_scenario` for YAML text (manifest files resolve against ``base_dir``)."""
-    return _from_documents(load_documents(text, file), file, base_dir)
+    return _from_documents(load_documents(text, file), file, base_dir, allow_large)
 
 
-def load_scenario_data(data: Mapping[str, Any], *, file: str = "<scenario data>", base_dir: str = ".") -> Scenario:
+def load_scenario_data(data: Mapping[str, Any], *, file: str = "<scenario data>", base_dir: str = ".",
+                       allow_large: bool = False) -> Scenario:
     """Like :func:`load_scenario` for a dict shaped like a scenario file.  The data goes through
     a safe YAML round trip (so it is exactly what a file would hold); problems have key paths but
     no line numbers, there being no file to point into."""
-    text = yaml.dump(dict(data), Dumper=SAFE_DUMPER, sort_keys=False)
-    plain = yaml.load(text, Loader=_SAFE_LOADER)
-    return _from_documents([Document(plain, {}, file, 0)], file, base_dir)
+    try:
+        text = yaml.dump(dict(data), Dumper=SAFE_DUMPER, sort_keys=False)
+    except (ValueError, RecursionError) as e:  # an int too long to print, data nested too deeply
+        reason = "the data is nested too deeply" if isinstance(e, RecursionError) else str(e).split(";")[0]
+        raise ScenarioError([Problem((), reason, file=file)]) from None
+    plain = safe_load(text, file)
+    return _from_documents([Document(plain, {}, file, 0)], file, base_dir, allow_large)
 
 
-def _from_documents(docs: list[Document], file: str, base_dir: str) -> Scenario:
+def _from_documents(docs: list[Document], file: str, base_dir: str, allow_large: bool = False) -> Scenario:
     if not docs:
         raise ScenarioError([Problem((), "the file is empty; expected a Scenario document", file=file)])
     if len(docs) > 1:
-        raise ScenarioError([Problem((), f"expected one Scenario document, found {len(docs)} (separated by ---)", file=file)])
+        second = docs[1].positions.get(())
+        raise ScenarioError([Problem((), f"expected one Scenario document, found {len(docs)} (separated by ---); "
+                                         "the second one starts here", file=file, line=second)])
     doc = docs[0]
-    builder = _Builder(doc, file, base_dir)
+    builder = _Builder(doc, file, base_dir, allow_large)
     scenario = builder.build()
     located = locate(builder.problems.items, doc)
     if located:
@@ -145,14 +160,23 @@ def parse_delay(value: Any, path: Path, problems: Problems) -> DelayModel | None
     return NEVER if math.isinf(seconds) else Constant(seconds)
 
 
+def _is_replicas(value: Any) -> bool:
+    """A valid spec.replicas (a patch with another value is reported by its own check)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= INT32_MAX
+
+
 class _Builder:
-    def __init__(self, doc: Document, file: str, base_dir: str) -> None:
+    def __init__(self, doc: Document, file: str, base_dir: str, allow_large: bool = False) -> None:
         self.doc = doc
         self.file = file
         self.base_dir = base_dir
+        self.allow_large = allow_large
+        self.limits = Limits()
         self.problems = Problems()
         self.notices: list[str] = []
         self.external: list[Problem] = []
+        #: Where each StatefulSet's spec.replicas was written: (document, key path in it).
+        self.replicas_at: dict[int, tuple[Document, Path]] = {}
         #: The simulated release, for warnings about manifests it would not serve.
         self.kubernetes_version = NEWEST
 
@@ -174,6 +198,8 @@ class _Builder:
         name = get_str(meta, "name", ("metadata",), p, required="metadata" in data)
         description = get_str(meta, "description", ("metadata",), p)
         seed = get_int(data, "seed", (), p, 0, minimum=0)
+        cluster_data = get_mapping(data, "cluster", (), p)
+        self.limits = self._limits(cluster_data)
         until = 600.0
         if "until" in data:
             try:
@@ -181,9 +207,10 @@ class _Builder:
             except DurationError as e:
                 p.add(("until",), str(e))
             if math.isinf(until) or until <= 0:
-                p.add(("until",), f"expected a positive, finite duration, found {data['until']!r}")
+                p.add(("until",), f"expected a positive, finite duration, found {shown(data['until'])}")
                 until = 600.0
-        cluster = self._cluster(get_mapping(data, "cluster", (), p))
+            self._limit("until", until, ("until",), f"a run of {duration_text(until)}")
+        cluster = self._cluster(cluster_data)
         self.kubernetes_version = cluster.kubernetes_version
         objects = self._manifests(get_list(data, "manifests", (), p))
         timing = self._timing(get_mapping(data, "timing", (), p))
@@ -192,6 +219,7 @@ class _Builder:
         explore = parse_explore(data["explore"], data, self.base_dir, p) if data.get("explore") is not None else None
         self._cross_check(objects, actions, expectations)
         self._check_nodes(cluster, objects, actions)
+        self._check_sizes(objects, actions, until)
         if self.external:
             p.items.extend(self.external)
         for w in locate(p.warnings, self.doc):
@@ -200,13 +228,14 @@ class _Builder:
             return None
         return Scenario(name=name, seed=seed, until=until, cluster=cluster, objects=tuple(objects), timing=timing,
                         actions=tuple(actions), expectations=tuple(expectations), description=description,
-                        source=self.file, notices=tuple(self.notices), explore=explore)
+                        source=self.file, notices=tuple(self.notices), explore=explore, limits=self.limits)
 
     # ------------------------------------------------------------------ cluster
     def _cluster(self, m: Mapping[str, Any]) -> ClusterConfig:
         p = self.problems
         path: Path = ("cluster",)
-        p.unknown_keys(m, ("nodes", "zones", "region", "kubernetesVersion", "controller", "dns", "tieBreak"), path)
+        p.unknown_keys(m, ("nodes", "zones", "region", "kubernetesVersion", "controller", "dns", "tieBreak", "limits"),
+                       path)
         version = NEWEST
         if "kubernetesVersion" in m:
             raw = m["kubernetesVersion"]
@@ -222,20 +251,23 @@ class _Builder:
             p.expected(path + ("nodes",), "a node count or a list of nodes", raw_nodes)
         elif isinstance(raw_nodes, int):
             if raw_nodes < 1:
-                p.add(path + ("nodes",), f"expected at least 1 node, found {raw_nodes}")
-            else:
+                p.add(path + ("nodes",), f"expected at least 1 node, found {shown(raw_nodes)}")
+            elif self._limit("nodes", raw_nodes, path + ("nodes",), f"{raw_nodes} nodes"):
                 nodes = nodes_named(raw_nodes)
         elif isinstance(raw_nodes, list):
-            nodes = self._node_list(raw_nodes, path + ("nodes",))
+            if self._limit("nodes", len(raw_nodes), path + ("nodes",), f"{len(raw_nodes)} nodes"):
+                nodes = self._node_list(raw_nodes, path + ("nodes",))
         elif raw_nodes is not None:
             p.expected(path + ("nodes",), "a node count or a list of nodes", raw_nodes)
         nodes = in_zones(nodes, self._zones(m, path), get_str(m, "region", path, p, DEFAULT_REGION))
         ctl = get_mapping(m, "controller", path, p)
         cpath = path + ("controller",)
         p.unknown_keys(ctl, ("workers", "apiQPS", "apiBurst"), cpath)
+        workers = get_int(ctl, "workers", cpath, p, 5, minimum=1)
+        self._limit("controllerWorkers", workers, cpath + ("workers",), f"{workers} workers")
         settings = ControllerSettings(
-            workers=get_int(ctl, "workers", cpath, p, 5, minimum=1),
-            api_qps=float(ctl["apiQPS"]) if isinstance(ctl.get("apiQPS"), (int, float)) and not isinstance(ctl.get("apiQPS"), bool) and ctl["apiQPS"] > 0 else self._bad_number(ctl, "apiQPS", cpath, 20.0),
+            workers=workers,
+            api_qps=float(ctl["apiQPS"]) if isinstance(ctl.get("apiQPS"), (int, float)) and not isinstance(ctl.get("apiQPS"), bool) and 0 < ctl["apiQPS"] < 1e300 else self._bad_number(ctl, "apiQPS", cpath, 20.0),
             api_burst=get_int(ctl, "apiBurst", cpath, p, 30, minimum=1),
         )
         dns = self._dns(get_mapping(m, "dns", path, p), path + ("dns",)) if "dns" in m else None
@@ -261,6 +293,97 @@ class _Builder:
         if m.get("zones") == []:
             self.problems.add(path + ("zones",), "expected at least one zone")
         return tuple(zones)
+
+    # ------------------------------------------------------------------ limits
+    def _limits(self, cluster: Mapping[str, Any]) -> Limits:
+        """``cluster.limits``: raised (or lowered) simulation-size limits; UNLIMITED with --allow-large."""
+        p = self.problems
+        path: Path = ("cluster", "limits")
+        m = get_mapping(cluster, "limits", ("cluster",), p)
+        p.unknown_keys(m, LIMIT_KEYS, path)
+        values: dict[str, Any] = {}
+        for key in LIMIT_KEYS:
+            if key == "until" and key in m:
+                seconds = get_duration(m, key, path, p, Limits.until)
+                if not 0 < seconds <= MAX_SIMULATED_SECONDS:
+                    p.add(path + (key,), f"expected a positive duration of at most {MAX_SIMULATED_SECONDS:g}s, "
+                                         f"found {shown(m[key])}")
+                else:
+                    values[key] = seconds
+            elif key in m:
+                values[key] = get_int(m, key, path, p, 1, minimum=1)
+        return UNLIMITED if self.allow_large else with_values(Limits(), values)
+
+    def _limit(self, key: str, value: float, path: Path, what: str) -> bool:
+        """Whether ``value`` is within the limit ``key``; records the problem if not."""
+        problem = self.limits.problem(key, value, path, what)
+        if problem is None:
+            return True
+        self.problems.items.append(problem)
+        return False
+
+    def _check_sizes(self, objects: list[ApiObject], actions: list[Any], until: float) -> None:
+        """The desired replicas of all StatefulSets together, at the start and after every action,
+        and the lookups of every dnsQuery, against the limits."""
+        desired = {o.metadata.name: o.spec.replicas for o in objects if isinstance(o, StatefulSet)}
+        for o in objects:
+            if isinstance(o, StatefulSet) and o.spec.replicas:
+                longest = f"{o.metadata.name}-{(o.spec.ordinals_start or 0) + o.spec.replicas - 1}"
+                if len(longest) > 63:
+                    doc, at = self.replicas_at.get(id(o), (self.doc, ("manifests", "spec", "replicas")))
+                    self.notices.extend(f"warning: {w}" for w in locate([Problem(
+                        at[:-2] + ("metadata", "name"),
+                        f"pod {longest} has a name of {len(longest)} characters: the API server refuses pods whose "
+                        "hostname (and statefulset.kubernetes.io/pod-name label) is longer than 63, so a real "
+                        "cluster would not create it (FailedCreate); the simulation does")], doc))
+        if not self._limit_replicas(desired, self._replicas_path(objects, desired)):
+            return
+        queries = 0
+        for i, a in enumerate(actions):
+            path: Path = ("actions", i, a.verb)
+            if isinstance(a, Scale) and a.statefulset in desired:
+                desired[a.statefulset] = a.replicas
+                where: tuple[Document | None, Path] = (None, path + ("replicas",))
+            elif isinstance(a, Patch) and a.statefulset in desired and _is_replicas(a.patch.get("replicas")):
+                desired[a.statefulset] = a.patch["replicas"]
+                where = (None, path + ("patch", "replicas"))
+            elif isinstance(a, Apply):
+                sets = [o for o in a.objects if isinstance(o, StatefulSet)]
+                desired.update((o.metadata.name, o.spec.replicas) for o in sets)
+                where = self._replicas_path(sets, desired) if sets else (None, path)
+            elif isinstance(a, DeleteStatefulSet):
+                desired.pop(a.statefulset, None)
+                continue
+            elif isinstance(a, DnsQuery):
+                end = min(until, a.until) if a.until is not None else until
+                queries += 1 + (int((end - a.at) // a.every) if a.every and end > a.at else 0)
+                self._limit("dnsQueries", queries, path, f"{queries} DNS lookups in all")
+                continue
+            else:
+                continue
+            if not self._limit_replicas(desired, where):
+                return
+
+    def _limit_replicas(self, desired: Mapping[str, int], where: tuple[Document | None, Path]) -> bool:
+        total = sum(desired.values())
+        problem = self.limits.problem("replicas", total, where[1], f"{total} replicas in all (the StatefulSets' "
+                                                                    "spec.replicas together)")
+        if problem is None:
+            return True
+        doc, _ = where
+        if doc is None or doc is self.doc:
+            self.problems.items.append(problem)
+        else:
+            self.external.extend(locate([problem], doc))
+        return False
+
+    def _replicas_path(self, sets: Sequence[ApiObject], desired: Mapping[str, int]) -> tuple[Document | None, Path]:
+        """Where the largest StatefulSet of ``sets`` wrote its spec.replicas."""
+        biggest = max((o for o in sets if isinstance(o, StatefulSet)), key=lambda o: desired.get(o.metadata.name, 0),
+                      default=None)
+        if biggest is None:
+            return None, ("manifests",)
+        return self.replicas_at.get(id(biggest), (None, ("manifests",)))
 
     def _dns(self, m: Mapping[str, Any], path: Path) -> DnsConfig:
         """``cluster.dns``: a preset (see docs/dns.md) and optional overrides of its settings."""
@@ -288,9 +411,11 @@ class _Builder:
                     disable_denial=(zone,) if disable in ("denial", "both") else cur.disable_denial)
             else:
                 p.expected(path + ("cache",), "a mapping (successTTL, denialTTL, minTTL, disable) or none", raw)
+        replicas = get_int(m, "replicas", path, p, base.replicas, minimum=1)
+        self._limit("dnsReplicas", replicas, path + ("replicas",), f"{replicas} CoreDNS replicas")
         return DnsConfig(
             preset=preset or "custom", zone=get_str(m, "zone", path, p, base.zone),
-            replicas=get_int(m, "replicas", path, p, base.replicas, minimum=1),
+            replicas=replicas,
             ttl=get_duration(m, "ttl", path, p, base.ttl), cache=cache,
             node_local=get_bool(m, "nodeLocal", path, p, base.node_local))
 
@@ -310,6 +435,9 @@ class _Builder:
                 continue
             p.unknown_keys(item, ("name", "labels", "maxPods", "cpu", "memory"), ipath)
             name = get_str(item, "name", ipath, p, required=True)
+            invalid = dns1123_subdomain(name) if name else None
+            if invalid:
+                p.add(ipath + ("name",), invalid)
             if name in seen:
                 p.add(ipath + ("name",), f"duplicate node name {name!r}")
             seen.add(name)
@@ -352,6 +480,8 @@ class _Builder:
             p.unknown_keys(item, ("file",), path)
             rel = get_str(item, "file", path, p, required=True)
             if not rel:
+                if item.get("file") == "":
+                    p.add(path + ("file",), "expected a file path, found an empty string")
                 return []
             full = rel if os.path.isabs(rel) else os.path.normpath(os.path.join(self.base_dir, rel))
             try:
@@ -371,6 +501,7 @@ class _Builder:
                 for w in locate(local.warnings, d):
                     self.notices.append(f"warning: {w}")
                 if obj is not None:
+                    self.replicas_at[id(obj)] = (d, ("spec", "replicas"))
                     out.append(self._notice_kind(obj, f"{d.file} document {d.index + 1}"))
             return out
         if not isinstance(item, Mapping):
@@ -378,6 +509,8 @@ class _Builder:
             return []
         obj = object_from_manifest(item, path, p, known_policies=policy_names(),
                                    kubernetes_version=self.kubernetes_version)
+        if obj is not None:
+            self.replicas_at[id(obj)] = (self.doc, path + ("spec", "replicas"))
         return [self._notice_kind(obj, "manifests")] if obj is not None else []
 
     def _notice_kind(self, obj: ApiObject, where: str) -> ApiObject:
@@ -442,9 +575,10 @@ class _Builder:
             if not isinstance(item, Mapping):
                 p.expected(ipath, "a mapping such as {at: 30s, scale: {statefulset: web, replicas: 5}}", item)
                 continue
-            at = get_duration(item, "at", ipath, p, required=True)
+            at = get_duration(item, "at", ipath, p, last, required=True)
             if at < last:
-                p.add(ipath + ("at",), f"actions must be in time order: {item['at']!r} comes after an action at {last:g}s")
+                p.add(ipath + ("at",), f"actions must be in time order: {shown(item['at'])} comes after an action "
+                                       f"at {last:g}s")
             last = max(last, at)
             if at > until:
                 p.warn(ipath + ("at",), f"the action is after the end of the run ({until:g}s) and will not happen")

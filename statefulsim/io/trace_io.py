@@ -24,7 +24,9 @@ import os
 from typing import IO, Any, Iterable, Mapping
 
 from statefulsim.errors import TraceFormatError
+from statefulsim.io.files import InputFileError, atomic_write_text, check_path, read_input
 from statefulsim.sim.trace import Trace, TraceRecord
+from statefulsim.trace_schema import MAX_T, TRACE_END, TRACE_START, describe, field_problem
 
 __all__ = ["dumps_record", "read_jsonl", "to_json_value", "write_jsonl"]
 
@@ -92,27 +94,31 @@ def write_jsonl(
     """Write records as JSON Lines to a path (UTF-8) or an open text file; returns the count.
 
     Records are :class:`TraceRecord` objects or dicts shaped like ``TraceRecord.as_dict()``.
+    The file starts with a ``TraceStart`` and ends with a ``TraceEnd`` line (not counted), so
+    :func:`read_jsonl` can tell a whole trace from a cut-off one.  A path is written atomically (statefulsim.io.files.atomic_write): a write cut short leaves
+    the file that was there before.
     """
     lines = [dumps_record(r) + "\n" for r in trace_or_records]
-    text = "".join(lines)
+    last_t = _last_t(lines[-1]) if lines else 0.0
+    text = "".join([_marker(0.0, TRACE_START)] + lines + [_marker(last_t, TRACE_END)])
     if isinstance(path_or_file, (str, os.PathLike)):
-        with open(path_or_file, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        atomic_write_text(path_or_file, text)
     else:
         path_or_file.write(text)
     return len(lines)
 
 
+def _marker(t: float, event: str) -> str:
+    return json.dumps({"t": t, "event": event}, separators=(",", ":")) + "\n"
+
+
+def _last_t(line: str) -> float:
+    t = json.loads(line)["t"]
+    return float(t) if isinstance(t, (int, float)) else 0.0
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON (write non-finite numbers as strings)")
-
-
-def _describe(value: Any) -> str:
-    kinds = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}
-    for cls, name in kinds.items():
-        if isinstance(value, cls):
-            return f"{name} {json.dumps(value, ensure_ascii=False)[:60]}"
-    return f"{type(value).__name__} {value!r}"
 
 
 def _parse_line(raw: bytes, where: str) -> tuple[float, str, dict[str, Any]]:
@@ -122,12 +128,16 @@ def _parse_line(raw: bytes, where: str) -> tuple[float, str, dict[str, Any]]:
         raise TraceFormatError(f"{where}: not UTF-8 text (byte {e.start + 1} of the line)") from None
     try:
         data = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise TraceFormatError(f"{where}: not valid JSON: nested too deeply") from None
     except ValueError as e:
         msg = f"{e.msg} at column {e.colno}" if isinstance(e, json.JSONDecodeError) else str(e)
+        if "integer string conversion" in msg:
+            msg = "an integer of more than 4300 digits"
         raise TraceFormatError(f"{where}: not valid JSON: {msg}") from None
     if not isinstance(data, dict):
         raise TraceFormatError(
-            f'{where}: expected a JSON object such as {{"t":1.5,"event":"PodReady"}}, found {_describe(data)}'
+            f'{where}: expected a JSON object such as {{"t":1.5,"event":"PodReady"}}, found {describe(data)}'
         )
     if "t" not in data:
         raise TraceFormatError(f'{where}: the record has no "t" (its time in seconds)')
@@ -135,39 +145,63 @@ def _parse_line(raw: bytes, where: str) -> tuple[float, str, dict[str, Any]]:
         raise TraceFormatError(f'{where}: the record has no "event" (its event name)')
     t = data["t"]
     if isinstance(t, bool) or not isinstance(t, (int, float)):
-        raise TraceFormatError(f'{where}: "t" must be a number of seconds, found {_describe(t)}')
-    if not math.isfinite(t) or t < 0:
+        raise TraceFormatError(f'{where}: "t" must be a number of seconds, found {describe(t)}')
+    if (isinstance(t, float) and not math.isfinite(t)) or t < 0:  # math.isfinite(10**400) overflows
         raise TraceFormatError(f'{where}: "t" must be a finite, non-negative number of seconds, found {t!r}')
+    if t > MAX_T:
+        raise TraceFormatError(f'{where}: "t" must be at most {MAX_T:g} seconds (where simulated time ends), '
+                               f"found {t!r}")
     event = data["event"]
     if not isinstance(event, str) or not event:
-        raise TraceFormatError(f'{where}: "event" must be a non-empty string, found {_describe(event)}')
+        raise TraceFormatError(f'{where}: "event" must be a non-empty string, found {describe(event)}')
     fields = {k: v for k, v in data.items() if k not in ("t", "event")}
+    problem = field_problem(event, fields)
+    if problem is not None:
+        raise TraceFormatError(f"{where}: {event}.{problem}")
     return float(t), event, fields
 
 
 def read_jsonl(path: str | os.PathLike[str]) -> Trace:
     """Read a trace written by :func:`write_jsonl`; raises :class:`TraceFormatError` on bad input.
 
-    Blank lines are skipped.  Every other line must be a JSON object with a number ``t`` (not
-    smaller than the previous record's) and a string ``event``; its other keys are the fields.
+    Blank lines are skipped.  Every other line must be a JSON object with a number ``t`` (at most
+    ``MAX_T``, not smaller than the previous record's) and a string ``event``; its other keys are
+    the fields, checked against the event catalogue (statefulsim.trace_schema).  A file that
+    starts with ``TraceStart`` must end with ``TraceEnd`` (else it was cut off); both are left
+    out of the trace.  A file without records is an error.
     """
-    name = os.fspath(path)
     try:
-        with open(name, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise TraceFormatError(f"{name}: cannot read trace file: {e.strerror or e}") from None
+        name = check_path(path)
+        data = read_input(name)
+    except InputFileError as e:
+        raise TraceFormatError(str(e).replace("cannot read file", "cannot read trace file", 1)) from None
     trace = Trace()
     prev_t, prev_line = -math.inf, 0
+    started = ended = 0  # the lines of the TraceStart and TraceEnd records
     for number, raw in enumerate(data.split(b"\n"), start=1):
         if not raw.strip():
             continue
         where = f"{name}:{number}"
         t, event, fields = _parse_line(raw.rstrip(b"\r"), where)
+        if ended:
+            raise TraceFormatError(f"{where}: a record after the TraceEnd record of line {ended} (two traces "
+                                   "in one file?)")
         if t < prev_t:
             raise TraceFormatError(
                 f"{where}: time goes backwards: t={t:g} is earlier than t={prev_t:g} on line {prev_line}"
             )
+        if event == TRACE_START:
+            if prev_line:
+                raise TraceFormatError(f"{where}: TraceStart must be the first record (line {prev_line} is)")
+            started = number
+        elif event == TRACE_END:
+            ended = number
+        else:
+            trace.append(t, event, fields)
         prev_t, prev_line = t, number
-        trace.append(t, event, fields)
+    if started and not ended:
+        raise TraceFormatError(f"{name}:{prev_line}: the trace is cut off: it starts with TraceStart (line "
+                               f"{started}) but line {prev_line} is not its TraceEnd record")
+    if not len(trace):
+        raise TraceFormatError(f"{name}: the trace is empty: it has no records")
     return trace

@@ -18,6 +18,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from statefulsim.errors import Problem, ScenarioError
+from statefulsim.io.files import MAX_YAML_BYTES, InputFileError, check_path, decode_utf8, read_input
 
 Path = tuple[str | int, ...]
 
@@ -28,6 +29,14 @@ _VALUE_TAG = "tag:yaml.org,2002:value"
 # Past this many recorded positions, a node reached a second time through an alias
 # is not expanded again; ``line_for`` then falls back to the alias's own line.
 _MAX_POSITIONS = 100_000
+
+#: At most this many values may be added by expanding aliases (each use of an alias adds the
+#: values of its anchor again): a "billion laughs" document is refused before anything reads it.
+MAX_ALIAS_VALUES = 100_000
+#: The deepest nesting of mappings and lists accepted (Kubernetes objects are about 15 deep).
+MAX_DEPTH = 100
+#: Python refuses to convert longer integer literals (``sys.get_int_max_str_digits()``).
+MAX_INT_DIGITS = 4300
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,42 @@ class _Loader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+def _bounded_int(loader: yaml.SafeLoader, node: ScalarNode) -> int:
+    """An integer, refusing literals too long for Python to convert (with the node's line)."""
+    if sum(c.isalnum() for c in str(node.value)) > MAX_INT_DIGITS:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"an integer of more than {MAX_INT_DIGITS} digits cannot be read", node.start_mark)
+    value: int = yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+    return value
+
+
+#: libyaml's parser when available (same results, much faster); used where no lines are kept.
+_FAST_LOADER: Any = type("_FastLoader", (getattr(yaml, "CSafeLoader", yaml.SafeLoader),), {})
+for _loader in (_Loader, _FAST_LOADER):
+    _loader.add_constructor("tag:yaml.org,2002:int", _bounded_int)
+
+
+def safe_load(text: str, file: str = "<yaml>") -> Any:
+    """``yaml.safe_load(text)`` with the same bounds as :func:`load_documents` (alias expansion,
+    nesting, integer length); raises ScenarioError naming ``file``."""
+    loader = _FAST_LOADER(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        problem = _expansion_problem(node, {}, file)
+        if problem is not None:
+            raise ScenarioError([problem])
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise ScenarioError([_yaml_problem(exc, text, file)]) from None
+    except (RecursionError, ValueError) as exc:
+        reason = "the document is nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ScenarioError([Problem((), reason, file=file)]) from None
+    finally:
+        loader.dispose()
+
+
 def load_documents(text: str, file: str) -> list[Document]:
     """Load every non-empty document of a YAML stream; raise ScenarioError if it is malformed."""
     documents: list[Document] = []
@@ -73,6 +118,9 @@ def load_documents(text: str, file: str) -> list[Document]:
             node = loader.get_node()
             if node is None:  # pragma: no cover - check_node() guarantees a document
                 break
+            problem = _expansion_problem(node, loader.alias_lines, file)
+            if problem is not None:
+                raise ScenarioError([problem])
             duplicates.extend(_duplicate_keys(loader, node, file))
             data = loader.construct_document(node)
             if data is not None:
@@ -94,16 +142,14 @@ def load_documents(text: str, file: str) -> list[Document]:
 
 
 def load_file(path: str | os.PathLike[str]) -> list[Document]:
-    """Read a UTF-8 YAML file and load its documents (see :func:`load_documents`)."""
-    name = os.fspath(path)
+    """Read a UTF-8 YAML file and load its documents (see :func:`load_documents`).
+
+    The file must be a regular file of at most ``MAX_YAML_BYTES`` (statefulsim.io.files)."""
     try:
-        with open(name, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise ScenarioError([Problem((), f"cannot read file: {reason}", file=name)]) from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError([Problem((), f"cannot read file: not valid UTF-8 ({exc})", file=name)]) from None
+        name = check_path(path)
+        text = decode_utf8(read_input(name, MAX_YAML_BYTES), name)
+    except InputFileError as exc:
+        raise ScenarioError([Problem((), exc.reason, file=exc.path or None, line=exc.line)]) from None
     return load_documents(text, name)
 
 
@@ -203,6 +249,63 @@ def _walk(
                 _walk(loader, item, child, positions, on_path, expanded)
     finally:
         on_path.discard(ident)
+
+
+def _children(node: Node, alias_lines: Mapping[tuple[int, int], int]) -> list[tuple[Node, int]]:
+    """The child nodes of a mapping (keys and values) or a list, each with the line it is written on."""
+    if isinstance(node, MappingNode):
+        out: list[tuple[Node, int]] = []
+        for key_node, value_node in node.value:
+            out.append((key_node, _line(key_node)))
+            if key_node.tag != _MERGE_TAG or value_node is not node:  # "<<: *self" merges nothing
+                out.append((value_node, _line(key_node)))
+        return out
+    if isinstance(node, SequenceNode):
+        return [(item, alias_lines.get((id(node), i), _line(item))) for i, item in enumerate(node.value)]
+    return []
+
+
+def _expansion_problem(root: Node, alias_lines: Mapping[tuple[int, int], int], file: str) -> Problem | None:
+    """A problem when aliases add more than MAX_ALIAS_VALUES values, refer to themselves, or the
+    document nests deeper than MAX_DEPTH; None otherwise.  Linear in the number of nodes."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    first_use: dict[int, tuple[int, int]] = {id(root): (0, 0)}
+    active: set[int] = set()
+    added = 0
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        ident = id(node)
+        children = _children(node, alias_lines)
+        if not leaving:
+            active.add(ident)
+            stack.append((node, True))
+            for i, (child, line) in reversed(list(enumerate(children))):
+                cid = id(child)
+                if cid in active:
+                    return Problem((), "an alias refers to a value that contains it (a recursive alias)",
+                                   file=file, line=line)
+                if cid not in first_use:
+                    first_use[cid] = (ident, i)
+                    stack.append((child, False))
+            continue
+        active.discard(ident)
+        total, deepest = 1, 0
+        for i, (child, line) in enumerate(children):
+            cid = id(child)
+            total += size.get(cid, 1)
+            deepest = max(deepest, depth.get(cid, 1))
+            if first_use[cid] != (ident, i):  # a use of an alias: its anchor's values again
+                added += size.get(cid, 1)
+                if added > MAX_ALIAS_VALUES:
+                    return Problem((), f"aliases expand the document by more than {MAX_ALIAS_VALUES} values "
+                                       "(an alias bomb?); write the values out instead", file=file, line=line)
+        size[ident], depth[ident] = total, deepest + 1
+        if deepest + 1 > MAX_DEPTH:
+            return Problem((), f"the document is nested more than {MAX_DEPTH} levels deep", file=file,
+                           line=_line(node))
+    return None
 
 
 def _duplicate_keys(loader: _Loader, root: Node, file: str) -> list[Problem]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from statefulsim.limits import Limits
 from statefulsim.model.explore import ExploreSpec
 from statefulsim.sim.api.objects import ApiObject
 from statefulsim.sim.cluster import ClusterConfig
@@ -27,3 +28,5 @@ class Scenario:
     notices: tuple[str, ...] = field(default_factory=tuple)
     #: The ``explore:`` section (``statefulsim explore``; ignored by a run), None without one.
     explore: ExploreSpec | None = None
+    #: The size limits it was checked against (``cluster.limits``; UNLIMITED with ``--allow-large``).
+    limits: Limits = Limits()

@@ -16,6 +16,7 @@ from typing import Any, Callable, ClassVar, Generator, Literal, Mapping, Protoco
 
 import simpy
 
+from statefulsim.limits import INT32_MAX
 from statefulsim.problems import Path, Problems, get_bool, get_int, get_str
 from statefulsim.sim.api.eviction import evict
 from statefulsim.sim.api.objects import (
@@ -244,7 +245,7 @@ def _update_set(cluster: Cluster, namespace: str, name: str, patch: Mapping[str,
 @dataclass(frozen=True)
 class Scale(Verb):
     statefulset: str
-    replicas: int = field(metadata=arg(get_int, minimum=0))
+    replicas: int = field(metadata=arg(get_int, minimum=0, maximum=INT32_MAX))
     namespace: str = namespace_field()
     verb: ClassVar[str] = "scale"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from statefulsim.sim.api.objects import HOSTNAME_LABEL, ApiObject, Node, NodeStatus, ObjectMeta, Pod, ResourceRequests
 from statefulsim.sim.api.informer import SharedInformerFactory
@@ -26,6 +26,9 @@ from statefulsim.sim.observer import TraceObserver
 from statefulsim.sim.scheduler import Scheduler
 from statefulsim.sim.timing import Timing
 from statefulsim.sim.versions import NEWEST, feature_gates
+
+#: Events between two calls of :meth:`Cluster.run`'s progress callback (a few ms of work).
+PROGRESS_STEPS = 4096
 
 
 OS_LABEL = "kubernetes.io/os"
@@ -207,8 +210,19 @@ class Cluster:
             return None
         return kubelet.workers.get(pod.metadata.uid)
 
-    def run(self, until: float) -> None:
-        self.env.sim.run(until=until)
+    def run(self, until: float, progress: Callable[[float], None] | None = None) -> None:
+        """Run the simulation up to ``until``.  ``progress(now)`` is called every
+        :data:`PROGRESS_STEPS` events; the run (and its trace) is the same with or without it."""
+        sim = self.env.sim
+        if progress is not None:
+            steps = 0
+            # Exactly the steps sim.run(until) would take before its stop event at ``until``.
+            while sim.peek() < until:
+                sim.step()
+                steps += 1
+                if steps % PROGRESS_STEPS == 0:
+                    progress(float(sim.now))
+        sim.run(until=until)
 
     @property
     def now(self) -> float:

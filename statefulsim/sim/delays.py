@@ -75,7 +75,10 @@ class LogNormal:
 
     def sample(self, rng: random.Random) -> float:
         mu, sigma = self._mu_sigma  # type: ignore[attr-defined]
-        return rng.lognormvariate(mu, sigma)
+        # rng.lognormvariate(mu, sigma) is exp(normalvariate): the same draw, but a far tail
+        # (a huge p99 / median) is an infinite delay instead of an OverflowError.
+        x = rng.normalvariate(mu, sigma)
+        return math.exp(x) if x < 709.0 else math.inf
 
     def describe(self) -> str:
         return f"lognormal(median={self.median:g}s, p99={self.p99:g}s)"
@@ -103,21 +106,32 @@ ZERO = Constant(0.0)
 DelayFactory = Callable[[Mapping[str, float]], DelayModel]
 
 
+def _finite(p: Mapping[str, float], *names: str) -> None:
+    """A distribution's parameters must be finite (``never`` is a constant, not a parameter)."""
+    for name in names:
+        if not math.isfinite(p[name]):
+            raise ValueError(f"{name} must be a finite duration, found never (for a delay that never ends "
+                             "write the model as never)")
+
+
 def _constant(p: Mapping[str, float]) -> DelayModel:
     return Constant(p["seconds"])
 
 
 def _exponential(p: Mapping[str, float]) -> DelayModel:
+    _finite(p, "mean")
     return Exponential(p["mean"])
 
 
 def _uniform(p: Mapping[str, float]) -> DelayModel:
+    _finite(p, "low", "high")
     if p["high"] < p["low"]:
         raise ValueError(f"high ({p['high']:g}s) must not be below low ({p['low']:g}s)")
     return Uniform(p["low"], p["high"])
 
 
 def _lognormal(p: Mapping[str, float]) -> DelayModel:
+    _finite(p, "median", "p99")
     return LogNormal(p["median"], p["p99"])
 
 

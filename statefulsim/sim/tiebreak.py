@@ -31,7 +31,7 @@ FIFO = "fifo"
 LIFO = "lifo"
 SHUFFLE = "shuffle"
 
-_SHUFFLE = re.compile(r"shuffle:(\d+)")
+_SHUFFLE = re.compile(r"shuffle:(\d{1,18})")
 
 
 def parse_tie_break(text: Any) -> tuple[str, int]:
@@ -44,7 +44,10 @@ def parse_tie_break(text: Any) -> tuple[str, int]:
         m = _SHUFFLE.fullmatch(text)
         if m is not None:
             return SHUFFLE, int(m.group(1))
-    raise ValueError(f"expected fifo, lifo or shuffle:N (N an integer >= 0), found {text!r}")
+        if re.fullmatch(r"shuffle:\d+", text):
+            raise ValueError(f"expected shuffle:N with N of at most 18 digits, found one of {len(text) - 8} digits")
+    shown = repr(text) if len(repr(text)) <= 60 else repr(text)[:57] + "..."
+    raise ValueError(f"expected fifo, lifo or shuffle:N (N an integer >= 0), found {shown}")
 
 
 class TieBreakEnvironment(simpy.Environment):

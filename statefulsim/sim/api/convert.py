@@ -19,6 +19,8 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any, Mapping, Sequence
 
+from statefulsim.limits import INT32_MAX
+from statefulsim.sim.api.names import dns1123_label, object_name
 from statefulsim.problems import (
     Path,
     Problems,
@@ -217,13 +219,36 @@ def _quantity(value: Any, what: str) -> Fraction:
         except InvalidOperation as exc:  # pragma: no cover - the regex admits only decimals
             raise ValueError(f"expected {what}, found {shown(value)}") from exc
         if m.group(2):
-            exponent = int(m.group(2)[1:])
-            result = number * Fraction(10) ** exponent
+            result = _scaled(number, m.group(1), m.group(2)[1:])
         else:
             result = number * _SUFFIX[m.group(3) or ""]
     if result < 0:
         raise ValueError(f"expected a non-negative quantity, found {shown(value)}")
+    if result > _QUANTITY_MAX:
+        raise ValueError(f"expected {what}, at most 2^63-1 (the largest quantity Kubernetes represents), "
+                         f"found {shown(value)}")
     return result
+
+
+#: No quantity may exceed 2^63-1 in its base unit (apimachinery's resource.Quantity).
+_QUANTITY_MAX = Fraction(2**63 - 1)
+#: The API rounds a non-zero quantity up to at least 1n.
+_NANO = Fraction(1, 10**9)
+
+
+def _scaled(number: Fraction, mantissa: str, exponent_text: str) -> Fraction:
+    """``mantissa`` × 10^exponent without computing powers that could never fit (``1e99999999``)."""
+    if number == 0:
+        return number
+    digits = exponent_text.lstrip("+-")
+    negative = exponent_text.startswith("-")
+    exponent = int(exponent_text) if len(digits) <= 6 else (-(10**7) if negative else 10**7)
+    magnitude = Decimal(mantissa).adjusted() + exponent
+    if magnitude > 20:
+        return _QUANTITY_MAX + 1 if number > 0 else -_QUANTITY_MAX - 1
+    if magnitude < -12:
+        return _NANO if number > 0 else -_NANO
+    return number * Fraction(10) ** exponent
 
 
 def parse_quantity_cpu(value: Any) -> int:
@@ -255,7 +280,13 @@ def parse_metadata(doc: Mapping[str, Any], path: Path, problems: Problems) -> Ob
         name = get_str(meta, "name", mpath, problems, required=True)
     else:
         name = ""
+    invalid = object_name(str(doc.get("kind")), name) if name else None
+    if invalid:
+        problems.add(mpath + ("name",), invalid)
     namespace = get_str(meta, "namespace", mpath, problems, "default") or "default"
+    invalid = dns1123_label(namespace)
+    if invalid:
+        problems.add(mpath + ("namespace",), invalid)
     labels = _str_map(meta, "labels", mpath, problems)
     annotations = _str_map(meta, "annotations", mpath, problems)
     return ObjectMeta(name=name, namespace=namespace, labels=labels, annotations=annotations)
@@ -308,11 +339,11 @@ def _parse_probe(c: Mapping[str, Any], kind: str, path: Path, problems: Problems
     if not isinstance(c[kind], Mapping):
         return None
     ppath = path + (kind,)
-    initial_delay = get_int(m, "initialDelaySeconds", ppath, problems, 0, minimum=0)
-    period = get_int(m, "periodSeconds", ppath, problems, 10, minimum=1)
-    timeout = get_int(m, "timeoutSeconds", ppath, problems, 1, minimum=1)
-    success = get_int(m, "successThreshold", ppath, problems, 1, minimum=1)
-    failure = get_int(m, "failureThreshold", ppath, problems, 3, minimum=1)
+    initial_delay = get_int(m, "initialDelaySeconds", ppath, problems, 0, minimum=0, maximum=INT32_MAX)
+    period = get_int(m, "periodSeconds", ppath, problems, 10, minimum=1, maximum=INT32_MAX)
+    timeout = get_int(m, "timeoutSeconds", ppath, problems, 1, minimum=1, maximum=INT32_MAX)
+    success = get_int(m, "successThreshold", ppath, problems, 1, minimum=1, maximum=INT32_MAX)
+    failure = get_int(m, "failureThreshold", ppath, problems, 3, minimum=1, maximum=INT32_MAX)
     if kind != "readinessProbe" and success != 1:
         problems.add(ppath + ("successThreshold",), f"must be 1 for {kind}, found {success}")
         success = 1
@@ -371,6 +402,9 @@ def _parse_requests(c: Mapping[str, Any], path: Path, problems: Problems) -> Res
 def _parse_container(c: Mapping[str, Any], path: Path, problems: Problems, *, init: bool) -> Container:
     """One entry of containers / initContainers."""
     name = get_str(c, "name", path, problems, required=True)
+    invalid = dns1123_label(name) if name else None
+    if invalid:
+        problems.add(path + ("name",), invalid)
     image = get_str(c, "image", path, problems, required=True)
     if _present(c, "imagePullPolicy"):
         pull = get_str(c, "imagePullPolicy", path, problems, default_image_pull_policy(image), choices=_PULL_POLICIES)
@@ -557,7 +591,7 @@ def _parse_update_strategy(spec: Mapping[str, Any], api_version: str, path: Path
     if _present(us, "rollingUpdate"):
         ru = get_mapping(us, "rollingUpdate", upath, problems)
         rpath = upath + ("rollingUpdate",)
-        partition = get_int(ru, "partition", rpath, problems, 0, minimum=0)
+        partition = get_int(ru, "partition", rpath, problems, 0, minimum=0, maximum=INT32_MAX)
         max_unavailable = _parse_max_unavailable(ru, rpath, problems)
         rolling = RollingUpdateStrategy(partition=partition, max_unavailable=max_unavailable)
         if type_ != ROLLING_UPDATE:
@@ -569,7 +603,7 @@ def _parse_update_strategy(spec: Mapping[str, Any], api_version: str, path: Path
     return UpdateStrategy(type=type_, rolling_update=rolling)
 
 
-_PERCENT = re.compile(r"^[0-9]+%$")
+_PERCENT = re.compile(r"^[0-9]{1,10}%$")
 
 
 def _parse_max_unavailable(ru: Mapping[str, Any], path: Path, problems: Problems) -> int | str | None:
@@ -592,6 +626,10 @@ def _parse_max_unavailable(ru: Mapping[str, Any], path: Path, problems: Problems
         return None
     if value < 1:
         problems.add(vpath, f"expected an integer >= 1, found {value}")
+        return None
+    if value > INT32_MAX:
+        problems.add(vpath, f"expected an integer <= {INT32_MAX} (an int32, as the API server stores it), "
+                            f"found {shown(value)}")
         return None
     return value
 
@@ -616,10 +654,10 @@ def parse_statefulset_spec(
     del metadata_labels  # see the docstring
     before = _count(problems)
 
-    replicas = get_int(spec, "replicas", path, problems, 1, minimum=0)
+    replicas = get_int(spec, "replicas", path, problems, 1, minimum=0, maximum=INT32_MAX)
     policy = get_str(spec, "podManagementPolicy", path, problems, ORDERED_READY, choices=tuple(known_policies),
                      plugin="policy")
-    history = get_int(spec, "revisionHistoryLimit", path, problems, 10, minimum=0)
+    history = get_int(spec, "revisionHistoryLimit", path, problems, 10, minimum=0, maximum=INT32_MAX)
     min_ready = get_int(spec, "minReadySeconds", path, problems, 0, minimum=0)
     service_name = get_str(spec, "serviceName", path, problems)
     update_strategy = _parse_update_strategy(spec, api_version, path, problems)
@@ -627,7 +665,7 @@ def parse_statefulset_spec(
     ordinals_start: int | None = None
     if _present(spec, "ordinals"):
         ordinals = get_mapping(spec, "ordinals", path, problems)
-        ordinals_start = get_int(ordinals, "start", path + ("ordinals",), problems, 0, minimum=0)
+        ordinals_start = get_int(ordinals, "start", path + ("ordinals",), problems, 0, minimum=0, maximum=INT32_MAX)
 
     claim_templates: list[Mapping[str, Any]] = []
     for cpath, ct in _mappings(spec, "volumeClaimTemplates", path, problems):
