@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, ClassVar, Generator, Literal, Mapping, Protocol, Self, Sequence
+from typing import Any, Callable, ClassVar, Literal, Mapping, Protocol, Self, Sequence
 
 import simpy
 
@@ -24,8 +24,6 @@ from statefulsim.sim.api.objects import (
 )
 from statefulsim.sim.api.store import ApiError
 from statefulsim.sim.cluster import Cluster
-
-Gen = Generator[simpy.Event, Any, Any]
 
 
 class Action(Protocol):
@@ -730,3 +728,4 @@ def run_actions(cluster: Cluster, actions: Sequence[Any]) -> None:
 
 # The DNS verbs register themselves (their module imports this one, so this import comes last).
 import statefulsim.sim.dns.actions  # noqa: E402,F401
+from statefulsim.sim.process import Gen

@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import heapq
 from dataclasses import replace
-from typing import Any, Callable, Generator, Iterable, Protocol
+from typing import Callable, Iterable, Protocol
 
 import simpy
 
@@ -23,8 +23,8 @@ from statefulsim.sim.api.objects import FAILED, SUCCEEDED, Node, Pod, PodAffinit
 from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, ObjectStore, WatchEvent
 from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.env import SimEnv
+from statefulsim.sim.process import Gen
 
-Gen = Generator[simpy.Event, Any, Any]
 
 INITIAL_BACKOFF = 1.0
 MAX_BACKOFF = 10.0

@@ -4,9 +4,8 @@ manager's attach-and-mount wait) (reference pods §5.3–§5.7)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Callable, Generator
+from typing import Any, Callable
 
-import simpy
 
 from statefulsim.sim.api.informer import Informer
 from statefulsim.sim.api.objects import Node, Pod
@@ -18,8 +17,8 @@ from statefulsim.sim.controllers.volume import NO_PROVISIONER, class_of, static_
 from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.env import SimEnv
 from statefulsim.sim.timing import Timing
+from statefulsim.sim.process import Gen
 
-Gen = Generator[simpy.Event, Any, Any]
 
 BIND_POLL_SECONDS = 1.0
 BIND_TIMEOUT_SECONDS = 600.0  # VolumeBindingArgs.bindTimeoutSeconds

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import copy
 from collections import deque
-from typing import Any, ClassVar, Generator, Mapping
+from typing import Any, ClassVar, Mapping
 
-import simpy
 from hypothesis import note
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -36,10 +35,9 @@ from statefulsim.testing.checks import END_OF_RUN_INVARIANTS, InvariantViolation
 from statefulsim.testing.strategies import (
     API_HEAL_MIN_MS, DEFAULT_IMAGES, DEFAULT_VERBS, _action_body, _gaps, _pods, format_seconds, scenarios, settle_time,
 )
+from statefulsim.sim.process import Gen
 
 __all__ = ["StatefulSetMachine"]
-
-Gen = Generator[simpy.Event, Any, Any]
 
 
 def parse_action(at_ms: int, body: Mapping[str, Any]) -> Any:

@@ -15,6 +15,7 @@ from statefulsim.sim.api.objects import (
 )
 from statefulsim.sim.delays import ZERO, DelayModel
 from statefulsim.sim.env import SimEnv
+from statefulsim.sim.process import Gen
 
 T = TypeVar("T", bound=ApiObject)
 
@@ -327,9 +328,6 @@ class TokenBucket:
         self.last = now
         self.tokens -= 1.0
         return 0.0 if self.tokens >= 0 else -self.tokens / self.qps
-
-
-Gen = Generator[simpy.Event, Any, Any]
 
 
 class ApiClient:

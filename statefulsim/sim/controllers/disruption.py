@@ -18,9 +18,8 @@ it selects, of the budget itself, and when an entry of ``disruptedPods`` expires
 from __future__ import annotations
 
 import math
-from typing import Any, Generator
+from typing import Any
 
-import simpy
 
 from statefulsim.sim.api.objects import Pod, PodDisruptionBudget, PodDisruptionBudgetStatus, StatefulSet, evolve
 from statefulsim.sim.api.store import ApiClient, ApiError, ObjectStore, WatchEvent
@@ -28,8 +27,8 @@ from statefulsim.sim.controllers.informers import SharedInformers
 from statefulsim.sim.controllers.workqueue import WorkQueue
 from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.env import SimEnv
+from statefulsim.sim.process import Gen
 
-Gen = Generator[simpy.Event, Any, Any]
 
 DELETION_TIMEOUT = 120.0  # DeletionTimeout: an approved eviction not seen as a deletion expires
 

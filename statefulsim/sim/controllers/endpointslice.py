@@ -8,9 +8,8 @@ has a hostname and its subdomain names the Service.
 
 from __future__ import annotations
 
-from typing import Any, Generator, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
-import simpy
 
 from statefulsim.sim.api.discovery import Endpoint, EndpointSlice
 from statefulsim.sim.api.informer import SharedInformerFactory
@@ -19,8 +18,7 @@ from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, ObjectStore,
 from statefulsim.sim.controllers.workqueue import WorkQueue
 from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.env import SimEnv
-
-Gen = Generator[simpy.Event, Any, Any]
+from statefulsim.sim.process import Gen
 
 
 def pod_to_endpoint(pod: Pod, svc: Service) -> Endpoint | None:

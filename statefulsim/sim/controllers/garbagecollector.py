@@ -13,9 +13,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Generator
+from typing import Any
 
-import simpy
 
 from statefulsim.sim.api.informer import Informer, SharedInformerFactory
 from statefulsim.sim.api.objects import Pod
@@ -24,8 +23,8 @@ from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, ObjectStore,
 from statefulsim.sim.controllers.workqueue import WorkQueue
 from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.env import SimEnv
+from statefulsim.sim.process import Gen
 
-Gen = Generator[simpy.Event, Any, Any]
 
 ORPHAN = "orphan"
 FOREGROUND = "foregroundDeletion"

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Generator
+from typing import Any, Callable
 
 import simpy
 
@@ -33,8 +33,8 @@ from statefulsim.sim.api.store import ADDED, DELETED, ApiClient, ApiError, Watch
 from statefulsim.sim.controllers.informers import SharedInformers
 from statefulsim.sim.env import SimEnv
 from statefulsim.sim.versions import FeatureGates
+from statefulsim.sim.process import Gen
 
-Gen = Generator[simpy.Event, Any, Any]
 
 NODE_MONITOR_PERIOD = 5.0  # --node-monitor-period
 NODE_EVICTION_RATE = 0.1  # --node-eviction-rate (nodes tainted per second, per zone)

@@ -15,7 +15,6 @@ simulated run comes near that many.
 
 from __future__ import annotations
 
-from typing import Any, Generator
 
 import simpy
 
@@ -24,8 +23,8 @@ from statefulsim.sim.api.objects import FAILED, SUCCEEDED, TAINT_OUT_OF_SERVICE,
 from statefulsim.sim.api.store import ApiClient, ApiError
 from statefulsim.sim.controllers.informers import SharedInformers
 from statefulsim.sim.env import SimEnv
+from statefulsim.sim.process import Gen
 
-Gen = Generator[simpy.Event, Any, Any]
 
 GC_CHECK_PERIOD = 20.0
 QUARANTINE_TIME = 40.0

@@ -15,9 +15,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Generator
 
-import simpy
 
 from statefulsim.sim.api.informer import SharedInformerFactory
 from statefulsim.sim.api.objects import HOSTNAME_LABEL, ObjectMeta
@@ -30,8 +28,8 @@ from statefulsim.sim.controllers.workqueue import WorkQueue
 from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.env import SimEnv
 from statefulsim.sim.timing import Timing
+from statefulsim.sim.process import Gen
 
-Gen = Generator[simpy.Event, Any, Any]
 NO_PROVISIONER = "kubernetes.io/no-provisioner"
 
 

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Generator, Mapping, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Self
 
-import simpy
 
 from statefulsim.problems import Path, Problems, get_duration, get_mapping
 from statefulsim.sim.actions import Verb, arg, namespace_field, register_action
 from statefulsim.sim.dns.cache import FixedTtlCache
 from statefulsim.sim.dns.records import QTYPES
 from statefulsim.sim.dns.resolver import Resolver
+from statefulsim.sim.process import Gen
 
 if TYPE_CHECKING:
     from statefulsim.sim.cluster import Cluster
 
-Gen = Generator[simpy.Event, Any, Any]
 CLIENT = "client"
 
 

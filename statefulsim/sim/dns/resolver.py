@@ -6,16 +6,14 @@ an optional client-side cache.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Generator
 
-import simpy
 
 from statefulsim.sim.dns.cache import DnsCache, NoCache
 from statefulsim.sim.dns.records import NODATA, NOERROR, NXDOMAIN, Answer, normalize
 from statefulsim.sim.dns.server import ClusterDns
 from statefulsim.sim.env import SimEnv
+from statefulsim.sim.process import Gen
 
-Gen = Generator[simpy.Event, Any, Any]
 
 NDOTS = 5
 

@@ -5,9 +5,8 @@ its own ``cache`` plugin; optionally NodeLocal DNSCache on every node (reference
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Generator
+from typing import Any, Callable
 
-import simpy
 
 from statefulsim.sim.api.informer import Informer
 from statefulsim.sim.api.store import ObjectStore
@@ -15,8 +14,7 @@ from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.dns.cache import CacheSettings, DnsCache, NoCache, TtlCache
 from statefulsim.sim.dns.records import Answer, answer
 from statefulsim.sim.env import SimEnv
-
-Gen = Generator[simpy.Event, Any, Any]
+from statefulsim.sim.process import Gen
 
 
 @dataclass(frozen=True)

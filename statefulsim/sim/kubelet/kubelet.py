@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
-from typing import Any, Callable, Generator, Protocol
+from typing import Any, Callable, Protocol
 
 import simpy
 
@@ -23,8 +23,8 @@ from statefulsim.sim.env import SimEnv
 from statefulsim.sim.kubelet.backoff import Backoff
 from statefulsim.sim.kubelet.probes import LIVENESS, READINESS, STARTUP, SUCCESS, ProbeWorker
 from statefulsim.sim.timing import Timing
+from statefulsim.sim.process import Gen
 
-Gen = Generator[simpy.Event, Any, Any]
 
 # Kubelet floor for the stop timeout after a preStop hook (minimumGracePeriodInSeconds).
 MIN_GRACE_SECONDS = 2.0

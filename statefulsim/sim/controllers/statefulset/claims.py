@@ -16,7 +16,6 @@ from statefulsim.sim.api.store import ApiClient, ApiError
 from statefulsim.sim.controllers.statefulset.predicates import claim_name, ordinal_of
 from statefulsim.sim.env import SimEnv
 
-Gen = Generator[simpy.Event, Any, Any]
 
 RETAIN = "Retain"
 DELETE = "Delete"

@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Generator, Iterable
+from typing import Any, Iterable
 
-import simpy
 
 from statefulsim.sim.api.informer import SharedInformerFactory
 from statefulsim.sim.api.objects import ControllerRevision, Pod, StatefulSet, StatefulSetStatus
@@ -27,8 +26,7 @@ from statefulsim.sim.controllers.workqueue import WorkQueue
 from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.env import SimEnv
 from statefulsim.sim.versions import FeatureGates
-
-Gen = Generator[simpy.Event, Any, Any]
+from statefulsim.sim.process import Gen
 
 
 @dataclass(frozen=True)

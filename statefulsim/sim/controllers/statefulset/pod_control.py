@@ -11,8 +11,6 @@ from statefulsim.sim.api.objects import Pod, StatefulSet
 from statefulsim.sim.api.store import ApiClient, ApiError
 from statefulsim.sim.env import SimEnv
 
-Gen = Generator[simpy.Event, Any, Any]
-
 
 class ClaimControl(Protocol):
     """How the controller creates a pod's PersistentVolumeClaims (volumes live behind this)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import partial
 from itertools import takewhile
-from typing import Any, Callable, Generator, Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import simpy
 
@@ -30,8 +30,8 @@ from statefulsim.sim.controllers.statefulset.revisions import TemplateCache
 from statefulsim.sim.controllers.statefulset.view import SyncView
 from statefulsim.sim.env import SimEnv
 from statefulsim.sim.versions import FeatureGates
+from statefulsim.sim.process import Gen
 
-Gen = Generator[simpy.Event, Any, Any]
 
 STALE_CLAIM = "StaleClaim"
 BUDGET_EXHAUSTED = "UnavailableBudgetExhausted"
