@@ -124,3 +124,10 @@ def test_the_trace_schema_is_the_documented_event_catalogue() -> None:
         assert verbs[verb][1] == [name for name, _ in optional], verb
     for kind in ("string", "integer", "number", "strings", "duration", "null"):
         assert f"`{kind}`" in text, kind  # the types are explained
+
+
+def test_docs_point_only_inside_the_repository() -> None:
+    # ../shared/ is the developers' workspace, not shipped: a reader of docs/ cannot follow it.
+    docs = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    offenders = [str(p.relative_to(ROOT)) for p in docs if "../shared" in p.read_text(encoding="utf-8")]
+    assert offenders == []
