@@ -164,3 +164,18 @@ def test_dns_headline_figures_are_what_a_run_gives() -> None:
         assert f"from {low} to {high}" in dns_doc, (corefile, low, high)
     assert (f"{quoted['legacy']} after Ready with the legacy 30 s cache, {quoted['current']} without"
             in readme)
+
+
+def test_readme_timeline_excerpt_is_what_the_quick_start_prints() -> None:
+    from click.testing import CliRunner
+
+    from statefulsim.cli import cli
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    excerpt = [line for block in re.findall(r"```text\n(.*?)```", readme, flags=re.S)
+               for line in block.splitlines() if re.match(r"\d\d:\d\d:\d\d\.\d{3}  ", line)]
+    assert excerpt, "the README quotes the quick start's timeline"
+    out = CliRunner().invoke(cli, ["run", str(ROOT / "scenarios" / "quickstart.yaml")]).output
+    printed = {" ".join(line.split()) for line in out.splitlines()}
+    for line in excerpt:
+        assert " ".join(line.split()) in printed, line
