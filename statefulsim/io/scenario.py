@@ -16,6 +16,7 @@ import yaml
 from statefulsim.analysis.expect import parse_expectations
 from statefulsim.durations import DurationError, parse_duration
 from statefulsim.errors import Problem, ScenarioError
+from statefulsim.io.bundled import resolve_bundled
 from statefulsim.io.explore_spec import parse_explore
 from statefulsim.io.yamlsource import Document, load_documents, load_file, locate, safe_load
 from statefulsim.model.scenario import Scenario
@@ -64,9 +65,18 @@ MAX_MANIFEST_FILES = 1000
 def load_scenario(path: str | os.PathLike[str], *, allow_large: bool = False) -> Scenario:
     """Read and validate a scenario file; raises :class:`ScenarioError` listing every problem.
 
+    ``path`` may also be the name of a bundled scenario (``quickstart``; see ``statefulsim
+    examples``) when no file of that name exists.
+
     Sizes beyond the scenario's limits (statefulsim.limits, ``cluster.limits``) are problems
     unless ``allow_large`` (the ``--allow-large`` flag)."""
     name = os.fspath(path)
+    # A bare name that is not a file here is a bundled scenario's: `statefulsim run quickstart`.
+    bundled = resolve_bundled(name)
+    if bundled is None and not os.path.lexists(name) and os.path.basename(name) == name:
+        raise ScenarioError([Problem((), "no such file, nor a bundled scenario of that name "
+                                         "(`statefulsim examples` lists them)", file=name)])
+    name = bundled or name
     docs = load_file(name)
     return _from_documents(docs, name, os.path.dirname(name), allow_large)
 
