@@ -16,7 +16,9 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from statefulsim.analysis import metrics
 from statefulsim.analysis.expect import ExpectationResult
+from statefulsim.analysis.metrics import PodLife, update_life
 from statefulsim.analysis.stuck import stuck_statefulsets
 from statefulsim.durations import format_clock, format_duration
 from statefulsim.sim.trace import Trace, TraceRecord
@@ -45,13 +47,6 @@ _EVENT_STYLES: dict[str, str] = {
     "PodUnschedulable": "red", "ContainerRestarted": "red", "ContainerKilled": "red", "PodFailed": "red",
     "PodDeleted": "dim", "StatefulSetStatus": "cyan", "StatefulSetUpdated": "magenta",
 }
-
-#: Records about the pod object itself (each with ``pod`` and ``uid``): what a pod's life is made
-#: of.  Others that name a pod (``PVCBound``, ``ControllerWaiting``, actions) are about something else.
-POD_EVENTS: frozenset[str] = frozenset({
-    "PodCreated", "PodScheduled", "PodRunning", "PodReady", "PodNotReady", "PodTerminating", "PodFailed",
-    "PodSucceeded", "PodDeleted", "ContainerRestarted", "PodUnschedulable", "PodIP", "PodEvicted",
-})
 
 _SET_EVENTS = frozenset({
     "StatefulSetCreated", "StatefulSetUpdated", "StatefulSetDeleted", "StatefulSetStatus",
@@ -95,86 +90,10 @@ def _count(value: Any) -> str:
 # ---------------------------------------------------------------------------- pods
 
 
-@dataclass
-class PodLife:
-    """One pod incarnation (one uid): when it reached each state."""
-
-    pod: str
-    uid: str | None
-    statefulset: str | None = None
-    ordinal: int | None = None
-    revision: str | None = None
-    node: str | None = None
-    created: float | None = None
-    scheduled: float | None = None
-    running: float | None = None
-    ready: float | None = None
-    terminating: float | None = None
-    deleted: float | None = None
-    failed: float | None = None
-    succeeded: float | None = None
-    restarts: dict[str, int] = field(default_factory=dict)
-    seen: int = 0  # index of its first record, to keep trace order
-
-    @property
-    def restart_count(self) -> int:
-        return sum(self.restarts.values())
-
-    @property
-    def time_to_ready(self) -> float | None:
-        if self.ready is None or self.created is None:
-            return None
-        return self.ready - self.created
-
-
 def pod_lives(source: Trace | RunResult) -> list[PodLife]:
-    """Every pod incarnation in the trace, ordered by StatefulSet, ordinal, then creation."""
-    lives: dict[str, PodLife] = {}
-    for i, r in enumerate(_trace(source)):
-        pod = r.get("pod")
-        if not isinstance(pod, str) or r.event not in POD_EVENTS:
-            continue
-        key = r.get("uid") or f"name:{pod}"
-        life = lives.get(key)
-        if life is None:
-            life = lives[key] = PodLife(pod, r.get("uid"), seen=i)
-        _update_life(life, r)
-    def order(life: PodLife) -> tuple[str, float, str, int]:
-        ordinal = float(life.ordinal) if isinstance(life.ordinal, int) else math.inf
-        return (life.statefulset or "", ordinal, life.pod, life.seen)
-    return sorted(lives.values(), key=order)
-
-
-def _update_life(life: PodLife, r: TraceRecord) -> None:
-    ev, t = r.event, r.t
-    if ev == "PodCreated":
-        life.created = t
-        life.statefulset = r.get("statefulset")
-        life.ordinal = r.get("ordinal")
-        life.revision = r.get("revision")
-    elif ev == "PodScheduled":
-        life.scheduled = t if life.scheduled is None else life.scheduled
-        life.node = r.get("node") or life.node
-    elif ev == "PodRunning":
-        life.running = t if life.running is None else life.running
-        life.node = r.get("node") or life.node
-    elif ev == "PodReady":
-        life.ready = t if life.ready is None else life.ready
-    elif ev == "PodTerminating":
-        life.terminating = t if life.terminating is None else life.terminating
-    elif ev == "PodDeleted":
-        life.deleted = t
-    elif ev == "PodFailed":
-        life.failed = t
-    elif ev == "PodSucceeded":
-        life.succeeded = t
-    elif ev == "ContainerRestarted":
-        count = r.get("restartCount")
-        name = str(r.get("container"))
-        if isinstance(count, int):
-            life.restarts[name] = max(count, life.restarts.get(name, 0))
-        else:
-            life.restarts[name] = life.restarts.get(name, 0) + 1
+    """Every pod incarnation in the trace, ordered by StatefulSet, ordinal, then creation
+    (:func:`statefulsim.analysis.metrics.pod_lives`)."""
+    return metrics.pod_lives(_trace(source))
 
 
 def _short_clock(t: float | None, hours: bool) -> str:
@@ -425,7 +344,7 @@ def _describe(r: TraceRecord, st: _State) -> tuple[str, str, bool]:
     if isinstance(pod, str) and life is None and ev.startswith(("Pod", "Container", "Image")):
         life = st.pods[key] = PodLife(pod, f.get("uid"))
     if life is not None and ev not in ("Action", "ActionFailed", "ControllerWaiting"):
-        _update_life(life, r)
+        update_life(life, r)
     created = life.created if life is not None else None
 
     if ev == "PodCreated":
