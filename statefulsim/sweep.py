@@ -312,17 +312,10 @@ def validated_variant(data: Any, name: str, point: Mapping[str, Any], base_dir: 
 # ---------------------------------------------------------------------------- metrics
 
 def time_to_ready(trace: Trace, statefulset: str | None = None) -> float | None:
-    """Seconds from the first ``StatefulSetCreated`` (of ``statefulset``, default the first set
-    created) to the first ``StatefulSetStatus`` of that set whose ``readyReplicas`` equals the
-    ``replicas`` it was created with; None if that never happened."""
-    created = metrics.first_statefulset(trace, statefulset)
-    if created is None:
-        return None
-    name, desired = created.fields["statefulset"], created.fields.get("replicas")
-    for r in trace.of("StatefulSetStatus", statefulset=name):
-        if r.t >= created.t and r.fields.get("readyReplicas") == desired:
-            return r.t - created.t
-    return None
+    """Time to all ready of ``statefulset`` (default the first set created): seconds from its
+    creation until ``kubectl rollout status`` would first call it rolled out
+    (:func:`statefulsim.analysis.metrics.time_to_all_ready`); None if never."""
+    return metrics.time_to_all_ready(trace, statefulset)
 
 
 def rollout_duration(trace: Trace, statefulset: str | None = None) -> float | None:

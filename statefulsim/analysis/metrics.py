@@ -168,10 +168,10 @@ class AllReady:
 def is_rolled_out(st: SetState) -> bool:
     """``kubectl rollout status``'s rule for a RollingUpdate StatefulSet (``StatefulSetStatusViewer``
     in kubectl's ``rollout_status.go``), on the spec and last status the replay shows: the status
-    has observed the spec's generation (a status without ``observedGeneration`` is taken as
-    observed), ``readyReplicas`` >= ``spec.replicas``, and ``updatedReplicas`` >= ``spec.replicas``
-    minus the partition (0 when the trace does not give one): every replica Ready at the update
-    revision (above the partition)."""
+    has observed the spec's generation, ``readyReplicas`` >= ``spec.replicas``, and
+    ``updatedReplicas`` >= ``spec.replicas`` minus the partition (0 when the trace does not give
+    one): every replica Ready at the update revision (above the partition).  A status without
+    ``observedGeneration`` or ``updatedReplicas`` (imported or hand-made traces) passes that test."""
     status = st.status
     if status is None:
         return False
@@ -181,7 +181,8 @@ def is_rolled_out(st: SetState) -> bool:
     desired = st.spec.replicas
     if int_field(status.get("readyReplicas"), 0) < desired:
         return False
-    return int_field(status.get("updatedReplicas"), 0) >= desired - (st.spec.partition or 0)
+    updated = status.get("updatedReplicas")  # missing (a hand-made trace): not evidence of a rollout
+    return not isinstance(updated, int) or updated >= desired - (st.spec.partition or 0)
 
 
 def all_ready(trace: Trace) -> dict[str, AllReady]:

@@ -161,16 +161,19 @@ class SetSummary:
     policy: str | None = None
     desired: int | None = None
     status: Mapping[str, Any] | None = None
+    #: when the set was first all ready (:func:`statefulsim.analysis.metrics.all_ready`)
     all_ready_at: float | None = None
     waiting_reason: str | None = None
     waiting_pod: str | None = None
     waiting_since: float | None = None
+    first_created: float | None = None  # its first StatefulSetCreated (``created`` is the last)
 
     @property
     def all_ready_after(self) -> float | None:
+        """Time to all ready: from the set's first creation to :attr:`all_ready_at`."""
         if self.all_ready_at is None:
             return None
-        return self.all_ready_at - (self.created or 0.0)
+        return self.all_ready_at - (self.first_created or 0.0)
 
 
 def set_summaries(source: Trace | RunResult, waiting: Mapping[str, Any] | None = None) -> list[SetSummary]:
@@ -198,14 +201,13 @@ def set_summaries(source: Trace | RunResult, waiting: Mapping[str, Any] | None =
             s.deleted = r.t
         elif r.event == "StatefulSetStatus":
             s.status = r.fields
-            ready = r.get("readyReplicas")
-            if s.all_ready_at is None and isinstance(s.desired, int) and s.desired > 0 \
-                    and isinstance(ready, int) and ready >= s.desired:
-                s.all_ready_at = r.t
         elif r.event == "ControllerWaiting":
             s.waiting_reason, s.waiting_pod, s.waiting_since = r.get("reason"), r.get("pod"), r.t
         elif r.event == "ControllerResumed":
             s.waiting_reason = s.waiting_pod = s.waiting_since = None
+    for name, ready in metrics.all_ready(_trace(source)).items():
+        if name in sets:
+            sets[name].first_created, sets[name].all_ready_at = ready.created, ready.at
     if waiting is not None:
         for name, w in waiting.items():
             s = sets.setdefault(name, SetSummary(name))
