@@ -8,7 +8,6 @@ or a :class:`~statefulsim.runner.RunResult`.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Collection, Mapping, Sequence
 
@@ -21,6 +20,7 @@ from statefulsim.analysis.expect import ExpectationResult
 from statefulsim.analysis.metrics import PodLife, update_life
 from statefulsim.analysis.stuck import stuck_statefulsets
 from statefulsim.durations import format_clock, format_duration
+from statefulsim.sim.actions import compact, describe_action, seconds_text
 from statefulsim.sim.trace import Trace, TraceRecord
 
 if TYPE_CHECKING:
@@ -59,17 +59,8 @@ def _trace(source: Trace | RunResult) -> Trace:
 
 
 def _seconds(value: Any) -> str:
-    """``30s`` for whole seconds, ``1.5s`` / ``2m05s`` otherwise, ``never`` for infinity (also
-    for the string ``"inf"`` a trace file holds instead)."""
-    if value == "inf":
-        return "never"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if math.isinf(value):
-        return "never"
-    if float(value).is_integer() and value < 60:
-        return f"{int(value)}s"
-    return format_duration(float(value))
+    """``30s``, ``1.5s`` / ``2m05s``, ``never`` (:func:`statefulsim.sim.actions.seconds_text`)."""
+    return seconds_text(value)
 
 
 def _dur(seconds: float) -> str:
@@ -278,43 +269,13 @@ def expectations_table(source: RunResult | Sequence[ExpectationResult]) -> Table
 
 
 def _action_text(f: Mapping[str, Any]) -> tuple[str, str]:
-    verb = str(f.get("action"))
     sts, pod = f.get("statefulset"), f.get("pod")
-    target = str(sts if sts is not None else pod if pod is not None else "")
-    if verb == "scale":
-        return target, f"scale {sts} to {f.get('replicas')}"
-    if verb == "patch":
-        return target, f"patch {sts}: {_compact(f.get('patch'))}"
-    if verb == "deletePod":
-        extra = []
-        if f.get("gracePeriodSeconds") is not None:
-            extra.append(f"grace period {_seconds(f.get('gracePeriodSeconds'))}")
-        if f.get("force"):
-            extra.append("force")
-        return target, f"delete pod {pod}" + (f" ({', '.join(extra)})" if extra else "")
-    if verb in ("breakReadiness", "restoreReadiness", "breakLiveness", "restoreLiveness"):
-        what = "break" if verb.startswith("break") else "restore"
-        kind = "readiness" if verb.endswith("Readiness") else "liveness"
-        of = f"container {f.get('container')} of {pod}" if f.get("container") else pod
-        return target, f"{what} the {kind} probe of {of}" + (" (persists across restarts)" if f.get("persist") else "")
-    if verb == "crashContainer":
-        container = f.get("container")
-        return target, f"crash {'container ' + str(container) if container else 'the first container'} of {pod}"
-    if verb == "failPod":
-        return target, f"fail pod {pod} ({f.get('reason')})"
-    if verb == "apply":
-        objs = f.get("objects")
-        return target, "apply " + (", ".join(map(str, objs)) if isinstance(objs, list) else str(objs))
-    rest = {k: v for k, v in f.items() if k != "action"}
-    return target, f"{verb} {_compact(rest)}".rstrip()
+    return str(sts if sts is not None else pod if pod is not None else ""), describe_action(f)
 
 
 def _compact(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{k}: {_compact(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_compact(v) for v in value) + "]"
-    return str(value)
+    return compact(value)
+
 
 
 @dataclass
