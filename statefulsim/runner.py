@@ -71,9 +71,17 @@ class RunResult:
         return text[text.find("<svg"):]
 
     def waiting(self) -> dict[str, Any]:
-        """The controller's last waiting reason per StatefulSet (None when it was not waiting)."""
-        ctl = self.cluster.statefulset_controller
-        return {key.split("/", 1)[1]: w for key, w in ctl.waiting.items()}
+        """The controller's last waiting reason per StatefulSet, read from the trace: its last
+        ``ControllerWaiting`` (reason and pod), None after a ``ControllerResumed``."""
+        from statefulsim.sim.controllers.statefulset.reconcile import Waiting
+
+        out: dict[str, Any] = {}
+        for r in self.trace:
+            if r.event == "ControllerWaiting":
+                out[str(r.fields["statefulset"])] = Waiting(str(r.fields["reason"]), str(r.fields.get("pod") or ""))
+            elif r.event == "ControllerResumed":
+                out[str(r.fields["statefulset"])] = None
+        return out
 
 
 def build_cluster(scenario: Scenario, seed: int | None = None) -> Cluster:

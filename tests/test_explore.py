@@ -409,7 +409,7 @@ def test_state_is_hashable_and_initial_is_empty() -> None:
 
 
 def test_violations_are_reported_with_their_choices_and_replays(tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                request: pytest.FixtureRequest) -> None:
     from statefulsim.analysis import invariants as inv
     from statefulsim.io.explore_report import render_explore, write_replays
 
@@ -417,8 +417,8 @@ def test_violations_are_reported_with_their_choices_and_replays(tmp_path: Path,
         return [inv.Violation("no-user-delete", r.t, ("pod/" + r.fields["pod"],), "a user deleted a pod")
                 for r in trace.of("Action", action="deletePod")]
 
-    monkeypatch.setitem(inv._REGISTRY, "no-user-delete",
-                        inv.Invariant("no-user-delete", "test only", no_deleted_pod, lambda trace: True))
+    inv.register_invariant("no-user-delete", "test only", no_deleted_pod)
+    request.addfinalizer(lambda: inv.unregister_invariant("no-user-delete"))
     path = write(tmp_path, SMALL + "explore:\n  choices:\n    actions[1]: [omit, keep]\n  tieBreak: [fifo, lifo]\n")
     result = explore(path)
     assert [(f.run, f.violation.invariant) for f in result.violations] == [(2, "no-user-delete"),

@@ -121,7 +121,7 @@ def test_register_a_custom_invariant() -> None:
     finally:
         from statefulsim.analysis import invariants
 
-        del invariants._REGISTRY["no-failed-pods"]
+        invariants.unregister_invariant("no-failed-pods")
 
 
 def test_applicability() -> None:

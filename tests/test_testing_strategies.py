@@ -502,9 +502,9 @@ def _at_most_two_pods(trace: Trace) -> list[Violation]:
             for r in created[2:3]]
 
 
-def test_a_strict_invariant_shrinks_to_a_minimal_replayable_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = invariants.Invariant("at-most-two-pods", "test only", _at_most_two_pods, lambda trace: True)
-    monkeypatch.setitem(invariants._REGISTRY, "at-most-two-pods", fake)
+def test_a_strict_invariant_shrinks_to_a_minimal_replayable_scenario(request: pytest.FixtureRequest) -> None:
+    invariants.register_invariant("at-most-two-pods", "test only", _at_most_two_pods)
+    request.addfinalizer(lambda: invariants.unregister_invariant("at-most-two-pods"))
 
     @FAILING
     @given(scenarios(max_actions=3))
@@ -520,9 +520,9 @@ def test_a_strict_invariant_shrinks_to_a_minimal_replayable_scenario(monkeypatch
     assert [v.invariant for v in check_scenario(data, names=["at-most-two-pods"])] == ["at-most-two-pods"]
 
 
-def test_the_machine_reports_a_replayable_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = invariants.Invariant("at-most-two-pods", "test only", _at_most_two_pods, lambda trace: True)
-    monkeypatch.setitem(invariants._REGISTRY, "at-most-two-pods", fake)
+def test_the_machine_reports_a_replayable_yaml(request: pytest.FixtureRequest) -> None:
+    invariants.register_invariant("at-most-two-pods", "test only", _at_most_two_pods)
+    request.addfinalizer(lambda: invariants.unregister_invariant("at-most-two-pods"))
 
     class Strict(_QuickMachine):
         checked_invariants = ("at-most-two-pods",)

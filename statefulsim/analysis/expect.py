@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Mapping, Protocol, Sequence
 
 from statefulsim.durations import DurationError, format_clock, parse_duration
 from statefulsim.problems import Path, Problems, get_duration, get_int, get_list, get_mapping, get_str
+from statefulsim.registry import Registry
 from statefulsim.sim.trace import Trace, TraceRecord
 
 
@@ -303,13 +304,16 @@ class DnsDelay:
                                            f"after {v.negative_answers_before} negative answers)")
 
 
-EXPECTATIONS: dict[str, Any] = {
-    cls.kind: cls for cls in (ReadyReplicas, AvailableReplicas, Pods, Before, Order, Never, DnsDelay)
-}
+#: Expectation kinds by name (the key of an ``expect:`` item); the built-ins cannot be replaced.
+EXPECTATIONS: Registry[Any] = Registry("expectation")
+for _cls in (ReadyReplicas, AvailableReplicas, Pods, Before, Order, Never, DnsDelay):
+    EXPECTATIONS.register(_cls.kind, _cls, builtin=True)
 
 
 def register_expectation(cls: Any) -> None:
-    EXPECTATIONS[cls.kind] = cls
+    """Add an expectation kind: ``cls.kind`` names it, ``cls.parse`` reads it, ``check(trace)``
+    judges it.  Registering a plug-in kind again replaces it; a built-in kind raises ``ValueError``."""
+    EXPECTATIONS.register(cls.kind, cls, replace=True)
 
 
 def parse_expectations(items: list[Any], path: Path, problems: Problems) -> list[Any]:
@@ -320,10 +324,10 @@ def parse_expectations(items: list[Any], path: Path, problems: Problems) -> list
             problems.expected(ipath, f"a mapping with one of {', '.join(EXPECTATIONS)}", item)
             continue
         (kind, body), = item.items()
-        cls = EXPECTATIONS.get(kind)
-        if cls is None:
+        if kind not in EXPECTATIONS:
             problems.unknown_keys(item, EXPECTATIONS, ipath, plugin="expectation")
             continue
+        cls = EXPECTATIONS.get(kind)
         m = get_mapping(item, kind, ipath, problems, required=True)
         out.append(cls.parse(m, ipath + (kind,), problems))
     return out

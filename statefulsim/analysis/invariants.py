@@ -15,6 +15,7 @@ Add checks with :func:`register_invariant`.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
@@ -22,6 +23,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from statefulsim.analysis.replay import PodState, Replay, SetSpec, SetState
 from statefulsim.analysis.replay import int_field as _int
 from statefulsim.durations import format_clock
+from statefulsim.registry import Registry
 from statefulsim.sim.api.objects import ORDERED_READY
 from statefulsim.sim.trace import Trace, TraceRecord
 
@@ -83,26 +85,33 @@ class Invariant:
     gaps: GapsFn | None = None
 
 
-_REGISTRY: dict[str, Invariant] = {}
+_REGISTRY: Registry[Invariant] = Registry("invariant")
 
 
 def register_invariant(name: str, summary: str, check_fn: CheckFn,
-                       applies: Callable[[Trace], bool] | None = None, gaps: GapsFn | None = None) -> Invariant:
-    """Add (or replace) an invariant.  ``applies`` defaults to "always"; ``gaps`` to none."""
+                       applies: Callable[[Trace], bool] | None = None, gaps: GapsFn | None = None, *,
+                       builtin: bool = False) -> Invariant:
+    """Add (or replace) an invariant.  ``applies`` defaults to "always"; ``gaps`` to none.  The
+    built-in ones (``builtin=True``, this module's) cannot be replaced or removed."""
     inv = Invariant(name, summary, check_fn, applies or (lambda trace: True), gaps)
-    _REGISTRY[name] = inv
+    _REGISTRY.register(name, inv, replace=True, builtin=builtin)
     return inv
+
+
+def unregister_invariant(name: str) -> None:
+    """Remove a registered invariant (not a built-in one); an unknown name is ignored."""
+    _REGISTRY.unregister(name)
 
 
 def invariant_names() -> list[str]:
     """The names of every registered invariant, in registration order."""
-    return list(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def get_invariant(name: str) -> Invariant:
-    try:
-        return _REGISTRY[name]
-    except KeyError:
+    if name in _REGISTRY:
+        return _REGISTRY.get(name)
+    else:
         raise ValueError(f"unknown invariant {name!r}; known: {', '.join(_REGISTRY)}") from None
 
 
@@ -117,7 +126,7 @@ def check(trace: Trace, names: Iterable[str] | None = None) -> list[Violation]:
     chosen = applicable(trace) if names is None else [get_invariant(n).name for n in names]
     out: list[Violation] = []
     for name in chosen:
-        out.extend(_REGISTRY[name].check(trace))
+        out.extend(_REGISTRY.get(name).check(trace))
     out.sort(key=lambda v: (v.t, chosen.index(v.invariant) if v.invariant in chosen else 0))
     return out
 
@@ -128,7 +137,7 @@ def not_judged(trace: Trace, names: Iterable[str] | None = None) -> list[Unjudge
     chosen = applicable(trace) if names is None else [get_invariant(n).name for n in names]
     out: list[Unjudged] = []
     for name in chosen:
-        gaps = _REGISTRY[name].gaps
+        gaps = _REGISTRY.get(name).gaps
         if gaps is not None:
             out.extend(gaps(trace))
     out.sort(key=lambda u: (u.t, chosen.index(u.invariant)))
@@ -886,28 +895,29 @@ def _applies_sets(trace: Trace) -> bool:
     return _has(trace, "StatefulSetCreated")
 
 
-register_invariant("ordered-creation", "OrderedReady: pod N is created only when pods start..N-1 exist and are "
+_register_builtin = functools.partial(register_invariant, builtin=True)
+_register_builtin("ordered-creation", "OrderedReady: pod N is created only when pods start..N-1 exist and are "
                    "Running and Ready", check_ordered_creation, _applies_ordered,
                    gaps=lambda trace: _ordered_creation(trace)[1])
-register_invariant("ordered-termination", "OrderedReady: a condemned pod is deleted only when all higher condemned "
+_register_builtin("ordered-termination", "OrderedReady: a condemned pod is deleted only when all higher condemned "
                    "ordinals are gone", check_ordered_termination, _applies_ordered,
                    gaps=lambda trace: _ordered_termination(trace)[1])
-register_invariant("at-most-one-identity", "never two live pods with the same name", check_at_most_one_identity,
+_register_builtin("at-most-one-identity", "never two live pods with the same name", check_at_most_one_identity,
                    lambda trace: _has(trace, "PodCreated"))
-register_invariant("claim-before-pod", "a pod is created only after its claims <template>-<pod> exist",
+_register_builtin("claim-before-pod", "a pod is created only after its claims <template>-<pod> exist",
                    check_claim_before_pod, _applies_storage)
-register_invariant("stable-storage", "every incarnation of a pod mounts the same claims <template>-<pod>",
+_register_builtin("stable-storage", "every incarnation of a pod mounts the same claims <template>-<pod>",
                    check_stable_storage, _applies_storage)
-register_invariant("reverse-ordinal-update", "rolling updates replace pods from the highest ordinal down",
+_register_builtin("reverse-ordinal-update", "rolling updates replace pods from the highest ordinal down",
                    check_reverse_ordinal_update, _applies_sets)
-register_invariant("partition-respected", "pods below the partition are not replaced for an update",
+_register_builtin("partition-respected", "pods below the partition are not replaced for an update",
                    check_partition_respected, _applies_sets)
-register_invariant("dns-ready-only", "DNS hands out a pod's address only while it is Ready (or within the TTL after)",
+_register_builtin("dns-ready-only", "DNS hands out a pod's address only while it is Ready (or within the TTL after)",
                    check_dns_ready_only, lambda trace: _has(trace, "DNSAnswer"))
-register_invariant("convergence", "every StatefulSet reaches its desired state by the end, or the stuck reason "
+_register_builtin("convergence", "every StatefulSet reaches its desired state by the end, or the stuck reason "
                    "is reported", check_convergence, _applies_sets)
 
 
 def describe(names: Sequence[str] | None = None) -> list[tuple[str, str]]:
     """(name, one-line summary) of the registered invariants."""
-    return [(n, _REGISTRY[n].summary) for n in (names if names is not None else _REGISTRY)]
+    return [(n, _REGISTRY.get(n).summary) for n in (names if names is not None else _REGISTRY)]

@@ -42,6 +42,7 @@ from statefulsim.durations import format_duration
 from statefulsim.analysis import metrics
 from statefulsim.analysis.metrics import POD_EVENTS, ReplicaSteps
 from statefulsim.errors import StatefulSimError
+from statefulsim.sim.actions import action_touches
 from statefulsim.sim.trace import Trace
 
 if TYPE_CHECKING:
@@ -389,7 +390,7 @@ def _leaves(patch: Mapping[str, Any], path: tuple[str, ...] = ()) -> list[tuple[
 def action_label(fields: Mapping[str, Any]) -> str:
     """A short label for an ``Action`` record: ``scale web → 3``, ``setImage web nginx-slim:0.26``."""
     verb = str(fields.get("action"))
-    sts, pod = fields.get("statefulset"), fields.get("pod")
+    sts = fields.get("statefulset")
     if verb == "scale":
         return f"scale {sts} → {fields.get('replicas')}"
     if verb == "setImage":
@@ -408,10 +409,8 @@ def action_label(fields: Mapping[str, Any]) -> str:
     if verb == "apply":
         objs = fields.get("objects")
         return "apply " + (", ".join(map(str, objs)) if isinstance(objs, list) else str(objs))
-    target = next((v for k, v in fields.items() if k != "action" and isinstance(v, str)), None)
-    if target is None:
-        target = pod if pod is not None else sts
-    return f"{verb} {target}" if target is not None else verb
+    touched = action_touches(fields)  # the verb's own ``touches``: a plug-in verb names its objects
+    return f"{verb} {', '.join(touched)}" if touched else verb
 
 
 def action_marks(source: Trace | RunResult, *, merge_within: float = 0.0) -> list[ActionMark]:
