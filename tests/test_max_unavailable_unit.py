@@ -14,9 +14,11 @@ from statefulsim.sim.api.objects import REVISION_LABEL, Pod, PodStatus, Stateful
 from statefulsim.sim.api.store import ApiClient, ObjectStore
 from statefulsim.sim.controllers.statefulset.pod_control import PodControl
 from statefulsim.sim.controllers.statefulset.policies import get_policy
-from statefulsim.sim.controllers.statefulset.reconcile import Reconciler
+from statefulsim.sim.controllers.statefulset.control import StatefulSetControl, plain_view
 from statefulsim.sim.controllers.statefulset.revisions import TemplateCache, new_revision
-from statefulsim.sim.controllers.statefulset.view import plain_view
+from statefulsim.sim.controllers.statefulset.status_updater import StatusUpdater
+from statefulsim.sim.controllers.statefulset.view import OwnedPodIndex
+from statefulsim.sim.api.informer import SharedInformerFactory
 from statefulsim.sim.delays import ZERO
 from statefulsim.sim.env import SimEnv
 from statefulsim.sim.versions import feature_gates
@@ -45,7 +47,11 @@ def one_sync(policy: str, replicas: int, max_unavailable: int, unavailable: set[
     new = store.create(new_revision(sts, 2, 0))
     gates = feature_gates(version)
     client = ApiClient(env, store, "ctl", ZERO)
-    reconciler = Reconciler(env, PodControl(env, client), gates, TemplateCache())
+    informers = SharedInformerFactory(store, ZERO, "watch/ctl")
+    reconciler = StatefulSetControl(env, PodControl(env, client), gates, TemplateCache(), client=client, store=store,
+                                    revisions=informers.informer("ControllerRevision"),
+                                    status_updater=StatusUpdater(client, informers.informer("StatefulSet")),
+                                    index=OwnedPodIndex())
     pods = []
     env.sim.run(until=100)  # let Ready times age past minReadySeconds (0 here anyway)
     for o in range(replicas):

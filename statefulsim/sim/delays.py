@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Protocol, runtime_checkable
+from typing import Callable, Mapping, Protocol, runtime_checkable
 
 # z-score of the 99th percentile of the standard normal distribution.
 _Z99 = 2.3263478740408408
@@ -162,6 +162,3 @@ def delay_model(name: str, params: Mapping[str, float]) -> DelayModel:
     """Build a registered model; raises KeyError for unknown names, ValueError for bad params."""
     return _REGISTRY[name].factory(params)
 
-
-def describe_model(model: Any) -> str:
-    return model.describe() if isinstance(model, DelayModel) else repr(model)

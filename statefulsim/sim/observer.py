@@ -10,7 +10,7 @@ from statefulsim.sim.api.discovery import EndpointSlice
 from statefulsim.sim.api.objects import FAILED, RUNNING, SUCCEEDED, Node, Pod, PodDisruptionBudget, StatefulSet
 from statefulsim.sim.api.storage import BOUND, RELEASED, PersistentVolume, PersistentVolumeClaim
 from statefulsim.sim.api.store import ADDED, DELETED, ObjectStore, WatchEvent
-from statefulsim.sim.controllers.statefulset.predicates import parent_name_and_ordinal, pod_revision
+from statefulsim.sim.controllers.statefulset.utils import parent_name_and_ordinal, pod_revision
 from statefulsim.sim.env import SimEnv
 
 

@@ -135,6 +135,10 @@ class Scheduler:
         self._classes: NodeClasses | None = None  # built from _sorted_nodes, kept up to date with usage
         #: Ask once per class of alike nodes where that gives the same answers (see NodeClasses).
         self.node_classes = True
+        #: Scheduling attempts that asked once per node class / once per node (differential tests
+        #: check the class path ran).
+        self.class_attempts = 0
+        self.node_attempts = 0
         self._by_uid: dict[str, Pod] = {}
         # Requests and pod counts per node, kept up to date from events (not recomputed per attempt).
         self._counted: dict[str, tuple[str, ResourceRequests]] = {}
@@ -366,6 +370,7 @@ class Scheduler:
         volume_filter = self.volumes.filter_for(pod)
         fits, score = self._fits, self._score
         if self.node_classes and not check_anti and volume_filter is None and not pod.spec.node_selector:
+            self.class_attempts += 1
             if self._classes is None:
                 self._classes = NodeClasses(nodes, self._usage)
             best_score: float | None = None
@@ -386,6 +391,7 @@ class Scheduler:
                     sorted((n for m in best_classes for n in m), key=_node_name)
                 feasible = [(best_score, n) for n in top]
         else:
+            self.node_attempts += 1
             for node in nodes:
                 why = fits(pod, node, req)
                 if why is None and check_anti:

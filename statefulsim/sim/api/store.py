@@ -11,7 +11,7 @@ from typing import Any, Callable, Generator, Iterable, TypeVar, cast
 import simpy
 
 from statefulsim.sim.api.objects import (
-    ApiObject, ObjectMeta, Pod, PodDisruptionBudget, PodStatus, StatefulSet, evolve, object_key, scope, with_default_tolerations,
+    ApiObject, Pod, PodDisruptionBudget, PodStatus, StatefulSet, evolve, object_key, scope, with_default_tolerations,
 )
 from statefulsim.sim.delays import ZERO, DelayModel
 from statefulsim.sim.env import SimEnv
@@ -409,6 +409,3 @@ class ApiClient:
         yield from self._request()
         return fn()
 
-
-def new_meta(name: str, namespace: str = "default", **kw: Any) -> ObjectMeta:
-    return ObjectMeta(name=name, namespace=namespace, **kw)

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from statefulsim.sim.api.discovery import EndpointSlice
 from statefulsim.sim.api.objects import Service
@@ -113,10 +113,3 @@ def answer(qname: str, qtype: str, zone: str, ttl: float, services: ByKey[Servic
         return Answer(NOERROR, tuple(f"0 {weight} {p.port} {fqdn_base}" for p in ports), ttl)
     return Answer(NODATA, (), negative)
 
-
-def index_by_service(objs: Iterable[Service | EndpointSlice]) -> dict[tuple[str, str], object]:
-    out: dict[tuple[str, str], object] = {}
-    for o in objs:
-        key = (o.metadata.namespace, o.service if isinstance(o, EndpointSlice) else o.metadata.name)
-        out[key] = o
-    return out

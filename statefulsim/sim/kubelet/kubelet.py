@@ -17,7 +17,7 @@ from statefulsim.sim.api.objects import (
     FAILED, PENDING, RUNNING, SUCCEEDED, Container, ContainerStatus, Node, Pod, PodStatus, Probe, evolve,
 )
 from statefulsim.sim.api.store import ADDED, DELETED, MODIFIED, ApiClient, ApiError, ObjectStore, WatchEvent
-from statefulsim.sim.controllers.statefulset.predicates import parent_name_and_ordinal
+from statefulsim.sim.controllers.statefulset.utils import parent_name_and_ordinal
 from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.env import SimEnv
 from statefulsim.sim.kubelet.backoff import Backoff

@@ -13,7 +13,7 @@ from statefulsim.sim.api.informer import Informer
 from statefulsim.sim.api.objects import ObjectMeta, OwnerReference, Pod, StatefulSet
 from statefulsim.sim.api.storage import BETA_CLASS_ANNOTATION, PersistentVolumeClaim
 from statefulsim.sim.api.store import ApiClient, ApiError
-from statefulsim.sim.controllers.statefulset.predicates import claim_name, ordinal_of
+from statefulsim.sim.controllers.statefulset.utils import claim_name, ordinal_of
 from statefulsim.sim.env import SimEnv
 
 

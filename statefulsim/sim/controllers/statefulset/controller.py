@@ -1,5 +1,5 @@
-"""The StatefulSet controller: informers, event → enqueue mapping, work queue and ``sync``
-(upstream ``stateful_set.go`` and ``UpdateStatefulSet`` in ``stateful_set_control.go``)."""
+"""The StatefulSet controller: informers, event → enqueue mapping, work queue, pod adoption and
+``sync`` (upstream ``stateful_set.go``); the sync algorithm is :mod:`.control`."""
 
 from __future__ import annotations
 
@@ -8,20 +8,17 @@ from typing import Any, Iterable
 
 
 from statefulsim.sim.api.informer import SharedInformerFactory
-from statefulsim.sim.api.objects import ControllerRevision, Pod, StatefulSet, StatefulSetStatus
+from statefulsim.sim.api.objects import Pod, StatefulSet
 from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, ObjectStore, WatchEvent
 from statefulsim.sim.controllers.statefulset.claims import StatefulSetClaims
 from statefulsim.sim.controllers.statefulset.pod_control import ClaimControl, PodControl
-from statefulsim.sim.controllers.statefulset.policies import get_policy
-from statefulsim.sim.controllers.statefulset.predicates import (
-    controller_ref_for, is_member_of, is_terminating, pod_revision,
+from statefulsim.sim.controllers.statefulset.utils import (
+    controller_ref_for, is_member_of, is_terminating,
 )
-from statefulsim.sim.controllers.statefulset.reconcile import Reconciler, SyncOutcome, Waiting
-from statefulsim.sim.controllers.statefulset.revisions import (
-    RevisionCache, TemplateCache, canonical, new_revision, plan_revisions, revisions_to_truncate,
-)
-from statefulsim.sim.controllers.statefulset.status import complete_rolling_update, inconsistent_status
-from statefulsim.sim.controllers.statefulset.view import OwnedPodIndex, plain_view
+from statefulsim.sim.controllers.statefulset.control import StatefulSetControl, Waiting
+from statefulsim.sim.controllers.statefulset.revisions import TemplateCache
+from statefulsim.sim.controllers.statefulset.status_updater import StatusUpdater
+from statefulsim.sim.controllers.statefulset.view import OwnedPodIndex
 from statefulsim.sim.controllers.workqueue import WorkQueue
 from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.env import SimEnv
@@ -74,13 +71,14 @@ class StatefulSetController:
         self.claims = factory.informer("PersistentVolumeClaim")
         self.pod_control = PodControl(env, self.client, claims or StatefulSetClaims(env, self.client, self.claims))
         self.templates = TemplateCache()
-        self.revision_cache = RevisionCache()
-        self.reconciler = Reconciler(env, self.pod_control, gates, self.templates)
+        self.index = OwnedPodIndex()
+        self.control = StatefulSetControl(
+            env, self.pod_control, gates, self.templates, client=self.client, store=store,
+            revisions=self.revisions, status_updater=StatusUpdater(self.client, self.sets), index=self.index,
+            indexed_sync=settings.indexed_sync)
         self.queue = WorkQueue(env, "statefulset", self.sync, workers=settings.workers)
         self.settings = settings
-        self.waiting: dict[str, Waiting | None] = {}
         self.events_seen = 0
-        self.index = OwnedPodIndex()
         # Owned pods whose labels no longer match their set's selector, per set UID.
         self._nonmatching: dict[str, set[tuple[str, str]]] = {}
         for pod in self.pods.list():
@@ -167,75 +165,28 @@ class StatefulSetController:
                 self.queue.add(_key(s))
 
     # ---------------------------------------------------------------- sync
+    @property
+    def waiting(self) -> dict[str, Waiting | None]:
+        """Why each set ("namespace/name") waits after its last sync (None: it does not)."""
+        return self.control.waiting
+
     def sync(self, key: str) -> Gen:
-        """Reconcile one set.  Returns True on success, False to requeue with backoff."""
+        """``sync``: claim the set's pods and run :meth:`StatefulSetControl.update`.  Returns True
+        on success, False to requeue with backoff."""
         ns, name = key.split("/", 1)
         sts: StatefulSet | None = self.sets.get(ns, name)
         if sts is None:
             return True
         if self.gates.stale_controller_consistency and self.pod_control.written.get(key, 0) > self.pods.max_rv:
             return False  # our own writes are not in the cache yet: requeue through the rate limiter
-        uid = sts.metadata.uid
-        plan = plan_revisions(sts, self.revisions.by_index("owner", uid), self.revision_cache)
-        retention = sts.spec.retention_policy
-        indexed = (
-            self.settings.indexed_sync
-            and self.index.is_regular(uid)
-            # Claim owner references are not indexed: sets that may need them changed walk every pod.
-            and (not sts.spec.volume_claim_templates
-                 or (retention.when_deleted == "Retain" and retention.when_scaled == "Retain"))
-            and not plan.create and not plan.renumber
-            and not self._claim_needed(sts)
-        )
+        plan = self.control.plan(sts)
         pods: list[Pod] | None = None
-        if indexed:
-            # Nothing below waits before the view is taken: it sees the same cache as a full list.
-            current = plan.current or plan.update
-            update, collision = plan.update, plan.collision_count
-        else:
+        if not (self.control.can_use_index(sts, plan) and not self._claim_needed(sts)):
             pods = yield from self._claim_pods(sts)
-            try:
-                current, update, collision = yield from self._sync_revisions(sts)
-            except ApiError:
-                return False
-        base = StatefulSetStatus(observed_generation=sts.metadata.generation, current_revision=current.metadata.name,
-                                 update_revision=update.metadata.name, collision_count=collision)
-
-        def new_pod(ordinal: int) -> Pod:
-            return self.reconciler.new_versioned_pod(sts, current, update, ordinal)
-
-        now = self.env.now
-        if pods is None:
-            view = self.index.view(sts, base, now, new_pod)
-            in_use = self.index.revisions_in_use(uid)
-        else:
-            view = plain_view(sts, pods, base, now, new_pod)
-            in_use = {pod_revision(p) for p in pods}
-        policy = get_policy(sts.spec.pod_management_policy)
-        outcome: SyncOutcome = yield from self.reconciler.update_stateful_set(sts, current, update, view, policy)
-        ok = outcome.error is None
-        status = complete_rolling_update(sts, outcome.status)
-        if inconsistent_status(sts, status):
-            fresh = self.sets.get(ns, name) or sts
-            try:
-                yield from self.client.update_status(replace(fresh, status=status), check_version=False)
-            except ApiError:
-                ok = False
-        self._report_waiting(key, sts, outcome.waiting)
-        yield from self._truncate_history(sts, in_use, current, update)
+        ok, status = yield from self.control.update(sts, plan, pods)
         if ok and sts.spec.min_ready_seconds > 0 and status.available_replicas != sts.spec.replicas:
             self.queue.add_after(key, sts.spec.min_ready_seconds)
         return ok
-
-    def _report_waiting(self, key: str, sts: StatefulSet, waiting: Waiting | None) -> None:
-        prev = self.waiting.get(key)
-        if waiting == prev:
-            return
-        self.waiting[key] = waiting
-        if waiting is not None:
-            self.env.emit("ControllerWaiting", statefulset=sts.name, reason=waiting.reason, pod=waiting.pod)
-        elif prev is not None:
-            self.env.emit("ControllerResumed", statefulset=sts.name)
 
     def _claim_needed(self, sts: StatefulSet) -> bool:
         """Whether the ControllerRefManager would adopt or release a pod in this sync."""
@@ -273,39 +224,3 @@ class StatefulSetController:
                 self.pod_control._note(sts, adopted)
                 pods.append(adopted)
         return pods
-
-    def _sync_revisions(self, sts: StatefulSet) -> Gen:
-        revs: list[ControllerRevision] = self.revisions.by_index("owner", sts.metadata.uid)
-        plan = plan_revisions(sts, revs, self.revision_cache)
-        update = plan.update
-        collision = plan.collision_count
-        if plan.create:
-            while True:
-                try:
-                    update = yield from self.client.create(update)
-                    self.env.emit("RevisionCreated", statefulset=sts.name, revision=update.metadata.name,
-                                  number=update.revision)
-                    break
-                except ApiError as e:
-                    if e.reason != "AlreadyExists":
-                        raise
-                    existing = self.store.get("ControllerRevision", sts.metadata.namespace, update.metadata.name)
-                    if existing is not None and canonical(existing.data) == canonical(update.data):
-                        update = existing
-                        break
-                    collision += 1
-                    update = new_revision(sts, update.revision, collision)
-        elif plan.renumber:
-            update = yield from self.client.update(update)
-        current = plan.current or update
-        return current, update, collision
-
-    def _truncate_history(self, sts: StatefulSet, in_use: set[str], current: ControllerRevision,
-                          update: ControllerRevision) -> Gen:
-        revs = self.revisions.by_index("owner", sts.metadata.uid)
-        live = {current.metadata.name, update.metadata.name} | in_use
-        for rev in revisions_to_truncate(revs, live, sts.spec.revision_history_limit):
-            try:
-                yield from self.client.delete("ControllerRevision", rev.metadata.namespace, rev.metadata.name)
-            except ApiError:
-                pass

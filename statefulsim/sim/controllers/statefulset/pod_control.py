@@ -1,15 +1,32 @@
 """The controller's side effects on pods (and, through a seam, their claims): upstream
-``stateful_set_pod_control.go``.  Every call goes through the controller's API client."""
+``stateful_pod_control.go``.  Every write goes through an :class:`ObjectManager` (upstream
+``StatefulPodControlObjectManager``): the controller's API client in a run,
+:class:`~statefulsim.sim.controllers.statefulset.fake.FakeObjectManager` in unit tests."""
 
 from __future__ import annotations
 
-from typing import Any, Generator, Protocol
+from typing import Any, Generator, Protocol, TypeVar
 
 import simpy
 
-from statefulsim.sim.api.objects import Pod, StatefulSet
-from statefulsim.sim.api.store import ApiClient, ApiError
+from statefulsim.sim.api.objects import ApiObject, Pod, StatefulSet
+from statefulsim.sim.api.store import ApiError
 from statefulsim.sim.env import SimEnv
+
+
+T = TypeVar("T", bound=ApiObject)
+
+
+class ObjectManager(Protocol):
+    """The pod writes :class:`PodControl` makes (an :class:`ApiClient` is one).  Each call is a
+    SimPy generator returning the stored object; it raises :class:`ApiError` on refusal."""
+
+    def create(self, obj: T) -> Generator[simpy.Event, Any, T]: ...
+
+    def update(self, obj: T) -> Generator[simpy.Event, Any, T]: ...
+
+    def delete(self, kind: str, namespace: str, name: str, *, grace_period_seconds: float | None = None,
+               uid: str | None = None, propagation: str = "Background") -> Generator[simpy.Event, Any, Any]: ...
 
 
 class ClaimControl(Protocol):
@@ -47,7 +64,7 @@ class PodControl:
 
     component = "statefulset-controller"
 
-    def __init__(self, env: SimEnv, client: ApiClient, claims: ClaimControl | None = None) -> None:
+    def __init__(self, env: SimEnv, client: ObjectManager, claims: ClaimControl | None = None) -> None:
         self.env = env
         self.client = client
         self.claims: ClaimControl = claims or NoClaims()

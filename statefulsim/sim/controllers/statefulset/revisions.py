@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 from statefulsim.sim.api.objects import ControllerRevision, ObjectMeta, PodTemplate, StatefulSet
-from statefulsim.sim.controllers.statefulset.predicates import controller_ref_for
+from statefulsim.sim.controllers.statefulset.utils import controller_ref_for
 
 _ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789"
 

@@ -10,7 +10,8 @@ the answers the full walk gives, because every skipped visit would have been a n
 
 Two ways to build a view:
 
-* :func:`plain_view` walks all pods, as upstream does (every in-range pod is a candidate);
+* :func:`statefulsim.sim.controllers.statefulset.control.plain_view` walks all pods, as upstream
+  does (every in-range pod is a candidate);
 * :class:`OwnedPodIndex` keeps per-set indexes up to date from informer events and builds the
   view in time proportional to the candidates, not the set.
 
@@ -26,10 +27,9 @@ from functools import cached_property
 from typing import Callable, Iterator, Mapping
 
 from statefulsim.sim.api.objects import POD_NAME_LABEL, REVISION_LABEL, RUNNING, Pod, StatefulSet, StatefulSetStatus
-from statefulsim.sim.controllers.statefulset.predicates import (
-    is_running_and_available, is_terminating, is_unavailable, ordinal_of, parent_name_and_ordinal,
+from statefulsim.sim.controllers.statefulset.utils import (
+    is_running_and_available, is_unavailable, parent_name_and_ordinal,
 )
-from statefulsim.sim.controllers.statefulset.status import compute_replica_status
 
 #: Builds the in-memory pod for a hole at ``ordinal`` (``newVersionedStatefulSetPod``).
 NewPod = Callable[[int], Pod]
@@ -172,23 +172,6 @@ class SyncView:
         """The pods the rolling update looks at: the candidates and the steady old pods."""
         return self.candidates.with_pods(self.old) if self.old else self.candidates
 
-
-
-def plain_view(sts: StatefulSet, pods: list[Pod], status: StatefulSetStatus, now: float, new_pod: NewPod) -> SyncView:
-    """Upstream's walk: every in-range index is a candidate."""
-    start, n = sts.spec.start_ordinal, sts.spec.replicas
-    slots: dict[int, Pod] = {}
-    condemned: list[Pod] = []
-    for pod in pods:
-        o = ordinal_of(pod)
-        if start <= o < start + n:
-            slots[o - start] = pod
-        elif o >= 0:
-            condemned.append(pod)
-    candidates = Candidates(slots, Holes(sorted(slots), 0, n), lambda i: new_pod(start + i))
-    condemned.sort(key=ordinal_of, reverse=True)
-    counted = compute_replica_status(pods, sts.spec.min_ready_seconds, now, status)
-    return SyncView(start, n, candidates, condemned, counted)
 
 
 def _is_steady(pod: Pod) -> bool:
@@ -335,7 +318,3 @@ class OwnedPodIndex:
         )
         return SyncView(start, n, Candidates(candidates, holes, lambda i: new_pod(start + i)), condemned, counted,
                         {i: p for i, p in old.items() if i not in candidates})
-
-
-def is_old(pod: Pod, update_revision: str) -> bool:
-    return pod.metadata.labels.get(REVISION_LABEL, "") != update_revision and not is_terminating(pod)

@@ -36,18 +36,6 @@ def claim_name(template_name: str, set_name: str, ordinal: int) -> str:
     return f"{template_name}-{set_name}-{ordinal}"
 
 
-def start_ordinal(sts: StatefulSet) -> int:
-    return sts.spec.start_ordinal
-
-
-def end_ordinal(sts: StatefulSet) -> int:
-    return sts.spec.start_ordinal + sts.spec.replicas - 1
-
-
-def in_ordinal_range(ordinal: int, sts: StatefulSet) -> bool:
-    return start_ordinal(sts) <= ordinal <= end_ordinal(sts)
-
-
 def is_member_of(sts: StatefulSet, pod: Pod) -> bool:
     return parent_name_and_ordinal(pod.metadata.name)[0] == sts.metadata.name
 
@@ -108,17 +96,6 @@ def identity_matches(sts: StatefulSet, pod: Pod) -> bool:
         and pod.metadata.namespace == sts.metadata.namespace
         and pod.metadata.labels.get(POD_NAME_LABEL) == pod.metadata.name
     )
-
-
-def storage_matches(sts: StatefulSet, pod: Pod) -> bool:
-    ordinal = ordinal_of(pod)
-    volumes = {v.name: v for v in pod.spec.volumes}
-    for vct in sts.spec.volume_claim_templates:
-        name = str(vct.get("metadata", {}).get("name", ""))
-        v = volumes.get(name)
-        if v is None or v.claim_name != claim_name(name, sts.metadata.name, ordinal):
-            return False
-    return True
 
 
 def controller_ref_for(sts: StatefulSet) -> OwnerReference:
