@@ -73,7 +73,7 @@ class RunResult:
     def waiting(self) -> dict[str, Any]:
         """The controller's last waiting reason per StatefulSet, read from the trace: its last
         ``ControllerWaiting`` (reason and pod), None after a ``ControllerResumed``."""
-        from statefulsim.sim.controllers.statefulset.reconcile import Waiting
+        from statefulsim.sim.controllers.statefulset.control import Waiting
 
         out: dict[str, Any] = {}
         for r in self.trace:
