@@ -5,7 +5,7 @@ For small configurations this enumerates instead of sampling (docs/explore.md):
 
 1. :func:`variants` applies every combination of the choices (the cartesian product, the last
    dimension varying fastest) to the scenario, with the sweep's path syntax
-   (:func:`statefulsim.sweep.set_path`), and validates each through the normal loader;
+   (:func:`statefulsim.io.paths.set_path`), and validates each through the normal loader;
 2. :func:`run_variant` runs one and reduces its trace to a sequence of abstract states
    (:func:`state_sequence`: per pod and per set what matters for convergence, no times, no uids);
 3. :class:`StateGraph` merges identical states across runs into a ``networkx.DiGraph`` whose
@@ -16,7 +16,7 @@ For small configurations this enumerates instead of sampling (docs/explore.md):
 
 This module sits outside the core: it loads scenarios through the normal loader, runs them with
 :func:`statefulsim.runner.run_scenario` and reads traces.  Rendering and replay files are in
-:mod:`statefulsim.io.explore_report`.
+:mod:`statefulsim.present.explore_report`.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def _strip_omitted(data: Any) -> Any:
 def _self_contained(data: dict[str, Any], base_dir: str) -> None:
     """Inline the ``{file: ...}`` manifests and make ``apply`` file references absolute, in place,
     so the scenario text runs the same from any directory."""
-    from statefulsim.sweep import inline_files
+    from statefulsim.io.paths import inline_files
 
     if isinstance(data.get("manifests"), list):
         inline_files(data["manifests"], base_dir)
@@ -136,7 +136,8 @@ def variants(scenario_path: str | os.PathLike[str], *, max_runs: int = DEFAULT_M
 def _variants(name: str, spec: ExploreSpec, max_runs: int, allow_large: bool = False) -> list[Variant]:
     """:func:`variants` of the scenario file ``name``, whose loaded explore section is ``spec``."""
     from statefulsim.io.yamlsource import load_file
-    from statefulsim.sweep import parse_path, set_path, validated_variant
+    from statefulsim.io.paths import parse_path, set_path
+    from statefulsim.sweep import validated_variant
 
     base_dir = os.path.dirname(name) or "."
     if spec.runs > max_runs:

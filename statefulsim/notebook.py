@@ -81,7 +81,7 @@ def scenario_from_data(data: dict[str, Any], *, base_dir: str | os.PathLike[str]
 def time_to_all_ready(source: RunResult | Trace, statefulset: str | None = None) -> float | None:
     """Seconds from the creation of ``statefulset`` (default: the first StatefulSet in the trace)
     until its ready replicas first reached the desired count; None if that never happened."""
-    from statefulsim.io.report import set_summaries
+    from statefulsim.present.report import set_summaries
 
     summaries = set_summaries(source, waiting={})
     for s in summaries:
@@ -102,7 +102,7 @@ def _shell() -> Any:
 def inline_figures() -> bool:
     """In IPython or Jupyter, make matplotlib Figures display as PNG images when a cell shows or
     returns them, as ``%matplotlib inline`` would, but without importing pyplot or changing the
-    backend (the figures of :mod:`statefulsim.io.plots` draw on their own Agg canvas).  Leaves an
+    backend (the figures of :mod:`statefulsim.present.plots` draw on their own Agg canvas).  Leaves an
     existing figure format choice alone.  Returns whether figures now display as images."""
     shell = _shell()
     if shell is None:
@@ -126,7 +126,7 @@ def show_run(result: RunResult | Trace, *, quorum: int | None = None, statefulse
              display: bool = True) -> tuple[Figure, Figure]:
     """The timeline (Gantt) and replicas figures of a run.  In a notebook (IPython running) both
     are displayed, one under the other; they are returned either way."""
-    from statefulsim.io.plots import replicas_figure, timeline_figure
+    from statefulsim.present.plots import replicas_figure, timeline_figure
 
     figs = (timeline_figure(result, quorum=quorum),
             replicas_figure(result, quorum=quorum, statefulset=statefulset))
@@ -139,7 +139,7 @@ def show_run(result: RunResult | Trace, *, quorum: int | None = None, statefulse
 def side_by_side(figures: Sequence[Figure], *, titles: Sequence[str] | None = None, width: float = 16.0,
                  dpi: float = 90.0) -> Figure:
     """One figure with ``figures`` rendered next to each other (as images, each in its own panel,
-    with an optional title above it): for comparing runs drawn by :mod:`statefulsim.io.plots`,
+    with an optional title above it): for comparing runs drawn by :mod:`statefulsim.present.plots`,
     whose figures cannot share axes."""
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg

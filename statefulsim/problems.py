@@ -6,10 +6,11 @@ Pure helpers (no I/O): the YAML layer attaches file and line numbers afterwards.
 from __future__ import annotations
 
 import difflib
-import reprlib
 from typing import Any, Iterable, Mapping, Sequence
 
+from statefulsim.durations import DurationError, parse_duration
 from statefulsim.errors import Problem, ScenarioError
+from statefulsim.errors import shown as shown  # re-exported: problems.shown is where the loaders look
 from statefulsim.limits import INT32_MAX, INT64_MAX
 
 Path = tuple[str | int, ...]
@@ -32,19 +33,6 @@ def type_name(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "a list"
     return type(value).__name__
-
-
-_SHORT = reprlib.Repr()
-_SHORT.maxlevel, _SHORT.maxdict, _SHORT.maxlist, _SHORT.maxstring, _SHORT.maxother = 3, 4, 6, 60, 60
-_SHORT.maxlong = 40
-
-
-def shown(value: Any) -> str:
-    """A short rendering of a found value (bounded work: huge or deeply nested values are cut)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
-        return f"<about {int(value.bit_length() * 0.30103)} digits>"
-    text = _SHORT.repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:
@@ -195,8 +183,6 @@ def get_number(m: Mapping[str, Any], key: str, path: Path, problems: Problems, d
 def get_duration(m: Mapping[str, Any], key: str, path: Path, problems: Problems, default: float = 0.0, *,
                  required: bool = False) -> float:
     """A duration (``90s``, ``15m``, seconds as a number); the default after recording a problem."""
-    from statefulsim.durations import DurationError, parse_duration
-
     if key not in m or m[key] is None:
         if required:
             problems.add(path + (key,), "required key is missing")

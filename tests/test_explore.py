@@ -21,7 +21,7 @@ from statefulsim.errors import ScenarioError
 from statefulsim.explore import (
     INITIAL, ExploreError, ExploreResult, State, explore, run_variant, state_sequence, variants,
 )
-from statefulsim.io.report import timeline
+from statefulsim.present.report import timeline
 from statefulsim.io.scenario import load_scenario, load_scenario_text
 from statefulsim.model.explore import TIE_BREAK_PATH, Choice
 from statefulsim.runner import run_scenario
@@ -411,7 +411,7 @@ def test_state_is_hashable_and_initial_is_empty() -> None:
 def test_violations_are_reported_with_their_choices_and_replays(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from statefulsim.analysis import invariants as inv
-    from statefulsim.io.explore_report import render_explore, write_replays
+    from statefulsim.present.explore_report import render_explore, write_replays
 
     def no_deleted_pod(trace: Any) -> list[inv.Violation]:   # a made-up guarantee the delete breaks
         return [inv.Violation("no-user-delete", r.t, ("pod/" + r.fields["pod"],), "a user deleted a pod")

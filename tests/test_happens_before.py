@@ -20,7 +20,7 @@ from statefulsim.analysis.happens_before import (
 )
 from statefulsim.cli import cli
 from statefulsim.durations import format_clock
-from statefulsim.io.critical_path_report import critical_path_text
+from statefulsim.present.critical_path_report import critical_path_text
 from statefulsim.io.scenario import load_scenario_text
 from statefulsim.io.trace_io import read_jsonl, write_jsonl
 from statefulsim.runner import RunResult, run_scenario

@@ -32,15 +32,14 @@ imports = _tool()
 
 # Imports that do not fit the layers yet, as "source -> target".  Must shrink to empty.
 KNOWN_VIOLATIONS: set[str] = {
-    "statefulsim.io.explore_report -> statefulsim.explore",
-    "statefulsim.io.explore_spec -> statefulsim.sweep",
-    "statefulsim.io.plots -> statefulsim.runner",
-    "statefulsim.io.report -> statefulsim.runner",
+    # the explore command's output reads ExploreResult, which explore.py defines with the run
+    "statefulsim.present.explore_report -> statefulsim.explore",
+    # type-checking only: the reports accept a RunResult as well as a Trace
+    "statefulsim.present.plots -> statefulsim.runner",
+    "statefulsim.present.report -> statefulsim.runner",
 }
 # Import cycles not yet broken (sorted module lists).  Must shrink to empty.
 KNOWN_CYCLES: list[list[str]] = [
-    ["statefulsim.durations", "statefulsim.problems"],
-    ["statefulsim.io.explore_spec", "statefulsim.io.scenario", "statefulsim.runner", "statefulsim.sweep"],
     ["statefulsim.sim.actions", "statefulsim.sim.dns.actions"],
     ["statefulsim.sim.api.convert", "statefulsim.sim.api.convert_storage"],
 ]

@@ -1,4 +1,4 @@
-"""Plots (statefulsim.io.plots, ``run --plot``, ``statefulsim plot``): written for every bundled
+"""Plots (statefulsim.present.plots, ``run --plot``, ``statefulsim plot``): written for every bundled
 scenario and non-trivial, SVG and PDF work, the CLI maps bad input to exit 2, and the numbers
 behind the pictures (state spans, DNS spans, time below quorum) are right on hand-made traces."""
 
@@ -20,8 +20,8 @@ from matplotlib.image import imread
 from statefulsim.cli import cli
 from statefulsim.durations import format_duration
 from statefulsim.errors import TraceFormatError
-from statefulsim.io import plots
-from statefulsim.io.plots import (
+from statefulsim.present import plots
+from statefulsim.present.plots import (
     STATE_COLORS, PlotError, action_marks, below_quorum, plot_run, pod_rows, replica_steps, replicas_figure,
     run_figure, save, time_below, timeline_figure,
 )
@@ -141,7 +141,7 @@ def test_no_pyplot_and_no_display_needed(tmp_path: Path) -> None:
     code = (
         "import sys\n"
         "from statefulsim.runner import run\n"
-        "from statefulsim.io.plots import plot_run\n"
+        "from statefulsim.present.plots import plot_run\n"
         f"plot_run(run({str(QUICKSTART)!r}), {str(tmp_path / 'q.png')!r}, dpi=30)\n"
         "assert 'matplotlib.pyplot' not in sys.modules\n"
     )

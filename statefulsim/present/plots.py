@@ -40,7 +40,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator, NullL
 
 from statefulsim.durations import format_duration
 from statefulsim.errors import StatefulSimError
-from statefulsim.io.report import POD_EVENTS
+from statefulsim.present.report import POD_EVENTS
 from statefulsim.sim.trace import Trace
 
 if TYPE_CHECKING:
