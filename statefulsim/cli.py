@@ -186,7 +186,7 @@ def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None
     from statefulsim.io.trace_io import write_jsonl
     from statefulsim.limits import duration_text
     from statefulsim.plugins import load_plugins
-    from statefulsim.runner import run_scenario
+    from statefulsim import runner
 
     if quorum is not None and plot_path is None:
         raise click.UsageError("--quorum is for the plot: give --plot FILE.png too", ctx)
@@ -202,7 +202,7 @@ def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None
             raise ScenarioError([Problem(problem.path, problem.message)])
     progress = _terminal_progress()
     try:
-        result = run_scenario(sc, seed=seed, until=until, progress=progress)
+        result = runner.run(sc, seed=seed, until=until, progress=progress)
     finally:
         if progress is not None:
             progress.done()

@@ -15,7 +15,7 @@ For small configurations this enumerates instead of sampling (docs/explore.md):
    action, leads to a converged state.
 
 This module sits outside the core: it loads scenarios through the normal loader, runs them with
-:func:`statefulsim.runner.run_scenario` and reads traces.  Rendering and replay files are in
+:func:`statefulsim.runner.run` and reads traces.  Rendering and replay files are in
 :mod:`statefulsim.present.explore_report`.
 """
 
@@ -357,10 +357,10 @@ def run_variant(text: str, file: str, base_dir: str, index: int = 0) -> RunOutco
     from statefulsim.analysis.invariants import applicable
     from statefulsim.analysis.stuck import stuck_statefulsets
     from statefulsim.io.scenario import load_scenario_text
-    from statefulsim.runner import run_scenario
+    from statefulsim.runner import run
 
     # allow_large: explore() checked the size limits of every variant's text already
-    result = run_scenario(load_scenario_text(text, file=file, base_dir=base_dir, allow_large=True))
+    result = run(load_scenario_text(text, file=file, base_dir=base_dir, allow_large=True))
     trace = result.trace
     names = [n for n in applicable(trace) if n not in GRAPH_JUDGED]
     return RunOutcome(index, tuple(state_sequence(trace)), tuple(check(trace, names)),

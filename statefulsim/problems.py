@@ -164,22 +164,6 @@ def get_bool(m: Mapping[str, Any], key: str, path: Path, problems: Problems, def
     return v
 
 
-def get_number(m: Mapping[str, Any], key: str, path: Path, problems: Problems, default: float = 0.0, *, minimum: float | None = None) -> float:
-    if key not in m or m[key] is None:
-        return default
-    v = m[key]
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        problems.expected(path + (key,), "a number", v)
-        return default
-    if not -1e300 < v < 1e300:  # also nan, inf and ints float() cannot hold
-        problems.expected(path + (key,), "a finite number", v)
-        return default
-    if minimum is not None and v < minimum:
-        problems.add(path + (key,), f"expected a number >= {minimum}, found {v}")
-        return default
-    return float(v)
-
-
 def get_duration(m: Mapping[str, Any], key: str, path: Path, problems: Problems, default: float = 0.0, *,
                  required: bool = False) -> float:
     """A duration (``90s``, ``15m``, seconds as a number); the default after recording a problem."""
@@ -203,8 +187,3 @@ def get_str_map(m: Mapping[str, Any], key: str, path: Path, problems: Problems) 
             continue
         out[str(k)] = str(v)
     return out
-
-
-def raise_problems(problems: Sequence[Problem]) -> None:
-    if problems:
-        raise ScenarioError(problems)

@@ -7,7 +7,7 @@ functions of its trace (:func:`run_metrics`), and every grid point to percentile
 distribution-free confidence intervals (:func:`percentile_ci`, :func:`summarize`).
 
 This module sits outside the core: it only loads scenarios through the normal loader, calls
-:func:`statefulsim.runner.run_scenario` and reads traces.  See docs/cli.md, "Sweeps".
+:func:`statefulsim.runner.run` and reads traces.  See docs/cli.md, "Sweeps".
 """
 
 from __future__ import annotations
@@ -442,10 +442,10 @@ def run_one(text: str, file: str, base_dir: str, seed: int, quorum: int | None,
             statefulset: str | None) -> dict[str, float | None]:
     """Load a prepared grid point (cached per process), run it with ``seed``, return its metrics.
     Module level, so a spawned worker process can call it."""
-    from statefulsim.runner import run_scenario
+    from statefulsim.runner import run
 
     scenario = _scenario_for(text, file, base_dir)
-    result = run_scenario(scenario, seed=seed)
+    result = run(scenario, seed=seed)
     return run_metrics(result.trace, until=result.until, quorum=quorum, statefulset=statefulset)
 
 

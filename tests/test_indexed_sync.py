@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from helpers import assert_same_records, scenario, statefulset
 from statefulsim.io.scenario import load_scenario
 from statefulsim.model.scenario import Scenario
-from statefulsim.runner import run_scenario
+from statefulsim.runner import run
 
 SCENARIOS = sorted(pathlib.Path(__file__).resolve().parent.parent.joinpath("scenarios").glob("*.yaml"))
 
@@ -23,8 +23,8 @@ def _plain(sc: Scenario) -> Scenario:
 
 
 def _same_traces(sc: Scenario, seed: int | None = None) -> None:
-    fast = [r.as_dict() for r in run_scenario(sc, seed=seed).trace]
-    slow = [r.as_dict() for r in run_scenario(_plain(sc), seed=seed).trace]
+    fast = [r.as_dict() for r in run(sc, seed=seed).trace]
+    slow = [r.as_dict() for r in run(_plain(sc), seed=seed).trace]
     assert_same_records(fast, slow, ("indexed", "plain"))
 
 

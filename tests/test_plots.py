@@ -27,7 +27,7 @@ from statefulsim.present.plots import (
 )
 from statefulsim.io.scenario import load_scenario
 from statefulsim.io.trace_io import write_jsonl
-from statefulsim.runner import run_scenario
+from statefulsim.runner import run
 from statefulsim.sim.trace import Trace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +69,7 @@ def has_colour(rgb: np.ndarray, hex_colour: str, min_pixels: int = 20) -> bool:
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_a_plot_is_written_for_every_scenario(path: Path, tmp_path: Path) -> None:
-    result = run_scenario(load_scenario(path))
+    result = run(load_scenario(path))
     out = tmp_path / f"{path.stem}.png"
     fig = plot_run(result, out, quorum=2, dpi=DPI)
     assert isinstance(fig, Figure)
@@ -90,7 +90,7 @@ def test_there_are_scenarios_to_plot() -> None:
 
 @pytest.fixture(scope="module")
 def rollout() -> Any:
-    return run_scenario(load_scenario(ROOT / "scenarios" / "rolling-update-rollback.yaml"))
+    return run(load_scenario(ROOT / "scenarios" / "rolling-update-rollback.yaml"))
 
 
 def test_svg_and_pdf(rollout: Any, tmp_path: Path) -> None:
@@ -173,7 +173,7 @@ def test_run_plot_bad_input(tmp_path: Path) -> None:
 
 def test_plot_command(tmp_path: Path) -> None:
     trace_file = tmp_path / "run.jsonl"
-    write_jsonl(run_scenario(load_scenario(QUICKSTART)).trace, trace_file)
+    write_jsonl(run(load_scenario(QUICKSTART)).trace, trace_file)
     result = invoke("plot", trace_file, "--quorum", "3")
     assert result.exit_code == 0, result.output
     default = tmp_path / "run.png"
