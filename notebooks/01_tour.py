@@ -173,7 +173,7 @@ assert first("PodDeleted", "web-2", 2) < first("PodTerminating", "web-1", 2)
 # pod (coloured states, revision changes `▼`, numbered scenario actions, and the thin DNS bar under
 # each row: what lookups of that pod's name got), and the ready/available replicas against the
 # desired count, here with the time below a quorum of 2 shaded. In a script,
-# `statefulsim.io.plots.timeline_figure(result)` and `replicas_figure(result)` return the same
+# `statefulsim.present.plots.timeline_figure(result)` and `replicas_figure(result)` return the same
 # figures.
 
 # %%

@@ -31,7 +31,7 @@ from pathlib import Path
 import yaml
 
 import statefulsim
-from statefulsim.io.plots import replicas_figure, timeline_figure
+from statefulsim.present.plots import replicas_figure, timeline_figure
 
 ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "scenarios").is_dir())
 MANIFESTS = list(yaml.safe_load_all((ROOT / "scenarios/manifests/web.yaml").read_text()))

@@ -39,7 +39,7 @@ def _version() -> str:
 
 def error_lines(error: StatefulSimError) -> list[str]:
     """How an error is shown: one ``error: ...`` line per problem (``file:line: key.path: message``)."""
-    from statefulsim.io.printable import printable
+    from statefulsim.present.printable import printable
 
     if isinstance(error, ScenarioError) and error.problems:
         return [f"error: {printable(str(p))}" for p in error.problems]
@@ -138,7 +138,7 @@ def _plugin_option(fn: Any) -> Any:
 def _console() -> Console:
     """Rich console on stdout: the terminal's width, or 100 columns when the output is not a terminal.
     Control characters in what it prints (names from input files) are escaped."""
-    from statefulsim.io.printable import SanitizingHook
+    from statefulsim.present.printable import SanitizingHook
 
     console = Console(highlight=False)
     console.push_render_hook(SanitizingHook())
@@ -181,17 +181,17 @@ def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None
         show_critical_path: bool = False, plugins: tuple[str, ...] = (), allow_large: bool = False) -> None:
     """Run SCENARIO (a YAML file), print the report and check its expectations."""
     from statefulsim.errors import Problem
-    from statefulsim.io.report import render_run
+    from statefulsim.present.report import render_run
     from statefulsim.io.scenario import load_scenario
     from statefulsim.io.trace_io import write_jsonl
     from statefulsim.limits import duration_text
     from statefulsim.plugins import load_plugins
-    from statefulsim.runner import run_scenario
+    from statefulsim import runner
 
     if quorum is not None and plot_path is None:
         raise click.UsageError("--quorum is for the plot: give --plot FILE.png too", ctx)
     if plot_path is not None:
-        from statefulsim.io.plots import check_format
+        from statefulsim.present.plots import check_format
 
         check_format(plot_path)  # an unknown suffix fails before the run, not after
     load_plugins(plugins)
@@ -202,7 +202,7 @@ def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None
             raise ScenarioError([Problem(problem.path, problem.message)])
     progress = _terminal_progress()
     try:
-        result = run_scenario(sc, seed=seed, until=until, progress=progress)
+        result = runner.run(sc, seed=seed, until=until, progress=progress)
     finally:
         if progress is not None:
             progress.done()
@@ -214,7 +214,7 @@ def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None
         except OSError as e:
             raise OutputError(f"{trace_path}: cannot write the trace: {e.strerror or e}") from None
     if plot_path is not None:
-        from statefulsim.io.plots import plot_run
+        from statefulsim.present.plots import plot_run
 
         plot_run(result, plot_path, quorum)
     if not quiet:
@@ -226,13 +226,13 @@ def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None
     violations: list[Any] = []
     if check_invariants:
         from statefulsim.analysis.invariants import applicable, check
-        from statefulsim.io.invariant_report import render_violations
+        from statefulsim.present.invariant_report import render_violations
 
         violations = check(result.trace)
         render_violations(console, violations, applicable(result.trace), quiet=quiet)
     if show_critical_path:
         from statefulsim.analysis.happens_before import critical_path
-        from statefulsim.io.critical_path_report import critical_path_text
+        from statefulsim.present.critical_path_report import critical_path_text
 
         if not quiet:
             console.print()
@@ -256,7 +256,7 @@ def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None
 @_allow_large
 def validate(scenario: str, plugins: tuple[str, ...] = (), allow_large: bool = False) -> None:
     """Check SCENARIO without running it."""
-    from statefulsim.io.printable import printable
+    from statefulsim.present.printable import printable
     from statefulsim.io.scenario import load_scenario
     from statefulsim.plugins import load_plugins
 
@@ -274,7 +274,7 @@ def validate(scenario: str, plugins: tuple[str, ...] = (), allow_large: bool = F
 @click.option("--no-timeline", is_flag=True, help="Leave the timeline out of the report.")
 def show(trace_file: str, no_timeline: bool) -> None:
     """Print the timeline and tables of a trace saved with ``run --trace``."""
-    from statefulsim.io.report import render_trace
+    from statefulsim.present.report import render_trace
     from statefulsim.io.trace_io import read_jsonl
 
     trace = read_jsonl(trace_file)
@@ -292,9 +292,9 @@ def show(trace_file: str, no_timeline: bool) -> None:
               help="Shade the time with fewer than N Ready replicas.")
 def plot(trace_file: str, output: str | None, quorum: int | None) -> None:
     """Draw a trace saved with ``run --trace``: pods over time and replicas, in one image."""
-    from statefulsim.io.plots import plot_trace_file
+    from statefulsim.present.plots import plot_trace_file
 
-    from statefulsim.io.printable import printable
+    from statefulsim.present.printable import printable
 
     written = plot_trace_file(trace_file, output, quorum)
     click.echo(f"plot: written to {printable(written)}")
@@ -308,10 +308,10 @@ def plot(trace_file: str, output: str | None, quorum: int | None) -> None:
 def critical_path_cmd(trace_file: str, target: str | None) -> None:
     """Print the chain of waits that made a rollout in a saved trace take as long as it did (docs/analysis.md)."""
     from statefulsim.analysis.happens_before import critical_path
-    from statefulsim.io.critical_path_report import critical_path_text
+    from statefulsim.present.critical_path_report import critical_path_text
     from statefulsim.io.trace_io import read_jsonl
 
-    from statefulsim.io.printable import printable
+    from statefulsim.present.printable import printable
 
     click.echo(printable(critical_path_text(critical_path(read_jsonl(trace_file), target)), newlines=True))
 
@@ -379,7 +379,7 @@ def sweep(scenario: str, runs: int, seed_start: int, sets: tuple[str, ...], work
 def explore(ctx: click.Context, scenario: str, max_runs: int, out_dir: str | None, workers: int, quiet: bool,
             plugins: tuple[str, ...] = (), allow_large: bool = False) -> None:
     """Run every combination of SCENARIO's explore: choices; report violations and deadlocks (docs/explore.md)."""
-    from statefulsim.io.explore_report import explore_cli
+    from statefulsim.present.explore_report import explore_cli
 
     result = explore_cli(_console(), scenario, max_runs=max_runs, out=out_dir, workers=workers, quiet=quiet,
                          plugins=plugins, allow_large=allow_large)
@@ -401,7 +401,7 @@ def check_cmd(ctx: click.Context, files: tuple[str, ...], fmt: str, statefulset:
     from statefulsim.analysis.invariants import applicable, check, not_judged
     from statefulsim.io.importers import (SKIPPED, SUPPORTED, build_trace, detect_file_format, load_recording,
                                           stalled_pods)
-    from statefulsim.io.invariant_report import render_violations
+    from statefulsim.present.invariant_report import render_violations
     from statefulsim.io.trace_io import read_jsonl
 
     console = _console()

@@ -6,6 +6,8 @@ import math
 import re
 from typing import Any
 
+from statefulsim.errors import shown
+
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 
@@ -37,26 +39,20 @@ def parse_duration(value: Any) -> float:
             pos = m.end()
         if pos == len(text) and text:
             if math.isinf(total):
-                raise DurationError(f"expected a finite duration (or never), found {_short(value)}: too large")
+                raise DurationError(f"expected a finite duration (or never), found {shown(value)}: too large")
             return total
         try:
             number = float(text)
         except ValueError:
             raise DurationError(
-                f"expected a duration such as 30s, 15m, 1h30m or 500ms, found {_short(value)}"
+                f"expected a duration such as 30s, 15m, 1h30m or 500ms, found {shown(value)}"
             ) from None
         if number < 0 or math.isnan(number):
-            raise DurationError(f"expected a non-negative duration, found {_short(value)}")
+            raise DurationError(f"expected a non-negative duration, found {shown(value)}")
         if math.isinf(number):
-            raise DurationError(f"expected a finite duration (or never), found {_short(value)}: too large")
+            raise DurationError(f"expected a finite duration (or never), found {shown(value)}: too large")
         return number
-    raise DurationError(f"expected a duration such as 30s, 15m or 1h, found {type(value).__name__} {_short(value)}")
-
-
-def _short(value: Any) -> str:
-    from statefulsim.problems import shown
-
-    return shown(value)
+    raise DurationError(f"expected a duration such as 30s, 15m or 1h, found {type(value).__name__} {shown(value)}")
 
 
 def format_clock(seconds: float) -> str:

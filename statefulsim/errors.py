@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -68,3 +69,16 @@ class SimulationError(StatefulSimError):
 
 class TraceFormatError(StatefulSimError):
     """A trace file could not be read."""
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxdict, _SHORT.maxlist, _SHORT.maxstring, _SHORT.maxother = 3, 4, 6, 60, 60
+_SHORT.maxlong = 40
+
+
+def shown(value: Any) -> str:
+    """A short rendering of a found value (bounded work: huge or deeply nested values are cut)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"<about {int(value.bit_length() * 0.30103)} digits>"
+    text = _SHORT.repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -5,7 +5,7 @@ For small configurations this enumerates instead of sampling (docs/explore.md):
 
 1. :func:`variants` applies every combination of the choices (the cartesian product, the last
    dimension varying fastest) to the scenario, with the sweep's path syntax
-   (:func:`statefulsim.sweep.set_path`), and validates each through the normal loader;
+   (:func:`statefulsim.io.paths.set_path`), and validates each through the normal loader;
 2. :func:`run_variant` runs one and reduces its trace to a sequence of abstract states
    (:func:`state_sequence`: per pod and per set what matters for convergence, no times, no uids);
 3. :class:`StateGraph` merges identical states across runs into a ``networkx.DiGraph`` whose
@@ -15,8 +15,8 @@ For small configurations this enumerates instead of sampling (docs/explore.md):
    action, leads to a converged state.
 
 This module sits outside the core: it loads scenarios through the normal loader, runs them with
-:func:`statefulsim.runner.run_scenario` and reads traces.  Rendering and replay files are in
-:mod:`statefulsim.io.explore_report`.
+:func:`statefulsim.runner.run` and reads traces.  Rendering and replay files are in
+:mod:`statefulsim.present.explore_report`.
 """
 
 from __future__ import annotations
@@ -32,11 +32,18 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 
-from statefulsim.analysis.invariants import Violation, check
+from statefulsim.analysis.invariants import Violation, applicable, check
 from statefulsim.analysis.replay import PodState, Replay, SetState
+from statefulsim.analysis.stuck import stuck_statefulsets
 from statefulsim.errors import ScenarioError, StatefulSimError
+from statefulsim.io.paths import inline_files, parse_path, set_path
+from statefulsim.io.scenario import load_scenario, load_scenario_text
+from statefulsim.io.yamlsource import load_file
 from statefulsim.model.explore import KEEP, OMIT, Choice, ExploreSpec
+from statefulsim.plugins import load_plugins, workers_lack_registration
+from statefulsim.runner import run
 from statefulsim.sim.trace import Trace, TraceRecord
+from statefulsim.sweep import LocalExecutor, point_label, validated_variant
 
 # networkx ships no type information (and types-networkx is not a dependency): load it as Any,
 # which stays mypy-clean whether or not the stubs are installed.
@@ -75,8 +82,6 @@ class Variant:
     @property
     def label(self) -> str:
         """``actions[3]=omit cluster.tieBreak=lifo`` (``(base)`` without choices)."""
-        from statefulsim.sweep import point_label
-
         return point_label(dict(self.choices))
 
 
@@ -98,8 +103,6 @@ def _strip_omitted(data: Any) -> Any:
 def _self_contained(data: dict[str, Any], base_dir: str) -> None:
     """Inline the ``{file: ...}`` manifests and make ``apply`` file references absolute, in place,
     so the scenario text runs the same from any directory."""
-    from statefulsim.sweep import inline_files
-
     if isinstance(data.get("manifests"), list):
         inline_files(data["manifests"], base_dir)
     for action in data.get("actions") or ():
@@ -127,8 +130,6 @@ def variants(scenario_path: str | os.PathLike[str], *, max_runs: int = DEFAULT_M
     ``keep`` leaves a field as it is, ``omit`` removes it (``null`` at a list item too).  Raises
     :class:`ScenarioError` for an invalid scenario or a combination the loader rejects (naming
     the choices), :class:`ExploreError` above ``max_runs`` combinations."""
-    from statefulsim.io.scenario import load_scenario
-
     name = os.fspath(scenario_path)
     spec = load_scenario(name).explore or ExploreSpec()  # the scenario and its section must be valid
     return _variants(name, spec, max_runs)
@@ -136,9 +137,6 @@ def variants(scenario_path: str | os.PathLike[str], *, max_runs: int = DEFAULT_M
 
 def _variants(name: str, spec: ExploreSpec, max_runs: int, allow_large: bool = False) -> list[Variant]:
     """:func:`variants` of the scenario file ``name``, whose loaded explore section is ``spec``."""
-    from statefulsim.io.yamlsource import load_file
-    from statefulsim.sweep import parse_path, set_path, validated_variant
-
     base_dir = os.path.dirname(name) or "."
     if spec.runs > max_runs:
         raise ExploreError(f"{name}: the explore section has {spec.runs} combinations "
@@ -354,13 +352,8 @@ class RunOutcome:
 
 def run_variant(text: str, file: str, base_dir: str, index: int = 0) -> RunOutcome:
     """Load and run one variant; a module-level function so worker processes can run it."""
-    from statefulsim.analysis.invariants import applicable
-    from statefulsim.analysis.stuck import stuck_statefulsets
-    from statefulsim.io.scenario import load_scenario_text
-    from statefulsim.runner import run_scenario
-
     # allow_large: explore() checked the size limits of every variant's text already
-    result = run_scenario(load_scenario_text(text, file=file, base_dir=base_dir, allow_large=True))
+    result = run(load_scenario_text(text, file=file, base_dir=base_dir, allow_large=True))
     trace = result.trace
     names = [n for n in applicable(trace) if n not in GRAPH_JUDGED]
     return RunOutcome(index, tuple(state_sequence(trace)), tuple(check(trace, names)),
@@ -483,8 +476,6 @@ ProgressCallback = Callable[[int, int], None]
 
 def _run(v: Variant, plugins: tuple[str, ...] = ()) -> RunOutcome:
     if plugins:
-        from statefulsim.plugins import load_plugins
-
         load_plugins(plugins, " in a worker process")
     return run_variant(v.text, v.file, v.base_dir, v.index)
 
@@ -492,9 +483,6 @@ def _run(v: Variant, plugins: tuple[str, ...] = ()) -> RunOutcome:
 def _execute(todo: Sequence[Variant], workers: int, plugins: tuple[str, ...] = ()) -> Iterator[RunOutcome]:
     """The runs, on the sweep's local executor (this process, or ``workers`` processes that
     import ``plugins`` first)."""
-    from statefulsim.plugins import workers_lack_registration
-    from statefulsim.sweep import LocalExecutor
-
     with LocalExecutor(workers) as executor:
         try:
             yield from executor.map(functools.partial(_run, plugins=plugins), todo)
@@ -514,8 +502,6 @@ def explore(scenario_path: str | os.PathLike[str], *, max_runs: int = DEFAULT_MA
     Raises :class:`ScenarioError` or :class:`ExploreError` for bad input."""
     if max_runs < 1:
         raise ExploreError("--max-runs must be at least 1")
-    from statefulsim.io.scenario import load_scenario
-    from statefulsim.plugins import load_plugins
 
     loaded = load_plugins(plugins)
 

@@ -99,7 +99,7 @@ def _shell() -> Any:
 def inline_figures() -> bool:
     """In IPython or Jupyter, make matplotlib Figures display as PNG images when a cell shows or
     returns them, as ``%matplotlib inline`` would, but without importing pyplot or changing the
-    backend (the figures of :mod:`statefulsim.io.plots` draw on their own Agg canvas).  Leaves an
+    backend (the figures of :mod:`statefulsim.present.plots` draw on their own Agg canvas).  Leaves an
     existing figure format choice alone.  Returns whether figures now display as images."""
     shell = _shell()
     if shell is None:
@@ -123,7 +123,7 @@ def show_run(result: RunResult | Trace, *, quorum: int | None = None, statefulse
              display: bool = True) -> tuple[Figure, Figure]:
     """The timeline (Gantt) and replicas figures of a run.  In a notebook (IPython running) both
     are displayed, one under the other; they are returned either way."""
-    from statefulsim.io.plots import replicas_figure, timeline_figure
+    from statefulsim.present.plots import replicas_figure, timeline_figure
 
     figs = (timeline_figure(result, quorum=quorum),
             replicas_figure(result, quorum=quorum, statefulset=statefulset))
@@ -136,7 +136,7 @@ def show_run(result: RunResult | Trace, *, quorum: int | None = None, statefulse
 def side_by_side(figures: Sequence[Figure], *, titles: Sequence[str] | None = None, width: float = 16.0,
                  dpi: float = 90.0) -> Figure:
     """One figure with ``figures`` rendered next to each other (as images, each in its own panel,
-    with an optional title above it): for comparing runs drawn by :mod:`statefulsim.io.plots`,
+    with an optional title above it): for comparing runs drawn by :mod:`statefulsim.present.plots`,
     whose figures cannot share axes."""
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg

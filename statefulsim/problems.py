@@ -6,10 +6,11 @@ Pure helpers (no I/O): the YAML layer attaches file and line numbers afterwards.
 from __future__ import annotations
 
 import difflib
-import reprlib
 from typing import Any, Iterable, Mapping, Sequence
 
+from statefulsim.durations import DurationError, parse_duration
 from statefulsim.errors import Problem, ScenarioError
+from statefulsim.errors import shown as shown  # re-exported: problems.shown is where the loaders look
 from statefulsim.limits import INT32_MAX, INT64_MAX
 
 Path = tuple[str | int, ...]
@@ -32,19 +33,6 @@ def type_name(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "a list"
     return type(value).__name__
-
-
-_SHORT = reprlib.Repr()
-_SHORT.maxlevel, _SHORT.maxdict, _SHORT.maxlist, _SHORT.maxstring, _SHORT.maxother = 3, 4, 6, 60, 60
-_SHORT.maxlong = 40
-
-
-def shown(value: Any) -> str:
-    """A short rendering of a found value (bounded work: huge or deeply nested values are cut)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
-        return f"<about {int(value.bit_length() * 0.30103)} digits>"
-    text = _SHORT.repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:
@@ -176,27 +164,9 @@ def get_bool(m: Mapping[str, Any], key: str, path: Path, problems: Problems, def
     return v
 
 
-def get_number(m: Mapping[str, Any], key: str, path: Path, problems: Problems, default: float = 0.0, *, minimum: float | None = None) -> float:
-    if key not in m or m[key] is None:
-        return default
-    v = m[key]
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        problems.expected(path + (key,), "a number", v)
-        return default
-    if not -1e300 < v < 1e300:  # also nan, inf and ints float() cannot hold
-        problems.expected(path + (key,), "a finite number", v)
-        return default
-    if minimum is not None and v < minimum:
-        problems.add(path + (key,), f"expected a number >= {minimum}, found {v}")
-        return default
-    return float(v)
-
-
 def get_duration(m: Mapping[str, Any], key: str, path: Path, problems: Problems, default: float = 0.0, *,
                  required: bool = False) -> float:
     """A duration (``90s``, ``15m``, seconds as a number); the default after recording a problem."""
-    from statefulsim.durations import DurationError, parse_duration
-
     if key not in m or m[key] is None:
         if required:
             problems.add(path + (key,), "required key is missing")
@@ -217,8 +187,3 @@ def get_str_map(m: Mapping[str, Any], key: str, path: Path, problems: Problems) 
             continue
         out[str(k)] = str(v)
     return out
-
-
-def raise_problems(problems: Sequence[Problem]) -> None:
-    if problems:
-        raise ScenarioError(problems)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+import warnings
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from statefulsim.analysis.expect import ExpectationResult, check_all
+from statefulsim.io.scenario import load_scenario
 from statefulsim.model.scenario import Scenario
+from statefulsim.plugins import load_plugins
 from statefulsim.sim.actions import run_actions
 from statefulsim.sim.cluster import Cluster
 from statefulsim.sim.trace import Trace
@@ -62,7 +65,7 @@ class RunResult:
     def _timeline_svg(self) -> str:
         import io
 
-        from statefulsim.io.plots import timeline_figure
+        from statefulsim.present.plots import timeline_figure
 
         fig = timeline_figure(self)
         out = io.StringIO()
@@ -93,12 +96,18 @@ def build_cluster(scenario: Scenario, seed: int | None = None) -> Cluster:
     return cluster
 
 
-def run_scenario(scenario: Scenario, *, seed: int | None = None, until: float | None = None,
-                 progress: Callable[[float, float], None] | None = None) -> RunResult:
-    """Run ``scenario`` (optionally with another seed or end time) and check its expectations.
+def run(scenario: Scenario | str | os.PathLike[str], *, seed: int | None = None, until: float | None = None,
+        plugins: Sequence[str] = (), progress: Callable[[float, float], None] | None = None) -> RunResult:
+    """Load (if given a path) and run a scenario, optionally with another seed or end time, after
+    importing the ``plugins`` modules (:func:`statefulsim.plugins.load_plugins`), and check its
+    expectations.
 
     ``progress(now, until)`` is called now and then during the run (simulated seconds); the
     trace does not depend on it."""
+    if plugins:
+        load_plugins(plugins)
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
     seed = scenario.seed if seed is None else seed
     end = scenario.until if until is None else until
     cluster = build_cluster(scenario, seed)
@@ -107,20 +116,8 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, until: float | 
     return RunResult(scenario, seed, end, cluster.env.trace, results, cluster)
 
 
-def run(scenario: Scenario | str | os.PathLike[str], *, seed: int | None = None, until: float | None = None,
-        plugins: Sequence[str] = ()) -> RunResult:
-    """Load (if given a path) and run a scenario, after importing the ``plugins`` modules
-    (:func:`statefulsim.plugins.load_plugins`)."""
-    if plugins:
-        from statefulsim.plugins import load_plugins
-
-        load_plugins(plugins)
-    if not isinstance(scenario, Scenario):
-        from statefulsim.io.scenario import load_scenario
-
-        scenario = load_scenario(scenario)
-    return run_scenario(scenario, seed=seed, until=until)
-
-
-def with_seed(scenario: Scenario, seed: int) -> Scenario:
-    return replace(scenario, seed=seed)
+def run_scenario(scenario: Scenario, *, seed: int | None = None, until: float | None = None,
+                 progress: Callable[[float, float], None] | None = None) -> RunResult:
+    """Deprecated: use :func:`run`, which takes a :class:`Scenario` or a path."""
+    warnings.warn("statefulsim.run_scenario is deprecated; use statefulsim.run", DeprecationWarning, stacklevel=2)
+    return run(scenario, seed=seed, until=until, progress=progress)

@@ -10,7 +10,8 @@ import yaml
 
 from statefulsim.io.scenario import load_scenario_text
 from statefulsim.model.scenario import Scenario
-from statefulsim.runner import RunResult, run_scenario
+from statefulsim import runner
+from statefulsim.runner import RunResult
 
 #: Constant, round timings so tests can assert exact times.
 EXACT_TIMING: dict[str, Any] = {
@@ -75,7 +76,7 @@ def scenario(*manifests: dict[str, Any], actions: list[Any] | None = None, timin
 def run(*manifests: dict[str, Any], **kw: Any) -> RunResult:
     until = kw.pop("run_until", None)
     sc = scenario(*manifests, **kw)
-    return run_scenario(sc, until=until)
+    return runner.run(sc, until=until)
 
 
 def times(result: RunResult, event: str, **match: Any) -> list[float]:

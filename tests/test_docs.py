@@ -8,7 +8,7 @@ import re
 import pytest
 
 from statefulsim.io.scenario import load_scenario_text
-from statefulsim.runner import run_scenario
+from statefulsim.runner import run
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -23,7 +23,7 @@ def test_scenario_examples_load_and_run(doc: str) -> None:
     assert blocks, f"{doc} has no scenario example"
     for block in blocks:
         scenario = load_scenario_text(block, file=doc, base_dir=str(ROOT / "scenarios"))
-        result = run_scenario(scenario)
+        result = run(scenario)
         assert len(result.trace) > 10
 
 
@@ -72,7 +72,7 @@ def test_custom_verb_example_registers_and_runs() -> None:
 
         sc = scenario(statefulset("web", 3), actions=[{"at": "40s", "deleteLowest": {"statefulset": "web", "count": 2}}],
                       until="60s")
-        result = run_scenario(sc)
+        result = run(sc)
         fired = [r for r in result.trace if r.event == "Action" and r.fields.get("action") == "deleteLowest"]
         assert fired and fired[0].fields["count"] == 2
         deleted = {r.fields["pod"] for r in result.trace if r.event == "PodTerminating" and r.t >= 40}
@@ -145,7 +145,7 @@ def _dns_headline(scenario: str, seed: int | None = None) -> tuple[float, float,
     sc = load_scenario(ROOT / "scenarios" / f"{scenario}.yaml")
     if seed is not None:
         sc = dataclasses.replace(sc, seed=seed)
-    v = dns_visibility(run_scenario(sc).trace, "web-3.nginx", "web-3")
+    v = dns_visibility(run(sc).trace, "web-3.nginx", "web-3")
     assert v.first_answer_at is not None
     return v.ready_at, v.first_answer_at, v.negative_answers_before
 

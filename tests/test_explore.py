@@ -21,10 +21,10 @@ from statefulsim.errors import ScenarioError
 from statefulsim.explore import (
     INITIAL, ExploreError, ExploreResult, State, explore, run_variant, state_sequence, variants,
 )
-from statefulsim.io.report import timeline
+from statefulsim.present.report import timeline
 from statefulsim.io.scenario import load_scenario, load_scenario_text
 from statefulsim.model.explore import TIE_BREAK_PATH, Choice
-from statefulsim.runner import run_scenario
+from statefulsim import runner
 from statefulsim.sim.cluster import ClusterConfig
 from statefulsim.sim.env import SimEnv
 from statefulsim.sim.tiebreak import TieBreakEnvironment, make_environment, parse_tie_break
@@ -97,7 +97,7 @@ def test_the_deadlocked_run_is_the_broken_revision(tmp_path: Path) -> None:
     result = explored(FORCED)
     d = result.deadlocks[0]
     v = result.variants[d.example]
-    trace = run_scenario(load_scenario_text(v.text, file=v.file, base_dir=v.base_dir)).trace
+    trace = runner.run(load_scenario_text(v.text, file=v.file, base_dir=v.base_dir)).trace
     created = trace.of("PodCreated", pod="web-2")[-1]
     assert created.fields["revision"] == broken_revision(trace)
 
@@ -119,7 +119,7 @@ def test_explore_cli_writes_a_replay_that_stays_stuck(tmp_path: Path) -> None:
     # the file is self-contained: it loads and runs from anywhere, and stays stuck
     sc = load_scenario(replay)
     assert sc.explore is None and not any(getattr(a, "verb", "") == "deletePod" for a in sc.actions)
-    run = run_scenario(sc)
+    run = runner.run(sc)
     stuck = run.stuck()
     assert [(s.statefulset, s.reason, s.pod) for s in stuck] == [("web", "PredecessorNotReady", "web-2")]
     assert run.trace.of("PodCreated", pod="web-2")[-1].fields["revision"] == broken_revision(run.trace)
@@ -169,8 +169,8 @@ def test_states_merge_across_runs() -> None:
 
 def test_state_abstraction_leaves_out_times_and_uids() -> None:
     sc = load_scenario(QUICKSTART)
-    a = state_sequence(run_scenario(sc).trace)
-    b = state_sequence(run_scenario(sc, seed=99).trace)
+    a = state_sequence(runner.run(sc).trace)
+    b = state_sequence(runner.run(sc, seed=99).trace)
     assert a[-1].state == b[-1].state   # other times and uids, the same final situation
     assert a[-1].state.converged
     text = repr(a[-1].state)
@@ -186,10 +186,10 @@ def test_default_order_is_simpys_own_and_matches_the_golden_timeline() -> None:
     assert type(make_environment("fifo")) is simpy.Environment
     sc = load_scenario(QUICKSTART)
     explicit = replace(sc, cluster=replace(sc.cluster, tie_break="fifo"))
-    default = [r.as_dict() for r in run_scenario(sc).trace]
-    assert [r.as_dict() for r in run_scenario(explicit).trace] == default
+    default = [r.as_dict() for r in runner.run(sc).trace]
+    assert [r.as_dict() for r in runner.run(explicit).trace] == default
     console = Console(record=True, width=120, force_terminal=False, color_system=None)
-    console.print(timeline(run_scenario(explicit).trace))
+    console.print(timeline(runner.run(explicit).trace))
     text = "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
     assert text == GOLDEN.read_text(encoding="utf-8")
 
@@ -200,10 +200,10 @@ def test_tie_break_orders_are_deterministic_and_change_the_run(order: str) -> No
     data = yaml.safe_load(HEALTHY.read_text())
     assert data["cluster"].get("tieBreak") is None
     chosen = replace(sc, cluster=replace(sc.cluster, tie_break=order))
-    first = [r.as_dict() for r in run_scenario(chosen).trace]
-    second = [r.as_dict() for r in run_scenario(chosen).trace]
+    first = [r.as_dict() for r in runner.run(chosen).trace]
+    second = [r.as_dict() for r in runner.run(chosen).trace]
     assert first == second
-    fifo = [r.as_dict() for r in run_scenario(sc).trace]
+    fifo = [r.as_dict() for r in runner.run(sc).trace]
     assert first != fifo
 
 
@@ -275,7 +275,7 @@ def test_run_and_validate_accept_and_ignore_the_explore_section(tmp_path: Path) 
     assert sc.explore is not None
     assert sc.explore.choices == (Choice("actions[1]", ("keep", "omit")), Choice(TIE_BREAK_PATH, ("fifo", "lifo")))
     assert sc.explore.runs == 4
-    assert [r.as_dict() for r in run_scenario(sc).trace] == [r.as_dict() for r in run_scenario(load_scenario(plain)).trace]
+    assert [r.as_dict() for r in runner.run(sc).trace] == [r.as_dict() for r in runner.run(load_scenario(plain)).trace]
     assert invoke("validate", with_explore).exit_code == 0
     assert invoke("run", with_explore, "-q").exit_code == 0
 
@@ -411,7 +411,7 @@ def test_state_is_hashable_and_initial_is_empty() -> None:
 def test_violations_are_reported_with_their_choices_and_replays(tmp_path: Path,
                                                                 request: pytest.FixtureRequest) -> None:
     from statefulsim.analysis import invariants as inv
-    from statefulsim.io.explore_report import render_explore, write_replays
+    from statefulsim.present.explore_report import render_explore, write_replays
 
     def no_deleted_pod(trace: Any) -> list[inv.Violation]:   # a made-up guarantee the delete breaks
         return [inv.Violation("no-user-delete", r.t, ("pod/" + r.fields["pod"],), "a user deleted a pod")

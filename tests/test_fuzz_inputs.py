@@ -75,11 +75,11 @@ _SCENARIO_BASES = [_inlined(p) for p in SCENARIOS]
 def _trace_lines(name: str) -> list[str]:
     from statefulsim.io.scenario import load_scenario
     from statefulsim.io.trace_io import write_jsonl
-    from statefulsim.runner import run_scenario
+    from statefulsim.runner import run
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "t.jsonl"
-        write_jsonl(run_scenario(load_scenario(ROOT / "scenarios" / f"{name}.yaml")).trace, out)
+        write_jsonl(run(load_scenario(ROOT / "scenarios" / f"{name}.yaml")).trace, out)
         return out.read_text().splitlines()
 
 
@@ -227,7 +227,7 @@ def _bounded_run(path: Path) -> None:
     """Load and run a valid mutant for at most ~100 000 simulation steps and 120 simulated seconds:
     what matters is that nothing in the run crashes, not how long it would take."""
     from statefulsim.io.scenario import load_scenario
-    from statefulsim.runner import run_scenario
+    from statefulsim.runner import run
 
     scenario = load_scenario(path)
     calls = [0]
@@ -238,7 +238,7 @@ def _bounded_run(path: Path) -> None:
             raise _Budget
 
     try:
-        run_scenario(scenario, until=min(scenario.until, 120.0), progress=budget)
+        run(scenario, until=min(scenario.until, 120.0), progress=budget)
     except (_Budget, StatefulSimError):
         pass
 

@@ -9,7 +9,7 @@ import yaml
 
 from statefulsim.analysis.expect import live_pods
 from statefulsim.io.scenario import load_scenario_text
-from statefulsim.runner import run_scenario
+from statefulsim.runner import run
 
 MANIFEST = pathlib.Path(__file__).resolve().parent.parent / "scenarios" / "manifests" / "web-storage.yaml"
 
@@ -32,7 +32,7 @@ def test_orphan_delete_keeps_every_pod_over_many_seeds(mode: str) -> None:
     # had removed the owner reference and then the owner meanwhile, so the owner looked
     # dangling and the pod was collected (seeds 3 and 7 of 1-8 with WaitForFirstConsumer).
     for seed in range(1, 25):
-        r = run_scenario(load_scenario_text(orphan_delete(mode, seed)))
+        r = run(load_scenario_text(orphan_delete(mode, seed)))
         assert r.trace.first("StatefulSetDeleted") is not None, seed
         assert [x.fields for x in r.trace.of("GarbageCollected") if x.fields["kind"] == "Pod"] == [], seed
         assert r.trace.of("PodTerminating") == [], seed

@@ -17,7 +17,7 @@ import pytest
 
 from statefulsim.io.scenario import load_scenario
 from statefulsim.io.trace_io import dumps_record
-from statefulsim.runner import run_scenario
+from statefulsim.runner import run
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -27,7 +27,7 @@ REGEN = os.environ.get("STATEFULSIM_REGEN_GOLDEN") == "1"
 
 def digest_of(path: pathlib.Path) -> dict[str, object]:
     """The SHA-256 of the scenario's JSON Lines trace and its record count."""
-    result = run_scenario(load_scenario(path))
+    result = run(load_scenario(path))
     h = hashlib.sha256()
     for record in result.trace:
         h.update((dumps_record(record) + "\n").encode("utf-8"))
@@ -70,12 +70,12 @@ def test_progress_callback_leaves_the_trace_byte_identical(name: str, tie_break:
     scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
     if tie_break is not None:
         scenario = dataclasses.replace(scenario, cluster=dataclasses.replace(scenario.cluster, tie_break=tie_break))
-    plain = run_scenario(scenario)
+    plain = run(scenario)
     calls: list[tuple[float, float]] = []
     old = cluster_module.PROGRESS_STEPS
     cluster_module.PROGRESS_STEPS = 7  # many calls, at odd places
     try:
-        watched = run_scenario(scenario, progress=lambda now, until: calls.append((now, until)))
+        watched = run(scenario, progress=lambda now, until: calls.append((now, until)))
     finally:
         cluster_module.PROGRESS_STEPS = old
     assert calls and all(until == scenario.until and 0 <= now <= until for now, until in calls)

@@ -20,10 +20,11 @@ from statefulsim.analysis.happens_before import (
 )
 from statefulsim.cli import cli
 from statefulsim.durations import format_clock
-from statefulsim.io.critical_path_report import critical_path_text
+from statefulsim.present.critical_path_report import critical_path_text
 from statefulsim.io.scenario import load_scenario_text
 from statefulsim.io.trace_io import read_jsonl, write_jsonl
-from statefulsim.runner import RunResult, run_scenario
+from statefulsim import runner
+from statefulsim.runner import RunResult
 from statefulsim.sim.trace import Trace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,7 +189,7 @@ def test_scale_down_waits_for_the_successor_to_be_gone() -> None:
 def test_slow_wait_for_first_consumer_provisioning_is_on_the_path() -> None:
     doc = yaml.safe_load((ROOT / "scenarios" / "storage-retention.yaml").read_text())
     doc["timing"]["provisioning"] = "40s"
-    trace = run_scenario(load_scenario_text(yaml.safe_dump(doc), base_dir=str(ROOT / "scenarios"))).trace
+    trace = runner.run(load_scenario_text(yaml.safe_dump(doc), base_dir=str(ROOT / "scenarios"))).trace
     path = critical_path(trace, ("PodReady", "web-0", 0))  # "web-0" would be its last Ready, after a deletePod
     names = [m[:2] for m in path.milestones]
     chain = [("PodCreated", "web-0"), ("VolumeProvisioning", "www-web-0"), ("PVCreated", None),

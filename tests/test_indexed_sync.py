@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from helpers import assert_same_records, scenario, statefulset
 from statefulsim.io.scenario import load_scenario
 from statefulsim.model.scenario import Scenario
-from statefulsim.runner import run_scenario
+from statefulsim.runner import run
 
 SCENARIOS = sorted(pathlib.Path(__file__).resolve().parent.parent.joinpath("scenarios").glob("*.yaml"))
 
@@ -24,7 +24,7 @@ def _plain(sc: Scenario) -> Scenario:
 
 def _same_traces(sc: Scenario, seed: int | None = None) -> int:
     """Assert both ways give the same trace; returns the syncs that used the index."""
-    fast_run, slow_run = run_scenario(sc, seed=seed), run_scenario(_plain(sc), seed=seed)
+    fast_run, slow_run = run(sc, seed=seed), run(_plain(sc), seed=seed)
     fast = [r.as_dict() for r in fast_run.trace]
     slow = [r.as_dict() for r in slow_run.trace]
     assert_same_records(fast, slow, ("indexed", "plain"))

@@ -16,7 +16,7 @@ from statefulsim.analysis.invariants import (
 )
 from statefulsim.cli import cli
 from statefulsim.io.scenario import load_scenario
-from statefulsim.runner import run_scenario
+from statefulsim.runner import run
 from statefulsim.sim.trace import Trace
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -460,7 +460,7 @@ def test_convergence_without_a_reason_and_unfinished_rollouts() -> None:
 
 @functools.lru_cache(maxsize=None)
 def scenario_trace(path: pathlib.Path) -> Trace:
-    return run_scenario(load_scenario(path)).trace
+    return run(load_scenario(path)).trace
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])

@@ -9,7 +9,7 @@ import yaml
 
 from statefulsim.errors import ScenarioError
 from statefulsim.io.scenario import load_scenario
-from statefulsim.runner import run_scenario
+from statefulsim.runner import run
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 MYSQL = (ROOT / "scenarios" / "manifests" / "mysql.yaml").read_text(encoding="utf-8")
@@ -43,7 +43,7 @@ def test_manifests_after_the_scenario_in_one_file(tmp_path: pathlib.Path) -> Non
     scenario = load_scenario(path)
     kinds = [(o.kind, o.metadata.name) for o in scenario.objects]
     assert ("StatefulSet", "mysql") in kinds and ("Service", "mysql-headless") in kinds
-    result = run_scenario(scenario)
+    result = run(scenario)
     assert result.expectations and result.ok
 
 

@@ -1,4 +1,4 @@
-"""Plots (statefulsim.io.plots, ``run --plot``, ``statefulsim plot``): written for every bundled
+"""Plots (statefulsim.present.plots, ``run --plot``, ``statefulsim plot``): written for every bundled
 scenario and non-trivial, SVG and PDF work, the CLI maps bad input to exit 2, and the numbers
 behind the pictures (state spans, DNS spans, time below quorum) are right on hand-made traces."""
 
@@ -20,14 +20,14 @@ from matplotlib.image import imread
 from statefulsim.cli import cli
 from statefulsim.durations import format_duration
 from statefulsim.errors import TraceFormatError
-from statefulsim.io import plots
-from statefulsim.io.plots import (
+from statefulsim.present import plots
+from statefulsim.present.plots import (
     STATE_COLORS, PlotError, action_marks, below_quorum, plot_run, pod_rows, replica_steps, replicas_figure,
     run_figure, save, time_below, timeline_figure,
 )
 from statefulsim.io.scenario import load_scenario
 from statefulsim.io.trace_io import write_jsonl
-from statefulsim.runner import run_scenario
+from statefulsim.runner import run
 from statefulsim.sim.trace import Trace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +69,7 @@ def has_colour(rgb: np.ndarray, hex_colour: str, min_pixels: int = 20) -> bool:
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_a_plot_is_written_for_every_scenario(path: Path, tmp_path: Path) -> None:
-    result = run_scenario(load_scenario(path))
+    result = run(load_scenario(path))
     out = tmp_path / f"{path.stem}.png"
     fig = plot_run(result, out, quorum=2, dpi=DPI)
     assert isinstance(fig, Figure)
@@ -90,7 +90,7 @@ def test_there_are_scenarios_to_plot() -> None:
 
 @pytest.fixture(scope="module")
 def rollout() -> Any:
-    return run_scenario(load_scenario(ROOT / "scenarios" / "rolling-update-rollback.yaml"))
+    return run(load_scenario(ROOT / "scenarios" / "rolling-update-rollback.yaml"))
 
 
 def test_svg_and_pdf(rollout: Any, tmp_path: Path) -> None:
@@ -141,7 +141,7 @@ def test_no_pyplot_and_no_display_needed(tmp_path: Path) -> None:
     code = (
         "import sys\n"
         "from statefulsim.runner import run\n"
-        "from statefulsim.io.plots import plot_run\n"
+        "from statefulsim.present.plots import plot_run\n"
         f"plot_run(run({str(QUICKSTART)!r}), {str(tmp_path / 'q.png')!r}, dpi=30)\n"
         "assert 'matplotlib.pyplot' not in sys.modules\n"
     )
@@ -173,7 +173,7 @@ def test_run_plot_bad_input(tmp_path: Path) -> None:
 
 def test_plot_command(tmp_path: Path) -> None:
     trace_file = tmp_path / "run.jsonl"
-    write_jsonl(run_scenario(load_scenario(QUICKSTART)).trace, trace_file)
+    write_jsonl(run(load_scenario(QUICKSTART)).trace, trace_file)
     result = invoke("plot", trace_file, "--quorum", "3")
     assert result.exit_code == 0, result.output
     default = tmp_path / "run.png"

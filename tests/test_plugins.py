@@ -21,7 +21,7 @@ from statefulsim.analysis.invariants import Violation
 from statefulsim.cli import OutputError, cli
 from statefulsim.errors import Problem, ScenarioError, SimulationError, StatefulSimError, TraceFormatError
 from statefulsim.explore import ExploreError, explore
-from statefulsim.io.plots import PlotError
+from statefulsim.present.plots import PlotError
 from statefulsim.plugins import PluginError, load_plugins
 from statefulsim.sim.actions import ACTIONS
 from statefulsim.sim.api.store import ApiError
@@ -119,7 +119,7 @@ def test_run_with_a_plugin() -> None:
 
 def test_a_plugin_verb_is_described_and_gets_happens_before_edges() -> None:
     from statefulsim.analysis.happens_before import happens_before_graph
-    from statefulsim.io.report import timeline
+    from statefulsim.present.report import timeline
     from statefulsim.sim.actions import action_touches, describe_action
 
     trace = statefulsim.run(SCENARIO, plugins=["sample_plugin"]).trace

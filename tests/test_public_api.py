@@ -47,3 +47,14 @@ def test_package_is_mypy_clean() -> None:
     out = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", "statefulsim"],
                          cwd=pathlib.Path(statefulsim.__file__).parent.parent, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_run_scenario_is_a_deprecated_alias_of_run() -> None:
+    import warnings
+
+    sc = statefulsim.load_scenario(pathlib.Path(__file__).parent.parent / "scenarios" / "quickstart.yaml")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        old = statefulsim.run_scenario(sc, until=30)
+    assert [w.category for w in caught] == [DeprecationWarning] and "statefulsim.run" in str(caught[0].message)
+    assert [r.as_dict() for r in old.trace] == [r.as_dict() for r in statefulsim.run(sc, until=30).trace]

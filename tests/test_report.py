@@ -1,4 +1,4 @@
-"""Tests for statefulsim.io.report: timeline and tables, from a run and from a trace file.
+"""Tests for statefulsim.present.report: timeline and tables, from a run and from a trace file.
 
 The golden file ``tests/golden/quickstart_timeline.txt`` is rewritten (instead of compared)
 when the environment variable ``STATEFULSIM_REGEN_GOLDEN=1`` is set.
@@ -16,7 +16,7 @@ import pytest
 from rich.console import Console, RenderableType
 
 from statefulsim.analysis.expect import ExpectationResult
-from statefulsim.io.report import (
+from statefulsim.present.report import (
     expectations_table, pod_lives, render_run, render_trace, set_summaries, statefulset_table, summary_table,
     timeline,
 )

@@ -7,7 +7,7 @@ import pathlib
 import pytest
 
 from statefulsim.io.scenario import load_scenario
-from statefulsim.runner import run_scenario
+from statefulsim.runner import run
 
 SCENARIOS = sorted(pathlib.Path(__file__).resolve().parent.parent.joinpath("scenarios").glob("*.yaml"))
 
@@ -20,6 +20,6 @@ def test_there_are_scenarios() -> None:
 def test_scenario_expectations_hold(path: pathlib.Path) -> None:
     scenario = load_scenario(path)
     assert scenario.expectations, f"{path.name} states no expectations"
-    result = run_scenario(scenario)
+    result = run(scenario)
     failed = [f"{e.description}: {e.detail}" for e in result.expectations if not e.ok]
     assert not failed, "\n".join(failed)

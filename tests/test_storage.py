@@ -251,9 +251,9 @@ def test_foreground_cascade_collects_a_revision_recreated_while_the_set_terminat
     # same). Upstream's collector queues a blocking dependent of a foreground owner when it
     # processes the owner; without that the set kept its finalizer forever.
     from statefulsim.io.scenario import load_scenario
-    from statefulsim.runner import run_scenario
+    from statefulsim import runner
 
-    r = run_scenario(load_scenario(DATA / "gc-foreground-revision-recreated.yaml"))
+    r = runner.run(load_scenario(DATA / "gc-foreground-revision-recreated.yaml"))
     created = times(r, "RevisionCreated")
     assert len(created) == 2
     collected = [x for x in r.trace if x.event == "GarbageCollected" and x.fields["kind"] == "ControllerRevision"]

@@ -24,7 +24,7 @@ from statefulsim.analysis import invariants
 from statefulsim.analysis.invariants import Violation, check
 from statefulsim.cli import cli
 from statefulsim.io.scenario import load_scenario_text
-from statefulsim.runner import run_scenario
+from statefulsim.runner import run
 from statefulsim.sim.controllers.statefulset.policies import (
     OrderedReady, PodManagementPolicy, PolicyRound, register_policy,
 )
@@ -390,7 +390,7 @@ class _ReplayingMachine(_QuickMachine):
         super().teardown()
         if self._cluster is None:
             return
-        replay = run_scenario(load_scenario_text(self.scenario_yaml()))
+        replay = run(load_scenario_text(self.scenario_yaml()))
         mine = [r.as_dict() for r in self.trace]
         assert [r.as_dict() for r in replay.trace] == mine
         assert len(mine) > 0
@@ -481,7 +481,7 @@ def test_a_broken_policy_is_found_and_the_yaml_replays_it() -> None:
         assert {v.invariant for v in err.violations} == {"ordered-creation"}
         text = _yaml_in(str(err))
         assert text == err.scenario_yaml
-        replay = run_scenario(load_scenario_text(text))
+        replay = run(load_scenario_text(text))
         again = check(replay.trace, ["ordered-creation"])
         assert [str(v) for v in again] == [str(v) for v in err.violations]
         # the replay file works on the command line too, and fails there with exit code 1
@@ -493,7 +493,7 @@ def test_a_broken_policy_is_found_and_the_yaml_replays_it() -> None:
     finally:
         register_policy("OrderedReady", OrderedReady)
     # with the real policy the same scenario keeps the guarantee
-    assert check(run_scenario(load_scenario_text(text)).trace, ["ordered-creation"]) == []
+    assert check(run(load_scenario_text(text)).trace, ["ordered-creation"]) == []
 
 
 def _at_most_two_pods(trace: Trace) -> list[Violation]:
@@ -531,7 +531,7 @@ def test_the_machine_reports_a_replayable_yaml(request: pytest.FixtureRequest) -
     with pytest.raises(InvariantViolation) as caught:
         run_state_machine_as_test(Strict, settings=settings(FAILING, stateful_step_count=5))
     text = _yaml_in(str(caught.value))
-    replay = run_scenario(load_scenario_text(text))
+    replay = run(load_scenario_text(text))
     assert [v.invariant for v in check(replay.trace, ["at-most-two-pods"])] == ["at-most-two-pods"]
 
 
@@ -589,7 +589,7 @@ def test_stale_claim_stall_ends_at_the_informer_resync() -> None:
     has deleted it; upstream behaves the same (reference §3.4: no error, no requeue).  What ends
     it there is the informer resync, every 12-24 h, which enqueues every set."""
     text = (ROOT / "tests" / "data" / "testing-stale-claim-stuck.yaml").read_text()
-    result = run_scenario(load_scenario_text(text), until=25 * 3600.0)
+    result = run(load_scenario_text(text), until=25 * 3600.0)
     assert check(result.trace, ["convergence"]) == []
     deleted = result.trace.first("PVCDeleted", pvc="data-web-0")
     ready = result.trace.first("PodReady", pod="web-0")
@@ -599,7 +599,7 @@ def test_stale_claim_stall_ends_at_the_informer_resync() -> None:
 
 def test_stale_claim_stall_is_what_the_yaml_says() -> None:
     text = (ROOT / "tests" / "data" / "testing-stale-claim-stuck.yaml").read_text()
-    result = run_scenario(load_scenario_text(text))
+    result = run(load_scenario_text(text))
     violations = check(result.trace)
     assert [v.invariant for v in violations] == ["convergence"]
     assert "StaleClaim" in str(result.waiting()["web"]) or "old PersistentVolumeClaim" in violations[0].message
@@ -610,7 +610,7 @@ def test_stale_claim_wait_is_reported_under_parallel_too() -> None:
     """Found by scenarios(): under Parallel a step that waits (here on a stale claim) does not
     stop the sync, and its reason was dropped, so the stall had no explanation."""
     text = (ROOT / "tests" / "data" / "testing-stale-claim-parallel.yaml").read_text()
-    result = run_scenario(load_scenario_text(text))
+    result = run(load_scenario_text(text))
     assert "Parallel" in text
     assert [r.fields["reason"] for r in result.trace if r.event == "ControllerWaiting"][-1:] == ["StaleClaim"]
     assert "old PersistentVolumeClaim" in check(result.trace, ["convergence"])[0].message
@@ -621,7 +621,7 @@ def test_ordered_creation_watch_lag_is_what_the_yaml_says() -> None:
     Ready, 10 ms after a user deleted web-0 (grace 0).  A real controller races the same way;
     ordered-creation checks API-server times and rightly reports it (docs/invariants.md)."""
     text = (ROOT / "tests" / "data" / "testing-ordered-creation-watch-lag.yaml").read_text()
-    trace = run_scenario(load_scenario_text(text)).trace
+    trace = run(load_scenario_text(text)).trace
     assert [v.invariant for v in check(trace)] == ["ordered-creation"]
     ready = trace.first("PodReady", pod="web-0")
     deleted = trace.first("PodDeleted", pod="web-0")

@@ -253,7 +253,7 @@ def test_every_record_the_simulator_writes_matches_the_catalogue() -> None:
     from hypothesis import given
 
     from statefulsim.io.scenario import load_scenario
-    from statefulsim.runner import run_scenario
+    from statefulsim import runner
     from statefulsim.testing import scenarios, simulation_settings
     from statefulsim.trace_schema import EVENTS, field_problem
 
@@ -267,7 +267,7 @@ def test_every_record_the_simulator_writes_matches_the_catalogue() -> None:
             assert field_problem(r.event, to_json_value(dict(r.fields))) is None, (r, field_problem(r.event, r.fields))
 
     for path in sorted((root / "scenarios").glob("*.yaml")) + sorted((root / "tests" / "data").glob("*.yaml")):
-        check(run_scenario(load_scenario(path)).trace)
+        check(runner.run(load_scenario(path)).trace)
 
     @simulation_settings(12, database=None, derandomize=True)
     @given(scenarios(policies=["OrderedReady", "Parallel"]))

@@ -253,15 +253,15 @@ def test_rolling_update_without_rolling_update_block_races_its_own_status() -> N
     import pathlib
 
     from statefulsim.io.scenario import load_scenario_text
-    from statefulsim.runner import run_scenario
+    from statefulsim import runner
 
     text = (pathlib.Path(__file__).parent / "data" / "rollingupdate-nil-stale-status.yaml").read_text()
-    looping = run_scenario(load_scenario_text(text), until=120.0)
+    looping = runner.run(load_scenario_text(text), until=120.0)
     created = [r.fields["revision"] for r in looping.trace if r.event == "PodCreated"]
     assert len(created) > 10 and set(created[1:]) == {created[0]}  # always the old revision
     explicit = text.replace("\n      type: RollingUpdate\n", "\n      type: RollingUpdate\n      rollingUpdate: {}\n")
     assert explicit != text
-    fixed = run_scenario(load_scenario_text(explicit), until=120.0)
+    fixed = runner.run(load_scenario_text(explicit), until=120.0)
     revisions = [r.fields["revision"] for r in fixed.trace if r.event == "PodCreated"]
     assert len(revisions) == 2 and revisions[0] != revisions[1]
 

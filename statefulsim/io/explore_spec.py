@@ -10,6 +10,7 @@ import copy
 from typing import Any, Mapping
 
 from statefulsim.errors import ScenarioError
+from statefulsim.io.paths import parse_path, set_path
 from statefulsim.model.explore import KEEP, OMIT, TIE_BREAK_PATH, Choice, ExploreSpec
 from statefulsim.problems import Path, Problems, shown
 from statefulsim.sim.tiebreak import parse_tie_break
@@ -51,8 +52,6 @@ def parse_explore(section: Any, data: Mapping[str, Any], base_dir: str, p: Probl
 
     ``data`` is the whole scenario (each path must lead to a place in it); ``base_dir``
     resolves ``{file: ...}`` manifests that a ``manifests[NAME]`` path looks into."""
-    from statefulsim.sweep import parse_path, set_path
-
     root: Path = ("explore",)
     if not isinstance(section, Mapping):
         p.expected(root, "a mapping with choices and/or tieBreak", section)

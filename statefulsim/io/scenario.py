@@ -46,9 +46,6 @@ from statefulsim.sim.versions import NEWEST, feature_gates
 API_VERSION = "statefulsim/v1"
 TOP_KEYS = ("apiVersion", "kind", "metadata", "seed", "until", "cluster", "manifests", "timing", "actions", "expect",
             "explore")
-#: Kinds that are stored but have no behaviour yet (a notice, not an error).
-SIMULATED_KINDS = ("StatefulSet", "Service", "Node", "Pod", "PodDisruptionBudget", "StorageClass",
-                   "PersistentVolume", "PersistentVolumeClaim")
 
 
 # libyaml when available (same output and safety, much faster): load_scenario_data runs for

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, Phase, settings
 from statefulsim.analysis.invariants import Violation, applicable, check
 from statefulsim.io.scenario import SAFE_DUMPER
 from statefulsim.model.scenario import Scenario
-from statefulsim.runner import RunResult, run_scenario
+from statefulsim.runner import RunResult, run
 from statefulsim.sim.trace import Trace
 
 __all__ = [
@@ -95,7 +95,7 @@ def load_data(data: Mapping[str, Any], *, base_dir: str | os.PathLike[str] = "."
 
 def run_data(data: Mapping[str, Any], *, base_dir: str | os.PathLike[str] = ".") -> RunResult:
     """Validate and run a scenario given as data (raises ``ScenarioError`` if it is invalid)."""
-    return run_scenario(load_data(data, base_dir=base_dir))
+    return run(load_data(data, base_dir=base_dir))
 
 
 def chosen_invariants(trace: Trace, names: Iterable[str] | None = None, ignore: Iterable[str] = ()) -> list[str]:
