@@ -11,8 +11,13 @@ import random
 from dataclasses import dataclass
 from typing import Callable, Mapping, Protocol, runtime_checkable
 
+from statefulsim.registry import Registry
+
 # z-score of the 99th percentile of the standard normal distribution.
 _Z99 = 2.3263478740408408
+#: The tail probability :func:`upper_bound` leaves out of unbounded models.
+TAIL = 1e-4
+_Z_TAIL = 3.7190164854556804  # the standard normal quantile at 1 - TAIL
 
 
 @runtime_checkable
@@ -34,6 +39,9 @@ class Constant:
     def describe(self) -> str:
         return "never" if math.isinf(self.seconds) else f"{self.seconds:g}s"
 
+    def upper_bound(self) -> float:
+        return self.seconds
+
 
 @dataclass(frozen=True)
 class Exponential:
@@ -44,6 +52,9 @@ class Exponential:
 
     def describe(self) -> str:
         return f"exponential(mean={self.mean:g}s)"
+
+    def upper_bound(self) -> float:
+        return self.mean * math.log(1.0 / TAIL)
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,9 @@ class Uniform:
 
     def describe(self) -> str:
         return f"uniform({self.low:g}s..{self.high:g}s)"
+
+    def upper_bound(self) -> float:
+        return self.high
 
 
 @dataclass(frozen=True)
@@ -83,6 +97,9 @@ class LogNormal:
     def describe(self) -> str:
         return f"lognormal(median={self.median:g}s, p99={self.p99:g}s)"
 
+    def upper_bound(self) -> float:
+        return float(self.median * (self.p99 / self.median) ** (_Z_TAIL / _Z99))
+
 
 @dataclass(frozen=True)
 class Shifted:
@@ -96,6 +113,17 @@ class Shifted:
 
     def describe(self) -> str:
         return f"{self.offset:g}s + {self.model.describe()}"
+
+    def upper_bound(self) -> float:
+        return self.offset + upper_bound(self.model)
+
+
+def upper_bound(model: DelayModel) -> float:
+    """A practical upper bound of ``model``'s samples, in seconds: its ``upper_bound()`` hook
+    (the maximum for bounded models, the 1 - :data:`TAIL` quantile for unbounded ones), or
+    ``inf`` for a model without one (the hook is optional, so user models need not have it)."""
+    hook = getattr(model, "upper_bound", None)
+    return float(hook()) if callable(hook) else math.inf
 
 
 NEVER = Constant(math.inf)
@@ -141,24 +169,25 @@ class DelayKind:
     params: tuple[str, ...]
 
 
-_REGISTRY: dict[str, DelayKind] = {
-    "constant": DelayKind(_constant, ("seconds",)),
-    "exponential": DelayKind(_exponential, ("mean",)),
-    "uniform": DelayKind(_uniform, ("low", "high")),
-    "lognormal": DelayKind(_lognormal, ("median", "p99")),
-}
+#: Delay model kinds by the key written in ``timing:`` sections.  As with policies, built-ins are
+#: not marked built-in: :func:`register_delay_model` has always replaced an entry of the same name.
+DELAY_MODELS: Registry[DelayKind] = Registry("delay model")
+DELAY_MODELS.register("constant", DelayKind(_constant, ("seconds",)))
+DELAY_MODELS.register("exponential", DelayKind(_exponential, ("mean",)))
+DELAY_MODELS.register("uniform", DelayKind(_uniform, ("low", "high")))
+DELAY_MODELS.register("lognormal", DelayKind(_lognormal, ("median", "p99")))
 
 
 def register_delay_model(name: str, factory: DelayFactory, params: tuple[str, ...]) -> None:
     """Make ``{name: {param: duration, ...}}`` usable in scenario timing sections."""
-    _REGISTRY[name] = DelayKind(factory, params)
+    DELAY_MODELS.register(name, DelayKind(factory, params), replace=True)
 
 
 def delay_kinds() -> Mapping[str, DelayKind]:
-    return dict(_REGISTRY)
+    return dict(DELAY_MODELS.items())
 
 
 def delay_model(name: str, params: Mapping[str, float]) -> DelayModel:
     """Build a registered model; raises KeyError for unknown names, ValueError for bad params."""
-    return _REGISTRY[name].factory(params)
+    return DELAY_MODELS.get(name).factory(params)
 

@@ -6,7 +6,7 @@ kind with :func:`register_cache`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Mapping, Protocol
+from typing import Protocol
 
 from statefulsim.sim.dns.records import Answer, normalize
 
@@ -116,28 +116,3 @@ class FixedTtlCache:
         keep = self.positive_ttl if answer.positive else self.negative_ttl
         if keep > 0:
             self._items[(normalize(qname), qtype)] = (answer, now, keep)
-
-
-CacheFactory = Callable[[Mapping[str, float]], DnsCache]
-
-_REGISTRY: dict[str, CacheFactory] = {}
-
-
-def register_cache(name: str, factory: CacheFactory) -> None:
-    """Make a cache kind available by name (for client caches in scenarios)."""
-    _REGISTRY[name] = factory
-
-
-def make_cache(name: str, params: Mapping[str, float]) -> DnsCache:
-    return _REGISTRY[name](params)
-
-
-def cache_kinds() -> list[str]:
-    return list(_REGISTRY)
-
-
-register_cache("none", lambda p: NoCache())
-register_cache("fixed", lambda p: FixedTtlCache(p.get("positiveTTL", 0.0), p.get("negativeTTL", 0.0)))
-register_cache("coredns", lambda p: TtlCache(CacheSettings(
-    success_ttl=p.get("successTTL", DEFAULT_SUCCESS_TTL), denial_ttl=p.get("denialTTL", DEFAULT_DENIAL_TTL),
-    success_min_ttl=p.get("minTTL", DEFAULT_MIN_TTL), denial_min_ttl=p.get("minTTL", DEFAULT_MIN_TTL))))

@@ -7,8 +7,9 @@ write a policy between OrderedReady and Parallel without editing the reconcile l
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from typing import Callable
 
+from statefulsim.registry import Registry
 from statefulsim.sim.api.objects import ORDERED_READY, PARALLEL, Pod, StatefulSet
 
 # Why a policy may block at a pod (also the ControllerWaiting reasons).
@@ -116,33 +117,32 @@ class MaxInFlight(PodManagementPolicy):
         return _MaxInFlightRound(self.limit)
 
 
-_REGISTRY: dict[str, Callable[[], PodManagementPolicy]] = {
-    ORDERED_READY: OrderedReady,
-    PARALLEL: Parallel,
-}
+#: Pod management policies by ``podManagementPolicy`` name.  The built-ins are not marked
+#: built-in in the registry: :func:`register_policy` has always let a plug-in or a test replace
+#: one (e.g. a deliberately broken OrderedReady); :func:`unregister_policy` refuses to remove them.
+POLICIES: Registry[Callable[[], PodManagementPolicy]] = Registry("pod management policy")
+POLICIES.register(ORDERED_READY, OrderedReady)
+POLICIES.register(PARALLEL, Parallel)
 
 
 def register_policy(name: str, factory: Callable[[], PodManagementPolicy]) -> None:
-    """Make ``podManagementPolicy: <name>`` usable in manifests and scenarios."""
-    _REGISTRY[name] = factory
+    """Make ``podManagementPolicy: <name>`` usable in manifests and scenarios (replaces an
+    existing entry of that name)."""
+    POLICIES.register(name, factory, replace=True)
 
 
 def unregister_policy(name: str) -> None:
+    """Remove a registered policy; the built-ins cannot be removed."""
     if name in (ORDERED_READY, PARALLEL):
         raise ValueError(f"cannot unregister the built-in policy {name}")
-    _REGISTRY.pop(name, None)
+    POLICIES.unregister(name)
 
 
 def policy_names() -> list[str]:
-    return list(_REGISTRY)
+    """Registered policy names, built-ins first."""
+    return POLICIES.names()
 
 
 def get_policy(name: str) -> PodManagementPolicy:
-    try:
-        return _REGISTRY[name]()
-    except KeyError:
-        raise KeyError(f"unknown pod management policy {name!r}; registered: {', '.join(_REGISTRY)}") from None
-
-
-def registry() -> Mapping[str, Callable[[], PodManagementPolicy]]:
-    return dict(_REGISTRY)
+    """A new instance of the named policy; ``KeyError`` naming the registered ones if unknown."""
+    return POLICIES.get(name)()
