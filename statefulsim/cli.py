@@ -433,6 +433,31 @@ def check_cmd(ctx: click.Context, files: tuple[str, ...], fmt: str, statefulset:
         ctx.exit(EXIT_EXPECTATION_FAILED)
 
 
+@cli.command(name="calibrate")
+@click.argument("files", nargs=-1, required=True, metavar="RECORDING...", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out", default=None, metavar="FILE", help="Write the timing section to FILE.")
+@click.option("--statefulset", default=None, metavar="NAME", help="The StatefulSet the pods belong to.")
+def calibrate_cmd(files: tuple[str, ...], out: str | None, statefulset: str | None) -> None:
+    """Fit the timing from kubectl recordings of your cluster (docs/calibrate.md)."""
+    from statefulsim.io.calibrate_cli import calibrate_cli
+
+    calibrate_cli(_console(), files, out, statefulset)
+
+
+@cli.command(name="compare")
+@click.argument("files", nargs=-1, required=True, metavar="RECORDING...", type=click.Path(dir_okay=False))
+@click.option("--scenario", required=True, type=click.Path(dir_okay=False), help="The scenario to simulate.")
+@click.option("--runs", default=20, show_default=True, type=click.IntRange(1, 10000), help="Runs (seeds) to simulate.")
+@click.option("--statefulset", default=None, metavar="NAME", help="The StatefulSet the pods belong to.")
+@click.pass_context
+def compare_cmd(ctx: click.Context, files: tuple[str, ...], scenario: str, runs: int, statefulset: str | None) -> None:
+    """Observed milestones against the simulated spread of SCENARIO (docs/calibrate.md)."""
+    from statefulsim.io.compare_cli import compare_cli
+
+    if not compare_cli(_console(), files, scenario, runs, statefulset).ok:
+        ctx.exit(EXIT_EXPECTATION_FAILED)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``statefulsim`` script (exits the process)."""
     cli.main(args=list(argv) if argv is not None else None, prog_name="statefulsim")
