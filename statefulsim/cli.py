@@ -449,12 +449,14 @@ def calibrate_cmd(files: tuple[str, ...], out: str | None, statefulset: str | No
 @click.option("--scenario", required=True, type=click.Path(dir_okay=False), help="The scenario to simulate.")
 @click.option("--runs", default=20, show_default=True, type=click.IntRange(1, 10000), help="Runs (seeds) to simulate.")
 @click.option("--statefulset", default=None, metavar="NAME", help="The StatefulSet the pods belong to.")
+@click.option("--plot", default=None, metavar="FILE.png", help="Draw observed vs simulated to FILE.")
 @click.pass_context
-def compare_cmd(ctx: click.Context, files: tuple[str, ...], scenario: str, runs: int, statefulset: str | None) -> None:
+def compare_cmd(ctx: click.Context, files: tuple[str, ...], scenario: str, runs: int, statefulset: str | None,
+                plot: str | None) -> None:
     """Observed milestones against the simulated spread of SCENARIO (docs/calibrate.md)."""
     from statefulsim.io.compare_cli import compare_cli
 
-    if not compare_cli(_console(), files, scenario, runs, statefulset).ok:
+    if not compare_cli(_console(), files, scenario, runs, statefulset, plot).ok:
         ctx.exit(EXIT_EXPECTATION_FAILED)
 
 

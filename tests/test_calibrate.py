@@ -243,10 +243,12 @@ def test_compare_finds_a_miscalibrated_scenario(tmp_path: Path) -> None:
     text = (RECORDINGS.parent / "quickstart.yaml").read_text().replace("manifests/", str(RECORDINGS.parent) + "/manifests/")
     slow.write_text(text.replace("appReady: {uniform: {low: 8s, high: 15s}}", "appReady: {uniform: {low: 40s, high: 60s}}"))
     assert "40s" in slow.read_text()
+    png = tmp_path / "compare.png"
     res = CliRunner().invoke(cli, ["compare", str(RECORDINGS / "quickstart-seed1042-pods.json"), "--scenario",
-                                   str(slow), "--runs", "10"])
+                                   str(slow), "--runs", "10", "--plot", str(png)])
     assert res.exit_code == 1, res.output
     assert "NOT consistent" in res.output and "percentile" in res.output
+    assert png.read_bytes().startswith(b"\x89PNG")
 
 
 def test_compare_rows_and_orderings() -> None:
