@@ -460,6 +460,24 @@ def compare_cmd(ctx: click.Context, files: tuple[str, ...], scenario: str, runs:
         ctx.exit(EXIT_EXPECTATION_FAILED)
 
 
+@cli.command()
+@click.option("--copy", "copy_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Write the bundled scenarios, their manifests and recordings under DIR (new files only).")
+def examples(copy_dir: str | None) -> None:
+    """List the bundled scenarios (run one by name: statefulsim run quickstart), or copy them out."""
+    from statefulsim.io.bundled import bundled_scenarios, copy_bundled
+
+    if copy_dir is not None:
+        written = copy_bundled(copy_dir)
+        click.echo(f"wrote {len(written)} files under {copy_dir}; run one with "
+                   f"statefulsim run {os.path.join(copy_dir, 'quickstart.yaml')}")
+        return
+    shown = bundled_scenarios()
+    width = max(len(b.name) for b in shown)
+    for b in shown:
+        click.echo(f"{b.name:<{width}}  {b.description}".rstrip())
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``statefulsim`` script (exits the process)."""
     cli.main(args=list(argv) if argv is not None else None, prog_name="statefulsim")

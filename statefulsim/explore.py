@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 
-from statefulsim.analysis.invariants import PodState, Replay, SetState, Violation, check
+from statefulsim.analysis.invariants import Violation, check
+from statefulsim.analysis.replay import PodState, Replay, SetState
 from statefulsim.errors import ScenarioError, StatefulSimError
 from statefulsim.model.explore import KEEP, OMIT, Choice, ExploreSpec
 from statefulsim.sim.trace import Trace, TraceRecord
@@ -267,7 +268,7 @@ def _revision(pod: PodState, st: SetState | None) -> str:
 
 
 def abstract_state(replay: Replay, actions: tuple[str, ...]) -> State:
-    """The state a :class:`~statefulsim.analysis.invariants.Replay` describes."""
+    """The state a :class:`~statefulsim.analysis.replay.Replay` describes."""
     sets: list[SetView] = []
     live: dict[str, SetState] = {}
     for st in replay.sets.values():

@@ -4,8 +4,8 @@
   ``pandas.DataFrame`` when pandas is installed, else as the plain list of dicts.
 * :func:`scenario_from_data`: a scenario from a Python dict (as YAML would load it), so a notebook
   can vary a field in a loop without writing files.
-* :func:`time_to_all_ready`: seconds from a StatefulSet's creation until all its desired replicas
-  were first Ready.
+* :func:`time_to_all_ready`: seconds from a StatefulSet's creation until it was first rolled out
+  (all desired replicas Ready at the update revision, ``kubectl rollout status``'s rule).
 * :func:`show_run`: the timeline and the replicas figure of a run, displayed in a notebook and
   returned.
 * :func:`side_by_side`: several figures next to each other in one figure.
@@ -80,14 +80,11 @@ def scenario_from_data(data: dict[str, Any], *, base_dir: str | os.PathLike[str]
 
 def time_to_all_ready(source: RunResult | Trace, statefulset: str | None = None) -> float | None:
     """Seconds from the creation of ``statefulset`` (default: the first StatefulSet in the trace)
-    until its ready replicas first reached the desired count; None if that never happened."""
-    from statefulsim.io.report import set_summaries
+    until it was first all ready by ``kubectl rollout status``'s rule
+    (:func:`statefulsim.analysis.metrics.time_to_all_ready`); None if that never happened."""
+    from statefulsim.analysis.metrics import time_to_all_ready as metric
 
-    summaries = set_summaries(source, waiting={})
-    for s in summaries:
-        if statefulset is None or s.name == statefulset:
-            return s.all_ready_after
-    return None
+    return metric(source if isinstance(source, Trace) else source.trace, statefulset)
 
 
 def _shell() -> Any:

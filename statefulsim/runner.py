@@ -38,6 +38,38 @@ class RunResult:
 
         return stuck_statefulsets(self.trace)
 
+    def __repr__(self) -> str:
+        passed = sum(e.ok for e in self.expectations)
+        return (f"<RunResult {self.scenario.name!r} seed {self.seed}: {len(self.trace)} records, "
+                f"expectations {passed}/{len(self.expectations)} ok>")
+
+    def _repr_html_(self) -> str:
+        """Jupyter: a summary line, the expectations, what is stuck, and the timeline figure."""
+        import html
+
+        e = html.escape
+        rows = "".join(f"<tr><td>{'✓' if x.ok else '✗'}</td><td>{e(x.description)}</td><td>{e(x.detail)}</td></tr>"
+                       for x in self.expectations)
+        parts = [f"<p><b>{e(repr(self))}</b></p>"]
+        if rows:
+            parts.append(f"<table><tr><th></th><th>expectation</th><th>detail</th></tr>{rows}</table>")
+        stuck = self.stuck()
+        if stuck:
+            parts.append("<p>stuck: " + "; ".join(e(str(s)) for s in stuck) + "</p>")
+        parts.append(self._timeline_svg())
+        return "".join(parts)
+
+    def _timeline_svg(self) -> str:
+        import io
+
+        from statefulsim.io.plots import timeline_figure
+
+        fig = timeline_figure(self)
+        out = io.StringIO()
+        fig.savefig(out, format="svg", bbox_inches="tight")
+        text = out.getvalue()
+        return text[text.find("<svg"):]
+
     def waiting(self) -> dict[str, Any]:
         """The controller's last waiting reason per StatefulSet (None when it was not waiting)."""
         ctl = self.cluster.statefulset_controller

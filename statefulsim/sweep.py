@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable, Generator, Mapping, Protocol, S
 
 import yaml
 
+from statefulsim.analysis import metrics
 from statefulsim.errors import Problem, ScenarioError, StatefulSimError
 from statefulsim.sim.trace import Trace
 
@@ -311,78 +312,34 @@ def validated_variant(data: Any, name: str, point: Mapping[str, Any], base_dir: 
 # ---------------------------------------------------------------------------- metrics
 
 def time_to_ready(trace: Trace, statefulset: str | None = None) -> float | None:
-    """Seconds from the first ``StatefulSetCreated`` (of ``statefulset``, default the first set
-    created) to the first ``StatefulSetStatus`` of that set whose ``readyReplicas`` equals the
-    ``replicas`` it was created with; None if that never happened."""
-    created = trace.first("StatefulSetCreated", **({"statefulset": statefulset} if statefulset else {}))
-    if created is None:
-        return None
-    name, desired = created.fields["statefulset"], created.fields.get("replicas")
-    for r in trace.of("StatefulSetStatus", statefulset=name):
-        if r.t >= created.t and r.fields.get("readyReplicas") == desired:
-            return r.t - created.t
-    return None
+    """Time to all ready of ``statefulset`` (default the first set created): seconds from its
+    creation until ``kubectl rollout status`` would first call it rolled out
+    (:func:`statefulsim.analysis.metrics.time_to_all_ready`); None if never."""
+    return metrics.time_to_all_ready(trace, statefulset)
 
 
 def rollout_duration(trace: Trace, statefulset: str | None = None) -> float | None:
-    """Seconds from the first ``setImage`` or ``patch`` Action (on ``statefulset``, default any) to
-    the first status where the set's ``updateRevision`` differs from the one before the action and
-    ``currentRevision`` equals it (every pod on the new revision).  None without such an action,
-    when the action made no new revision, or when the rollout did not finish by the end."""
-    action = None
-    for r in trace.of("Action"):
-        if r.fields.get("action") in ("setImage", "patch") and (
-                statefulset is None or r.fields.get("statefulset") == statefulset):
-            action = r
-            break
-    if action is None:
-        return None
-    name = action.fields.get("statefulset")
-    before: Any = None
-    started = False
-    for r in trace.of("StatefulSetStatus", statefulset=name):
-        update, current = r.fields.get("updateRevision"), r.fields.get("currentRevision")
-        if r.t < action.t:
-            before = update
-            continue
-        if update != before:
-            started = True
-        if started and update == current and update != before:
-            return r.t - action.t
-    return None
+    """Seconds from the first template change to every pod on the new revision
+    (:func:`statefulsim.analysis.metrics.rollout_duration`)."""
+    return metrics.rollout_duration(trace, statefulset)
 
 
 def time_below_quorum(trace: Trace, quorum: int, until: float, statefulset: str | None = None) -> float | None:
-    """Seconds up to ``until`` with fewer than ``quorum`` Ready replicas (``statefulsim.io.plots.time_below``)
-    for ``statefulset`` (default the first set created); None without a StatefulSet."""
-    from statefulsim.io.plots import time_below
-
+    """Seconds up to ``until`` with fewer than ``quorum`` Ready replicas
+    (:func:`statefulsim.analysis.metrics.time_below`) for ``statefulset`` (default the first set
+    created); None without a StatefulSet."""
     if statefulset is None:
-        created = trace.first("StatefulSetCreated")
+        created = metrics.first_statefulset(trace)
         if created is None:
             return None
         statefulset = created.fields["statefulset"]
-    return time_below(trace, statefulset, quorum, until)
+    return metrics.time_below(trace, statefulset, quorum, until)
 
 
 def dns_delays(trace: Trace) -> dict[str, float | None]:
-    """For every name a ``dnsQuery`` asked about whose first label is a pod of the run: seconds
-    from the pod's first Ready to the first answer with an address (``dns_visibility``), keyed
-    ``dns_delay[NAME]``.  None when the pod never became Ready or the name never resolved."""
-    from statefulsim.analysis.dns import dns_visibility
-
-    pods = {r.fields.get("pod") for r in trace.of("PodCreated")}
-    names: list[str] = []
-    for r in trace.of("DNSAnswer"):
-        n = r.fields.get("name")
-        if isinstance(n, str) and n not in names:
-            names.append(n)
-    out: dict[str, float | None] = {}
-    for n in names:
-        pod = n.split(".", 1)[0]
-        if pod in pods:
-            out[f"dns_delay[{n}]"] = dns_visibility(trace, n, pod).delay
-    return out
+    """``dns_delay[NAME]`` for every pod name a ``dnsQuery`` asked about
+    (:func:`statefulsim.analysis.metrics.dns_delays`)."""
+    return metrics.dns_delays(trace)
 
 
 def run_metrics(trace: Trace, *, until: float, quorum: int | None = None,

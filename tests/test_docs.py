@@ -124,3 +124,58 @@ def test_the_trace_schema_is_the_documented_event_catalogue() -> None:
         assert verbs[verb][1] == [name for name, _ in optional], verb
     for kind in ("string", "integer", "number", "strings", "duration", "null"):
         assert f"`{kind}`" in text, kind  # the types are explained
+
+
+def test_docs_point_only_inside_the_repository() -> None:
+    # ../shared/ is the developers' workspace, not shipped: a reader of docs/ cannot follow it.
+    docs = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    offenders = [str(p.relative_to(ROOT)) for p in docs if "../shared" in p.read_text(encoding="utf-8")]
+    assert offenders == []
+
+
+def _dns_headline(scenario: str, seed: int | None = None) -> tuple[float, float, int]:
+    import dataclasses
+
+    from statefulsim.analysis.dns import dns_visibility
+    from statefulsim.io.scenario import load_scenario
+
+    sc = load_scenario(ROOT / "scenarios" / f"{scenario}.yaml")
+    if seed is not None:
+        sc = dataclasses.replace(sc, seed=seed)
+    v = dns_visibility(run_scenario(sc).trace, "web-3.nginx", "web-3")
+    assert v.first_answer_at is not None
+    return v.ready_at, v.first_answer_at, v.negative_answers_before
+
+
+def test_dns_headline_figures_are_what_a_run_gives() -> None:
+    from statefulsim.durations import format_clock
+
+    dns_doc = (ROOT / "docs" / "dns.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quoted = {}
+    for name, corefile in (("dns-kubeadm-legacy", "legacy"), ("dns-kubeadm", "current")):
+        ready, answer, negatives = _dns_headline(name)
+        assert f"Ready at {format_clock(ready)} in both runs" in dns_doc
+        assert f"arrives at {format_clock(answer)}, **{answer - ready:.1f} s later**" in dns_doc
+        assert f"{negatives} negative answers" in dns_doc or f"after {negatives}." in dns_doc
+        quoted[corefile] = f"{answer - ready:.1f} s"
+        spread = [b - a for a, b, _ in (_dns_headline(name, seed) for seed in range(5))]
+        low, high = f"{min(spread):.1f} s", f"{max(spread):.1f} s"
+        assert f"from {low} to {high}" in dns_doc, (corefile, low, high)
+    assert (f"{quoted['legacy']} after Ready with the legacy 30 s cache, {quoted['current']} without"
+            in readme)
+
+
+def test_readme_timeline_excerpt_is_what_the_quick_start_prints() -> None:
+    from click.testing import CliRunner
+
+    from statefulsim.cli import cli
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    excerpt = [line for block in re.findall(r"```text\n(.*?)```", readme, flags=re.S)
+               for line in block.splitlines() if re.match(r"\d\d:\d\d:\d\d\.\d{3}  ", line)]
+    assert excerpt, "the README quotes the quick start's timeline"
+    out = CliRunner().invoke(cli, ["run", str(ROOT / "scenarios" / "quickstart.yaml")]).output
+    printed = {" ".join(line.split()) for line in out.splitlines()}
+    for line in excerpt:
+        assert " ".join(line.split()) in printed, line

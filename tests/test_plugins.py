@@ -117,6 +117,26 @@ def test_run_with_a_plugin() -> None:
     assert result.trace.first("Action", action="sampleDeleteLowest") is not None
 
 
+def test_a_plugin_verb_is_described_and_gets_happens_before_edges() -> None:
+    from statefulsim.analysis.happens_before import happens_before_graph
+    from statefulsim.io.report import timeline
+    from statefulsim.sim.actions import action_touches, describe_action
+
+    trace = statefulsim.run(SCENARIO, plugins=["sample_plugin"]).trace
+    action = trace.first("Action", action="sampleDeleteLowest")
+    assert action is not None
+    assert describe_action(action.fields) == "delete web-0, web-1 (the 2 lowest pods of web)"
+    assert action_touches(action.fields) == ("web-0", "web-1")
+    text = "\n".join(str(row) for row in timeline(trace).columns[-1].cells)
+    assert "delete web-0, web-1 (the 2 lowest pods of web)" in text
+    g = happens_before_graph(trace)
+    node = ("Action", "sampleDeleteLowest web-0,web-1", 0)
+    assert node in g
+    effects = sorted((v[0], v[1]) for v in g.successors(node))
+    assert effects == [("PodTerminating", "web-0"), ("PodTerminating", "web-1")]
+    assert all(g.edges[node, v]["kind"] == "api" for v in g.successors(node))
+
+
 @functools.lru_cache(maxsize=None)
 def in_process_sweep() -> list[Any]:
     return run_sweep(SCENARIO, runs=6, workers=1, plugins=["sample_plugin"]).records()

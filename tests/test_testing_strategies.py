@@ -208,8 +208,9 @@ def test_default_timelines_draw_valid_bodies_of_every_verb(actions: list[dict[st
             assert body["name"] in ("web", "_web._tcp.web") or re.fullmatch(r"web-\d+\.web", body["name"])
             assert ("until" in body) == ("every" in body)
             if "until" in body:
-                at = statefulsim.testing.strategies._seconds_of(a["at"])
-                assert at < statefulsim.testing.strategies._seconds_of(body["until"]) <= at + 60
+                # whole milliseconds, as the strategy draws them (17.183 + 60 is not 77.183 in floats)
+                at = round(1000 * statefulsim.testing.strategies._seconds_of(a["at"]))
+                assert at < round(1000 * statefulsim.testing.strategies._seconds_of(body["until"])) <= at + 60_000
     assert "deleteStatefulSet" not in _verbs(actions) and "uncordonNode" not in _verbs(actions)[:1]
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from statefulsim.errors import StatefulSimError
+from statefulsim.sim.actions import action_touches
 from statefulsim.sim.api.objects import ORDERED_READY
 from statefulsim.sim.trace import Trace, TraceRecord
 
@@ -80,11 +81,15 @@ EDGE_KINDS: dict[str, str] = {
     "dns query": "the first lookup comes after the endpoint was already there",
 }
 
-_POD_ACTIONS = {"deletePod", "evictPod", "breakReadiness", "restoreReadiness", "breakLiveness", "restoreLiveness",
-                "crashContainer", "failPod"}
-_SET_ACTIONS = {"scale", "patch", "setImage", "deleteStatefulSet"}
-_NODE_ACTIONS = {"failNode", "recoverNode", "taintOutOfService", "untaintOutOfService", "deleteNode",
-                 "cordonNode", "uncordonNode", "drainNode"}
+#: Verbs whose effects the handlers below link by name (``self.action(verb, target)``).  Any other
+#: verb (a user-registered one) is linked, with kind ``api``, to the next milestone of each object
+#: its ``touches`` names.
+_LINKED_VERBS = frozenset({
+    "deletePod", "evictPod", "breakReadiness", "restoreReadiness", "breakLiveness", "restoreLiveness",
+    "crashContainer", "failPod", "scale", "patch", "setImage", "deleteStatefulSet", "failNode", "recoverNode",
+    "taintOutOfService", "untaintOutOfService", "deleteNode", "cordonNode", "uncordonNode", "drainNode",
+    "dnsQuery", "apply", "delete",
+})
 
 
 class MilestoneError(StatefulSimError, ValueError):
@@ -234,6 +239,7 @@ class _Builder:
         self.claims: dict[str, dict[str, Milestone]] = {}  # pvc -> {"created", "bound", ...}
         self.pvs: dict[str, Milestone] = {}
         self.actions: dict[tuple[str, str], Milestone] = {}
+        self.touched: dict[str, Milestone] = {}  # subject -> the plug-in action that acted on it last
         self.node_events: dict[tuple[str, str], Milestone] = {}  # (node, event) -> latest
         self.node_changes: dict[str, Milestone] = {}  # node -> latest Ready/Uncordoned/Untainted
         self.no_execute: dict[str, Milestone] = {}  # node -> latest NoExecute taint
@@ -274,6 +280,10 @@ class _Builder:
     def link(self, target: Milestone, causes: Iterable[tuple[Milestone | None, str]]) -> None:
         """Add an edge from every cause not later than ``target``; the latest one (ties: the one
         created last) is marked ``enabling``."""
+        if self.touched:
+            acted = self.touched.pop(self.g.nodes[target]["subject"], None)
+            if acted is not None:
+                causes = [*causes, (acted, "api")]
         t = self.t(target)
         best: tuple[float, int] | None = None
         best_edge: tuple[Milestone, Milestone] | None = None
@@ -411,20 +421,8 @@ class _Builder:
 
     def on_Action(self, r: TraceRecord, index: int) -> None:
         verb = str(r.get("action"))
-        if verb in _POD_ACTIONS:
-            target = r.get("pod")
-        elif verb in _SET_ACTIONS:
-            target = r.get("statefulset")
-        elif verb in _NODE_ACTIONS:
-            target = r.get("node")
-        elif verb == "dnsQuery":
-            target = r.get("name")
-        elif verb == "apply":
-            target = ",".join(str(o) for o in r.get("objects") or [])
-        elif verb == "delete":
-            target = f"{r.get('kind')}/{r.get('name')}"
-        else:
-            target = ""
+        touched = action_touches(r.fields)
+        target = ",".join(touched)
         m = self.node("Action", f"{verb} {target}".strip(), r.t, index, fields=r.fields)
         self.actions[(verb, str(target))] = m
         if verb == "apply":
@@ -433,6 +431,9 @@ class _Builder:
                 self.actions[(f"apply {kind}", name)] = m
         if verb == "dnsQuery":
             self.dns_query[str(target)] = m
+        if verb not in _LINKED_VERBS:
+            for name in touched:
+                self.touched[name] = m
 
     def on_StatefulSetCreated(self, r: TraceRecord, index: int) -> None:
         name = str(r.get("statefulset"))

@@ -39,8 +39,9 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator, NullLocator
 
 from statefulsim.durations import format_duration
+from statefulsim.analysis import metrics
+from statefulsim.analysis.metrics import POD_EVENTS, ReplicaSteps
 from statefulsim.errors import StatefulSimError
-from statefulsim.io.report import POD_EVENTS
 from statefulsim.sim.trace import Trace
 
 if TYPE_CHECKING:
@@ -324,95 +325,22 @@ def pod_rows(source: Trace | RunResult, *, until: float | None = None) -> list[P
     return sorted(rows.values(), key=order)
 
 
-@dataclass
-class ReplicaSteps:
-    """Step functions of one StatefulSet: value from ``t[i]`` until ``t[i+1]`` (None while the set
-    does not exist). ``pods`` is ``status.replicas``."""
-
-    statefulset: str
-    t: list[float] = field(default_factory=list)
-    desired: list[int | None] = field(default_factory=list)
-    ready: list[int | None] = field(default_factory=list)
-    available: list[int | None] = field(default_factory=list)
-    pods: list[int | None] = field(default_factory=list)
-    end: float = 0.0
-
-
-def _int(value: Any, default: int | None) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-
 def statefulsets(source: Trace | RunResult) -> list[str]:
-    """StatefulSet names in order of appearance."""
-    names: dict[str, None] = {}
-    for r in _trace(source):
-        if r.event.startswith("StatefulSet"):
-            name = r.get("statefulset")
-            if isinstance(name, str):
-                names.setdefault(name)
-    return list(names)
+    """StatefulSet names in order of appearance (:func:`statefulsim.analysis.metrics.statefulsets`)."""
+    return metrics.statefulsets(_trace(source))
 
 
 def replica_steps(source: Trace | RunResult, statefulset: str, *, until: float | None = None) -> ReplicaSteps:
-    """Desired (``StatefulSetCreated`` / ``StatefulSetUpdated``), ready, available and existing
-    replicas (``StatefulSetStatus``) of one StatefulSet over time.  A new set has 0 ready until its
-    first status; after ``StatefulSetDeleted`` the values are None until it is created again."""
-    out = ReplicaSteps(statefulset, end=_end_of(source, until))
-    desired: int | None = None
-    ready = available = pods = None
-    exists = False
-    for r in _trace(source):
-        if r.get("statefulset") != statefulset or not r.event.startswith("StatefulSet"):
-            continue
-        if r.event == "StatefulSetCreated":
-            exists = True
-            desired = _int(r.get("replicas"), desired)
-            ready = available = pods = 0
-        elif r.event == "StatefulSetUpdated":
-            exists = True
-            desired = _int(r.get("replicas"), desired)
-        elif r.event == "StatefulSetStatus":
-            if not exists:
-                exists, ready, available, pods = True, 0, 0, 0
-            ready = _int(r.get("readyReplicas"), ready)
-            available = _int(r.get("availableReplicas"), available)
-            pods = _int(r.get("replicas"), pods)
-        elif r.event == "StatefulSetDeleted":
-            exists = False
-        else:
-            continue
-        values = (desired, ready, available, pods) if exists else (None, None, None, None)
-        if out.t and out.t[-1] == r.t:
-            out.desired[-1], out.ready[-1], out.available[-1], out.pods[-1] = values
-        else:
-            out.t.append(r.t)
-            out.desired.append(values[0])
-            out.ready.append(values[1])
-            out.available.append(values[2])
-            out.pods.append(values[3])
-    return out
+    """Desired, ready, available and existing replicas of one StatefulSet over time, up to the
+    plots' right edge (:func:`statefulsim.analysis.metrics.replica_steps`)."""
+    return metrics.replica_steps(_trace(source), statefulset, end=_end_of(source, until))
 
 
 def below_quorum(source: Trace | RunResult, statefulset: str, quorum: int,
                  until: float | None = None) -> list[tuple[float, float]]:
-    """The intervals, up to ``until``, during which the StatefulSet existed and had fewer than
-    ``quorum`` Ready replicas (``readyReplicas`` of its status; 0 from its creation until the first
-    status).  Time before its creation and after its deletion does not count."""
-    steps = replica_steps(source, statefulset, until=until)
-    end = steps.end if until is None else until
-    out: list[tuple[float, float]] = []
-    for i, t in enumerate(steps.t):
-        if t >= end:
-            break
-        nxt = min(steps.t[i + 1] if i + 1 < len(steps.t) else end, end)
-        ready = steps.ready[i]
-        if ready is None or ready >= quorum or nxt <= t:
-            continue
-        if out and out[-1][1] == t:
-            out[-1] = (out[-1][0], nxt)
-        else:
-            out.append((t, nxt))
-    return out
+    """The intervals, up to ``until`` (default: the plots' right edge), with fewer than ``quorum``
+    Ready replicas (:func:`statefulsim.analysis.metrics.below_quorum`)."""
+    return metrics.below_quorum(_trace(source), statefulset, quorum, _end_of(source, until) if until is None else until)
 
 
 def time_below(source: Trace | RunResult, statefulset: str, quorum: int, until: float | None = None) -> float:

@@ -8,7 +8,6 @@ or a :class:`~statefulsim.runner.RunResult`.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Collection, Mapping, Sequence
 
@@ -16,9 +15,12 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from statefulsim.analysis import metrics
 from statefulsim.analysis.expect import ExpectationResult
+from statefulsim.analysis.metrics import PodLife, update_life
 from statefulsim.analysis.stuck import stuck_statefulsets
 from statefulsim.durations import format_clock, format_duration
+from statefulsim.sim.actions import compact, describe_action, seconds_text
 from statefulsim.sim.trace import Trace, TraceRecord
 
 if TYPE_CHECKING:
@@ -46,13 +48,6 @@ _EVENT_STYLES: dict[str, str] = {
     "PodDeleted": "dim", "StatefulSetStatus": "cyan", "StatefulSetUpdated": "magenta",
 }
 
-#: Records about the pod object itself (each with ``pod`` and ``uid``): what a pod's life is made
-#: of.  Others that name a pod (``PVCBound``, ``ControllerWaiting``, actions) are about something else.
-POD_EVENTS: frozenset[str] = frozenset({
-    "PodCreated", "PodScheduled", "PodRunning", "PodReady", "PodNotReady", "PodTerminating", "PodFailed",
-    "PodSucceeded", "PodDeleted", "ContainerRestarted", "PodUnschedulable", "PodIP", "PodEvicted",
-})
-
 _SET_EVENTS = frozenset({
     "StatefulSetCreated", "StatefulSetUpdated", "StatefulSetDeleted", "StatefulSetStatus",
     "ControllerWaiting", "ControllerResumed",
@@ -64,17 +59,8 @@ def _trace(source: Trace | RunResult) -> Trace:
 
 
 def _seconds(value: Any) -> str:
-    """``30s`` for whole seconds, ``1.5s`` / ``2m05s`` otherwise, ``never`` for infinity (also
-    for the string ``"inf"`` a trace file holds instead)."""
-    if value == "inf":
-        return "never"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if math.isinf(value):
-        return "never"
-    if float(value).is_integer() and value < 60:
-        return f"{int(value)}s"
-    return format_duration(float(value))
+    """``30s``, ``1.5s`` / ``2m05s``, ``never`` (:func:`statefulsim.sim.actions.seconds_text`)."""
+    return seconds_text(value)
 
 
 def _dur(seconds: float) -> str:
@@ -95,86 +81,10 @@ def _count(value: Any) -> str:
 # ---------------------------------------------------------------------------- pods
 
 
-@dataclass
-class PodLife:
-    """One pod incarnation (one uid): when it reached each state."""
-
-    pod: str
-    uid: str | None
-    statefulset: str | None = None
-    ordinal: int | None = None
-    revision: str | None = None
-    node: str | None = None
-    created: float | None = None
-    scheduled: float | None = None
-    running: float | None = None
-    ready: float | None = None
-    terminating: float | None = None
-    deleted: float | None = None
-    failed: float | None = None
-    succeeded: float | None = None
-    restarts: dict[str, int] = field(default_factory=dict)
-    seen: int = 0  # index of its first record, to keep trace order
-
-    @property
-    def restart_count(self) -> int:
-        return sum(self.restarts.values())
-
-    @property
-    def time_to_ready(self) -> float | None:
-        if self.ready is None or self.created is None:
-            return None
-        return self.ready - self.created
-
-
 def pod_lives(source: Trace | RunResult) -> list[PodLife]:
-    """Every pod incarnation in the trace, ordered by StatefulSet, ordinal, then creation."""
-    lives: dict[str, PodLife] = {}
-    for i, r in enumerate(_trace(source)):
-        pod = r.get("pod")
-        if not isinstance(pod, str) or r.event not in POD_EVENTS:
-            continue
-        key = r.get("uid") or f"name:{pod}"
-        life = lives.get(key)
-        if life is None:
-            life = lives[key] = PodLife(pod, r.get("uid"), seen=i)
-        _update_life(life, r)
-    def order(life: PodLife) -> tuple[str, float, str, int]:
-        ordinal = float(life.ordinal) if isinstance(life.ordinal, int) else math.inf
-        return (life.statefulset or "", ordinal, life.pod, life.seen)
-    return sorted(lives.values(), key=order)
-
-
-def _update_life(life: PodLife, r: TraceRecord) -> None:
-    ev, t = r.event, r.t
-    if ev == "PodCreated":
-        life.created = t
-        life.statefulset = r.get("statefulset")
-        life.ordinal = r.get("ordinal")
-        life.revision = r.get("revision")
-    elif ev == "PodScheduled":
-        life.scheduled = t if life.scheduled is None else life.scheduled
-        life.node = r.get("node") or life.node
-    elif ev == "PodRunning":
-        life.running = t if life.running is None else life.running
-        life.node = r.get("node") or life.node
-    elif ev == "PodReady":
-        life.ready = t if life.ready is None else life.ready
-    elif ev == "PodTerminating":
-        life.terminating = t if life.terminating is None else life.terminating
-    elif ev == "PodDeleted":
-        life.deleted = t
-    elif ev == "PodFailed":
-        life.failed = t
-    elif ev == "PodSucceeded":
-        life.succeeded = t
-    elif ev == "ContainerRestarted":
-        count = r.get("restartCount")
-        name = str(r.get("container"))
-        if isinstance(count, int):
-            life.restarts[name] = max(count, life.restarts.get(name, 0))
-        else:
-            life.restarts[name] = life.restarts.get(name, 0) + 1
+    """Every pod incarnation in the trace, ordered by StatefulSet, ordinal, then creation
+    (:func:`statefulsim.analysis.metrics.pod_lives`)."""
+    return metrics.pod_lives(_trace(source))
 
 
 def _short_clock(t: float | None, hours: bool) -> str:
@@ -242,16 +152,19 @@ class SetSummary:
     policy: str | None = None
     desired: int | None = None
     status: Mapping[str, Any] | None = None
+    #: when the set was first all ready (:func:`statefulsim.analysis.metrics.all_ready`)
     all_ready_at: float | None = None
     waiting_reason: str | None = None
     waiting_pod: str | None = None
     waiting_since: float | None = None
+    first_created: float | None = None  # its first StatefulSetCreated (``created`` is the last)
 
     @property
     def all_ready_after(self) -> float | None:
+        """Time to all ready: from the set's first creation to :attr:`all_ready_at`."""
         if self.all_ready_at is None:
             return None
-        return self.all_ready_at - (self.created or 0.0)
+        return self.all_ready_at - (self.first_created or 0.0)
 
 
 def set_summaries(source: Trace | RunResult, waiting: Mapping[str, Any] | None = None) -> list[SetSummary]:
@@ -279,14 +192,13 @@ def set_summaries(source: Trace | RunResult, waiting: Mapping[str, Any] | None =
             s.deleted = r.t
         elif r.event == "StatefulSetStatus":
             s.status = r.fields
-            ready = r.get("readyReplicas")
-            if s.all_ready_at is None and isinstance(s.desired, int) and s.desired > 0 \
-                    and isinstance(ready, int) and ready >= s.desired:
-                s.all_ready_at = r.t
         elif r.event == "ControllerWaiting":
             s.waiting_reason, s.waiting_pod, s.waiting_since = r.get("reason"), r.get("pod"), r.t
         elif r.event == "ControllerResumed":
             s.waiting_reason = s.waiting_pod = s.waiting_since = None
+    for name, ready in metrics.all_ready(_trace(source)).items():
+        if name in sets:
+            sets[name].first_created, sets[name].all_ready_at = ready.created, ready.at
     if waiting is not None:
         for name, w in waiting.items():
             s = sets.setdefault(name, SetSummary(name))
@@ -357,43 +269,13 @@ def expectations_table(source: RunResult | Sequence[ExpectationResult]) -> Table
 
 
 def _action_text(f: Mapping[str, Any]) -> tuple[str, str]:
-    verb = str(f.get("action"))
     sts, pod = f.get("statefulset"), f.get("pod")
-    target = str(sts if sts is not None else pod if pod is not None else "")
-    if verb == "scale":
-        return target, f"scale {sts} to {f.get('replicas')}"
-    if verb == "patch":
-        return target, f"patch {sts}: {_compact(f.get('patch'))}"
-    if verb == "deletePod":
-        extra = []
-        if f.get("gracePeriodSeconds") is not None:
-            extra.append(f"grace period {_seconds(f.get('gracePeriodSeconds'))}")
-        if f.get("force"):
-            extra.append("force")
-        return target, f"delete pod {pod}" + (f" ({', '.join(extra)})" if extra else "")
-    if verb in ("breakReadiness", "restoreReadiness", "breakLiveness", "restoreLiveness"):
-        what = "break" if verb.startswith("break") else "restore"
-        kind = "readiness" if verb.endswith("Readiness") else "liveness"
-        of = f"container {f.get('container')} of {pod}" if f.get("container") else pod
-        return target, f"{what} the {kind} probe of {of}" + (" (persists across restarts)" if f.get("persist") else "")
-    if verb == "crashContainer":
-        container = f.get("container")
-        return target, f"crash {'container ' + str(container) if container else 'the first container'} of {pod}"
-    if verb == "failPod":
-        return target, f"fail pod {pod} ({f.get('reason')})"
-    if verb == "apply":
-        objs = f.get("objects")
-        return target, "apply " + (", ".join(map(str, objs)) if isinstance(objs, list) else str(objs))
-    rest = {k: v for k, v in f.items() if k != "action"}
-    return target, f"{verb} {_compact(rest)}".rstrip()
+    return str(sts if sts is not None else pod if pod is not None else ""), describe_action(f)
 
 
 def _compact(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{k}: {_compact(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_compact(v) for v in value) + "]"
-    return str(value)
+    return compact(value)
+
 
 
 @dataclass
@@ -425,7 +307,7 @@ def _describe(r: TraceRecord, st: _State) -> tuple[str, str, bool]:
     if isinstance(pod, str) and life is None and ev.startswith(("Pod", "Container", "Image")):
         life = st.pods[key] = PodLife(pod, f.get("uid"))
     if life is not None and ev not in ("Action", "ActionFailed", "ControllerWaiting"):
-        _update_life(life, r)
+        update_life(life, r)
     created = life.created if life is not None else None
 
     if ev == "PodCreated":

@@ -16,6 +16,7 @@ import yaml
 from statefulsim.analysis.expect import parse_expectations
 from statefulsim.durations import DurationError, parse_duration
 from statefulsim.errors import Problem, ScenarioError
+from statefulsim.io.bundled import resolve_bundled
 from statefulsim.io.explore_spec import parse_explore
 from statefulsim.io.yamlsource import Document, load_documents, load_file, locate, safe_load
 from statefulsim.model.scenario import Scenario
@@ -55,12 +56,27 @@ SIMULATED_KINDS = ("StatefulSet", "Service", "Node", "Pod", "PodDisruptionBudget
 SAFE_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
+#: What ``{file: DIR}`` reads from a directory, as ``kubectl apply -f DIR`` does.
+MANIFEST_SUFFIXES = (".json", ".yaml", ".yml")
+#: At most this many manifest files from one directory (each is bounded by statefulsim.io.files).
+MAX_MANIFEST_FILES = 1000
+
+
 def load_scenario(path: str | os.PathLike[str], *, allow_large: bool = False) -> Scenario:
     """Read and validate a scenario file; raises :class:`ScenarioError` listing every problem.
+
+    ``path`` may also be the name of a bundled scenario (``quickstart``; see ``statefulsim
+    examples``) when no file of that name exists.
 
     Sizes beyond the scenario's limits (statefulsim.limits, ``cluster.limits``) are problems
     unless ``allow_large`` (the ``--allow-large`` flag)."""
     name = os.fspath(path)
+    # A bare name that is not a file here is a bundled scenario's: `statefulsim run quickstart`.
+    bundled = resolve_bundled(name)
+    if bundled is None and not os.path.lexists(name) and os.path.basename(name) == name:
+        raise ScenarioError([Problem((), "no such file, nor a bundled scenario of that name "
+                                         "(`statefulsim examples` lists them)", file=name)])
+    name = bundled or name
     docs = load_file(name)
     return _from_documents(docs, name, os.path.dirname(name), allow_large)
 
@@ -88,18 +104,31 @@ def load_scenario_data(data: Mapping[str, Any], *, file: str = "<scenario data>"
 def _from_documents(docs: list[Document], file: str, base_dir: str, allow_large: bool = False) -> Scenario:
     if not docs:
         raise ScenarioError([Problem((), "the file is empty; expected a Scenario document", file=file)])
-    if len(docs) > 1:
-        second = docs[1].positions.get(())
-        raise ScenarioError([Problem((), f"expected one Scenario document, found {len(docs)} (separated by ---); "
-                                         "the second one starts here", file=file, line=second)])
+    scenarios = [d for d in docs if _kind_of(d) == "Scenario"]
+    if len(docs) > 1 and scenarios and scenarios[0] is not docs[0]:
+        raise ScenarioError([Problem((), "the Scenario document must come first in the file; it is "
+                                         f"document {docs.index(scenarios[0]) + 1}", file=file,
+                                     line=scenarios[0].positions.get(()))])
+    if len(docs) > 1 and not scenarios:
+        raise ScenarioError([Problem((), f"expected a Scenario document first, found {len(docs)} documents "
+                                         "and none of kind Scenario", file=file, line=docs[0].positions.get(()))])
+    if len(scenarios) > 1:
+        raise ScenarioError([Problem((), "expected one Scenario document, found "
+                                         f"{len(scenarios)}; the second one starts here", file=file,
+                                     line=scenarios[1].positions.get(()))])
     doc = docs[0]
-    builder = _Builder(doc, file, base_dir, allow_large)
+    # Like one `kubectl apply -f` file: the documents after the Scenario are its manifests.
+    builder = _Builder(doc, file, base_dir, allow_large, extra=docs[1:])
     scenario = builder.build()
     located = locate(builder.problems.items, doc)
     if located:
         raise ScenarioError(located)
     assert scenario is not None
     return scenario
+
+
+def _kind_of(doc: Document) -> Any:
+    return doc.data.get("kind") if isinstance(doc.data, Mapping) else None
 
 
 def as_json(value: Any) -> Any:
@@ -166,8 +195,11 @@ def _is_replicas(value: Any) -> bool:
 
 
 class _Builder:
-    def __init__(self, doc: Document, file: str, base_dir: str, allow_large: bool = False) -> None:
+    def __init__(self, doc: Document, file: str, base_dir: str, allow_large: bool = False,
+                 extra: Sequence[Document] = ()) -> None:
         self.doc = doc
+        #: Manifest documents that follow the Scenario in its own file.
+        self.extra = list(extra)
         self.file = file
         self.base_dir = base_dir
         self.allow_large = allow_large
@@ -465,6 +497,8 @@ class _Builder:
         out: list[ApiObject] = []
         for i, item in enumerate(items):
             out.extend(self._manifest_item(item, ("manifests", i)))
+        for d in self.extra:
+            out.extend(self._document_objects(d))
         seen: dict[tuple[str, str, str], int] = {}
         for obj in out:
             key = (obj.kind, obj.metadata.namespace, obj.metadata.name)
@@ -484,34 +518,79 @@ class _Builder:
                     p.add(path + ("file",), "expected a file path, found an empty string")
                 return []
             full = rel if os.path.isabs(rel) else os.path.normpath(os.path.join(self.base_dir, rel))
-            try:
-                docs = load_file(full)
-            except ScenarioError as e:
-                if any(pr.line is None and "cannot read file" in pr.message for pr in e.problems):
-                    p.add(path + ("file",), f"cannot read manifest file {rel!r}: {e.problems[0].message.split(': ', 1)[-1]}")
-                else:
-                    self.external.extend(e.problems)
-                return []
+            files = self._manifest_files(full, rel, path)
             out: list[ApiObject] = []
-            for d in docs:
-                local = Problems()
-                obj = object_from_manifest(d.data, (), local, known_policies=policy_names(),
-                                           kubernetes_version=self.kubernetes_version)
-                self.external.extend(locate(local.items, d))
-                for w in locate(local.warnings, d):
-                    self.notices.append(f"warning: {w}")
-                if obj is not None:
-                    self.replicas_at[id(obj)] = (d, ("spec", "replicas"))
-                    out.append(self._notice_kind(obj, f"{d.file} document {d.index + 1}"))
+            for name in files:
+                try:
+                    docs = load_file(name)
+                except ScenarioError as e:
+                    if any(pr.line is None and "cannot read file" in pr.message for pr in e.problems):
+                        p.add(path + ("file",), f"cannot read manifest file {rel!r}: "
+                                                f"{e.problems[0].message.split(': ', 1)[-1]}")
+                    else:
+                        self.external.extend(e.problems)
+                    continue
+                for d in docs:
+                    out.extend(self._document_objects(d))
             return out
         if not isinstance(item, Mapping):
             p.expected(path, "a Kubernetes object or {file: path}", item)
             return []
+        if item.get("kind") == "List":
+            return [obj for i, entry in enumerate(self._list_items(item, path, p))
+                    for obj in self._manifest_item(entry, path + ("items", i))]
         obj = object_from_manifest(item, path, p, known_policies=policy_names(),
                                    kubernetes_version=self.kubernetes_version)
         if obj is not None:
             self.replicas_at[id(obj)] = (self.doc, path + ("spec", "replicas"))
         return [self._notice_kind(obj, "manifests")] if obj is not None else []
+
+    def _manifest_files(self, full: str, rel: str, path: Path) -> list[str]:
+        """``full`` itself, or for a directory its .json/.yaml/.yml files in lexical order, as
+        ``kubectl apply -f DIR`` reads them (not recursive)."""
+        if not os.path.isdir(full):
+            return [full]
+        try:
+            names = sorted(os.listdir(full))
+        except OSError as e:
+            self.problems.add(path + ("file",), f"cannot read manifest directory {rel!r}: {e.strerror}")
+            return []
+        files = [os.path.join(full, n) for n in names
+                 if n.endswith(MANIFEST_SUFFIXES) and os.path.isfile(os.path.join(full, n))]
+        if not files:
+            self.problems.add(path + ("file",), f"the directory {rel!r} holds no manifest file "
+                                                f"(expected names ending in {', '.join(MANIFEST_SUFFIXES)})")
+        if len(files) > MAX_MANIFEST_FILES:
+            self.problems.add(path + ("file",), f"the directory {rel!r} holds {len(files)} manifest files; "
+                                                f"at most {MAX_MANIFEST_FILES} are read")
+            return []
+        return files
+
+    @staticmethod
+    def _list_items(data: Mapping[str, Any], path: Path, p: Problems) -> list[Any]:
+        items = data.get("items")
+        if not isinstance(items, list):
+            p.expected(path + ("items",), "a list of Kubernetes objects (kind: List)", items)
+            return []
+        return items
+
+    def _document_objects(self, d: Document) -> list[ApiObject]:
+        """The objects of one manifest document (a ``kind: List`` gives its items)."""
+        local = Problems()
+        entries: list[tuple[Any, Path]] = [(d.data, ())]
+        if isinstance(d.data, Mapping) and d.data.get("kind") == "List":
+            entries = [(item, ("items", i)) for i, item in enumerate(self._list_items(d.data, (), local))]
+        out: list[ApiObject] = []
+        for data, where in entries:
+            obj = object_from_manifest(data, where, local, known_policies=policy_names(),
+                                       kubernetes_version=self.kubernetes_version)
+            if obj is not None:
+                self.replicas_at[id(obj)] = (d, where + ("spec", "replicas"))
+                out.append(self._notice_kind(obj, f"{d.file} document {d.index + 1}"))
+        self.external.extend(locate(local.items, d))
+        for w in locate(local.warnings, d):
+            self.notices.append(f"warning: {w}")
+        return out
 
     def _notice_kind(self, obj: ApiObject, where: str) -> ApiObject:
         if isinstance(obj, GenericObject):

@@ -30,3 +30,22 @@ class Scenario:
     explore: ExploreSpec | None = None
     #: The size limits it was checked against (``cluster.limits``; UNLIMITED with ``--allow-large``).
     limits: Limits = Limits()
+
+    def __repr__(self) -> str:
+        def n(count: int, what: str) -> str:
+            return f"{count} {what}{'' if count == 1 else 's'}"
+
+        return (f"<Scenario {self.name!r}: {n(len(self.objects), 'object')}, {n(len(self.actions), 'action')}, "
+                f"{n(len(self.expectations), 'expectation')}, seed {self.seed}, until {self.until:g}s>")
+
+    def _repr_html_(self) -> str:
+        """Jupyter: name, description, source, seed and run length, then the objects it creates."""
+        import html
+
+        e = html.escape
+        head = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{e(str(v))}</td></tr>" for k, v in (
+            ("scenario", self.name), ("description", self.description), ("source", self.source or "(text)"),
+            ("seed", self.seed), ("until", f"{self.until:g} s"), ("nodes", len(self.cluster.nodes)),
+            ("actions", len(self.actions)), ("expectations", len(self.expectations))))
+        objects = "".join(f"<tr><td>{e(o.kind)}</td><td>{e(o.metadata.name)}</td></tr>" for o in self.objects)
+        return (f"<table>{head}</table><table><tr><th>kind</th><th>name</th></tr>{objects}</table>")

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, ClassVar, Literal, Mapping, Protocol, Self, Sequence
 
 import simpy
 
+from statefulsim.durations import format_duration
 from statefulsim.limits import INT32_MAX
 from statefulsim.problems import Path, Problems, get_bool, get_int, get_str
 from statefulsim.sim.api.eviction import evict
@@ -27,12 +29,50 @@ from statefulsim.sim.cluster import Cluster
 
 
 class Action(Protocol):
+    """A scenario verb.  ``describe`` and ``touches`` read an ``Action`` record's fields (a trace
+    read from a file has no action objects), so reports and the happens-before graph handle a
+    user-registered verb like a built-in one; :class:`Verb` gives defaults for both."""
+
     at: float
     verb: ClassVar[str]
 
     def fields(self) -> dict[str, Any]: ...
 
     def execute(self, cluster: Cluster) -> Gen: ...
+
+    @classmethod
+    def describe(cls, fields: Mapping[str, Any]) -> str:
+        """What the action did, in words (the report's timeline)."""
+        ...
+
+    @classmethod
+    def touches(cls, fields: Mapping[str, Any]) -> tuple[str, ...]:
+        """The objects the action acts on, by the name their trace records carry (``web-0``,
+        ``web``, ``node-1``): the happens-before graph links the action to the next milestone of each."""
+        ...
+
+
+def compact(value: Any) -> str:
+    """A field value on one line: ``{replicas: 3}``, ``[a, b]``."""
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {compact(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(compact(v) for v in value) + "]"
+    return str(value)
+
+
+def seconds_text(value: Any) -> str:
+    """``30s`` for whole seconds, ``1.5s`` / ``2m05s`` otherwise, ``never`` for infinity (also
+    for the string ``"inf"`` a trace file holds instead)."""
+    if value == "inf":
+        return "never"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if math.isinf(value):
+        return "never"
+    if float(value).is_integer() and value < 60:
+        return f"{int(value)}s"
+    return format_duration(float(value))
 
 
 # --------------------------------------------------------------------------- declaring a verb by its fields
@@ -137,6 +177,17 @@ class Verb:
     def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> Self:
         problems.unknown_keys(m, cls.allowed_keys(), path)
         return cls(at, **cls.read(m, path, problems))
+
+    @classmethod
+    def describe(cls, fields: Mapping[str, Any]) -> str:
+        """By default the verb and its record's fields: ``myVerb {statefulset: web, count: 2}``."""
+        rest = {k: v for k, v in fields.items() if k != "action"}
+        return f"{cls.verb} {compact(rest)}".rstrip()
+
+    @classmethod
+    def touches(cls, fields: Mapping[str, Any]) -> tuple[str, ...]:
+        """By default the record's ``pod``, ``statefulset`` and ``node`` fields."""
+        return tuple(v for k in ("pod", "statefulset", "node") if isinstance(v := fields.get(k), str))
 
     def fields(self) -> dict[str, Any]:
         """The ``Action`` record's fields, in the order the dataclass declares them (a mapping is
@@ -247,6 +298,10 @@ class Scale(Verb):
     namespace: str = namespace_field()
     verb: ClassVar[str] = "scale"
 
+    @classmethod
+    def describe(cls, fields: Mapping[str, Any]) -> str:
+        return f"scale {fields.get('statefulset')} to {fields.get('replicas')}"
+
     def execute(self, cluster: Cluster) -> Gen:
         return (yield from _update_set(cluster, self.namespace, self.statefulset, {"replicas": self.replicas}))
 
@@ -257,6 +312,10 @@ class Patch(Verb):
     patch: Mapping[str, Any] = field(metadata=arg(_get_merge_patch))
     namespace: str = namespace_field()
     verb: ClassVar[str] = "patch"
+
+    @classmethod
+    def describe(cls, fields: Mapping[str, Any]) -> str:
+        return f"patch {fields.get('statefulset')}: {compact(fields.get('patch'))}"
 
     @classmethod
     def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> Self:
@@ -320,6 +379,10 @@ class DeleteObject(Verb):
     namespace: str = namespace_field()
     verb: ClassVar[str] = "delete"
 
+    @classmethod
+    def touches(cls, fields: Mapping[str, Any]) -> tuple[str, ...]:
+        return (f"{fields.get('kind')}/{fields.get('name')}",)
+
     def execute(self, cluster: Cluster) -> Gen:
         return (yield from _request(cluster.user.delete(self.kind, self.namespace, self.name)))
 
@@ -345,6 +408,15 @@ class DeletePod(Verb):
     force: bool = field(default=False, metadata=arg(get_bool, trace="if_set"))
     namespace: str = namespace_field()
     verb: ClassVar[str] = "deletePod"
+
+    @classmethod
+    def describe(cls, fields: Mapping[str, Any]) -> str:
+        extra = []
+        if fields.get("gracePeriodSeconds") is not None:
+            extra.append(f"grace period {seconds_text(fields.get('gracePeriodSeconds'))}")
+        if fields.get("force"):
+            extra.append("force")
+        return f"delete pod {fields.get('pod')}" + (f" ({', '.join(extra)})" if extra else "")
 
     @classmethod
     def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> Self:
@@ -378,6 +450,13 @@ class _ProbeAction(Verb):
     namespace: str = namespace_field()
     probe: ClassVar[str] = "readiness"
     broken: ClassVar[bool] = True
+
+    @classmethod
+    def describe(cls, fields: Mapping[str, Any]) -> str:
+        pod = fields.get("pod")
+        of = f"container {fields.get('container')} of {pod}" if fields.get("container") else pod
+        return (f"{'break' if cls.broken else 'restore'} the {cls.probe} probe of {of}"
+                + (" (persists across restarts)" if fields.get("persist") else ""))
 
     def persists(self) -> bool:
         return False
@@ -437,6 +516,11 @@ class CrashContainer(Verb):
     verb: ClassVar[str] = "crashContainer"
 
     @classmethod
+    def describe(cls, fields: Mapping[str, Any]) -> str:
+        container = fields.get("container")
+        return f"crash {'container ' + str(container) if container else 'the first container'} of {fields.get('pod')}"
+
+    @classmethod
     def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> Self:
         problems.unknown_keys(m, cls.allowed_keys(), path)
         # The container is checked (and its problem reported) first.
@@ -461,6 +545,10 @@ class FailPod(Verb):
     namespace: str = namespace_field()
     verb: ClassVar[str] = "failPod"
 
+    @classmethod
+    def describe(cls, fields: Mapping[str, Any]) -> str:
+        return f"fail pod {fields.get('pod')} ({fields.get('reason')})"
+
     def execute(self, cluster: Cluster) -> Gen:
         w, result = _worker_or_error(cluster, self.pod, self.namespace)
         if w is not None:
@@ -476,6 +564,16 @@ class Apply:
     at: float
     objects: tuple[ApiObject, ...] = field(default_factory=tuple)
     verb: ClassVar[str] = "apply"
+
+    @classmethod
+    def describe(cls, fields: Mapping[str, Any]) -> str:
+        objs = fields.get("objects")
+        return "apply " + (", ".join(map(str, objs)) if isinstance(objs, list) else str(objs))
+
+    @classmethod
+    def touches(cls, fields: Mapping[str, Any]) -> tuple[str, ...]:
+        """The applied objects, ``kind/name``."""
+        return tuple(str(o) for o in fields.get("objects") or ())
 
     def fields(self) -> dict[str, Any]:
         return {"objects": [f"{o.kind.lower()}/{o.metadata.name}" for o in self.objects]}
@@ -704,6 +802,29 @@ def register_action(cls: Any) -> None:
 
 def action_verbs() -> Sequence[str]:
     return sorted(list(ACTIONS) + ["apply"])
+
+
+def action_class(verb: str) -> Any:
+    """The class registered for ``verb``, None for a verb not registered here (a trace from
+    another version or plug-in set)."""
+    return Apply if verb == "apply" else ACTIONS.get(verb)
+
+
+def describe_action(fields: Mapping[str, Any]) -> str:
+    """What an ``Action`` record's verb did, in words (``scale web to 3``): its class's
+    ``describe``; without one, the verb and the record's fields."""
+    describe = getattr(action_class(str(fields.get("action"))), "describe", None)
+    if describe is None:  # unregistered, or a class that implements only parse/fields/execute
+        rest = {k: v for k, v in fields.items() if k != "action"}
+        return f"{fields.get('action')} {compact(rest)}".rstrip()
+    return str(describe(fields))
+
+
+def action_touches(fields: Mapping[str, Any]) -> tuple[str, ...]:
+    """The objects an ``Action`` record's verb acts on: its class's ``touches`` (without one,
+    :meth:`Verb.touches`)."""
+    touches = getattr(action_class(str(fields.get("action"))), "touches", Verb.touches)
+    return tuple(touches(fields))
 
 
 def perform_action(cluster: Cluster, action: Any) -> Gen:

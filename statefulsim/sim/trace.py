@@ -51,6 +51,24 @@ class Trace:
     def records(self) -> list[TraceRecord]:
         return list(self._records)
 
+    def __repr__(self) -> str:
+        if not self._records:
+            return "<Trace: no records>"
+        return (f"<Trace: {len(self._records)} records, t={self._records[0].t:.3f}s"
+                f"..{self._records[-1].t:.3f}s>")
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the record count and how many records of each event, most frequent first."""
+        import html
+
+        counts: dict[str, int] = {}
+        for r in self._records:
+            counts[r.event] = counts.get(r.event, 0) + 1
+        rows = "".join(f"<tr><td>{html.escape(e)}</td><td style='text-align:right'>{n}</td></tr>"
+                       for e, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        return (f"<p><b>{html.escape(repr(self))}</b></p>"
+                f"<table><tr><th>event</th><th>records</th></tr>{rows}</table>")
+
     def of(self, event: str, **match: Any) -> list[TraceRecord]:
         """Records of one event type whose fields equal every ``match`` value."""
         return [

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generator
+from typing import Any, ClassVar, Generator, Mapping
 
 from statefulsim import ApiError, MaxInFlight, Verb, arg, namespace_field, register_action, register_policy
 from statefulsim.problems import get_int
@@ -18,6 +18,16 @@ class SampleDeleteLowest(Verb):
     count: int = field(default=1, metadata=arg(get_int, minimum=1))
     namespace: str = namespace_field()
     verb: ClassVar[str] = "sampleDeleteLowest"
+
+    @classmethod
+    def describe(cls, fields: Mapping[str, Any]) -> str:
+        pods = ", ".join(cls.touches(fields))
+        return f"delete {pods} (the {fields.get('count')} lowest pods of {fields.get('statefulset')})"
+
+    @classmethod
+    def touches(cls, fields: Mapping[str, Any]) -> tuple[str, ...]:
+        count = fields.get("count")
+        return tuple(f"{fields.get('statefulset')}-{i}" for i in range(count if isinstance(count, int) else 1))
 
     def execute(self, cluster: Any) -> Generator[Any, Any, dict[str, Any]]:
         for ordinal in range(self.count):

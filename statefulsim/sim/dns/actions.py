@@ -51,6 +51,11 @@ class DnsQuery(Verb):
     verb: ClassVar[str] = "dnsQuery"
 
     @classmethod
+    def touches(cls, fields: Mapping[str, Any]) -> tuple[str, ...]:
+        """The name looked up."""
+        return (str(fields.get("name")),)
+
+    @classmethod
     def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> Self:
         problems.unknown_keys(m, ("name", "type", "from", "every", "until", "namespace", "clientCache"), path)
         args = cls.read(m, path, problems, "qtype", "every", "until")

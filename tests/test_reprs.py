@@ -1,0 +1,31 @@
+"""Jupyter-native results: a short repr and an HTML view for runs, scenarios and traces (#18 item 5)."""
+
+from __future__ import annotations
+
+import statefulsim
+from statefulsim.sim.trace import Trace
+
+
+def test_short_reprs_instead_of_dataclass_dumps() -> None:
+    result = statefulsim.run("quickstart")
+    assert repr(result) == "<RunResult 'quickstart' seed 42: 96 records, expectations 6/6 ok>"
+    assert repr(result.scenario) == ("<Scenario 'quickstart': 3 objects, 1 action, 6 expectations, "
+                                     "seed 42, until 240s>")
+    assert repr(result.trace).startswith("<Trace: 96 records, t=0.000s..")
+    assert repr(Trace()) == "<Trace: no records>"
+
+
+def test_html_views() -> None:
+    result = statefulsim.run("quickstart")
+    page = result._repr_html_()
+    assert "<table>" in page and "PodCreated in order mysql-0, mysql-1, mysql-2" in page
+    assert "<svg" in page  # the timeline figure
+    assert "<td>StatefulSet</td><td>mysql</td>" in result.scenario._repr_html_()
+    trace_page = result.trace._repr_html_()
+    assert "<td>PodCreated</td>" in trace_page
+
+
+def test_html_escapes_names() -> None:
+    trace = Trace()
+    trace.append(0.0, "<b>odd</b>", {})
+    assert "&lt;b&gt;odd&lt;/b&gt;" in trace._repr_html_() and "<b>odd</b>" not in trace._repr_html_()
