@@ -433,6 +433,33 @@ def check_cmd(ctx: click.Context, files: tuple[str, ...], fmt: str, statefulset:
         ctx.exit(EXIT_EXPECTATION_FAILED)
 
 
+@cli.command(name="calibrate")
+@click.argument("files", nargs=-1, required=True, metavar="RECORDING...", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out", default=None, metavar="FILE", help="Write the timing section to FILE.")
+@click.option("--statefulset", default=None, metavar="NAME", help="The StatefulSet the pods belong to.")
+def calibrate_cmd(files: tuple[str, ...], out: str | None, statefulset: str | None) -> None:
+    """Fit the timing from kubectl recordings of your cluster (docs/calibrate.md)."""
+    from statefulsim.io.calibrate_cli import calibrate_cli
+
+    calibrate_cli(_console(), files, out, statefulset)
+
+
+@cli.command(name="compare")
+@click.argument("files", nargs=-1, required=True, metavar="RECORDING...", type=click.Path(dir_okay=False))
+@click.option("--scenario", required=True, type=click.Path(dir_okay=False), help="The scenario to simulate.")
+@click.option("--runs", default=20, show_default=True, type=click.IntRange(1, 10000), help="Runs (seeds) to simulate.")
+@click.option("--statefulset", default=None, metavar="NAME", help="The StatefulSet the pods belong to.")
+@click.option("--plot", default=None, metavar="FILE.png", help="Draw observed vs simulated to FILE.")
+@click.pass_context
+def compare_cmd(ctx: click.Context, files: tuple[str, ...], scenario: str, runs: int, statefulset: str | None,
+                plot: str | None) -> None:
+    """Observed milestones against the simulated spread of SCENARIO (docs/calibrate.md)."""
+    from statefulsim.io.compare_cli import compare_cli
+
+    if not compare_cli(_console(), files, scenario, runs, statefulset, plot).ok:
+        ctx.exit(EXIT_EXPECTATION_FAILED)
+
+
 @cli.command()
 @click.option("--copy", "copy_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
               help="Write the bundled scenarios, their manifests and recordings under DIR (new files only).")

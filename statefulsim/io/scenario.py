@@ -598,6 +598,9 @@ class _Builder:
     def _timing(self, m: Mapping[str, Any]) -> Timing:
         p = self.problems
         path: Path = ("timing",)
+        if "file" in m:  # timing: {file: timing.yaml} (docs/calibrate.md)
+            from statefulsim.io.timing_file import load_timing_include
+            m = load_timing_include(m, self.base_dir, path, p.add)
         keys = list(CLUSTER_KEYS) + list(POD_KEYS) + list(VOLUME_KEYS)
         overridable = list(POD_KEYS) + list(VOLUME_KEYS)
         p.unknown_keys(m, keys + ["overrides", "podWorkerJitter"], path)

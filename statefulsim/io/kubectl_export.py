@@ -1,0 +1,230 @@
+"""What kubectl would have shown of a simulated run: pod objects, events and ``get pods -w`` text.
+
+For the calibration round trip (docs/calibrate.md): a run exported here and read back by
+``statefulsim calibrate`` must give back the timing it ran with.  Timestamps are RFC 3339 to the
+second (truncated, as the API server writes them) from ``epoch`` = t 0 of the run; pull
+durations are the kubelet's Go duration strings.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from statefulsim.model.scenario import Scenario
+from statefulsim.sim.api.objects import Container, StatefulSet
+from statefulsim.sim.trace import Trace, TraceRecord
+
+__all__ = ["DEFAULT_EPOCH", "events_json", "go_duration", "pods_snapshot_json", "pods_watch_json", "pods_watch_text"]
+
+DEFAULT_EPOCH = _dt.datetime(2026, 1, 1, tzinfo=_dt.timezone.utc)
+
+
+def _stamp(epoch: _dt.datetime, t: float) -> str:
+    return (epoch + _dt.timedelta(seconds=math.floor(t))).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def go_duration(seconds: float) -> str:
+    """Go's ``time.Duration.String()``: ``8.207325613s``, ``512.3ms``, ``1m2.5s``."""
+    ns = round(seconds * 1e9)
+    if ns < 1000:
+        return f"{ns}ns"
+    if ns < 1_000_000:
+        return f"{ns / 1e3:.3f}".rstrip("0").rstrip(".") + "µs"
+    if ns < 1_000_000_000:
+        return f"{ns / 1e6:.6f}".rstrip("0").rstrip(".") + "ms"
+    minutes, rest = divmod(ns, 60_000_000_000)
+    secs = f"{rest / 1e9:.9f}".rstrip("0").rstrip(".") + "s"
+    hours, minutes = divmod(minutes, 60)
+    return (f"{hours}h" if hours else "") + (f"{minutes}m" if hours or minutes else "") + secs
+
+
+@dataclass
+class _State:
+    name: str
+    uid: str
+    statefulset: str | None
+    revision: str | None
+    created: float
+    containers: tuple[tuple[Container, bool], ...]
+    grace: float = 30.0
+    node: str | None = None
+    scheduled: float | None = None
+    phase: str = "Pending"
+    ready: tuple[bool, float] | None = None
+    deletion: float | None = None
+    started: dict[str, float] = field(default_factory=dict)
+    finished: dict[str, tuple[float, int]] = field(default_factory=dict)
+    restarts: dict[str, int] = field(default_factory=dict)
+
+    def pod(self, epoch: _dt.datetime) -> dict[str, Any]:
+        meta: dict[str, Any] = {"name": self.name, "namespace": "default", "uid": self.uid,
+                                "creationTimestamp": _stamp(epoch, self.created),
+                                "labels": {"controller-revision-hash": self.revision} if self.revision else {}}
+        if self.statefulset:
+            meta["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": self.statefulset,
+                                        "controller": True, "blockOwnerDeletion": True}]
+        if self.deletion is not None:
+            meta["deletionTimestamp"] = _stamp(epoch, self.deletion + self.grace)
+            meta["deletionGracePeriodSeconds"] = int(self.grace)
+        spec: dict[str, Any] = {"initContainers": [], "containers": [], "terminationGracePeriodSeconds": int(self.grace)}
+        if self.node:
+            spec["nodeName"] = self.node
+        status: dict[str, Any] = {"phase": self.phase, "conditions": [], "initContainerStatuses": [],
+                                  "containerStatuses": []}
+        if self.scheduled is not None:
+            status["conditions"].append({"type": "PodScheduled", "status": "True",
+                                         "lastTransitionTime": _stamp(epoch, self.scheduled)})
+        if self.ready is not None:
+            status["conditions"].append({"type": "Ready", "status": "True" if self.ready[0] else "False",
+                                         "lastTransitionTime": _stamp(epoch, self.ready[1])})
+        for c, init in self.containers:
+            cspec: dict[str, Any] = {"name": c.name, "image": c.image}
+            if c.readiness_probe is not None:
+                cspec["readinessProbe"] = {"periodSeconds": int(c.readiness_probe.period_seconds)}
+            if c.has_pre_stop:
+                cspec["lifecycle"] = {"preStop": {"exec": {"command": ["sleep", "1"]}}}
+            spec["initContainers" if init else "containers"].append(cspec)
+            cs: dict[str, Any] = {"name": c.name, "image": c.image, "restartCount": self.restarts.get(c.name, 0),
+                                  "state": {"waiting": {"reason": "PodInitializing"}}}
+            if c.name in self.finished:
+                t, code = self.finished[c.name]
+                cs["state"] = {"terminated": {"exitCode": code, "startedAt": _stamp(epoch, self.started[c.name]),
+                                              "finishedAt": _stamp(epoch, t)}}
+            elif c.name in self.started:
+                cs["state"] = {"running": {"startedAt": _stamp(epoch, self.started[c.name])}}
+            status["initContainerStatuses" if init else "containerStatuses"].append(cs)
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": status}
+
+
+def _templates(scenario: Scenario) -> dict[str, tuple[tuple[Container, bool], ...]]:
+    out = {}
+    for obj in scenario.objects:
+        if isinstance(obj, StatefulSet):
+            spec = obj.spec.template.spec
+            out[obj.name] = tuple((c, True) for c in spec.init_containers) + tuple((c, False) for c in spec.containers)
+    return out
+
+
+def _history(trace: Trace, scenario: Scenario) -> Iterable[tuple[float, str, _State]]:
+    """(time, ADDED|MODIFIED|DELETED, state) after every pod change of the run."""
+    templates = _templates(scenario)
+    graces = {o.name: o.spec.template.spec.termination_grace_period_seconds
+              for o in scenario.objects if isinstance(o, StatefulSet)}
+    pods: dict[str, _State] = {}
+    for r in trace:
+        uid = r.get("uid")
+        if r.event == "PodCreated":
+            new = pods[uid] = _State(r.fields["pod"], uid, r.get("statefulset"), r.get("revision"), r.t,
+                                     templates.get(r.get("statefulset") or "", ()),
+                                     graces.get(r.get("statefulset") or "", 30.0))
+            yield r.t, "ADDED", new
+            continue
+        s = pods.get(uid) if isinstance(uid, str) else None
+        if s is not None and _apply(s, r):
+            yield r.t, "DELETED" if r.event == "PodDeleted" else "MODIFIED", s
+
+
+def _apply(s: _State, r: TraceRecord) -> bool:
+    """Apply one record to a pod's state; False when kubectl would show no change."""
+    if r.event == "PodScheduled":
+        s.node, s.scheduled = r.fields["node"], r.t
+    elif r.event == "ContainerStarted":
+        if r.fields["restartCount"] == 0:
+            s.started[r.fields["container"]] = r.t
+        s.finished.pop(r.fields["container"], None)
+        s.restarts[r.fields["container"]] = r.fields["restartCount"]
+    elif r.event == "ContainerExited":
+        s.finished[r.fields["container"]] = (r.t, r.fields["exitCode"])
+    elif r.event == "PodRunning":
+        s.phase = "Running"
+    elif r.event in ("PodSucceeded", "PodFailed"):
+        s.phase = "Succeeded" if r.event == "PodSucceeded" else "Failed"
+    elif r.event in ("PodReady", "PodNotReady"):
+        s.ready = (r.event == "PodReady", r.t)
+    elif r.event == "PodTerminating":
+        s.deletion = r.t
+        if r.get("gracePeriodSeconds") is not None:
+            s.grace = float(r.fields["gracePeriodSeconds"])
+    elif r.event != "PodDeleted":
+        return False
+    return True
+
+
+def pods_watch_json(trace: Trace, scenario: Scenario, epoch: _dt.datetime = DEFAULT_EPOCH) -> str:
+    """``kubectl get pods -w -o json --output-watch-events``: one watch event per pod change."""
+    return "".join(json.dumps({"type": kind, "object": s.pod(epoch)}, indent=None) + "\n"
+                   for _, kind, s in _history(trace, scenario))
+
+
+def pods_snapshot_json(trace: Trace, scenario: Scenario, at: float, epoch: _dt.datetime = DEFAULT_EPOCH) -> str:
+    """``kubectl get pods -o json`` at time ``at``: a List of the pods that exist then."""
+    last: dict[str, dict[str, Any] | None] = {}
+    for t, kind, s in _history(trace, scenario):
+        if t > at:
+            break
+        last[s.uid] = None if kind == "DELETED" else s.pod(epoch)
+    items = [p for p in last.values() if p is not None]
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": items, "metadata": {"resourceVersion": ""}},
+                      indent=2) + "\n"
+
+
+def events_json(trace: Trace, epoch: _dt.datetime = DEFAULT_EPOCH) -> str:
+    """``kubectl get events -o json``: the kubelet's ``Pulled`` events and the StatefulSet controller's."""
+    items: list[Mapping[str, Any]] = []
+    for r in trace:
+        if r.event == "ImagePulled":
+            d = go_duration(r.fields["seconds"])
+            items.append(_event(epoch, r.t, "Pulled", "Pod", r.fields["pod"], "kubelet",
+                                f'Successfully pulled image "{r.fields["image"]}" in {d} ({d} including waiting)'))
+        elif r.event == "KubeEvent":
+            kind, _, name = str(r.fields["object"]).partition("/")
+            set_name = str(r.fields["message"]).split(" in StatefulSet ")[-1].split()[0]
+            items.append(_event(epoch, r.t, r.fields["reason"], "StatefulSet", set_name, r.fields["component"], r.fields["message"]))
+            del kind, name
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=2) + "\n"
+
+
+def _event(epoch: _dt.datetime, t: float, reason: str, kind: str, name: str, component: str,
+           message: str) -> Mapping[str, Any]:
+    return {"apiVersion": "v1", "kind": "Event", "reason": reason, "message": message, "type": "Normal",
+            "involvedObject": {"kind": kind, "name": name, "namespace": "default"}, "count": 1,
+            "source": {"component": component}, "firstTimestamp": _stamp(epoch, t), "lastTimestamp": _stamp(epoch, t)}
+
+
+def _age(seconds: float) -> str:
+    """kubectl's AGE (``duration.HumanDuration``): ``95s``, ``2m5s``, ``12m``, ``3h5m``, ``5d``."""
+    s = int(seconds)
+    if s < 120:
+        return f"{s}s"
+    m, rest = divmod(s, 60)
+    if m < 10:
+        return f"{m}m{rest}s" if rest else f"{m}m"
+    if m < 180:
+        return f"{m}m"
+    h, m = divmod(m, 60)
+    if h < 8:
+        return f"{h}h{m}m" if m else f"{h}h"
+    return f"{h}h" if h < 48 else f"{h // 24}d"
+
+
+def pods_watch_text(trace: Trace, scenario: Scenario) -> str:
+    """``kubectl get pods -w``: the header, then a row whenever a pod's row would change."""
+    lines = [f"{'NAME':<12}{'READY':<8}{'STATUS':<13}{'RESTARTS':<10}AGE"]
+    shown: dict[str, tuple[str, ...]] = {}
+    for t, kind, s in _history(trace, scenario):
+        if kind == "DELETED":
+            continue
+        apps = [c for c, init in s.containers if not init]
+        ready = len(apps) if s.ready is not None and s.ready[0] else 0
+        status = "Terminating" if s.deletion is not None else {"Succeeded": "Completed"}.get(s.phase, s.phase)
+        restarts = str(sum(s.restarts.values()))
+        row = (s.name, f"{ready}/{len(apps)}", status, restarts)
+        if shown.get(s.uid) == row:
+            continue
+        shown[s.uid] = row
+        lines.append(f"{row[0]:<12}{row[1]:<8}{row[2]:<13}{row[3]:<10}{_age(t - s.created)}")
+    return "\n".join(lines) + "\n"
