@@ -439,7 +439,7 @@ def check_cmd(ctx: click.Context, files: tuple[str, ...], fmt: str, statefulset:
 @click.option("--statefulset", default=None, metavar="NAME", help="The StatefulSet the pods belong to.")
 def calibrate_cmd(files: tuple[str, ...], out: str | None, statefulset: str | None) -> None:
     """Fit the timing from kubectl recordings of your cluster (docs/calibrate.md)."""
-    from statefulsim.io.calibrate_cli import calibrate_cli
+    from statefulsim.present.calibrate_report import calibrate_cli
 
     calibrate_cli(_console(), files, out, statefulset)
 
@@ -454,7 +454,7 @@ def calibrate_cmd(files: tuple[str, ...], out: str | None, statefulset: str | No
 def compare_cmd(ctx: click.Context, files: tuple[str, ...], scenario: str, runs: int, statefulset: str | None,
                 plot: str | None) -> None:
     """Observed milestones against the simulated spread of SCENARIO (docs/calibrate.md)."""
-    from statefulsim.io.compare_cli import compare_cli
+    from statefulsim.present.compare_report import compare_cli
 
     if not compare_cli(_console(), files, scenario, runs, statefulset, plot).ok:
         ctx.exit(EXIT_EXPECTATION_FAILED)

@@ -14,12 +14,12 @@ from click.testing import CliRunner
 from statefulsim.calibrate import Observations, Sample, estimate, fit_sample
 from statefulsim.cli import cli
 from statefulsim.errors import TraceFormatError
-from statefulsim.io.calibrate_cli import Calibration, calibrate
+from statefulsim.present.calibrate_report import Calibration, calibrate
 from statefulsim.io.kubectl_export import (events_json, go_duration, pods_snapshot_json, pods_watch_json,
                                            pods_watch_text)
 from statefulsim.io.scenario import load_scenario, load_scenario_text
 from statefulsim.io.snapshots import RecordingError, parse_go_duration, read_recordings
-from statefulsim.runner import run_scenario, with_seed
+from statefulsim.runner import run
 from statefulsim.sim.delays import _Z99, LogNormal
 
 PULL = (8.0, 30.0)  # imagePull lognormal median, p99 (seconds)
@@ -57,7 +57,7 @@ timing:
 @pytest.fixture(scope="module")
 def runs() -> list:
     scenario = load_scenario_text(SCENARIO)
-    return [run_scenario(with_seed(scenario, seed)) for seed in range(SEEDS)]
+    return [run(scenario, seed=seed) for seed in range(SEEDS)]
 
 
 def _fits(result: Calibration) -> dict:
@@ -140,7 +140,7 @@ def test_cli_writes_timing_a_scenario_includes(runs, tmp_path: Path) -> None:
     loaded = load_scenario(scn)
     fitted = [o for o in loaded.timing.overrides if "imagePull" in o.models][0].models["imagePull"]
     assert isinstance(fitted, LogNormal)
-    assert run_scenario(loaded).trace.of("PodReady")
+    assert run(loaded).trace.of("PodReady")
     res = CliRunner().invoke(cli, ["calibrate", str(tmp_path / "pods.json")])  # no -o: the section on stdout
     assert res.exit_code == 0 and "timing:\n  overrides:\n" in res.output
 
@@ -227,7 +227,7 @@ BUNDLED = [("quickstart", 1042), ("canary-partition", 1023)]
 @pytest.mark.parametrize("name, seed", BUNDLED)
 def test_bundled_recordings_are_the_simulators_and_compare_accepts_them(name: str, seed: int) -> None:
     scenario_path = RECORDINGS.parent / f"{name}.yaml"
-    r = run_scenario(with_seed(load_scenario(scenario_path), seed))
+    r = run(load_scenario(scenario_path), seed=seed)
     base = RECORDINGS / f"{name}-seed{seed}"
     assert (base.parent / (base.name + "-pods.json")).read_text() == pods_watch_json(r.trace, r.scenario)
     assert (base.parent / (base.name + "-events.json")).read_text() == events_json(r.trace)

@@ -48,8 +48,11 @@ LAYER_OF: dict[str, str] = {
     "statefulsim.trace_schema": "core",
     "statefulsim.plugins": "core",
     "statefulsim.analysis": "analysis",
+    "statefulsim.calibrate": "analysis",  # pure: samples, fits, comparisons; readers are in io
     "statefulsim.io": "input",
     "statefulsim.present": "presentation",
+    # the compare command's body runs the scenario N times, so it sits with the runner
+    "statefulsim.present.compare_report": "top",
     "statefulsim.runner": "top",
     "statefulsim.sweep": "top",
     "statefulsim.explore": "top",

@@ -18,7 +18,7 @@ _MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
 
 
 def _bytes(value: Any, path: Path, problems: Problems) -> int:
-    from statefulsim.sim.api.convert import parse_quantity_memory
+    from statefulsim.sim.api.convert.quantities import parse_quantity_memory
 
     try:
         return parse_quantity_memory(value)

@@ -21,23 +21,23 @@ def compare_files(files: Sequence[str], scenario_path: str, runs: int, statefuls
                   notes: list[str] | None = None) -> Comparison:
     """Read the recordings, run the scenario ``runs`` times (seeds from the scenario's on), compare."""
     from statefulsim.io.scenario import load_scenario
-    from statefulsim.runner import run_scenario, with_seed
+    from statefulsim.runner import run
 
     obs = read_recordings([(f, _read(f)) for f in files], statefulset)
     if notes is not None:
         notes.extend(obs.notes)
     scenario = load_scenario(scenario_path)
-    sims = [simulated_milestones(run_scenario(with_seed(scenario, scenario.seed + i)).trace) for i in range(runs)]
+    sims = [simulated_milestones(run(scenario, seed=scenario.seed + i).trace) for i in range(runs)]
     resolution = max((p.resolution for p in obs.pods), default=1.0)
     return compare(observed_milestones(obs.pods), sims, resolution)
 
 
 def plot_comparison(result: Comparison, path: str) -> None:
     """One row per pod and milestone: the simulated p5..p95 as a bar, p50 as a tick, the
-    observation as a dot (red when outside); written atomically (statefulsim.io.plots.save)."""
+    observation as a dot (red when outside); written atomically (statefulsim.present.plots.save)."""
     from matplotlib.figure import Figure
 
-    from statefulsim.io.plots import save
+    from statefulsim.present.plots import save
 
     rows = list(result.rows)
     fig = Figure(figsize=(8, 1.2 + 0.28 * max(len(rows), 1)))
