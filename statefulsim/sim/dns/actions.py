@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Self
 
 
 from statefulsim.problems import Path, Problems, get_duration, get_mapping
-from statefulsim.sim.actions import Verb, arg, namespace_field, register_action
+from statefulsim.sim.verb import Verb, arg, namespace_field
 from statefulsim.sim.dns.cache import FixedTtlCache
 from statefulsim.sim.dns.records import QTYPES
 from statefulsim.sim.dns.resolver import Resolver
@@ -102,4 +102,3 @@ class DnsQuery(Verb):
                  fqdn=res.fqdn, cachedNames=list(res.cached_names))
 
 
-register_action(DnsQuery)
