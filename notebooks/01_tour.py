@@ -69,14 +69,14 @@ expect:
   - before: {first: {event: PodReady, pod: web-1}, then: {event: PodCreated, pod: web-2}}
   - order: {event: PodTerminating, pods: [web-2, web-1, web-0]}
 """
-scenario = statefulsim.load_scenario_text(TOUR, base_dir=str(SCENARIOS))
+scenario = statefulsim.io.scenario.load_scenario_text(TOUR, base_dir=str(SCENARIOS))
 result = statefulsim.run(scenario)
 assert result.ok, [e for e in result.expectations if not e.ok]
 [(e.description, e.detail) for e in result.expectations]
 
 # %% [markdown]
 # `result.records()` is the whole trace as plain dicts (time `t` in seconds, `event`, and the
-# event's fields). `statefulsim.records_table` gives it as a `pandas.DataFrame` when pandas is
+# event's fields). `statefulsim.notebook.records_table` gives it as a `pandas.DataFrame` when pandas is
 # installed (and a list of dicts when it is not), optionally only some events and columns.
 
 # %%
@@ -88,7 +88,7 @@ except ImportError:
 
 records = result.records()
 print(f"{len(records)} trace records; pandas {'is' if HAVE_PANDAS else 'is not'} installed")
-lifecycle = statefulsim.records_table(
+lifecycle = statefulsim.notebook.records_table(
     result, events={"PodCreated", "PodReady", "PodTerminating", "PodDeleted", "ControllerWaiting"},
     columns=["pod", "revision", "reason"])
 lifecycle if HAVE_PANDAS else lifecycle[:12]
@@ -109,7 +109,7 @@ def first(event: str, pod: str, nth: int = 1) -> float:
 for pod in ["web-0", "web-1", "web-2"]:
     print(f"{pod}: created {first('PodCreated', pod):6.1f}s   ready {first('PodReady', pod):6.1f}s")
 assert first("PodReady", "web-0") < first("PodCreated", "web-1") < first("PodReady", "web-1") < first("PodCreated", "web-2")
-print(f"all 3 ready {statefulsim.time_to_all_ready(result):.1f}s after the StatefulSet was created")
+print(f"all 3 ready {statefulsim.notebook.time_to_all_ready(result):.1f}s after the StatefulSet was created")
 
 # %% [markdown]
 # ## 2. A DNS lookup that hits the negative cache
@@ -127,7 +127,7 @@ vis = dns_visibility(result.trace, "web-2.nginx", "web-2")
 print(f"web-2 Ready at {vis.ready_at:.1f}s; first address at {vis.first_answer_at:.1f}s "
       f"({vis.delay:.1f}s later) after {vis.negative_answers_before} NXDOMAIN answers")
 assert vis.delay is not None and vis.delay >= 0
-statefulsim.records_table(result, events={"DNSAnswer"}, columns=["rcode", "answers", "server", "cached", "ttl"],
+statefulsim.notebook.records_table(result, events={"DNSAnswer"}, columns=["rcode", "answers", "server", "cached", "ttl"],
                           pandas=HAVE_PANDAS)[12:24]
 
 # %% [markdown]
@@ -169,7 +169,7 @@ assert first("PodDeleted", "web-2", 2) < first("PodTerminating", "web-1", 2)
 # %% [markdown]
 # ## The pictures
 #
-# `statefulsim.show_run(result)` displays (and returns) two matplotlib figures: the timeline of every
+# `statefulsim.notebook.show_run(result)` displays (and returns) two matplotlib figures: the timeline of every
 # pod (coloured states, revision changes `▼`, numbered scenario actions, and the thin DNS bar under
 # each row: what lookups of that pod's name got), and the ready/available replicas against the
 # desired count, here with the time below a quorum of 2 shaded. In a script,
@@ -177,7 +177,7 @@ assert first("PodDeleted", "web-2", 2) < first("PodTerminating", "web-1", 2)
 # figures.
 
 # %%
-timeline, replicas = statefulsim.show_run(result, quorum=2)
+timeline, replicas = statefulsim.notebook.show_run(result, quorum=2)
 
 # %% [markdown]
 # Nothing is stuck at the end, and every StatefulSet guarantee that applies to this trace holds:

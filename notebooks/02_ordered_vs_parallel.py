@@ -43,7 +43,7 @@ def scenario_for(policy: str, seed: int = 3) -> statefulsim.Scenario:
     for m in manifests:
         if m["kind"] == "StatefulSet":
             m["spec"]["podManagementPolicy"] = policy
-    return statefulsim.scenario_from_data({
+    return statefulsim.notebook.scenario_from_data({
         "apiVersion": "statefulsim/v1",
         "kind": "Scenario",
         "metadata": {"name": f"web-{policy}", "description": f"scale 1 → 5 → 0 under {policy}"},
@@ -63,7 +63,7 @@ results = {policy: statefulsim.run(scenario_for(policy)) for policy in ["Ordered
 # %% [markdown]
 # ## Time to all-ready
 #
-# `statefulsim.time_to_all_ready(result)` is the time from the StatefulSet's creation until its ready
+# `statefulsim.notebook.time_to_all_ready(result)` is the time from the StatefulSet's creation until its ready
 # replicas first reached the desired count. Under OrderedReady the pods' start-up times add up;
 # under Parallel they overlap. Over a few seeds:
 
@@ -71,7 +71,7 @@ results = {policy: statefulsim.run(scenario_for(policy)) for policy in ["Ordered
 SEEDS = [1, 2, 3, 4, 5]
 rows = []
 for policy in ["OrderedReady", "Parallel"]:
-    times = [statefulsim.time_to_all_ready(statefulsim.run(scenario_for(policy, seed))) for seed in SEEDS]
+    times = [statefulsim.notebook.time_to_all_ready(statefulsim.run(scenario_for(policy, seed))) for seed in SEEDS]
     assert all(t is not None for t in times)
     rows.append({"policy": policy, "min_s": round(min(times), 1), "mean_s": round(sum(times) / len(times), 1),
                  "max_s": round(max(times), 1)})
@@ -96,10 +96,10 @@ print(f"Parallel is {ordered_mean / parallel_mean:.1f}x faster to all-ready here
 
 # %%
 figures = [timeline_figure(r, title="", width=9) for policy, r in results.items()]
-statefulsim.side_by_side(figures, titles=list(results))
+statefulsim.notebook.side_by_side(figures, titles=list(results))
 
 # %%
-statefulsim.side_by_side([replicas_figure(r, title="", width=9) for p, r in results.items()],
+statefulsim.notebook.side_by_side([replicas_figure(r, title="", width=9) for p, r in results.items()],
                          titles=list(results))
 
 # %% [markdown]

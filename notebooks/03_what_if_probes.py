@@ -52,7 +52,7 @@ def scenario_for(period: int, delay: int, seed: int) -> statefulsim.Scenario:
             probe = m["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
             probe["periodSeconds"] = period
             probe["initialDelaySeconds"] = delay
-    return statefulsim.scenario_from_data({
+    return statefulsim.notebook.scenario_from_data({
         "apiVersion": "statefulsim/v1",
         "kind": "Scenario",
         "metadata": {"name": f"probe-p{period}-d{delay}"},

@@ -10,36 +10,38 @@ Typical use::
 
 from __future__ import annotations
 
-from statefulsim.analysis.expect import ExpectationResult, live_pods, register_expectation
-from statefulsim.analysis.happens_before import (
-    CriticalPath, Milestone, MilestoneError, PathStep, WaitSummary, critical_path, happens_before_graph,
-)
+import importlib
+import warnings
+from typing import Any
+
+from statefulsim import notebook
+from statefulsim.analysis.expect import ExpectationResult, register_expectation
+from statefulsim.analysis.happens_before import CriticalPath, MilestoneError, critical_path, happens_before_graph
 from statefulsim.analysis.invariants import Violation, invariant_names
 from statefulsim.analysis.invariants import check as check_invariants
 from statefulsim.errors import Problem, ScenarioError, SimulationError, StatefulSimError, TraceFormatError
-from statefulsim.io.scenario import load_scenario, load_scenario_text
-from statefulsim.io.trace_io import read_jsonl, write_jsonl
+from statefulsim.io.scenario import load_scenario
 from statefulsim.model.scenario import Scenario
-from statefulsim.notebook import records_table, scenario_from_data, show_run, side_by_side, time_to_all_ready
-from statefulsim.runner import RunResult, build_cluster, run, run_scenario
-from statefulsim.sim.actions import Verb, arg, namespace_field, register_action
+from statefulsim.runner import RunResult, run
 from statefulsim.sim.api.store import ApiError
-from statefulsim.sim.cluster import Cluster, ClusterConfig, NodeConfig
+from statefulsim.sim.cluster import Cluster
 from statefulsim.sim.controllers.statefulset.policies import (
-    MaxInFlight, OrderedReady, Parallel, PodManagementPolicy, PolicyRound, policy_names, register_policy,
-    unregister_policy,
+    MaxInFlight, OrderedReady, Parallel, PodManagementPolicy, PolicyRound, register_policy, unregister_policy,
 )
-from statefulsim.sim.delays import (
-    Constant, DelayModel, Exponential, LogNormal, Uniform, register_delay_model,
-)
-from statefulsim.sim.timing import Timing, TimingOverride
+from statefulsim.sim.delays import Constant, DelayModel, Exponential, LogNormal, Uniform, register_delay_model
+from statefulsim.sim.timing import Timing
 from statefulsim.sim.trace import Trace, TraceRecord
+from statefulsim.sim.verb import Verb, arg, namespace_field
+from statefulsim.sim.actions import register_action
 
 __version__ = "0.1.0"
 
+# One run, one loader, the results, the errors, and the types and registrations a plug-in needs;
+# sorted, and guarded by an equality test (tests/test_public_api.py).  Notebook helpers live in
+# statefulsim.notebook; everything else in its own module.
 __all__ = [
+    "ApiError",
     "Cluster",
-    "ClusterConfig",
     "Constant",
     "CriticalPath",
     "DelayModel",
@@ -47,12 +49,9 @@ __all__ = [
     "Exponential",
     "LogNormal",
     "MaxInFlight",
-    "Milestone",
     "MilestoneError",
-    "NodeConfig",
     "OrderedReady",
     "Parallel",
-    "PathStep",
     "PodManagementPolicy",
     "PolicyRound",
     "Problem",
@@ -62,39 +61,58 @@ __all__ = [
     "SimulationError",
     "StatefulSimError",
     "Timing",
-    "TimingOverride",
     "Trace",
     "TraceFormatError",
     "TraceRecord",
     "Uniform",
+    "Verb",
     "Violation",
-    "WaitSummary",
     "__version__",
-    "build_cluster",
+    "arg",
     "check_invariants",
     "critical_path",
     "happens_before_graph",
     "invariant_names",
-    "live_pods",
     "load_scenario",
-    "load_scenario_text",
-    "policy_names",
-    "read_jsonl",
-    "records_table",
-    "register_action",
-    "Verb",
-    "arg",
     "namespace_field",
-    "ApiError",
+    "register_action",
     "register_delay_model",
     "register_expectation",
     "register_policy",
     "run",
-    "run_scenario",
-    "scenario_from_data",
-    "show_run",
-    "side_by_side",
-    "time_to_all_ready",
     "unregister_policy",
-    "write_jsonl",
 ]
+
+#: Names that were top-level before the API was curated (issue #19): old name -> (module, name).
+#: They still work, with a DeprecationWarning naming their home.
+MOVED: dict[str, tuple[str, str]] = {
+    "ClusterConfig": ("statefulsim.sim.cluster", "ClusterConfig"),
+    "Milestone": ("statefulsim.analysis.happens_before", "Milestone"),
+    "NodeConfig": ("statefulsim.sim.cluster", "NodeConfig"),
+    "PathStep": ("statefulsim.analysis.happens_before", "PathStep"),
+    "TimingOverride": ("statefulsim.sim.timing", "TimingOverride"),
+    "WaitSummary": ("statefulsim.analysis.happens_before", "WaitSummary"),
+    "build_cluster": ("statefulsim.runner", "build_cluster"),
+    "live_pods": ("statefulsim.analysis.expect", "live_pods"),
+    "load_scenario_text": ("statefulsim.io.scenario", "load_scenario_text"),
+    "policy_names": ("statefulsim.sim.controllers.statefulset.policies", "policy_names"),
+    "read_jsonl": ("statefulsim.io.trace_io", "read_jsonl"),
+    "records_table": ("statefulsim.notebook", "records_table"),
+    "run_scenario": ("statefulsim.runner", "run_scenario"),
+    "scenario_from_data": ("statefulsim.notebook", "scenario_from_data"),
+    "show_run": ("statefulsim.notebook", "show_run"),
+    "side_by_side": ("statefulsim.notebook", "side_by_side"),
+    "time_to_all_ready": ("statefulsim.notebook", "time_to_all_ready"),
+    "write_jsonl": ("statefulsim.io.trace_io", "write_jsonl"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    moved = MOVED.get(name)
+    if moved is None:
+        raise AttributeError(f"module 'statefulsim' has no attribute {name!r}")
+    module, attr = moved
+    warnings.warn(f"statefulsim.{name} moved to {module}.{attr}; the top-level name will be removed",
+                  DeprecationWarning, stacklevel=2)
+    return getattr(importlib.import_module(module), attr)
+

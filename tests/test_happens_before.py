@@ -280,8 +280,8 @@ def test_targets() -> None:
 def test_public_api() -> None:
     path = statefulsim.critical_path(scenario_run("quickstart.yaml").trace)
     assert isinstance(path, statefulsim.CriticalPath)
-    assert all(isinstance(s, statefulsim.PathStep) for s in path.steps)
-    assert all(isinstance(w, statefulsim.WaitSummary) for w in path.by_kind())
+    assert all(isinstance(s, statefulsim.analysis.happens_before.PathStep) for s in path.steps)
+    assert all(isinstance(w, statefulsim.analysis.happens_before.WaitSummary) for w in path.by_kind())
     assert path.summary().startswith(f"{path.end:.1f} s from StatefulSetCreated mysql to StatefulSetReady mysql: ")
     assert "ordered 2×" in path.summary() and "image pull 3×" in path.summary()
 

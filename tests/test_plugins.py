@@ -103,7 +103,7 @@ def test_unknown_names_suggest_a_plugin() -> None:
     assert invoke("validate", SCENARIO, "--plugin", "sample_plugin").exit_code == 0
     # a typo gets the suggestion, not the plug-in hint
     with pytest.raises(ScenarioError) as err:
-        statefulsim.load_scenario_text(SCENARIO.read_text().replace("SampleBatch2", "Paralel"))
+        statefulsim.io.scenario.load_scenario_text(SCENARIO.read_text().replace("SampleBatch2", "Paralel"))
     assert 'did you mean "Parallel"' in str(err.value) and "plug-in" not in str(err.value)
 
 

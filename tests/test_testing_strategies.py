@@ -51,7 +51,7 @@ FAILING = simulation_settings(60, database=None, report_multiple_bugs=False, der
 
 
 def _loads(data: dict[str, Any]) -> statefulsim.Scenario:
-    sc = statefulsim.scenario_from_data(data)
+    sc = statefulsim.notebook.scenario_from_data(data)
     warnings = [n for n in sc.notices if n.startswith("warning")]
     assert not warnings, warnings
     return sc

@@ -272,7 +272,7 @@ def test_every_record_the_simulator_writes_matches_the_catalogue() -> None:
     @simulation_settings(12, database=None, derandomize=True)
     @given(scenarios(policies=["OrderedReady", "Parallel"]))
     def generated(data: dict) -> None:  # type: ignore[type-arg]
-        check(statefulsim.run(statefulsim.scenario_from_data(data)).trace)
+        check(statefulsim.run(statefulsim.notebook.scenario_from_data(data)).trace)
 
     generated()
     assert len(seen) >= 40, sorted(set(EVENTS) - seen)

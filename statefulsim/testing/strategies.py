@@ -789,7 +789,7 @@ def scenarios(*, name: str = "web", policies: Sequence[str] = ("OrderedReady", "
     (``disruption_budget``: None maybe, when ``verbs`` evict or drain; True always; False never),
     and the StatefulSet (always the last manifest) from
     :func:`statefulset_specs`, ``timing`` from :func:`timing_models`, ``actions`` from
-    :func:`action_timelines`), ready for :func:`statefulsim.scenario_from_data` or
+    :func:`action_timelines`), ready for :func:`statefulsim.notebook.scenario_from_data` or
     :func:`statefulsim.testing.to_yaml`.  Each one passes ``statefulsim validate``.
 
     ``converging=True``: healing timelines, no ``never`` delays, probes that cannot kill a slow
