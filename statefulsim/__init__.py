@@ -14,7 +14,7 @@ import importlib
 import warnings
 from typing import Any
 
-from statefulsim import notebook
+from statefulsim import notebook as notebook
 from statefulsim.analysis.expect import ExpectationResult, register_expectation
 from statefulsim.analysis.happens_before import CriticalPath, MilestoneError, critical_path, happens_before_graph
 from statefulsim.analysis.invariants import Violation, invariant_names
@@ -23,16 +23,22 @@ from statefulsim.errors import Problem, ScenarioError, SimulationError, Stateful
 from statefulsim.io.scenario import load_scenario
 from statefulsim.model.scenario import Scenario
 from statefulsim.runner import RunResult, run
+from statefulsim.sim.actions import register_action
 from statefulsim.sim.api.store import ApiError
 from statefulsim.sim.cluster import Cluster
 from statefulsim.sim.controllers.statefulset.policies import (
-    MaxInFlight, OrderedReady, Parallel, PodManagementPolicy, PolicyRound, register_policy, unregister_policy,
+    MaxInFlight,
+    OrderedReady,
+    Parallel,
+    PodManagementPolicy,
+    PolicyRound,
+    register_policy,
+    unregister_policy,
 )
 from statefulsim.sim.delays import Constant, DelayModel, Exponential, LogNormal, Uniform, register_delay_model
 from statefulsim.sim.timing import Timing
 from statefulsim.sim.trace import Trace, TraceRecord
 from statefulsim.sim.verb import Verb, arg, namespace_field
-from statefulsim.sim.actions import register_action
 
 __version__ = "0.1.0"
 

@@ -180,13 +180,13 @@ def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None
         plot_path: str | None, quorum: int | None, quiet: bool, no_timeline: bool, check_invariants: bool,
         show_critical_path: bool = False, plugins: tuple[str, ...] = (), allow_large: bool = False) -> None:
     """Run SCENARIO (a YAML file), print the report and check its expectations."""
+    from statefulsim import runner
     from statefulsim.errors import Problem
-    from statefulsim.present.report import render_run
     from statefulsim.io.scenario import load_scenario
     from statefulsim.io.trace_io import write_jsonl
     from statefulsim.limits import duration_text
     from statefulsim.plugins import load_plugins
-    from statefulsim import runner
+    from statefulsim.present.report import render_run
 
     if quorum is not None and plot_path is None:
         raise click.UsageError("--quorum is for the plot: give --plot FILE.png too", ctx)
@@ -256,9 +256,9 @@ def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None
 @_allow_large
 def validate(scenario: str, plugins: tuple[str, ...] = (), allow_large: bool = False) -> None:
     """Check SCENARIO without running it."""
-    from statefulsim.present.printable import printable
     from statefulsim.io.scenario import load_scenario
     from statefulsim.plugins import load_plugins
+    from statefulsim.present.printable import printable
 
     load_plugins(plugins)
     sc = load_scenario(scenario, allow_large=allow_large)
@@ -274,8 +274,8 @@ def validate(scenario: str, plugins: tuple[str, ...] = (), allow_large: bool = F
 @click.option("--no-timeline", is_flag=True, help="Leave the timeline out of the report.")
 def show(trace_file: str, no_timeline: bool) -> None:
     """Print the timeline and tables of a trace saved with ``run --trace``."""
-    from statefulsim.present.report import render_trace
     from statefulsim.io.trace_io import read_jsonl
+    from statefulsim.present.report import render_trace
 
     trace = read_jsonl(trace_file)
     title = f"{trace_file}: {len(trace)} records"
@@ -293,7 +293,6 @@ def show(trace_file: str, no_timeline: bool) -> None:
 def plot(trace_file: str, output: str | None, quorum: int | None) -> None:
     """Draw a trace saved with ``run --trace``: pods over time and replicas, in one image."""
     from statefulsim.present.plots import plot_trace_file
-
     from statefulsim.present.printable import printable
 
     written = plot_trace_file(trace_file, output, quorum)
@@ -308,9 +307,8 @@ def plot(trace_file: str, output: str | None, quorum: int | None) -> None:
 def critical_path_cmd(trace_file: str, target: str | None) -> None:
     """Print the chain of waits that made a rollout in a saved trace take as long as it did (docs/analysis.md)."""
     from statefulsim.analysis.happens_before import critical_path
-    from statefulsim.present.critical_path_report import critical_path_text
     from statefulsim.io.trace_io import read_jsonl
-
+    from statefulsim.present.critical_path_report import critical_path_text
     from statefulsim.present.printable import printable
 
     click.echo(printable(critical_path_text(critical_path(read_jsonl(trace_file), target)), newlines=True))
@@ -399,10 +397,9 @@ def explore(ctx: click.Context, scenario: str, max_runs: int, out_dir: str | Non
 def check_cmd(ctx: click.Context, files: tuple[str, ...], fmt: str, statefulset: str | None, policy: str) -> None:
     """Check the invariants on kubectl recordings from a real cluster (docs/importers.md)."""
     from statefulsim.analysis.invariants import applicable, check, not_judged
-    from statefulsim.io.importers import (SKIPPED, SUPPORTED, build_trace, detect_file_format, load_recording,
-                                          stalled_pods)
-    from statefulsim.present.invariant_report import render_violations
+    from statefulsim.io.importers import SKIPPED, SUPPORTED, build_trace, detect_file_format, load_recording, stalled_pods
     from statefulsim.io.trace_io import read_jsonl
+    from statefulsim.present.invariant_report import render_violations
 
     console = _console()
     formats = [fmt if fmt != "auto" else detect_file_format(f) for f in files]

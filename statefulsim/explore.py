@@ -31,7 +31,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
-
 from statefulsim.analysis.invariants import Violation, applicable, check
 from statefulsim.analysis.replay import PodState, Replay, SetState
 from statefulsim.analysis.stuck import stuck_statefulsets

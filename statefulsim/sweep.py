@@ -22,7 +22,6 @@ import itertools
 import json
 import math
 import os
-import re
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -32,13 +31,13 @@ import yaml
 
 from statefulsim.analysis import metrics
 from statefulsim.errors import Problem, ScenarioError, StatefulSimError
-from statefulsim.io.paths import inline_files, parse_path, self_contained, set_path
+from statefulsim.io.paths import parse_path, self_contained, set_path
 from statefulsim.sim.trace import Trace
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
     from types import TracebackType
 
+    from matplotlib.figure import Figure
     from rich.console import Console
 
     from statefulsim.model.scenario import Scenario

@@ -8,9 +8,9 @@ from typing import Any
 
 import yaml
 
+from statefulsim import runner
 from statefulsim.io.scenario import load_scenario_text
 from statefulsim.model.scenario import Scenario
-from statefulsim import runner
 from statefulsim.runner import RunResult
 
 #: Constant, round timings so tests can assert exact times.

@@ -14,11 +14,10 @@ from click.testing import CliRunner
 from statefulsim.calibrate import Observations, Sample, estimate, fit_sample
 from statefulsim.cli import cli
 from statefulsim.errors import TraceFormatError
-from statefulsim.present.calibrate_report import Calibration, calibrate
-from statefulsim.io.kubectl_export import (events_json, go_duration, pods_snapshot_json, pods_watch_json,
-                                           pods_watch_text)
+from statefulsim.io.kubectl_export import events_json, go_duration, pods_snapshot_json, pods_watch_json, pods_watch_text
 from statefulsim.io.scenario import load_scenario, load_scenario_text
 from statefulsim.io.snapshots import RecordingError, parse_go_duration, read_recordings
+from statefulsim.present.calibrate_report import Calibration, calibrate
 from statefulsim.runner import run
 from statefulsim.sim.delays import _Z99, LogNormal
 

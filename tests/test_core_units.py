@@ -12,10 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from statefulsim.durations import DurationError, format_clock, parse_duration
-from statefulsim.sim.api.objects import ObjectMeta, Pod, PodSpec, Container
+from statefulsim.sim.api.objects import Container, ObjectMeta, Pod, PodSpec
 from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, ObjectStore, TokenBucket, WatchEvent
-from statefulsim.sim.controllers.statefulset.utils import parent_name_and_ordinal, resolve_max_unavailable
 from statefulsim.sim.controllers.statefulset.revisions import fnv32a, safe_encode
+from statefulsim.sim.controllers.statefulset.utils import parent_name_and_ordinal, resolve_max_unavailable
 from statefulsim.sim.controllers.workqueue import WorkQueue
 from statefulsim.sim.delays import Constant, Exponential, LogNormal, Uniform, delay_model, register_delay_model
 from statefulsim.sim.env import SimEnv

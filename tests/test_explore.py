@@ -16,15 +16,22 @@ import yaml
 from click.testing import CliRunner, Result
 from rich.console import Console
 
+from statefulsim import runner
 from statefulsim.cli import cli
 from statefulsim.errors import ScenarioError
 from statefulsim.explore import (
-    INITIAL, ExploreError, ExploreResult, State, explore, run_variant, state_sequence, variants,
+    INITIAL,
+    ExploreError,
+    ExploreResult,
+    State,
+    explore,
+    run_variant,
+    state_sequence,
+    variants,
 )
-from statefulsim.present.report import timeline
 from statefulsim.io.scenario import load_scenario, load_scenario_text
 from statefulsim.model.explore import TIE_BREAK_PATH, Choice
-from statefulsim import runner
+from statefulsim.present.report import timeline
 from statefulsim.sim.cluster import ClusterConfig
 from statefulsim.sim.env import SimEnv
 from statefulsim.sim.tiebreak import TieBreakEnvironment, make_environment, parse_tie_break

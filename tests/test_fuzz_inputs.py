@@ -27,9 +27,8 @@ from typing import Any, Callable, Iterator
 import pytest
 import yaml
 from click.testing import CliRunner, Result
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from hypothesis import given
 
 from statefulsim.cli import cli
 from statefulsim.errors import StatefulSimError
@@ -61,7 +60,7 @@ def _report() -> Iterator[None]:
 
 
 def _inlined(path: Path) -> Any:
-    from statefulsim.sweep import inline_files
+    from statefulsim.io.paths import inline_files
 
     data = yaml.safe_load(path.read_text())
     if isinstance(data.get("manifests"), list):

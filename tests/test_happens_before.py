@@ -14,16 +14,20 @@ from click.testing import CliRunner
 
 import statefulsim
 from helpers import run, statefulset
+from statefulsim import runner
 from statefulsim.analysis.dns import dns_visibility
 from statefulsim.analysis.happens_before import (
-    CriticalPath, MilestoneError, critical_path, happens_before_graph, milestone_label,
+    CriticalPath,
+    MilestoneError,
+    critical_path,
+    happens_before_graph,
+    milestone_label,
 )
 from statefulsim.cli import cli
 from statefulsim.durations import format_clock
-from statefulsim.present.critical_path_report import critical_path_text
 from statefulsim.io.scenario import load_scenario_text
 from statefulsim.io.trace_io import read_jsonl, write_jsonl
-from statefulsim import runner
+from statefulsim.present.critical_path_report import critical_path_text
 from statefulsim.runner import RunResult
 from statefulsim.sim.trace import Trace
 

@@ -19,10 +19,10 @@ def invoke(*args: str | Path) -> Result:
 
 def scenario(tmp_path: Path, body: str = "", *, head: str = "") -> Path:
     path = tmp_path / "s.yaml"
-    path.write_text(textwrap.dedent(f"""\
+    path.write_text(textwrap.dedent("""\
         apiVersion: statefulsim/v1
         kind: Scenario
-        metadata: {{name: hostile}}
+        metadata: {name: hostile}
         """) + textwrap.dedent(head) + f"manifests:\n  - file: {WEB}\n" + textwrap.dedent(body))
     return path
 

@@ -12,7 +12,13 @@ from click.testing import CliRunner
 
 import statefulsim
 from statefulsim.analysis.invariants import (
-    Violation, applicable, check, get_invariant, invariant_names, not_judged, register_invariant,
+    Violation,
+    applicable,
+    check,
+    get_invariant,
+    invariant_names,
+    not_judged,
+    register_invariant,
 )
 from statefulsim.cli import cli
 from statefulsim.io.scenario import load_scenario

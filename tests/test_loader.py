@@ -77,7 +77,7 @@ def test_negative_replicas_in_manifest_points_at_manifest_file(tmp_path: pathlib
     manifest = tmp_path / "m.yaml"
     manifest.write_text(MYSQL.read_text().replace("replicas: 3", "replicas: -1"))
     out = problems(GOOD.replace(str(MYSQL), "m.yaml"), tmp_path)
-    line = next(i + 1 for i, l in enumerate(manifest.read_text().splitlines()) if "replicas: -1" in l)
+    line = next(i + 1 for i, text in enumerate(manifest.read_text().splitlines()) if "replicas: -1" in text)
     assert any(f"m.yaml:{line}: spec.replicas: expected an integer >= 0, found -1" in p for p in out), out
 
 

@@ -8,22 +8,21 @@ from dataclasses import replace
 
 import pytest
 
+from helpers import statefulset
 from statefulsim.problems import Problems
 from statefulsim.sim.api.convert import object_from_manifest
-from statefulsim.sim.api.objects import REVISION_LABEL, Pod, PodStatus, StatefulSet, StatefulSetStatus
+from statefulsim.sim.api.informer import SharedInformerFactory
+from statefulsim.sim.api.objects import PodStatus, StatefulSet, StatefulSetStatus
 from statefulsim.sim.api.store import ApiClient, ObjectStore
+from statefulsim.sim.controllers.statefulset.control import StatefulSetControl, plain_view
 from statefulsim.sim.controllers.statefulset.pod_control import PodControl
 from statefulsim.sim.controllers.statefulset.policies import get_policy
-from statefulsim.sim.controllers.statefulset.control import StatefulSetControl, plain_view
 from statefulsim.sim.controllers.statefulset.revisions import TemplateCache, new_revision
 from statefulsim.sim.controllers.statefulset.status_updater import StatusUpdater
 from statefulsim.sim.controllers.statefulset.view import OwnedPodIndex
-from statefulsim.sim.api.informer import SharedInformerFactory
 from statefulsim.sim.delays import ZERO
 from statefulsim.sim.env import SimEnv
 from statefulsim.sim.versions import feature_gates
-
-from helpers import statefulset
 
 
 def one_sync(policy: str, replicas: int, max_unavailable: int, unavailable: set[int],

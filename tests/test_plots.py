@@ -20,13 +20,23 @@ from matplotlib.image import imread
 from statefulsim.cli import cli
 from statefulsim.durations import format_duration
 from statefulsim.errors import TraceFormatError
-from statefulsim.present import plots
-from statefulsim.present.plots import (
-    STATE_COLORS, PlotError, action_marks, below_quorum, plot_run, pod_rows, replica_steps, replicas_figure,
-    run_figure, save, time_below, timeline_figure,
-)
 from statefulsim.io.scenario import load_scenario
 from statefulsim.io.trace_io import write_jsonl
+from statefulsim.present import plots
+from statefulsim.present.plots import (
+    STATE_COLORS,
+    PlotError,
+    action_marks,
+    below_quorum,
+    plot_run,
+    pod_rows,
+    replica_steps,
+    replicas_figure,
+    run_figure,
+    save,
+    time_below,
+    timeline_figure,
+)
 from statefulsim.runner import run
 from statefulsim.sim.trace import Trace
 

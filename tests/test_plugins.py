@@ -21,8 +21,8 @@ from statefulsim.analysis.invariants import Violation
 from statefulsim.cli import OutputError, cli
 from statefulsim.errors import Problem, ScenarioError, SimulationError, StatefulSimError, TraceFormatError
 from statefulsim.explore import ExploreError, explore
-from statefulsim.present.plots import PlotError
 from statefulsim.plugins import PluginError, load_plugins
+from statefulsim.present.plots import PlotError
 from statefulsim.sim.actions import ACTIONS
 from statefulsim.sim.api.store import ApiError
 from statefulsim.sim.controllers.statefulset.policies import policy_names, unregister_policy

@@ -8,7 +8,13 @@ import pytest
 
 from helpers import run, statefulset
 from statefulsim.sim.controllers.statefulset.policies import (
-    MaxInFlight, OrderedReady, Parallel, get_policy, policy_names, register_policy, unregister_policy,
+    MaxInFlight,
+    OrderedReady,
+    Parallel,
+    get_policy,
+    policy_names,
+    register_policy,
+    unregister_policy,
 )
 
 

@@ -16,11 +16,17 @@ import pytest
 from rich.console import Console, RenderableType
 
 from statefulsim.analysis.expect import ExpectationResult
+from statefulsim.io.trace_io import read_jsonl, write_jsonl
 from statefulsim.present.report import (
-    expectations_table, pod_lives, render_run, render_trace, set_summaries, statefulset_table, summary_table,
+    expectations_table,
+    pod_lives,
+    render_run,
+    render_trace,
+    set_summaries,
+    statefulset_table,
+    summary_table,
     timeline,
 )
-from statefulsim.io.trace_io import read_jsonl, write_jsonl
 from statefulsim.runner import RunResult, run
 from statefulsim.sim.trace import Trace
 

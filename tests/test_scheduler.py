@@ -7,10 +7,10 @@ import pathlib
 import pytest
 
 from helpers import assert_same_records, first, run, scenario, statefulset
+from statefulsim.analysis.expect import live_pods
 from statefulsim.io.scenario import load_scenario
 from statefulsim.model.scenario import Scenario
 from statefulsim.runner import build_cluster
-from statefulsim.analysis.expect import live_pods
 
 ANTI = {"affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
     {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": "kubernetes.io/hostname"}]}}}

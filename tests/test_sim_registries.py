@@ -10,11 +10,26 @@ import pytest
 
 from statefulsim.registry import Registry
 from statefulsim.sim.controllers.statefulset.policies import (
-    POLICIES, MaxInFlight, OrderedReady, get_policy, policy_names, register_policy, unregister_policy,
+    POLICIES,
+    MaxInFlight,
+    OrderedReady,
+    get_policy,
+    policy_names,
+    register_policy,
+    unregister_policy,
 )
 from statefulsim.sim.delays import (
-    DELAY_MODELS, NEVER, Constant, Exponential, LogNormal, Shifted, Uniform, delay_kinds, delay_model,
-    register_delay_model, upper_bound,
+    DELAY_MODELS,
+    NEVER,
+    Constant,
+    Exponential,
+    LogNormal,
+    Shifted,
+    Uniform,
+    delay_kinds,
+    delay_model,
+    register_delay_model,
+    upper_bound,
 )
 from statefulsim.testing import delay_upper_bound
 

@@ -9,6 +9,7 @@ from typing import Any, Iterable
 
 import pytest
 
+from helpers import statefulset
 from statefulsim.problems import Problems
 from statefulsim.sim.api.convert import object_from_manifest
 from statefulsim.sim.api.informer import Informer, SharedInformerFactory
@@ -24,8 +25,6 @@ from statefulsim.sim.controllers.statefulset.view import OwnedPodIndex
 from statefulsim.sim.delays import ZERO
 from statefulsim.sim.env import SimEnv
 from statefulsim.sim.versions import feature_gates
-
-from helpers import statefulset
 
 POLICIES = ("OrderedReady", "Parallel")
 

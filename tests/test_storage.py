@@ -250,8 +250,8 @@ def test_foreground_cascade_collects_a_revision_recreated_while_the_set_terminat
     # recreates the ControllerRevision the collector had already deleted (upstream does the
     # same). Upstream's collector queues a blocking dependent of a foreground owner when it
     # processes the owner; without that the set kept its finalizer forever.
-    from statefulsim.io.scenario import load_scenario
     from statefulsim import runner
+    from statefulsim.io.scenario import load_scenario
 
     r = runner.run(load_scenario(DATA / "gc-foreground-revision-recreated.yaml"))
     created = times(r, "RevisionCreated")

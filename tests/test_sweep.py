@@ -21,7 +21,14 @@ from statefulsim.cli import cli
 from statefulsim.errors import ScenarioError
 from statefulsim.sim.trace import Trace
 from statefulsim.sweep import (
-    csv_text, parse_axis, percentile_ci, rollout_duration, run_metrics, run_sweep, set_path, time_to_ready,
+    csv_text,
+    parse_axis,
+    percentile_ci,
+    rollout_duration,
+    run_metrics,
+    run_sweep,
+    set_path,
+    time_to_ready,
 )
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent

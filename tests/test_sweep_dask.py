@@ -26,10 +26,17 @@ from click.testing import CliRunner
 from helpers import short_quickstart
 from statefulsim.cli import cli
 from statefulsim.sweep import (
-    SweepError, SweepResult, auto_batch, csv_text, ecdf_figure, make_batches, parse_axis, prepare, read_state,
+    SweepError,
+    SweepResult,
+    auto_batch,
+    csv_text,
+    ecdf_figure,
+    make_batches,
+    parse_axis,
+    prepare,
+    read_state,
     run_sweep,
 )
-
 
 
 @pytest.fixture(scope="module")

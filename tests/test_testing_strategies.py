@@ -26,12 +26,26 @@ from statefulsim.cli import cli
 from statefulsim.io.scenario import load_scenario_text
 from statefulsim.runner import run
 from statefulsim.sim.controllers.statefulset.policies import (
-    OrderedReady, PodManagementPolicy, PolicyRound, register_policy,
+    OrderedReady,
+    PodManagementPolicy,
+    PolicyRound,
+    register_policy,
 )
 from statefulsim.sim.trace import Trace
 from statefulsim.testing import (
-    InvariantViolation, StatefulSetMachine, action_timelines, assert_invariants, check_scenario, delay_models,
-    delay_upper_bound, format_seconds, replayable, scenarios, simulation_settings, statefulset_specs, timing_models,
+    InvariantViolation,
+    StatefulSetMachine,
+    action_timelines,
+    assert_invariants,
+    check_scenario,
+    delay_models,
+    delay_upper_bound,
+    format_seconds,
+    replayable,
+    scenarios,
+    simulation_settings,
+    statefulset_specs,
+    timing_models,
     to_yaml,
 )
 

@@ -252,8 +252,8 @@ def test_a_cut_off_trace_is_detected(quickstart: RunResult, tmp_path: Path) -> N
 def test_every_record_the_simulator_writes_matches_the_catalogue() -> None:
     from hypothesis import given
 
-    from statefulsim.io.scenario import load_scenario
     from statefulsim import runner
+    from statefulsim.io.scenario import load_scenario
     from statefulsim.testing import scenarios, simulation_settings
     from statefulsim.trace_schema import EVENTS, field_problem
 

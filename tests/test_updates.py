@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from typing import Any
+
+import pytest
 
 from helpers import first, run, scenario, statefulset
 
@@ -252,8 +252,8 @@ def test_rolling_update_without_rolling_update_block_races_its_own_status() -> N
     does so right after each update deletion.  With zero watch latency that sync always wins."""
     import pathlib
 
-    from statefulsim.io.scenario import load_scenario_text
     from statefulsim import runner
+    from statefulsim.io.scenario import load_scenario_text
 
     text = (pathlib.Path(__file__).parent / "data" / "rollingupdate-nil-stale-status.yaml").read_text()
     looping = runner.run(load_scenario_text(text), until=120.0)

@@ -27,7 +27,6 @@ from statefulsim.registry import Registry
 from statefulsim.sim.api.objects import ORDERED_READY
 from statefulsim.sim.trace import Trace, TraceRecord
 
-
 #: How long the endpoint pipeline (EndpointSlice controller, API and watch latencies up to the
 #: CoreDNS informers) may lag a pod's own Ready/NotReady records, in seconds.
 DNS_PROPAGATION = 5.0

@@ -710,8 +710,8 @@ def stalled_pods(trace: Trace) -> list[str]:
     """For an OrderedReady set, the pods that are not Running and Ready at the end of the
     recording (lowest ordinal first): what a stuck rollout waits for."""
     from statefulsim.analysis.replay import Replay
-    from statefulsim.sim.api.objects import ORDERED_READY
     from statefulsim.durations import format_clock
+    from statefulsim.sim.api.objects import ORDERED_READY
 
     state = Replay()
     for r in trace:

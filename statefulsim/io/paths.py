@@ -12,7 +12,6 @@ import yaml
 from statefulsim.errors import Problem, ScenarioError
 from statefulsim.io.yamlsource import load_file, safe_load
 
-
 _TOKEN = re.compile(r"\.?([^.\[\]]+)|\[([^\]]*)\]")
 
 

@@ -19,16 +19,33 @@ from statefulsim.errors import Problem, ScenarioError
 from statefulsim.io.bundled import resolve_bundled
 from statefulsim.io.explore_spec import parse_explore
 from statefulsim.io.yamlsource import Document, load_documents, load_file, locate, safe_load
+from statefulsim.limits import INT32_MAX, LIMIT_KEYS, MAX_SIMULATED_SECONDS, UNLIMITED, Limits, duration_text, with_values
 from statefulsim.model.scenario import Scenario
 from statefulsim.problems import (
-    Path, Problems, get_bool, get_duration, get_int, get_list, get_mapping, get_str, get_str_map, plugin_hint,
-    shown, suggest,
+    Path,
+    Problems,
+    get_bool,
+    get_duration,
+    get_int,
+    get_list,
+    get_mapping,
+    get_str,
+    get_str_map,
+    plugin_hint,
+    shown,
+    suggest,
 )
-from statefulsim.limits import INT32_MAX, LIMIT_KEYS, MAX_SIMULATED_SECONDS, UNLIMITED, Limits, duration_text, with_values
 from statefulsim.sim.actions import (
-    ACTIONS, Apply, DeleteStatefulSet, FailNode, Patch, RecoverNode, Scale, SetImage, action_verbs,
+    ACTIONS,
+    Apply,
+    DeleteStatefulSet,
+    FailNode,
+    Patch,
+    RecoverNode,
+    Scale,
+    SetImage,
+    action_verbs,
 )
-from statefulsim.sim.dns.actions import DnsQuery
 from statefulsim.sim.api.convert import object_from_manifest, parse_quantity_cpu, parse_quantity_memory
 from statefulsim.sim.api.names import dns1123_subdomain
 from statefulsim.sim.api.objects import ApiObject, GenericObject, Node, StatefulSet
@@ -36,11 +53,12 @@ from statefulsim.sim.cluster import DEFAULT_REGION, ClusterConfig, NodeConfig, i
 from statefulsim.sim.controllers.statefulset.controller import ControllerSettings
 from statefulsim.sim.controllers.statefulset.policies import policy_names
 from statefulsim.sim.delays import NEVER, Constant, DelayModel, delay_kinds, delay_model
-from statefulsim.sim.timing import CLUSTER_KEYS, DEFAULTS, MATCH_KEYS, POD_KEYS, VOLUME_KEYS, Timing, TimingOverride
+from statefulsim.sim.dns.actions import DnsQuery
 from statefulsim.sim.dns.cache import CacheSettings
 from statefulsim.sim.dns.server import PRESETS as DNS_PRESETS
 from statefulsim.sim.dns.server import DnsConfig
 from statefulsim.sim.tiebreak import parse_tie_break
+from statefulsim.sim.timing import CLUSTER_KEYS, DEFAULTS, MATCH_KEYS, POD_KEYS, VOLUME_KEYS, Timing, TimingOverride
 from statefulsim.sim.versions import NEWEST, feature_gates
 
 API_VERSION = "statefulsim/v1"

@@ -38,9 +38,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator, NullLocator
 
-from statefulsim.durations import format_duration
 from statefulsim.analysis import metrics
 from statefulsim.analysis.metrics import POD_EVENTS, ReplicaSteps
+from statefulsim.durations import format_duration
 from statefulsim.errors import StatefulSimError
 from statefulsim.sim.actions import action_touches
 from statefulsim.sim.trace import Trace

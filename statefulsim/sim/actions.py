@@ -19,13 +19,21 @@ from statefulsim.limits import INT32_MAX
 from statefulsim.problems import Path, Problems, get_bool, get_int, get_str
 from statefulsim.sim.api.eviction import evict
 from statefulsim.sim.api.objects import (
-    FAILED, NO_EXECUTE, SUCCEEDED, TAINT_OUT_OF_SERVICE, ApiObject, Node, Pod, StatefulSet, Taint, evolve,
+    FAILED,
+    NO_EXECUTE,
+    SUCCEEDED,
+    TAINT_OUT_OF_SERVICE,
+    ApiObject,
+    Node,
+    Pod,
+    StatefulSet,
+    Taint,
+    evolve,
 )
 from statefulsim.sim.api.store import ApiError
 from statefulsim.sim.cluster import Cluster
 from statefulsim.sim.dns.actions import DnsQuery
 from statefulsim.sim.process import Gen
-
 
 # The verb-declaring names, re-exported where users and plug-ins have always imported them from.
 from statefulsim.sim.verb import Action as Action

@@ -5,27 +5,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 
-from statefulsim.sim.api.objects import HOSTNAME_LABEL, ApiObject, Node, NodeStatus, ObjectMeta, Pod, ResourceRequests
 from statefulsim.sim.api.informer import SharedInformerFactory
+from statefulsim.sim.api.objects import HOSTNAME_LABEL, ApiObject, Node, NodeStatus, ObjectMeta, Pod, ResourceRequests
 from statefulsim.sim.api.store import ApiClient, ObjectStore, WatchEvent
 from statefulsim.sim.controllers.disruption import DisruptionController
 from statefulsim.sim.controllers.endpointslice import EndpointSliceController
 from statefulsim.sim.controllers.garbagecollector import GarbageCollector, PvcProtection
-from statefulsim.sim.controllers.volume import VolumeController
-from statefulsim.sim.dns.server import PRESETS, ClusterDns, DnsConfig, default_preset
-from statefulsim.sim.volumebinding import KubeletVolumeManager, SchedulerVolumeBinder
 from statefulsim.sim.controllers.informers import SharedInformers
 from statefulsim.sim.controllers.nodelifecycle import NodeLifecycleController
 from statefulsim.sim.controllers.podgc import PodGCController
 from statefulsim.sim.controllers.statefulset.controller import ControllerSettings, StatefulSetController
 from statefulsim.sim.controllers.tainteviction import TaintEvictionController
+from statefulsim.sim.controllers.volume import VolumeController
 from statefulsim.sim.delays import DelayModel
+from statefulsim.sim.dns.server import PRESETS, ClusterDns, DnsConfig, default_preset
 from statefulsim.sim.env import SimEnv
 from statefulsim.sim.kubelet.kubelet import LEASE_RENEW_SECONDS, Kubelet, PodWorker
 from statefulsim.sim.observer import TraceObserver
 from statefulsim.sim.scheduler import Scheduler
 from statefulsim.sim.timing import Timing
 from statefulsim.sim.versions import NEWEST, feature_gates
+from statefulsim.sim.volumebinding import KubeletVolumeManager, SchedulerVolumeBinder
 
 #: Events between two calls of :meth:`Cluster.run`'s progress callback (a few ms of work).
 PROGRESS_STEPS = 4096

@@ -6,19 +6,21 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Callable
 
-
 from statefulsim.sim.api.informer import Informer
 from statefulsim.sim.api.objects import Node, Pod
 from statefulsim.sim.api.storage import (
-    BOUND, SELECTED_NODE_ANNOTATION, WAIT_FOR_FIRST_CONSUMER, PersistentVolume, PersistentVolumeClaim,
+    BOUND,
+    SELECTED_NODE_ANNOTATION,
+    WAIT_FOR_FIRST_CONSUMER,
+    PersistentVolume,
+    PersistentVolumeClaim,
 )
 from statefulsim.sim.api.store import ApiClient, ApiError, ObjectStore
 from statefulsim.sim.controllers.volume import NO_PROVISIONER, class_of, static_candidates
 from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.env import SimEnv
-from statefulsim.sim.timing import Timing
 from statefulsim.sim.process import Gen
-
+from statefulsim.sim.timing import Timing
 
 BIND_POLL_SECONDS = 1.0
 BIND_TIMEOUT_SECONDS = 600.0  # VolumeBindingArgs.bindTimeoutSeconds

@@ -30,14 +30,37 @@ except ImportError as exc:  # pragma: no cover - exercised only without hypothes
 
 from statefulsim.testing import checks, strategies
 from statefulsim.testing.checks import (
-    END_OF_RUN_INVARIANTS, FAST_PHASES, InvariantViolation, assert_invariants, check_scenario, chosen_invariants,
-    load_data, replayable, run_data, simulation_settings, to_yaml,
+    END_OF_RUN_INVARIANTS,
+    FAST_PHASES,
+    InvariantViolation,
+    assert_invariants,
+    check_scenario,
+    chosen_invariants,
+    load_data,
+    replayable,
+    run_data,
+    simulation_settings,
+    to_yaml,
 )
 from statefulsim.testing.machine import StatefulSetMachine
 from statefulsim.testing.strategies import (
-    ALL_VERBS, DEFAULT_IMAGES, DEFAULT_VERBS, DELAY_KINDS, DNS_PRESETS, HEALS, action_timelines, delay_models,
-    delay_upper_bound, format_seconds, headless_service, pod_disruption_budget, scenarios, settle_time,
-    statefulset_specs, storage_class, timing_models,
+    ALL_VERBS,
+    DEFAULT_IMAGES,
+    DEFAULT_VERBS,
+    DELAY_KINDS,
+    DNS_PRESETS,
+    HEALS,
+    action_timelines,
+    delay_models,
+    delay_upper_bound,
+    format_seconds,
+    headless_service,
+    pod_disruption_budget,
+    scenarios,
+    settle_time,
+    statefulset_specs,
+    storage_class,
+    timing_models,
 )
 
 # Everything the two modules export, and the state machine.

@@ -15,7 +15,6 @@ from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 import yaml
 from hypothesis import HealthCheck, Phase, settings
 
-
 from statefulsim.analysis.invariants import Violation, applicable, check
 from statefulsim.io.scenario import SAFE_DUMPER
 from statefulsim.model.scenario import Scenario

@@ -29,13 +29,20 @@ from statefulsim.model.scenario import Scenario
 from statefulsim.problems import Problems
 from statefulsim.sim.actions import ACTIONS, perform_action
 from statefulsim.sim.cluster import Cluster
+from statefulsim.sim.process import Gen
 from statefulsim.sim.trace import Trace
 from statefulsim.testing.checks import END_OF_RUN_INVARIANTS, InvariantViolation, chosen_invariants, load_data, to_yaml
-
 from statefulsim.testing.strategies import (
-    API_HEAL_MIN_MS, DEFAULT_IMAGES, DEFAULT_VERBS, _action_body, _gaps, _pods, format_seconds, scenarios, settle_time,
+    API_HEAL_MIN_MS,
+    DEFAULT_IMAGES,
+    DEFAULT_VERBS,
+    _action_body,
+    _gaps,
+    _pods,
+    format_seconds,
+    scenarios,
+    settle_time,
 )
-from statefulsim.sim.process import Gen
 
 __all__ = ["StatefulSetMachine"]
 

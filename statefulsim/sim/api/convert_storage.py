@@ -9,7 +9,12 @@ from typing import Any, Mapping
 from statefulsim.problems import Path, Problems, get_list, get_mapping, get_str
 from statefulsim.sim.api.objects import ObjectMeta
 from statefulsim.sim.api.storage import (
-    BETA_CLASS_ANNOTATION, IMMEDIATE, WAIT_FOR_FIRST_CONSUMER, ClaimRef, PersistentVolume, PersistentVolumeClaim,
+    BETA_CLASS_ANNOTATION,
+    IMMEDIATE,
+    WAIT_FOR_FIRST_CONSUMER,
+    ClaimRef,
+    PersistentVolume,
+    PersistentVolumeClaim,
     StorageClass,
 )
 

@@ -16,7 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from statefulsim.sim.api.objects import (
-    ALWAYS_ALLOW, FAILED, PENDING, SUCCEEDED, Pod, PodDisruptionBudget, evolve,
+    ALWAYS_ALLOW,
+    FAILED,
+    PENDING,
+    SUCCEEDED,
+    Pod,
+    PodDisruptionBudget,
+    evolve,
 )
 from statefulsim.sim.api.store import ApiError, ObjectStore
 

@@ -4,14 +4,22 @@ graceful deletion, finalizers) and fans changes out to watches after a latency.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import math
+from dataclasses import dataclass
 from typing import Any, Callable, Generator, Iterable, TypeVar, cast
 
 import simpy
 
 from statefulsim.sim.api.objects import (
-    ApiObject, Pod, PodDisruptionBudget, PodStatus, StatefulSet, evolve, object_key, scope, with_default_tolerations,
+    ApiObject,
+    Pod,
+    PodDisruptionBudget,
+    PodStatus,
+    StatefulSet,
+    evolve,
+    object_key,
+    scope,
+    with_default_tolerations,
 )
 from statefulsim.sim.delays import ZERO, DelayModel
 from statefulsim.sim.env import SimEnv

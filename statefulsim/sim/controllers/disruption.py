@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-
 from statefulsim.sim.api.objects import Pod, PodDisruptionBudget, PodDisruptionBudgetStatus, StatefulSet, evolve
 from statefulsim.sim.api.store import ApiClient, ApiError, ObjectStore, WatchEvent
 from statefulsim.sim.controllers.informers import SharedInformers
@@ -28,7 +27,6 @@ from statefulsim.sim.controllers.workqueue import WorkQueue
 from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.env import SimEnv
 from statefulsim.sim.process import Gen
-
 
 DELETION_TIMEOUT = 120.0  # DeletionTimeout: an approved eviction not seen as a deletion expires
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-
 from statefulsim.sim.api.discovery import Endpoint, EndpointSlice
 from statefulsim.sim.api.informer import SharedInformerFactory
 from statefulsim.sim.api.objects import FAILED, SUCCEEDED, ObjectMeta, OwnerReference, Pod, Service

@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-
 from statefulsim.sim.api.informer import Informer, SharedInformerFactory
 from statefulsim.sim.api.objects import Pod
 from statefulsim.sim.api.storage import PVC_PROTECTION, PersistentVolumeClaim
@@ -24,7 +23,6 @@ from statefulsim.sim.controllers.workqueue import WorkQueue
 from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.env import SimEnv
 from statefulsim.sim.process import Gen
-
 
 ORPHAN = "orphan"
 FOREGROUND = "foregroundDeletion"

@@ -27,14 +27,21 @@ from typing import Any, Callable
 import simpy
 
 from statefulsim.sim.api.objects import (
-    NO_EXECUTE, NO_SCHEDULE, TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE, Node, Pod, Taint, evolve,
+    NO_EXECUTE,
+    NO_SCHEDULE,
+    TAINT_NOT_READY,
+    TAINT_UNREACHABLE,
+    TAINT_UNSCHEDULABLE,
+    Node,
+    Pod,
+    Taint,
+    evolve,
 )
 from statefulsim.sim.api.store import ADDED, DELETED, ApiClient, ApiError, WatchEvent
 from statefulsim.sim.controllers.informers import SharedInformers
 from statefulsim.sim.env import SimEnv
-from statefulsim.sim.versions import FeatureGates
 from statefulsim.sim.process import Gen
-
+from statefulsim.sim.versions import FeatureGates
 
 NODE_MONITOR_PERIOD = 5.0  # --node-monitor-period
 NODE_EVICTION_RATE = 0.1  # --node-eviction-rate (nodes tainted per second, per zone)

@@ -15,7 +15,6 @@ simulated run comes near that many.
 
 from __future__ import annotations
 
-
 import simpy
 
 from statefulsim.sim.api.eviction import mark_disruption_target
@@ -24,7 +23,6 @@ from statefulsim.sim.api.store import ApiClient, ApiError
 from statefulsim.sim.controllers.informers import SharedInformers
 from statefulsim.sim.env import SimEnv
 from statefulsim.sim.process import Gen
-
 
 GC_CHECK_PERIOD = 20.0
 QUARANTINE_TIME = 40.0

@@ -15,14 +15,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-
 from statefulsim.sim.api.eviction import mark_disruption_target
 from statefulsim.sim.api.objects import NO_EXECUTE, Node, Pod, Taint, Toleration
 from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, WatchEvent
 from statefulsim.sim.controllers.informers import SharedInformers
 from statefulsim.sim.env import SimEnv
 from statefulsim.sim.process import Gen
-
 
 RETRIES = 5
 RETRY_SLEEP = 0.010

@@ -16,19 +16,26 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-
 from statefulsim.sim.api.informer import SharedInformerFactory
 from statefulsim.sim.api.objects import HOSTNAME_LABEL, ObjectMeta
 from statefulsim.sim.api.storage import (
-    AVAILABLE, BOUND, RELEASED, SELECTED_NODE_ANNOTATION, WAIT_FOR_FIRST_CONSUMER, ClaimRef,
-    PersistentVolume, PersistentVolumeClaim, StorageClass, pick_default_class,
+    AVAILABLE,
+    BOUND,
+    RELEASED,
+    SELECTED_NODE_ANNOTATION,
+    WAIT_FOR_FIRST_CONSUMER,
+    ClaimRef,
+    PersistentVolume,
+    PersistentVolumeClaim,
+    StorageClass,
+    pick_default_class,
 )
 from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, ObjectStore, WatchEvent
 from statefulsim.sim.controllers.workqueue import WorkQueue
 from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.env import SimEnv
-from statefulsim.sim.timing import Timing
 from statefulsim.sim.process import Gen
+from statefulsim.sim.timing import Timing
 
 NO_PROVISIONER = "kubernetes.io/no-provisioner"
 

@@ -6,13 +6,12 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Self
 
-
 from statefulsim.problems import Path, Problems, get_duration, get_mapping
-from statefulsim.sim.verb import Verb, arg, namespace_field
 from statefulsim.sim.dns.cache import FixedTtlCache
 from statefulsim.sim.dns.records import QTYPES
 from statefulsim.sim.dns.resolver import Resolver
 from statefulsim.sim.process import Gen
+from statefulsim.sim.verb import Verb, arg, namespace_field
 
 if TYPE_CHECKING:
     from statefulsim.sim.cluster import Cluster

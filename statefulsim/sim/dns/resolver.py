@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 from statefulsim.sim.dns.cache import DnsCache, NoCache
 from statefulsim.sim.dns.records import NODATA, NOERROR, NXDOMAIN, Answer, normalize
 from statefulsim.sim.dns.server import ClusterDns
 from statefulsim.sim.env import SimEnv
 from statefulsim.sim.process import Gen
-
 
 NDOTS = 5
 

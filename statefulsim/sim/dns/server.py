@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-
 from statefulsim.sim.api.informer import Informer
 from statefulsim.sim.api.store import ObjectStore
 from statefulsim.sim.delays import DelayModel

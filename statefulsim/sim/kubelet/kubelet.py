@@ -14,7 +14,17 @@ from typing import Any, Callable, Protocol
 import simpy
 
 from statefulsim.sim.api.objects import (
-    FAILED, PENDING, RUNNING, SUCCEEDED, Container, ContainerStatus, Node, Pod, PodStatus, Probe, evolve,
+    FAILED,
+    PENDING,
+    RUNNING,
+    SUCCEEDED,
+    Container,
+    ContainerStatus,
+    Node,
+    Pod,
+    PodStatus,
+    Probe,
+    evolve,
 )
 from statefulsim.sim.api.store import ADDED, DELETED, MODIFIED, ApiClient, ApiError, ObjectStore, WatchEvent
 from statefulsim.sim.controllers.statefulset.utils import parent_name_and_ordinal
@@ -22,9 +32,8 @@ from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.env import SimEnv
 from statefulsim.sim.kubelet.backoff import Backoff
 from statefulsim.sim.kubelet.probes import LIVENESS, READINESS, STARTUP, SUCCESS, ProbeWorker
-from statefulsim.sim.timing import Timing
 from statefulsim.sim.process import Gen
-
+from statefulsim.sim.timing import Timing
 
 # Kubelet floor for the stop timeout after a preStop hook (minimumGracePeriodInSeconds).
 MIN_GRACE_SECONDS = 2.0

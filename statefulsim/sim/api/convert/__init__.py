@@ -23,36 +23,36 @@ from statefulsim.sim.api.convert._helpers import (
     STATEFULSET_API_VERSIONS,
     to_plain,
 )
-from statefulsim.sim.api.convert.quantities import (
-    parse_quantity_cpu,
-    parse_quantity_memory,
+from statefulsim.sim.api.convert.containers import (
+    default_image_pull_policy,
+)
+from statefulsim.sim.api.convert.dispatch import (
+    object_from_manifest,
+    warn_unsimulated,
 )
 from statefulsim.sim.api.convert.metadata import (
     parse_label_selector,
     parse_metadata,
-)
-from statefulsim.sim.api.convert.containers import (
-    default_image_pull_policy,
 )
 from statefulsim.sim.api.convert.pods import (
     parse_pod,
     parse_pod_spec,
     parse_pod_template,
 )
-from statefulsim.sim.api.convert.statefulsets import (
-    parse_statefulset,
-    parse_statefulset_spec,
+from statefulsim.sim.api.convert.policy import (
+    parse_pod_disruption_budget,
+)
+from statefulsim.sim.api.convert.quantities import (
+    parse_quantity_cpu,
+    parse_quantity_memory,
 )
 from statefulsim.sim.api.convert.services import (
     parse_node,
     parse_service,
 )
-from statefulsim.sim.api.convert.policy import (
-    parse_pod_disruption_budget,
-)
-from statefulsim.sim.api.convert.dispatch import (
-    object_from_manifest,
-    warn_unsimulated,
+from statefulsim.sim.api.convert.statefulsets import (
+    parse_statefulset,
+    parse_statefulset_spec,
 )
 
 __all__ = [

@@ -7,7 +7,6 @@ from typing import Any, Mapping
 from statefulsim.problems import Path, Problems, get_list, get_mapping, shown, type_name
 from statefulsim.sim.api.objects import ON_DELETE, ROLLING_UPDATE
 
-
 STATEFULSET_API_VERSIONS: tuple[str, ...] = ("apps/v1", "apps/v1beta1", "apps/v1beta2")
 #: StatefulSet API versions no simulated release serves (all removed in Kubernetes 1.16).
 REMOVED_STATEFULSET_API_VERSIONS = ("apps/v1beta1", "apps/v1beta2")

@@ -6,8 +6,6 @@ from typing import Any, Mapping
 
 from statefulsim.limits import INT32_MAX
 from statefulsim.problems import Path, Problems, get_int, get_mapping, get_str
-from statefulsim.sim.api.names import dns1123_label
-from statefulsim.sim.api.objects import Container, ContainerPort, Probe, ResourceRequests
 from statefulsim.sim.api.convert._helpers import (
     _PROBE_HANDLERS,
     _PROBE_KINDS,
@@ -17,6 +15,8 @@ from statefulsim.sim.api.convert._helpers import (
     _present,
 )
 from statefulsim.sim.api.convert.quantities import parse_quantity_cpu, parse_quantity_memory
+from statefulsim.sim.api.names import dns1123_label
+from statefulsim.sim.api.objects import Container, ContainerPort, Probe, ResourceRequests
 
 
 def default_image_pull_policy(image: str) -> str:

@@ -6,27 +6,27 @@ import re
 from typing import Any, Mapping, Sequence
 
 from statefulsim.problems import Path, Problems, get_str, suggest
-from statefulsim.sim.api.convert_storage import STORAGE_KINDS, parse_storage_object
-from statefulsim.sim.api.objects import (
-    ApiObject,
-    GenericObject,
-    ORDERED_READY,
-    PARALLEL,
-    StatefulSet,
-)
 from statefulsim.sim.api.convert._helpers import (
+    _CORE_KINDS,
     REMOVED_STATEFULSET_API_VERSIONS,
     STATEFULSET_API_VERSIONS,
-    _CORE_KINDS,
     _count,
     _present,
     to_plain,
 )
 from statefulsim.sim.api.convert.metadata import parse_metadata
 from statefulsim.sim.api.convert.pods import parse_pod
-from statefulsim.sim.api.convert.statefulsets import parse_statefulset
-from statefulsim.sim.api.convert.services import parse_node, parse_service
 from statefulsim.sim.api.convert.policy import parse_pod_disruption_budget
+from statefulsim.sim.api.convert.services import parse_node, parse_service
+from statefulsim.sim.api.convert.statefulsets import parse_statefulset
+from statefulsim.sim.api.convert_storage import STORAGE_KINDS, parse_storage_object
+from statefulsim.sim.api.objects import (
+    ORDERED_READY,
+    PARALLEL,
+    ApiObject,
+    GenericObject,
+    StatefulSet,
+)
 
 
 def _dig(m: Any, *keys: str) -> Any:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from statefulsim.problems import Path, Problems, get_mapping, get_str
+from statefulsim.sim.api.convert._helpers import _OPERATORS, _count, _mappings, _str_list, _str_map
 from statefulsim.sim.api.names import dns1123_label, object_name
 from statefulsim.sim.api.objects import LabelSelector, LabelSelectorRequirement, ObjectMeta
-from statefulsim.sim.api.convert._helpers import _OPERATORS, _count, _mappings, _str_list, _str_map
 
 
 def parse_metadata(doc: Mapping[str, Any], path: Path, problems: Problems) -> ObjectMeta:

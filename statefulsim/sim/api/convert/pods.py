@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from statefulsim.problems import Path, Problems, get_int, get_mapping, get_str
-from statefulsim.sim.api.objects import Pod, PodAffinityTerm, PodSpec, PodTemplate, Toleration, Volume
 from statefulsim.sim.api.convert._helpers import (
     _POD_RESTART_POLICIES,
     _TAINT_EFFECTS,
@@ -16,8 +15,9 @@ from statefulsim.sim.api.convert._helpers import (
     _str_list,
     _str_map,
 )
-from statefulsim.sim.api.convert.metadata import parse_label_selector, parse_metadata
 from statefulsim.sim.api.convert.containers import _parse_container
+from statefulsim.sim.api.convert.metadata import parse_label_selector, parse_metadata
+from statefulsim.sim.api.objects import Pod, PodAffinityTerm, PodSpec, PodTemplate, Toleration, Volume
 
 
 def _parse_anti_affinity(spec: Mapping[str, Any], path: Path, problems: Problems) -> tuple[PodAffinityTerm, ...]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from statefulsim.problems import Path, Problems, get_mapping, get_str, shown
-from statefulsim.sim.api.objects import LabelSelector, PodDisruptionBudget, PodDisruptionBudgetSpec
 from statefulsim.sim.api.convert._helpers import _UNHEALTHY_POD_EVICTION_POLICIES, _present
 from statefulsim.sim.api.convert.metadata import parse_label_selector, parse_metadata
 from statefulsim.sim.api.convert.statefulsets import _PERCENT
+from statefulsim.sim.api.objects import LabelSelector, PodDisruptionBudget, PodDisruptionBudgetSpec
 
 
 def _parse_budget_value(spec: Mapping[str, Any], key: str, path: Path, problems: Problems) -> int | str | None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from statefulsim.problems import Path, Problems, get_bool, get_int, get_mapping, get_str
+from statefulsim.sim.api.convert._helpers import _PROTOCOLS, _TAINT_EFFECTS, _mappings, _present, _str_map
+from statefulsim.sim.api.convert.metadata import parse_metadata
+from statefulsim.sim.api.convert.quantities import _parse_pod_count, parse_quantity_cpu, parse_quantity_memory
 from statefulsim.sim.api.objects import (
     HOSTNAME_LABEL,
     Node,
@@ -17,9 +20,6 @@ from statefulsim.sim.api.objects import (
     ServiceSpec,
     Taint,
 )
-from statefulsim.sim.api.convert._helpers import _PROTOCOLS, _TAINT_EFFECTS, _mappings, _present, _str_map
-from statefulsim.sim.api.convert.quantities import _parse_pod_count, parse_quantity_cpu, parse_quantity_memory
-from statefulsim.sim.api.convert.metadata import parse_metadata
 
 
 def parse_service(doc: Mapping[str, Any], path: Path, problems: Problems) -> Service:

@@ -7,26 +7,12 @@ from typing import Any, Mapping, Sequence
 
 from statefulsim.limits import INT32_MAX
 from statefulsim.problems import Path, Problems, get_int, get_mapping, get_str, shown
-from statefulsim.sim.api.objects import (
-    LabelSelector,
-    ON_DELETE,
-    ORDERED_READY,
-    ObjectMeta,
-    PARALLEL,
-    PodTemplate,
-    ROLLING_UPDATE,
-    RetentionPolicy,
-    RollingUpdateStrategy,
-    StatefulSet,
-    StatefulSetSpec,
-    UpdateStrategy,
-)
 from statefulsim.sim.api.convert._helpers import (
-    STATEFULSET_API_VERSIONS,
     _POD_RESTART_POLICIES,
     _RETENTION,
     _SELECTOR_REQUIRED_VERSIONS,
     _STRATEGY_TYPES,
+    STATEFULSET_API_VERSIONS,
     _count,
     _mappings,
     _present,
@@ -34,6 +20,20 @@ from statefulsim.sim.api.convert._helpers import (
 )
 from statefulsim.sim.api.convert.metadata import _selector_text, parse_label_selector, parse_metadata
 from statefulsim.sim.api.convert.pods import parse_pod_template
+from statefulsim.sim.api.objects import (
+    ON_DELETE,
+    ORDERED_READY,
+    PARALLEL,
+    ROLLING_UPDATE,
+    LabelSelector,
+    ObjectMeta,
+    PodTemplate,
+    RetentionPolicy,
+    RollingUpdateStrategy,
+    StatefulSet,
+    StatefulSetSpec,
+    UpdateStrategy,
+)
 
 
 def _parse_update_strategy(spec: Mapping[str, Any], api_version: str, path: Path, problems: Problems) -> UpdateStrategy:

@@ -16,7 +16,6 @@ from statefulsim.sim.api.store import ApiClient, ApiError
 from statefulsim.sim.controllers.statefulset.utils import claim_name, ordinal_of
 from statefulsim.sim.env import SimEnv
 
-
 RETAIN = "Retain"
 DELETE = "Delete"
 

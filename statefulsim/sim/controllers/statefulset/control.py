@@ -17,29 +17,58 @@ from typing import Callable, Iterable, Iterator
 
 import simpy
 
-from statefulsim.sim.api.objects import (
-    ON_DELETE, REVISION_LABEL, ROLLING_UPDATE, ControllerRevision, Pod, StatefulSet, StatefulSetStatus,
-)
 from statefulsim.sim.api.informer import Informer
+from statefulsim.sim.api.objects import (
+    ON_DELETE,
+    REVISION_LABEL,
+    ROLLING_UPDATE,
+    ControllerRevision,
+    Pod,
+    StatefulSet,
+    StatefulSetStatus,
+)
 from statefulsim.sim.api.store import ApiClient, ApiError, ObjectStore
 from statefulsim.sim.controllers.statefulset.pod_control import PodControl
-from statefulsim.sim.controllers.statefulset.status_updater import StatusUpdater
 from statefulsim.sim.controllers.statefulset.policies import (
-    POD_FAILED, POD_NOT_AVAILABLE, POD_NOT_READY, POD_TERMINATING, PodManagementPolicy, PolicyRound, get_policy,
-)
-from statefulsim.sim.controllers.statefulset.utils import (
-    identity_matches, is_created, is_failed, is_pending, is_running_and_available, is_running_and_ready,
-    is_healthy, is_succeeded, is_terminating, is_unavailable, new_stateful_set_pod, ordinal_of, pod_revision,
-    resolve_max_unavailable, with_labels,
+    POD_FAILED,
+    POD_NOT_AVAILABLE,
+    POD_NOT_READY,
+    POD_TERMINATING,
+    PodManagementPolicy,
+    PolicyRound,
+    get_policy,
 )
 from statefulsim.sim.controllers.statefulset.revisions import (
-    RevisionCache, RevisionPlan, TemplateCache, canonical, new_revision, plan_revisions, revisions_to_truncate,
+    RevisionCache,
+    RevisionPlan,
+    TemplateCache,
+    canonical,
+    new_revision,
+    plan_revisions,
+    revisions_to_truncate,
+)
+from statefulsim.sim.controllers.statefulset.status_updater import StatusUpdater
+from statefulsim.sim.controllers.statefulset.utils import (
+    identity_matches,
+    is_created,
+    is_failed,
+    is_healthy,
+    is_pending,
+    is_running_and_available,
+    is_running_and_ready,
+    is_succeeded,
+    is_terminating,
+    is_unavailable,
+    new_stateful_set_pod,
+    ordinal_of,
+    pod_revision,
+    resolve_max_unavailable,
+    with_labels,
 )
 from statefulsim.sim.controllers.statefulset.view import Candidates, Holes, NewPod, OwnedPodIndex, SyncView
 from statefulsim.sim.env import SimEnv
-from statefulsim.sim.versions import FeatureGates
 from statefulsim.sim.process import Gen
-
+from statefulsim.sim.versions import FeatureGates
 
 STALE_CLAIM = "StaleClaim"
 BUDGET_EXHAUSTED = "UnavailableBudgetExhausted"

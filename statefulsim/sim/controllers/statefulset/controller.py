@@ -6,24 +6,25 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
-
 from statefulsim.sim.api.informer import SharedInformerFactory
 from statefulsim.sim.api.objects import Pod, StatefulSet
 from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, ObjectStore, WatchEvent
 from statefulsim.sim.controllers.statefulset.claims import StatefulSetClaims
-from statefulsim.sim.controllers.statefulset.pod_control import ClaimControl, PodControl
-from statefulsim.sim.controllers.statefulset.utils import (
-    controller_ref_for, is_member_of, is_terminating,
-)
 from statefulsim.sim.controllers.statefulset.control import StatefulSetControl, Waiting
+from statefulsim.sim.controllers.statefulset.pod_control import ClaimControl, PodControl
 from statefulsim.sim.controllers.statefulset.revisions import TemplateCache
 from statefulsim.sim.controllers.statefulset.status_updater import StatusUpdater
+from statefulsim.sim.controllers.statefulset.utils import (
+    controller_ref_for,
+    is_member_of,
+    is_terminating,
+)
 from statefulsim.sim.controllers.statefulset.view import OwnedPodIndex
 from statefulsim.sim.controllers.workqueue import WorkQueue
 from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.env import SimEnv
-from statefulsim.sim.versions import FeatureGates
 from statefulsim.sim.process import Gen
+from statefulsim.sim.versions import FeatureGates
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from statefulsim.sim.api.objects import ApiObject, Pod, StatefulSet
 from statefulsim.sim.api.store import ApiError
 from statefulsim.sim.env import SimEnv
 
-
 T = TypeVar("T", bound=ApiObject)
 
 

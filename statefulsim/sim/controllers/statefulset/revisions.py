@@ -168,8 +168,8 @@ class TemplateCache:
         self._cache: dict[str, PodTemplate] = {}
 
     def get(self, rev: ControllerRevision) -> PodTemplate:
-        from statefulsim.sim.api.convert import parse_pod_template
         from statefulsim.problems import Problems
+        from statefulsim.sim.api.convert import parse_pod_template
 
         tmpl = self._cache.get(rev.metadata.name)
         if tmpl is None:

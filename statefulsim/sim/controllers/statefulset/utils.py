@@ -8,8 +8,19 @@ from functools import lru_cache
 from typing import Mapping
 
 from statefulsim.sim.api.objects import (
-    FAILED, PENDING, POD_INDEX_LABEL, POD_NAME_LABEL, REVISION_LABEL, RUNNING, SUCCEEDED,
-    ObjectMeta, OwnerReference, Pod, PodTemplate, StatefulSet, Volume,
+    FAILED,
+    PENDING,
+    POD_INDEX_LABEL,
+    POD_NAME_LABEL,
+    REVISION_LABEL,
+    RUNNING,
+    SUCCEEDED,
+    ObjectMeta,
+    OwnerReference,
+    Pod,
+    PodTemplate,
+    StatefulSet,
+    Volume,
 )
 
 _ORDINAL = re.compile(r"^(.*)-([0-9]+)$")

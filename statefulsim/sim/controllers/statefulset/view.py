@@ -28,7 +28,9 @@ from typing import Callable, Iterator, Mapping
 
 from statefulsim.sim.api.objects import POD_NAME_LABEL, REVISION_LABEL, RUNNING, Pod, StatefulSet, StatefulSetStatus
 from statefulsim.sim.controllers.statefulset.utils import (
-    is_running_and_available, is_unavailable, parent_name_and_ordinal,
+    is_running_and_available,
+    is_unavailable,
+    parent_name_and_ordinal,
 )
 
 #: Builds the in-memory pod for a hole at ``ordinal`` (``newVersionedStatefulSetPod``).
