@@ -20,7 +20,7 @@ from typing import Any, Mapping, Sequence
 from hypothesis import strategies as st
 
 from statefulsim.problems import Problems
-from statefulsim.sim.delays import Constant, Exponential, LogNormal, Shifted, Uniform
+from statefulsim.sim.delays import upper_bound
 from statefulsim.sim.timing import CLUSTER_KEYS, DEFAULTS, POD_KEYS, VOLUME_KEYS
 
 __all__ = [
@@ -99,10 +99,6 @@ TIMING_MAX: dict[str, float] = {
 PROBE_DURATION_MAX = 0.9
 #: Per-pod keys an override may set (``appCrash`` only when scenarios need not converge).
 _OVERRIDE_KEYS = ("sandbox", "imagePull", "containerStart", "appReady", "appShutdown", "preStop")
-#: The tail probability a "practical upper bound" of an unbounded delay model leaves out.
-_TAIL = 1e-4
-_Z99 = 2.3263478740408408
-_Z_TAIL = 3.7190164854556804  # the standard normal quantile at 1 - 1e-4
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -191,17 +187,7 @@ def delay_upper_bound(value: Any) -> float:
     1 - 1e-4 quantile for exponential and log-normal ones; ``inf`` for ``never`` and for models
     it does not know (user-registered ones)."""
     model = value if hasattr(value, "sample") else _model(value)
-    if isinstance(model, Constant):
-        return model.seconds
-    if isinstance(model, Uniform):
-        return model.high
-    if isinstance(model, Exponential):
-        return model.mean * math.log(1.0 / _TAIL)
-    if isinstance(model, LogNormal):
-        return float(model.median * (model.p99 / model.median) ** (_Z_TAIL / _Z99))
-    if isinstance(model, Shifted):
-        return model.offset + delay_upper_bound(model.model)
-    return math.inf
+    return upper_bound(model)
 
 
 def _timing_bound(timing: Mapping[str, Any], key: str) -> float:
