@@ -66,3 +66,11 @@ def test_copy_writes_runnable_scenarios_and_never_overwrites(tmp_path: pathlib.P
     assert (target / "quickstart.yaml").stat().st_mtime_ns == before
     assert not any("__pycache__" in str(p) for p in copy_bundled(tmp_path / "other"))
     assert len(os.listdir(tmp_path / "other")) == len(os.listdir(target))
+
+
+def test_copy_to_an_unwritable_place_is_a_clear_error(tmp_path: pathlib.Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    out = CliRunner().invoke(cli, ["examples", "--copy", str(blocker / "ex")])
+    assert out.exit_code == 2
+    assert "cannot write" in out.output and "Traceback" not in out.output

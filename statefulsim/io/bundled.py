@@ -67,10 +67,14 @@ def copy_bundled(target: str | os.PathLike[str]) -> list[Path]:
     if clashes:
         raise StatefulSimError(f"{clashes[0]} exists already; statefulsim examples --copy writes only new "
                                f"files ({len(clashes)} would be overwritten)")
-    written = []
+    written: list[Path] = []
     for p in files:
         out = dest / p.relative_to(src)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(p, out)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(p, out)
+        except OSError as e:
+            raise StatefulSimError(f"{out}: cannot write: {e.strerror or e}"
+                                   f" ({len(written)} of {len(files)} files written)") from None
         written.append(out)
     return written
