@@ -5,7 +5,6 @@ from __future__ import annotations
 import pathlib
 
 from helpers import run, statefulset
-
 from statefulsim.analysis.dns import dns_visibility
 from statefulsim.io.scenario import load_scenario
 from statefulsim.present.story import story
