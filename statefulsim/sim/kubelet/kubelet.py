@@ -67,18 +67,23 @@ class ContainerRuntime:
     only when PLEG relists (``observe``).  Pod status is built from what was seen.
     """
 
-    def __init__(self, spec: Container, is_init: bool) -> None:
+    def __init__(self, spec: Container, is_init: bool, pod_has_init: bool = False) -> None:
         self.probe_workers: list[ProbeWorker] = []
         self.spec = spec
         self.name = spec.name
         self.is_init = is_init
         self.sidecar = is_init and spec.restart_policy == "Always"
         self.state = "waiting"
-        self.reason = "ContainerCreating" if not is_init else "PodInitializing"
+        # convertToAPIContainerStatuses' default waiting state: PodInitializing in a pod with
+        # init containers (for those and for the regular ones), else ContainerCreating.
+        self.reason = "PodInitializing" if is_init or pod_has_init else "ContainerCreating"
+        self.message = ""
         self.container_id = 0
         self.visible = False  # the kubelet has observed the current container (PLEG)
         self.started_at: float | None = None
         self.finished_at: float | None = None
+        #: lastState.terminated.finishedAt: when the previous instance exited.
+        self.last_finished_at: float | None = None
         self.exit_code: int | None = None
         self.restart_count = 0
         self.app_ready_at = math.inf
@@ -134,7 +139,9 @@ class ContainerRuntime:
         """The kubelet now knows the container's actual state."""
         self.seen = ContainerStatus(name=self.name, state=self.state, reason=self.reason,
                                     restart_count=self.restart_count, started_at=self.started_at,
-                                    exit_code=self.exit_code)
+                                    exit_code=self.exit_code, message=self.message,
+                                    finished_at=self.finished_at if self.state == "terminated" else None,
+                                    last_finished_at=self.last_finished_at)
         self.seen_has_run = self.has_run
 
     def is_ready(self) -> bool:
@@ -158,7 +165,7 @@ class PodWorker:
         self.statefulset = owner.name if owner is not None and owner.kind == "StatefulSet" else ""
         self.ordinal = ordinal
         self.init = [ContainerRuntime(c, True) for c in pod.spec.init_containers]
-        self.containers = [ContainerRuntime(c, False) for c in pod.spec.containers]
+        self.containers = [ContainerRuntime(c, False, bool(pod.spec.init_containers)) for c in pod.spec.containers]
         self.terminating = False
         self.finished = False
         self.pod_ip = ""
@@ -211,10 +218,11 @@ class PodWorker:
     def sample_pleg(self) -> float:
         return self.env.sample(self.kubelet.timing.model("plegRelist"), "kubelet/plegRelist")
 
-    def _set_waiting(self, c: ContainerRuntime, reason: str) -> None:
+    def _set_waiting(self, c: ContainerRuntime, reason: str, message: str = "") -> None:
         """A waiting reason the kubelet itself sets (it knows it at once)."""
         c.state = "waiting"
         c.reason = reason
+        c.message = message
         c.observe()
 
     # ---------------------------------------------------------------- startup
@@ -267,8 +275,11 @@ class PodWorker:
         self._container_ids += 1
         cid = c.container_id = self._container_ids
         c.visible = False
+        if c.has_run:
+            c.last_finished_at = c.finished_at
         c.state = "running"
         c.reason = ""
+        c.message = ""
         c.started_at = now
         c.finished_at = None
         c.exit_code = None
@@ -428,7 +439,9 @@ class PodWorker:
             else:
                 yield self.env.timeout(backoff.release_after(key, finished) - now)
         backoff.next(key, finished, self.env.now)
-        self._set_waiting(c, "ContainerCreating")
+        # The status keeps what it showed (the exit, or CrashLoopBackOff: the sync error stays
+        # in the kubelet's reason cache) until the new container is seen running.
+        c.state = "waiting"
         yield from self._pull_and_start(c)
 
     # ---------------------------------------------------------------- actions
@@ -478,7 +491,8 @@ class PodWorker:
         for c in self.containers + self.init:
             if c.state == "waiting":
                 c.state = "terminated"
-                c.reason = "ContainerCannotRun" if not c.has_run else c.reason
+                # A container waiting to restart shows its last exit again.
+                c.reason = "ContainerCannotRun" if not c.has_run else "Error" if c.exit_code else "Completed"
                 c.exit_code = c.exit_code if c.exit_code is not None else 0
                 c.observe()
         mains = [c for c in self.containers if c.state == "running"]
