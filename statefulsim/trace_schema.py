@@ -102,6 +102,7 @@ EVENTS: Mapping[str, tuple[tuple[str, str], ...]] = {
 OPTIONAL: Mapping[str, tuple[tuple[str, str], ...]] = {
     "StatefulSetCreated": _SPEC_FACTS,
     "StatefulSetUpdated": _SPEC_FACTS,
+    "KubeEvent": (("type", "string"), ("count", "integer")),
 }
 
 _GRACE = (("gracePeriodSeconds", "duration"),)

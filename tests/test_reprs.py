@@ -8,10 +8,10 @@ from statefulsim.sim.trace import Trace
 
 def test_short_reprs_instead_of_dataclass_dumps() -> None:
     result = statefulsim.run("quickstart")
-    assert repr(result) == "<RunResult 'quickstart' seed 42: 120 records, expectations 6/6 ok>"
+    assert repr(result) == "<RunResult 'quickstart' seed 42: 147 records, expectations 6/6 ok>"
     assert repr(result.scenario) == ("<Scenario 'quickstart': 3 objects, 1 action, 6 expectations, "
                                      "seed 42, until 240s>")
-    assert repr(result.trace).startswith("<Trace: 120 records, t=0.000s..")
+    assert repr(result.trace).startswith("<Trace: 147 records, t=0.000s..")
     assert repr(Trace()) == "<Trace: no records>"
 
 

@@ -16,6 +16,8 @@ from typing import Any, Iterable, Mapping
 
 from statefulsim.model.scenario import Scenario
 from statefulsim.sim.api.objects import Container, StatefulSet
+from statefulsim.sim.api.printers import human_duration
+from statefulsim.sim.events import go_duration
 from statefulsim.sim.trace import Trace, TraceRecord
 
 __all__ = ["DEFAULT_EPOCH", "events_json", "go_duration", "pods_snapshot_json", "pods_watch_json", "pods_watch_text"]
@@ -25,21 +27,6 @@ DEFAULT_EPOCH = _dt.datetime(2026, 1, 1, tzinfo=_dt.timezone.utc)
 
 def _stamp(epoch: _dt.datetime, t: float) -> str:
     return (epoch + _dt.timedelta(seconds=math.floor(t))).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def go_duration(seconds: float) -> str:
-    """Go's ``time.Duration.String()``: ``8.207325613s``, ``512.3ms``, ``1m2.5s``."""
-    ns = round(seconds * 1e9)
-    if ns < 1000:
-        return f"{ns}ns"
-    if ns < 1_000_000:
-        return f"{ns / 1e3:.3f}".rstrip("0").rstrip(".") + "µs"
-    if ns < 1_000_000_000:
-        return f"{ns / 1e6:.6f}".rstrip("0").rstrip(".") + "ms"
-    minutes, rest = divmod(ns, 60_000_000_000)
-    secs = f"{rest / 1e9:.9f}".rstrip("0").rstrip(".") + "s"
-    hours, minutes = divmod(minutes, 60)
-    return (f"{hours}h" if hours else "") + (f"{minutes}m" if hours or minutes else "") + secs
 
 
 @dataclass
@@ -180,7 +167,7 @@ def events_json(trace: Trace, epoch: _dt.datetime = DEFAULT_EPOCH) -> str:
             d = go_duration(r.fields["seconds"])
             items.append(_event(epoch, r.t, "Pulled", "Pod", r.fields["pod"], "kubelet",
                                 f'Successfully pulled image "{r.fields["image"]}" in {d} ({d} including waiting)'))
-        elif r.event == "KubeEvent":
+        elif r.event == "KubeEvent" and r.fields["component"] == "statefulset-controller":
             kind, _, name = str(r.fields["object"]).partition("/")
             set_name = str(r.fields["message"]).split(" in StatefulSet ")[-1].split()[0]
             items.append(_event(epoch, r.t, r.fields["reason"], "StatefulSet", set_name, r.fields["component"], r.fields["message"]))
@@ -193,22 +180,6 @@ def _event(epoch: _dt.datetime, t: float, reason: str, kind: str, name: str, com
     return {"apiVersion": "v1", "kind": "Event", "reason": reason, "message": message, "type": "Normal",
             "involvedObject": {"kind": kind, "name": name, "namespace": "default"}, "count": 1,
             "source": {"component": component}, "firstTimestamp": _stamp(epoch, t), "lastTimestamp": _stamp(epoch, t)}
-
-
-def _age(seconds: float) -> str:
-    """kubectl's AGE (``duration.HumanDuration``): ``95s``, ``2m5s``, ``12m``, ``3h5m``, ``5d``."""
-    s = int(seconds)
-    if s < 120:
-        return f"{s}s"
-    m, rest = divmod(s, 60)
-    if m < 10:
-        return f"{m}m{rest}s" if rest else f"{m}m"
-    if m < 180:
-        return f"{m}m"
-    h, m = divmod(m, 60)
-    if h < 8:
-        return f"{h}h{m}m" if m else f"{h}h"
-    return f"{h}h" if h < 48 else f"{h // 24}d"
 
 
 def pods_watch_text(trace: Trace, scenario: Scenario) -> str:
@@ -226,5 +197,5 @@ def pods_watch_text(trace: Trace, scenario: Scenario) -> str:
         if shown.get(s.uid) == row:
             continue
         shown[s.uid] = row
-        lines.append(f"{row[0]:<12}{row[1]:<8}{row[2]:<13}{row[3]:<10}{_age(t - s.created)}")
+        lines.append(f"{row[0]:<12}{row[1]:<8}{row[2]:<13}{row[3]:<10}{human_duration(t - s.created)}")
     return "\n".join(lines) + "\n"
