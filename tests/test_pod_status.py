@@ -61,3 +61,23 @@ def test_a_row_is_written_only_when_it_changes() -> None:
     # Deleted at the end of a scale-down: Terminating, then the last row before the object goes.
     r = run(statefulset(replicas=1), until="2m", actions=[{"at": "1m", "scale": {"statefulset": "web", "replicas": 0}}])
     assert [s for _, s, _ in rows(r, "web-0")][-3:] == ["Terminating", "Terminating", "Completed"]
+
+
+def test_node_controller_and_taint_eviction_events() -> None:
+    r = run_scenario("node-failure")
+    events = [(x.fields["component"], x.fields["type"], x.fields["reason"], x.fields["object"], x.fields["message"])
+              for x in r.trace.of("KubeEvent") if x.fields["component"] != "kubelet"
+              and x.fields["reason"] in ("NodeNotReady", "TaintManagerEviction")]
+    assert events[:3] == [
+        ("node-controller", "Normal", "NodeNotReady", "node/node-b", "Node node-b status is now: NodeNotReady"),
+        ("node-controller", "Warning", "NodeNotReady", "pod/web-1", "Node is not ready"),
+        ("taint-eviction-controller", "Normal", "TaintManagerEviction", "pod/web-1",
+         "Marking for deletion Pod default/web-1"),
+    ]
+    # The pod on the unreachable node keeps READY 1/1 (the node controller flips only the Ready
+    # condition, the container statuses are the silent kubelet's), is Terminating after the
+    # taint eviction, and Failed once pod GC force-deletes it (out-of-service taint).
+    uid = r.trace.of("PodCreated", pod="web-1")[0].fields["uid"]
+    got = [(x.fields["ready"], x.fields["status"]) for x in r.trace.of("PodStatus", uid=uid)]
+    assert got == [("0/1", "Pending"), ("0/1", "ContainerCreating"), ("0/1", "Running"), ("1/1", "Running"),
+                   ("1/1", "Terminating"), ("1/1", "Failed")]
