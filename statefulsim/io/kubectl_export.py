@@ -176,7 +176,7 @@ def events_json(trace: Trace, epoch: _dt.datetime = DEFAULT_EPOCH) -> str:
             d = go_duration(r.fields["seconds"])
             items.append(_event(epoch, r.t, "Pulled", "Pod", r.fields["pod"], "kubelet",
                                 f'Successfully pulled image "{r.fields["image"]}" in {d} ({d} including waiting)'))
-        elif r.event == "KubeEvent":
+        elif r.event == "KubeEvent" and r.fields["component"] == "statefulset-controller":
             kind, _, name = str(r.fields["object"]).partition("/")
             set_name = str(r.fields["message"]).split(" in StatefulSet ")[-1].split()[0]
             items.append(_event(epoch, r.t, r.fields["reason"], "StatefulSet", set_name, r.fields["component"], r.fields["message"]))
