@@ -95,6 +95,8 @@ EVENTS: Mapping[str, tuple[tuple[str, str], ...]] = {
     "Action": (("action", "string"),),
     "ActionFailed": (("action", "string"), ("error", "string")),
     "NodeDrained": (("node", "string"), ("pods", "integer")),
+    "RolledBack": (("statefulset", "string"), ("revision", "integer"), ("controllerRevision", "string")),
+    "RollbackSkipped": (("statefulset", "string"), ("revision", "integer"), ("message", "string")),
 }
 
 #: Fields an event may have after its required ones (checked when present): the spec facts.
@@ -131,6 +133,8 @@ ACTION_FIELDS: Mapping[str, tuple[tuple[tuple[str, str], ...], tuple[tuple[str, 
                  (("every", "duration"), ("until", "duration"))),
     "evictPod": ((("pod", "string"),), _GRACE),
     "drainNode": (_NODE, _GRACE + (("force", "boolean"),)),
+    "rolloutUndo": ((("statefulset", "string"),), (("toRevision", "integer"),)),
+    "rolloutRestart": ((("statefulset", "string"),), ()),
 }
 
 _NAMES = {"string": "a string", "integer": "an integer", "number": "a finite number", "boolean": "true or false",

@@ -34,6 +34,7 @@ from statefulsim.sim.api.store import ApiError
 from statefulsim.sim.cluster import Cluster
 from statefulsim.sim.dns.actions import DnsQuery
 from statefulsim.sim.process import Gen
+from statefulsim.sim.rollout_actions import RolloutRestart, RolloutUndo
 
 # The verb-declaring names, re-exported where users and plug-ins have always imported them from.
 from statefulsim.sim.verb import Action as Action
@@ -635,7 +636,7 @@ ACTIONS: dict[str, Any] = {
     cls.verb: cls for cls in (Scale, Patch, SetImage, DeleteStatefulSet, DeleteObject, DeletePod, BreakReadiness, RestoreReadiness, BreakLiveness,
                               RestoreLiveness, CrashContainer,
                               FailPod, FailNode, RecoverNode, TaintOutOfService, UntaintOutOfService, DeleteNode, CordonNode, UncordonNode,
-                              EvictPod, DrainNode, DnsQuery)
+                              EvictPod, DrainNode, DnsQuery, RolloutUndo, RolloutRestart)
 }
 
 
