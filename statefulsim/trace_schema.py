@@ -97,12 +97,14 @@ EVENTS: Mapping[str, tuple[tuple[str, str], ...]] = {
     "NodeDrained": (("node", "string"), ("pods", "integer")),
     "RolledBack": (("statefulset", "string"), ("revision", "integer"), ("controllerRevision", "string")),
     "RollbackSkipped": (("statefulset", "string"), ("revision", "integer"), ("message", "string")),
+    "ActionTimedOut": (("action", "string"), ("when", "object"), ("timeout", "number")),
 }
 
 #: Fields an event may have after its required ones (checked when present): the spec facts.
 OPTIONAL: Mapping[str, tuple[tuple[str, str], ...]] = {
     "StatefulSetCreated": _SPEC_FACTS,
     "StatefulSetUpdated": _SPEC_FACTS,
+    "Action": (("when", "object"), ("after", "number")),  # a when: action, after its own fields
 }
 
 _GRACE = (("gracePeriodSeconds", "duration"),)

@@ -102,3 +102,51 @@ def test_bad_fields_are_reported_when_the_scenario_loads() -> None:
                                     {"at": "6s", "rolloutRestart": {"statefulset": "wbe"}}])
     text = str(e.value)
     assert "actions[0].rolloutUndo.toRevision" in text and "actions[1].rolloutRestart.statefulset" in text
+
+
+def _check(result, kind: str, body: dict):  # type: ignore[no-untyped-def,type-arg]
+    from statefulsim.analysis.expect import parse_expectations
+    from statefulsim.problems import Problems
+
+    problems = Problems()
+    (e,) = parse_expectations([{kind: body}], ("expect",), problems)
+    assert not problems.items
+    return e.check(result.trace)
+
+
+def test_rollout_complete_says_what_kubectl_rollout_status_waits_for() -> None:
+    result = run_path(SCENARIOS / "rollout-undo.yaml")
+    mid = _check(result, "rolloutComplete", {"statefulset": "web", "by": "90s"})
+    assert not mid.ok and mid.detail == "not complete: Waiting for 1 pods to be ready..."
+    before = _check(result, "rolloutComplete", {"statefulset": "web", "by": "59s"})
+    assert before.ok and before.detail.startswith("complete since 00:00:27")
+    end = _check(result, "rolloutComplete", {"statefulset": "web"})
+    assert end.ok and "3 new pods have been updated" in end.detail
+
+
+def test_rollout_duration_judges_every_rollout_not_superseded() -> None:
+    result = run_path(SCENARIOS / "rollout-undo.yaml")
+    tight = _check(result, "rolloutDuration", {"statefulset": "web", "atMost": "5s"})
+    assert not tight.ok and "superseded" in tight.detail and "11.3s" in tight.detail
+    idle = run(statefulset(replicas=1), until="30s")
+    none = _check(idle, "rolloutDuration", {"statefulset": "web", "atMost": "1m"})
+    assert not none.ok and none.detail == "no template change in the trace"
+    broken = run(statefulset(replicas=1), until="1m", timing={"overrides": [{"match": {"image": "nginx:9"}, "appReady": "never"}]},
+                 actions=[{"at": "10s", "setImage": {"statefulset": "web", "container": "app", "image": "nginx:9"}}])
+    unfinished = _check(broken, "rolloutDuration", {"statefulset": "web", "atMost": "10m"})
+    assert not unfinished.ok and unfinished.detail.endswith("not finished")
+
+
+def test_rollout_complete_refuses_on_delete_as_kubectl_does() -> None:
+    result = run(statefulset(replicas=1, extra_spec={"updateStrategy": {"type": "OnDelete"}}), until="30s")
+    res = _check(result, "rolloutComplete", {"statefulset": "web"})
+    assert not res.ok and res.detail == "rollout status is only available for RollingUpdate strategy type"
+
+
+def test_rollout_expectations_report_bad_fields() -> None:
+    with pytest.raises(ScenarioError) as e:
+        run(statefulset(), expect=[{"rolloutDuration": {"statefulset": "web"}},
+                                   {"rolloutComplete": {"statefulset": "web", "by": "soon", "atMost": "1m"}}])
+    text = str(e.value)
+    assert "expect[0].rolloutDuration.atMost" in text and "expect[1].rolloutComplete.by" in text
+    assert "expect[1].rolloutComplete.atMost" in text

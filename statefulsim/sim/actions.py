@@ -35,6 +35,7 @@ from statefulsim.sim.cluster import Cluster
 from statefulsim.sim.dns.actions import DnsQuery
 from statefulsim.sim.process import Gen
 from statefulsim.sim.rollout_actions import RolloutRestart, RolloutUndo
+from statefulsim.sim.triggers import Trigger, run_triggered
 
 # The verb-declaring names, re-exported where users and plug-ins have always imported them from.
 from statefulsim.sim.verb import Action as Action
@@ -680,14 +681,22 @@ def perform_action(cluster: Cluster, action: Any) -> Gen:
         cluster.env.emit("ActionFailed", action=action.verb, error=result["error"])
 
 
-def run_actions(cluster: Cluster, actions: Sequence[Any]) -> None:
-    """Start one process that fires the actions at their times, in order."""
+def run_actions(cluster: Cluster, actions: Sequence[Any], triggers: Mapping[int, Trigger] | None = None) -> None:
+    """Start one process that fires the ``at:`` actions at their times, in order, and one per
+    ``when:`` action (``triggers``, by index in ``actions``; see :mod:`statefulsim.sim.triggers`)."""
+    triggers = triggers or {}
+    timed = [(i, a) for i, a in enumerate(actions) if i not in triggers]
+    started = {i - 1: cluster.env.event() for i in triggers if i > 0 and i - 1 not in triggers}
 
     def runner() -> Gen:
-        for action in sorted(actions, key=lambda a: a.at):
+        for i, action in sorted(timed, key=lambda ia: ia[1].at):
             if action.at > cluster.env.now:
                 yield cluster.env.timeout(action.at - cluster.env.now)
             cluster.env.emit("Action", action=action.verb, **action.fields())
-            cluster.env.process(perform_action(cluster, action))
+            proc = cluster.env.process(perform_action(cluster, action))
+            if i in started:
+                started[i].succeed(proc)
 
     cluster.env.process(runner())
+    if triggers:
+        run_triggered(cluster, actions, triggers, started, perform_action)
