@@ -98,6 +98,7 @@ EVENTS: Mapping[str, tuple[tuple[str, str], ...]] = {
     "RolledBack": (("statefulset", "string"), ("revision", "integer"), ("controllerRevision", "string")),
     "RollbackSkipped": (("statefulset", "string"), ("revision", "integer"), ("message", "string")),
     "ActionTimedOut": (("action", "string"), ("when", "object"), ("timeout", "number")),
+    "DrainTimedOut": (("node", "string"), ("timeout", "number"), ("pending", "strings")),
 }
 
 #: Fields an event may have after its required ones (checked when present): the spec facts.
@@ -134,7 +135,8 @@ ACTION_FIELDS: Mapping[str, tuple[tuple[tuple[str, str], ...], tuple[tuple[str, 
     "dnsQuery": ((("name", "string"), ("qtype", "string"), ("from", "string")),
                  (("every", "duration"), ("until", "duration"))),
     "evictPod": ((("pod", "string"),), _GRACE),
-    "drainNode": (_NODE, _GRACE + (("force", "boolean"),)),
+    "drainNode": (_NODE, _GRACE + (("force", "boolean"), ("timeout", "number"), ("disableEviction", "boolean"),
+                                   ("deleteEmptydirData", "boolean"), ("ignoreDaemonsets", "boolean"))),
     "rolloutUndo": ((("statefulset", "string"),), (("toRevision", "integer"),)),
     "rolloutRestart": ((("statefulset", "string"),), ()),
 }
