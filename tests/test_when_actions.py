@@ -136,3 +136,19 @@ def test_sweeps_and_explore_vary_after(tmp_path: pathlib.Path) -> None:
     runs = [run_scenario(load_scenario_text(v.text, base_dir=v.base_dir)) for v in found]
     times = [_action(r, "rolloutRestart").t - _action(r, "setImage").t for r in runs]
     assert times[1] - times[0] == pytest.approx(50.0)
+
+
+def test_saved_traces_read_back_and_the_timeline_shows_the_condition(tmp_path: pathlib.Path) -> None:
+    from statefulsim.io.trace_io import read_jsonl, write_jsonl
+    from statefulsim.sim.actions import describe_action
+
+    result = run_scenario(BUNDLED)
+    path = tmp_path / "t.jsonl"
+    write_jsonl(result.trace, path)
+    back = read_jsonl(path)  # validates every record against the catalogue
+    assert [r.as_dict() for r in back] == [r.as_dict() for r in result.trace]
+    restart = _action(result, "rolloutRestart")
+    assert describe_action(restart.fields) == "rollout restart web (when {event: PodReady, pod: web-2}, 30s after)"
+    scale = {"action": "scale", "statefulset": "web", "replicas": 3, "when": {"readyReplicas": {"statefulset": "web",
+                                                                                                "atLeast": 1}}}
+    assert describe_action(scale) == "scale web to 3 (when {readyReplicas: {statefulset: web, atLeast: 1}})"

@@ -775,12 +775,20 @@ def action_class(verb: str) -> Any:
 
 def describe_action(fields: Mapping[str, Any]) -> str:
     """What an ``Action`` record's verb did, in words (``scale web to 3``): its class's
-    ``describe``; without one, the verb and the record's fields."""
+    ``describe``; without one, the verb and the record's fields.  A ``when:`` action's condition
+    follows in parentheses (``scale web to 3 (when {rolloutComplete: {statefulset: web}})``)."""
+    when = {k: fields[k] for k in ("when", "after") if k in fields}
+    fields = {k: v for k, v in fields.items() if k not in when}
     describe = getattr(action_class(str(fields.get("action"))), "describe", None)
     if describe is None:  # unregistered, or a class that implements only parse/fields/execute
         rest = {k: v for k, v in fields.items() if k != "action"}
-        return f"{fields.get('action')} {compact(rest)}".rstrip()
-    return str(describe(fields))
+        text = f"{fields.get('action')} {compact(rest)}".rstrip()
+    else:
+        text = str(describe(fields))
+    if "when" in when:
+        after = f", {seconds_text(when['after'])} after" if "after" in when else ""
+        text += f" (when {compact(when['when'])}{after})"
+    return text
 
 
 def action_touches(fields: Mapping[str, Any]) -> tuple[str, ...]:
