@@ -152,3 +152,16 @@ def test_saved_traces_read_back_and_the_timeline_shows_the_condition(tmp_path: p
     scale = {"action": "scale", "statefulset": "web", "replicas": 3, "when": {"readyReplicas": {"statefulset": "web",
                                                                                                 "atLeast": 1}}}
     assert describe_action(scale) == "scale web to 3 (when {readyReplicas: {statefulset: web, atLeast: 1}})"
+
+
+def test_the_critical_path_goes_through_the_condition_that_fired_an_action() -> None:
+    from statefulsim.analysis.happens_before import critical_path, happens_before_graph
+
+    result = run_scenario(BUNDLED)
+    g = happens_before_graph(result.trace)
+    into = {(u[0], v[1]): d for u, v, d in g.edges(data=True) if d["kind"] == "when"}
+    assert set(into) == {("StatefulSetReady", "setImage web"), ("PodReady", "rolloutRestart web")}
+    path = critical_path(g)
+    assert path.begin == 0.0  # from the set's creation, not from the restart
+    whens = [s for s in path.steps if s.kind == "when"]
+    assert [round(s.end - s.start, 3) for s in whens] == [0.0, 30.0]

@@ -380,14 +380,18 @@ def time_below(trace: Trace, statefulset: str, quorum: int, until: float | None 
     return sum(b - a for a, b in below_quorum(trace, statefulset, quorum, until))
 
 
+#: The verbs whose first ``Action`` starts :func:`rollout_duration` (they change the pod template).
+TEMPLATE_VERBS = ("setImage", "patch", "rolloutUndo", "rolloutRestart")
+
+
 def rollout_duration(trace: Trace, statefulset: str | None = None) -> float | None:
-    """Seconds from the first ``setImage`` or ``patch`` Action (on ``statefulset``, default any) to
+    """Seconds from the first ``setImage``, ``patch``, ``rolloutUndo`` or ``rolloutRestart`` Action (on ``statefulset``, default any) to
     the first status where the set's ``updateRevision`` differs from the one before the action and
     ``currentRevision`` equals it (every pod on the new revision).  None without such an action,
     when the action made no new revision, or when the rollout did not finish by the end."""
     action = None
     for r in trace.of("Action"):
-        if r.fields.get("action") in ("setImage", "patch") and (
+        if r.fields.get("action") in TEMPLATE_VERBS and (
                 statefulset is None or r.fields.get("statefulset") == statefulset):
             action = r
             break
