@@ -27,6 +27,22 @@ def test_scenario_examples_load_and_run(doc: str) -> None:
         assert len(result.trace) > 10
 
 
+def test_patch_errors_shown_in_scenario_md_are_the_loaders() -> None:
+    from statefulsim.errors import ScenarioError
+
+    section = (ROOT / "docs" / "scenario.md").read_text().split("### Patches", 1)[1].split("\n### ", 1)[0]
+    shown = re.findall(r"line 9 is `(patch: .*?)`:\n\n```\n(error: .*?)\n```|for `(patch: .*?)`:\n\n```\n(error: .*?)\n```",
+                       section, flags=re.S)
+    assert len(shown) == 2
+    for first, first_error, second, second_error in shown:
+        action, error = " ".join((first or second).split()), first_error or second_error
+        text = ("apiVersion: statefulsim/v1\nkind: Scenario\nmetadata: {name: s}\nuntil: 1m\nmanifests:\n"
+                f"  - file: manifests/web.yaml\nactions:\n  - at: 10s\n    {action}\n")
+        with pytest.raises(ScenarioError) as e:
+            load_scenario_text(text, file="s.yaml", base_dir=str(ROOT / "scenarios"))
+        assert [f"error: {p}" for p in e.value.problems] == [error]
+
+
 def test_readme_starts_with_the_two_commands() -> None:
     text = (ROOT / "README.md").read_text()
     blocks = re.findall(r"```(\w*)\n(.*?)```", text, flags=re.S)

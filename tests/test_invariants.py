@@ -87,7 +87,7 @@ class T:
     def spec(self, t: float, generation: int, replicas: int, patch: dict[str, Any] | None = None) -> T:
         """A spec change (a patch action when given), observed by the controller right away."""
         if patch is not None:
-            self.add(t, "Action", action="patch", statefulset=self.set, patch=patch)
+            self.add(t, "Action", action="patch", statefulset=self.set, patch={"spec": patch})
         self.add(t, "StatefulSetUpdated", statefulset=self.set, generation=generation, replicas=replicas)
         return self.add(t, "StatefulSetStatus", statefulset=self.set, replicas=replicas, readyReplicas=0,
                         availableReplicas=0, currentReplicas=0, updatedReplicas=0, currentRevision="r1",

@@ -391,9 +391,10 @@ class _Builder:
             if isinstance(a, Scale) and a.statefulset in desired:
                 desired[a.statefulset] = a.replicas
                 where: tuple[Document | None, Path] = (None, path + ("replicas",))
-            elif isinstance(a, Patch) and a.statefulset in desired and _is_replicas(a.patch.get("replicas")):
-                desired[a.statefulset] = a.patch["replicas"]
-                where = (None, path + ("patch", "replicas"))
+            elif isinstance(a, Patch) and a.statefulset in desired and (written := a.replicas_set()) is not None \
+                    and _is_replicas(written[0]):
+                desired[a.statefulset] = written[0]
+                where = (None, path + written[1])
             elif isinstance(a, Apply):
                 sets = [o for o in a.objects if isinstance(o, StatefulSet)]
                 desired.update((o.metadata.name, o.spec.replicas) for o in sets)

@@ -33,7 +33,7 @@ __all__ = [
 
 #: Events the timeline shows by default (``StatefulSetStatus`` only when readyReplicas changes).
 DEFAULT_EVENTS: frozenset[str] = frozenset({
-    "Action", "ActionFailed",
+    "Action", "ActionFailed", "ActionNote",
     "PodCreated", "PodScheduled", "PodUnschedulable", "PodRunning", "PodReady", "PodNotReady",
     "ContainerRestarted", "ContainerKilled", "PodFailed", "PodTerminating", "PodDeleted",
     "RevisionCreated", "ControllerWaiting", "ControllerResumed",
@@ -41,7 +41,7 @@ DEFAULT_EVENTS: frozenset[str] = frozenset({
 })
 
 _EVENT_STYLES: dict[str, str] = {
-    "Action": "bold magenta", "ActionFailed": "bold red",
+    "Action": "bold magenta", "ActionFailed": "bold red", "ActionNote": "magenta",
     "PodReady": "green", "ControllerResumed": "green",
     "PodNotReady": "yellow", "PodTerminating": "yellow", "ControllerWaiting": "yellow",
     "PodUnschedulable": "red", "ContainerRestarted": "red", "ContainerKilled": "red", "PodFailed": "red",
@@ -384,6 +384,8 @@ def _describe(r: TraceRecord, st: _State) -> tuple[str, str, bool]:
         return target, text, True
     if ev == "ActionFailed":
         return "", f"{f.get('action')} failed: {f.get('error')}", True
+    if ev == "ActionNote":
+        return "", str(f.get("message")), True
     if ev == "KubeEvent":
         return str(f.get("object", "")), f"{f.get('reason')}: {f.get('message')}", True
     obj = pod if pod is not None else sts if sts is not None else ""
