@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping
 
 from statefulsim.model.scenario import Scenario
 from statefulsim.sim.api.objects import Container, StatefulSet
-from statefulsim.sim.trace import Trace, TraceRecord
+from statefulsim.sim.trace import Trace, TraceRecord, TraceSource, as_trace
 
 __all__ = ["DEFAULT_EPOCH", "events_json", "go_duration", "pods_snapshot_json", "pods_watch_json", "pods_watch_text"]
 
@@ -154,14 +154,16 @@ def _apply(s: _State, r: TraceRecord) -> bool:
     return True
 
 
-def pods_watch_json(trace: Trace, scenario: Scenario, epoch: _dt.datetime = DEFAULT_EPOCH) -> str:
+def pods_watch_json(trace: TraceSource, scenario: Scenario, epoch: _dt.datetime = DEFAULT_EPOCH) -> str:
     """``kubectl get pods -w -o json --output-watch-events``: one watch event per pod change."""
+    trace = as_trace(trace)
     return "".join(json.dumps({"type": kind, "object": s.pod(epoch)}, indent=None) + "\n"
                    for _, kind, s in _history(trace, scenario))
 
 
-def pods_snapshot_json(trace: Trace, scenario: Scenario, at: float, epoch: _dt.datetime = DEFAULT_EPOCH) -> str:
+def pods_snapshot_json(trace: TraceSource, scenario: Scenario, at: float, epoch: _dt.datetime = DEFAULT_EPOCH) -> str:
     """``kubectl get pods -o json`` at time ``at``: a List of the pods that exist then."""
+    trace = as_trace(trace)
     last: dict[str, dict[str, Any] | None] = {}
     for t, kind, s in _history(trace, scenario):
         if t > at:
@@ -172,8 +174,9 @@ def pods_snapshot_json(trace: Trace, scenario: Scenario, at: float, epoch: _dt.d
                       indent=2) + "\n"
 
 
-def events_json(trace: Trace, epoch: _dt.datetime = DEFAULT_EPOCH) -> str:
+def events_json(trace: TraceSource, epoch: _dt.datetime = DEFAULT_EPOCH) -> str:
     """``kubectl get events -o json``: the kubelet's ``Pulled`` events and the StatefulSet controller's."""
+    trace = as_trace(trace)
     items: list[Mapping[str, Any]] = []
     for r in trace:
         if r.event == "ImagePulled":
@@ -211,8 +214,9 @@ def _age(seconds: float) -> str:
     return f"{h}h" if h < 48 else f"{h // 24}d"
 
 
-def pods_watch_text(trace: Trace, scenario: Scenario) -> str:
+def pods_watch_text(trace: TraceSource, scenario: Scenario) -> str:
     """``kubectl get pods -w``: the header, then a row whenever a pod's row would change."""
+    trace = as_trace(trace)
     lines = [f"{'NAME':<12}{'READY':<8}{'STATUS':<13}{'RESTARTS':<10}AGE"]
     shown: dict[str, tuple[str, ...]] = {}
     for t, kind, s in _history(trace, scenario):

@@ -43,7 +43,7 @@ from statefulsim.analysis.metrics import POD_EVENTS, ReplicaSteps
 from statefulsim.durations import format_duration
 from statefulsim.errors import StatefulSimError
 from statefulsim.sim.actions import action_touches
-from statefulsim.sim.trace import Trace
+from statefulsim.sim.trace import Trace, as_trace
 
 if TYPE_CHECKING:
     from statefulsim.runner import RunResult
@@ -96,13 +96,9 @@ _HATCHES = ("", "////", "\\\\\\\\", "xxxx", "....", "++++", "oo")
 # ---------------------------------------------------------------------------- data
 
 
-def _trace(source: Trace | RunResult) -> Trace:
-    return source if isinstance(source, Trace) else source.trace
-
-
 def _end_of(source: Trace | RunResult, until: float | None) -> float:
     """The right edge of the plots: ``until``, else the run's end, else the last record's time."""
-    trace = _trace(source)
+    trace = as_trace(source)
     last = trace[len(trace) - 1].t if len(trace) else 0.0
     if until is None and not isinstance(source, Trace):
         until = source.until
@@ -309,7 +305,7 @@ def pod_rows(source: Trace | RunResult, *, until: float | None = None) -> list[P
     A pod not deleted by the end lasts until ``until`` (default: the run's end for a RunResult,
     the last record's time for a trace). DNS visibility: see :class:`DnsSpan`.
     """
-    trace = _trace(source)
+    trace = as_trace(source)
     end = _end_of(source, until)
     rows, by_row = _pod_lives(trace, end)
     for lives in by_row.values():
@@ -328,20 +324,20 @@ def pod_rows(source: Trace | RunResult, *, until: float | None = None) -> list[P
 
 def statefulsets(source: Trace | RunResult) -> list[str]:
     """StatefulSet names in order of appearance (:func:`statefulsim.analysis.metrics.statefulsets`)."""
-    return metrics.statefulsets(_trace(source))
+    return metrics.statefulsets(as_trace(source))
 
 
 def replica_steps(source: Trace | RunResult, statefulset: str, *, until: float | None = None) -> ReplicaSteps:
     """Desired, ready, available and existing replicas of one StatefulSet over time, up to the
     plots' right edge (:func:`statefulsim.analysis.metrics.replica_steps`)."""
-    return metrics.replica_steps(_trace(source), statefulset, end=_end_of(source, until))
+    return metrics.replica_steps(as_trace(source), statefulset, end=_end_of(source, until))
 
 
 def below_quorum(source: Trace | RunResult, statefulset: str, quorum: int,
                  until: float | None = None) -> list[tuple[float, float]]:
     """The intervals, up to ``until`` (default: the plots' right edge), with fewer than ``quorum``
     Ready replicas (:func:`statefulsim.analysis.metrics.below_quorum`)."""
-    return metrics.below_quorum(_trace(source), statefulset, quorum, _end_of(source, until) if until is None else until)
+    return metrics.below_quorum(as_trace(source), statefulset, quorum, _end_of(source, until) if until is None else until)
 
 
 def time_below(source: Trace | RunResult, statefulset: str, quorum: int, until: float | None = None) -> float:
@@ -421,7 +417,7 @@ def action_marks(source: Trace | RunResult, *, merge_within: float = 0.0) -> lis
     """The trace's ``Action`` records, numbered; actions less than ``merge_within`` seconds after the
     first of a group share its line."""
     groups: list[tuple[float, list[str]]] = []
-    for r in _trace(source):
+    for r in as_trace(source):
         if r.event != "Action":
             continue
         if groups and r.t - groups[-1][0] <= merge_within:
@@ -613,7 +609,7 @@ _DNS_H = 0.14    # height of the DNS bar below it
 def _revisions(source: Trace | RunResult) -> dict[str, dict[str, int]]:
     """StatefulSet → revision → its index in order of appearance (``RevisionCreated``, ``PodCreated``)."""
     out: dict[str, dict[str, int]] = {}
-    for r in _trace(source):
+    for r in as_trace(source):
         if r.event in ("RevisionCreated", "PodCreated"):
             rev, sts = r.get("revision"), r.get("statefulset")
             if isinstance(rev, str):

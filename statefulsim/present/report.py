@@ -21,7 +21,7 @@ from statefulsim.analysis.metrics import PodLife, update_life
 from statefulsim.analysis.stuck import stuck_statefulsets
 from statefulsim.durations import format_clock, format_duration
 from statefulsim.sim.actions import compact, describe_action, seconds_text
-from statefulsim.sim.trace import Trace, TraceRecord
+from statefulsim.sim.trace import Trace, TraceRecord, TraceSource, as_trace
 
 if TYPE_CHECKING:
     from statefulsim.runner import RunResult
@@ -54,10 +54,6 @@ _SET_EVENTS = frozenset({
 })
 
 
-def _trace(source: Trace | RunResult) -> Trace:
-    return source if isinstance(source, Trace) else source.trace
-
-
 def _seconds(value: Any) -> str:
     """``30s``, ``1.5s`` / ``2m05s``, ``never`` (:func:`statefulsim.sim.actions.seconds_text`)."""
     return seconds_text(value)
@@ -84,7 +80,7 @@ def _count(value: Any) -> str:
 def pod_lives(source: Trace | RunResult) -> list[PodLife]:
     """Every pod incarnation in the trace, ordered by StatefulSet, ordinal, then creation
     (:func:`statefulsim.analysis.metrics.pod_lives`)."""
-    return metrics.pod_lives(_trace(source))
+    return metrics.pod_lives(as_trace(source))
 
 
 def _short_clock(t: float | None, hours: bool) -> str:
@@ -105,7 +101,7 @@ def _needs_hours(trace: Trace) -> bool:
 
 def summary_table(source: Trace | RunResult) -> Table:
     """One row per pod incarnation: when it was created, scheduled, running, ready, deleted."""
-    trace = _trace(source)
+    trace = as_trace(source)
     hours = _needs_hours(trace)
     unit = "h:mm:ss.s" if hours else "mm:ss.s"
     table = Table(title=f"Pods (times are {unit} since the start)", title_justify="left", title_style="bold",
@@ -177,7 +173,7 @@ def set_summaries(source: Trace | RunResult, waiting: Mapping[str, Any] | None =
     if waiting is None and not isinstance(source, Trace):
         waiting = source.waiting()
     sets: dict[str, SetSummary] = {}
-    for r in _trace(source):
+    for r in as_trace(source):
         name = r.get("statefulset")
         if r.event not in _SET_EVENTS or not isinstance(name, str):
             continue
@@ -196,7 +192,7 @@ def set_summaries(source: Trace | RunResult, waiting: Mapping[str, Any] | None =
             s.waiting_reason, s.waiting_pod, s.waiting_since = r.get("reason"), r.get("pod"), r.t
         elif r.event == "ControllerResumed":
             s.waiting_reason = s.waiting_pod = s.waiting_since = None
-    for name, ready in metrics.all_ready(_trace(source)).items():
+    for name, ready in metrics.all_ready(as_trace(source)).items():
         if name in sets:
             sets[name].first_created, sets[name].all_ready_at = ready.created, ready.at
     if waiting is not None:
@@ -401,7 +397,7 @@ def describe_records(source: Trace | RunResult, events: Collection[str] | None =
     """
     st = _State()
     out: list[tuple[TraceRecord, str, str]] = []
-    for r in _trace(source):
+    for r in as_trace(source):
         obj, text, interesting = _describe(r, st)
         if events is None:
             if r.event in DEFAULT_EVENTS and interesting:
@@ -432,9 +428,10 @@ def _heading(text: str) -> Text:
     return Text(text, style="bold")
 
 
-def render_trace(trace: Trace, console: Console, *, title: str | None = None, show_timeline: bool = True,
+def render_trace(trace: TraceSource, console: Console, *, title: str | None = None, show_timeline: bool = True,
                  waiting: Mapping[str, Any] | None = None) -> None:
     """Print a trace: an optional title line, the timeline and the pod and StatefulSet tables."""
+    trace = as_trace(trace)
     if title:
         console.print(Text(title, style="bold"))
         console.print()
