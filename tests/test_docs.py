@@ -27,6 +27,24 @@ def test_scenario_examples_load_and_run(doc: str) -> None:
         assert len(result.trace) > 10
 
 
+def test_the_patch_forms_example_does_what_scenario_md_says() -> None:
+    text = (ROOT / "docs" / "scenario.md").read_text()
+    block = next(b for b in yaml_blocks(ROOT / "docs" / "scenario.md") if "name: patch-forms" in b)
+    assert "### Patches" in text.split(block)[0]
+    result = run(load_scenario_text(block, file="docs/scenario.md", base_dir=str(ROOT / "scenarios")))
+    assert not list(result.trace.of("ActionFailed"))
+    assert [(r.t >= 150, r.fields["message"]) for r in result.trace.of("ActionNote")] == [
+        (True, "statefulset.apps/web patched (no change)")]
+    updates = [(r.fields["replicas"], r.fields["minReadySeconds"]) for r in result.trace.of("StatefulSetUpdated")]
+    assert updates == [(1, 0.0), (1, 5.0), (2, 5.0), (2, 5.0)]
+    sts = result.cluster.store.get("StatefulSet", "default", "web")
+    assert sts.metadata.labels == {"tier": "frontend"}
+    pod_spec = sts.spec_raw["template"]["spec"]
+    [nginx] = pod_spec["containers"]
+    assert nginx["image"].endswith(":0.26") and nginx["env"] == [] and "readinessProbe" in nginx
+    assert pod_spec["tolerations"] == [{"key": "dedicated", "operator": "Exists"}]
+
+
 def test_patch_errors_shown_in_scenario_md_are_the_loaders() -> None:
     from statefulsim.errors import ScenarioError
 

@@ -48,6 +48,17 @@ def test_a_strategic_patch_of_one_image_keeps_the_readiness_probe() -> None:
     merge = [dataclasses.replace(a, patch_type="merge") if isinstance(a, Patch) else a for a in sc.actions]
     plain = run(dataclasses.replace(sc, actions=tuple(merge) if isinstance(sc.actions, tuple) else merge))
     assert all(d < 1.0 for d in _readiness_delays(plain, patch_at).values())
+    # ... and the scenario's own expectation of the delay says so
+    assert result.ok and [e.ok for e in plain.expectations] == [True, True, False]
+
+
+def test_replay_reads_the_spec_of_each_patch_form() -> None:
+    from statefulsim.analysis.replay import spec_part
+
+    assert spec_part({"spec": {"replicas": 2}, "metadata": {}}) == {"replicas": 2}
+    assert spec_part({"metadata": {"labels": {}}}) == {}
+    assert spec_part({"replicas": 2}) == {"replicas": 2}  # a trace of an earlier version
+    assert spec_part([{"op": "remove", "path": "/spec/ordinals"}], "json") is None
 
 
 def _run(actions: list[dict[str, Any]], until: str = "60s") -> Any:
