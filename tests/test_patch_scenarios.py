@@ -89,11 +89,18 @@ def test_labels_and_the_spec_change_by_each_type() -> None:
 
 
 def test_a_failing_json_patch_fails_the_action() -> None:
-    # the manifest has 1 replica (the patch passes the check at load), the set has 3 by then
-    result = _run([{"at": "10s", "scale": {"statefulset": "web", "replicas": 3}},
-                   {"at": "20s", "patch": {"statefulset": "web", "type": "json",
-                                           "patch": [{"op": "test", "path": "/spec/replicas", "value": 1},
-                                                     {"op": "replace", "path": "/spec/replicas", "value": 2}]}}])
+    ops = [{"op": "test", "path": "/spec/replicas", "value": 1}, {"op": "replace", "path": "/spec/replicas", "value": 2}]
+    actions = [{"at": "10s", "scale": {"statefulset": "web", "replicas": 3}},
+               {"at": "20s", "patch": {"statefulset": "web", "type": "json", "patch": ops}}]
+    # the loader checks the patch against the set as the scale leaves it
+    with pytest.raises(ScenarioError, match=r"the patch would be rejected: testing value /spec/replicas failed \(operation 0\)"):
+        _run(actions)
+    # a scenario built in Python is not checked: the API server refuses the patch at run time
+    sc = scenario(statefulset("web", 1), actions=actions[:1] + [dict(actions[1], patch=dict(actions[1]["patch"], patch=[]))],
+                  until="60s")
+    sc = dataclasses.replace(sc, actions=[a if not isinstance(a, Patch) else dataclasses.replace(a, patch=ops)
+                                          for a in sc.actions])
+    result = run(sc)
     failed = [r.fields["error"] for r in result.trace.of("ActionFailed")]
     assert failed == ["testing value /spec/replicas failed (operation 0)"]
     assert [r.fields["replicas"] for r in result.trace.of("StatefulSetUpdated")] == [3]
@@ -142,6 +149,23 @@ def _problems(action: str) -> list[str]:
 def test_bad_patches_are_refused_when_the_scenario_loads(action: str, expected: str) -> None:
     found = _problems(action)
     assert len(found) == 1 and expected in found[0], found
+
+
+def test_each_patch_is_checked_against_the_set_the_actions_before_it_leave() -> None:
+    sidecar = "{name: log, image: busybox}"
+    ok = load_scenario_text(
+        "apiVersion: statefulsim/v1\nkind: Scenario\nmetadata: {name: s}\nuntil: 1m\nmanifests:\n"
+        "  - file: manifests/web.yaml\nactions:\n"
+        f"  - {{at: 10s, patch: {{statefulset: web, type: json, patch: [{{op: add, path: /spec/template/spec/containers/-, value: {sidecar}}}]}}}}\n"
+        "  - {at: 20s, patch: {statefulset: web, type: json, patch: [{op: replace, path: /spec/template/spec/containers/1/image, value: busybox:2}]}}\n"
+        "  - {at: 30s, setImage: {statefulset: web, container: log, image: busybox:3}}\n"
+        "  - {at: 40s, scale: {statefulset: web, replicas: 2}}\n"
+        "  - {at: 50s, patch: {statefulset: web, type: json, patch: [{op: test, path: /spec/replicas, value: 2}]}}\n",
+        file="s.yaml", base_dir=str(ROOT / "scenarios"))
+    assert len(ok.actions) == 5
+    # without the first action, the second and third are refused when the scenario loads
+    found = _problems("{statefulset: web, type: json, patch: [{op: replace, path: /spec/template/spec/containers/1/image, value: x}]}")
+    assert len(found) == 1 and "the patch would be rejected" in found[0]
 
 
 def test_scale_past_the_limit_is_found_in_each_patch_form() -> None:

@@ -190,6 +190,11 @@ class Scale(Verb):
     def describe(cls, fields: Mapping[str, Any]) -> str:
         return f"scale {fields.get('statefulset')} to {fields.get('replicas')}"
 
+    def check_against(self, sts: StatefulSet, path: Path, problems: Problems) -> StatefulSet | None:
+        """The set after the scale (the replica limits are checked with the other sizes)."""
+        result = _patched_set(sts, {"spec": {"replicas": self.replicas}}, "merge")
+        return None if isinstance(result, str) else result
+
     def execute(self, cluster: Cluster) -> Gen:
         # kubectl scale: a merge patch of the scale subresource, {"spec": {"replicas": N}}
         return (yield from _update_set(cluster, self.namespace, self.statefulset, {"spec": {"replicas": self.replicas}}))
@@ -247,16 +252,19 @@ class Patch(Verb):
                 found = op.get("value"), ("patch", i, "value")
         return found
 
-    def check_against(self, sts: StatefulSet, path: Path, problems: Problems) -> None:
-        """Report now what applying the patch to the manifest's StatefulSet would reject (when
-        the patch itself was fine: its own problems are reported by ``parse``)."""
+    def check_against(self, sts: StatefulSet, path: Path, problems: Problems) -> StatefulSet | None:
+        """Report now what applying the patch to ``sts`` (the set as the scenario's earlier
+        actions leave it) would reject, when the patch itself was fine (its own problems are
+        reported by ``parse``); the set after the patch, or None."""
         from statefulsim.sim.api.patch import check_patch
 
         if check_patch(self.patch, self.patch_type):
-            return
+            return None
         result = _patched_set(sts, self.patch, self.patch_type)
         if isinstance(result, str):
             problems.add(path + ("patch",), f"the patch would be rejected: {result}")
+            return None
+        return result
 
     def execute(self, cluster: Cluster) -> Gen:
         return (yield from _update_set(cluster, self.namespace, self.statefulset, self.patch, self.patch_type,
@@ -284,10 +292,14 @@ class SetImage(Verb):
         names = [c.get("name") for k in ("containers", "initContainers") for c in spec.get(k) or []]
         return f'unable to find container named "{self.container}" (containers: {", ".join(map(str, names))})'
 
-    def check_against(self, sts: StatefulSet, path: Path, problems: Problems) -> None:
+    def check_against(self, sts: StatefulSet, path: Path, problems: Problems) -> StatefulSet | None:
+        """As :meth:`Patch.check_against`: the container must exist in ``sts``."""
         patch = self.template_patch(sts)
         if isinstance(patch, str):
             problems.add(path + ("container",), patch)
+            return None
+        result = _patched_set(sts, patch, "strategic")
+        return None if isinstance(result, str) else result
 
     def execute(self, cluster: Cluster) -> Gen:
         sts = cluster.store.get("StatefulSet", self.namespace, self.statefulset)
