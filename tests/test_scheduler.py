@@ -175,6 +175,7 @@ NO_CLASS_PATH = {
     "drain-with-pdb": "required pod anti-affinity",
     "node-failure": "required pod anti-affinity",
     "storage-retention": "volume binding filters nodes",
+    "quickstart": "volume binding filters nodes",
 }
 
 

@@ -20,6 +20,7 @@ from statefulsim.analysis.expect import ExpectationResult
 from statefulsim.analysis.metrics import PodLife, update_life
 from statefulsim.analysis.stuck import stuck_statefulsets
 from statefulsim.durations import format_clock, format_duration
+from statefulsim.present.story import story
 from statefulsim.sim.actions import compact, describe_action, seconds_text
 from statefulsim.sim.trace import Trace, TraceRecord, TraceSource, as_trace
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from statefulsim.runner import RunResult
 
 __all__ = [
-    "DEFAULT_EVENTS", "PodLife", "SetSummary", "describe_records", "expectations_table", "pod_lives",
+    "DEFAULT_EVENTS", "PodLife", "SetSummary", "claims_table", "describe_records", "expectations_table", "pod_lives",
     "render_run", "render_trace", "set_summaries", "statefulset_table", "summary_table", "timeline",
 ]
 
@@ -38,6 +39,7 @@ DEFAULT_EVENTS: frozenset[str] = frozenset({
     "ContainerRestarted", "ContainerKilled", "PodFailed", "PodTerminating", "PodDeleted",
     "RevisionCreated", "ControllerWaiting", "ControllerResumed",
     "StatefulSetCreated", "StatefulSetUpdated", "StatefulSetDeleted", "StatefulSetStatus",
+    "PVCCreated", "PVCBound", "PVCDeleted", "DNSAnswer",
 })
 
 _EVENT_STYLES: dict[str, str] = {
@@ -46,6 +48,7 @@ _EVENT_STYLES: dict[str, str] = {
     "PodNotReady": "yellow", "PodTerminating": "yellow", "ControllerWaiting": "yellow",
     "PodUnschedulable": "red", "ContainerRestarted": "red", "ContainerKilled": "red", "PodFailed": "red",
     "PodDeleted": "dim", "StatefulSetStatus": "cyan", "StatefulSetUpdated": "magenta",
+    "PVCBound": "blue", "DNSAnswer": "cyan",
 }
 
 _SET_EVENTS = frozenset({
@@ -243,6 +246,36 @@ def statefulset_table(source: Trace | RunResult, *, waiting: Mapping[str, Any] |
     return table
 
 
+def claims_table(source: Trace | RunResult) -> Table | None:
+    """One row per PersistentVolumeClaim: its pod, class, when it was created and bound, and
+    whether it still exists at the end; None when the run has no claims."""
+    trace = as_trace(source)
+    claims: dict[str, dict[str, Any]] = {}
+    for r in trace:
+        if r.event in ("PVCCreated", "PVCBound", "PVCDeleted"):
+            c = claims.setdefault(str(r.fields["pvc"]), {})
+            if r.event == "PVCCreated":
+                c.update(created=r.t, cls=r.fields.get("storageClass"), deleted=None)
+            elif r.event == "PVCBound":
+                c.update(bound=r.t, pv=r.fields.get("pv"), pod=r.fields.get("pod") or c.get("pod"))
+            else:
+                c["deleted"] = r.t
+    if not claims:
+        return None
+    hours = _needs_hours(trace)
+    table = Table(title="Claims", title_justify="left", title_style="bold", box=None, padding=(0, 1),
+                  pad_edge=False, header_style="bold dim")
+    for name, justify in (("claim", "left"), ("pod", "left"), ("class", "left"), ("created", "right"),
+                          ("bound", "right"), ("at the end", "left")):
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for name, c in claims.items():
+        end = Text(f"deleted {_short_clock(c['deleted'], hours)}", style="dim") if c.get("deleted") is not None \
+            else Text("kept", style="green")
+        table.add_row(name, str(c.get("pod") or "—"), str(c.get("cls") or "—"), _short_clock(c.get("created"), hours),
+                      _short_clock(c.get("bound"), hours), end)
+    return table
+
+
 # ---------------------------------------------------------------------------- expectations
 
 
@@ -284,6 +317,9 @@ class _State:
     desired: dict[str, Any] = field(default_factory=dict)
     ready: dict[str, Any] = field(default_factory=dict)
     waiting: dict[str, tuple[float, str]] = field(default_factory=dict)
+    templates: set[str] = field(default_factory=set)  # volumeClaimTemplates of the sets seen
+    #: (name, client) -> (answers so far of the current kind, whether they had an address)
+    dns: dict[tuple[str, str], tuple[int, bool]] = field(default_factory=dict)
 
 
 def _since(t: float, start: float | None, what: str) -> str:
@@ -360,6 +396,7 @@ def _describe(r: TraceRecord, st: _State) -> tuple[str, str, bool]:
         return str(sts), f"controller resumes after waiting {_dur(t - waited[0])} {waited[1]}".rstrip(), True
     if ev == "StatefulSetCreated":
         st.desired[str(sts)] = f.get("replicas")
+        st.templates.update(str(x) for x in f.get("volumeClaimTemplates") or ())
         return str(sts), f"created: {_plural(f.get('replicas'), 'replica')}, {f.get('podManagementPolicy')}", True
     if ev == "StatefulSetUpdated":
         old, new = st.desired.get(str(sts)), f.get("replicas")
@@ -382,6 +419,30 @@ def _describe(r: TraceRecord, st: _State) -> tuple[str, str, bool]:
         return "", f"{f.get('action')} failed: {f.get('error')}", True
     if ev == "ActionNote":
         return "", str(f.get("message")), True
+    if ev in ("PVCCreated", "PVCBound", "PVCDeleted"):
+        # Shown on the pod's row (the claim <template>-<pod> is named in the text) to keep the column narrow.
+        claim = str(f.get("pvc"))
+        owner = f.get("pod") or next((claim[len(tpl) + 1:] for tpl in sorted(st.templates, key=len, reverse=True)
+                                      if claim.startswith(tpl + "-")), None)
+        cls = f.get("storageClass")
+        what = {"PVCCreated": "created" + _paren(f"class {cls}" if cls else ""), "PVCBound": "bound to its volume",
+                "PVCDeleted": "deleted"}[ev]
+        return str(owner or claim), f"claim {claim} {what}", True
+    if ev == "DNSAnswer":
+        # One line when the answer changes kind (the first NXDOMAIN, the first address), not per lookup.
+        dns_key = (str(f.get("name")), str(f.get("client")))
+        has_address = bool(f.get("answers"))
+        name = str(f.get("name"))
+        obj = name.split(".", 1)[0]
+        prev = st.dns.get(dns_key)
+        if prev is not None and prev[1] == has_address:
+            st.dns[dns_key] = (prev[0] + 1, has_address)
+            return obj, "", False
+        st.dns[dns_key] = (1, has_address)
+        if has_address:
+            after = _paren(f"after {_plural(prev[0], 'negative answer')}") if prev is not None else ""
+            return obj, f"{name} from {f.get('client')}: {', '.join(map(str, f.get('answers') or ()))}{after}", True
+        return obj, f"{name} from {f.get('client')}: {f.get('rcode')}", True
     if ev == "KubeEvent":
         return str(f.get("object", "")), f"{f.get('reason')}: {f.get('message')}", True
     obj = pod if pod is not None else sts if sts is not None else ""
@@ -429,8 +490,9 @@ def _heading(text: str) -> Text:
 
 
 def render_trace(trace: TraceSource, console: Console, *, title: str | None = None, show_timeline: bool = True,
-                 waiting: Mapping[str, Any] | None = None) -> None:
-    """Print a trace: an optional title line, the timeline and the pod and StatefulSet tables."""
+                 waiting: Mapping[str, Any] | None = None, show_story: bool = True) -> None:
+    """Print a trace: an optional title line, the timeline, the pod, StatefulSet and claim tables,
+    and (``show_story``) the plain-language summary."""
     trace = as_trace(trace)
     if title:
         console.print(Text(title, style="bold"))
@@ -442,9 +504,19 @@ def render_trace(trace: TraceSource, console: Console, *, title: str | None = No
     if show_timeline:
         parts += [_heading("Timeline"), timeline(trace), Text("")]
     parts += [summary_table(trace), Text(""), statefulset_table(trace, waiting=waiting)]
+    claims = claims_table(trace)
+    if claims is not None:
+        parts += [Text(""), claims]
     for stuck in stuck_statefulsets(trace):
         parts += [Text(""), Text(stuck.message(), style="bold yellow")]
+    if show_story:
+        parts += _story_parts(trace)
     console.print(Group(*parts))
+
+
+def _story_parts(trace: Trace) -> list[RenderableType]:
+    sentences = story(trace)
+    return [Text(""), _heading("In short"), Text(" ".join(sentences))] if sentences else []
 
 
 def render_run(result: RunResult, console: Console, *, show_timeline: bool = True) -> None:
@@ -460,9 +532,10 @@ def render_run(result: RunResult, console: Console, *, show_timeline: bool = Tru
     for notice in sc.notices:
         console.print(Text(f"note: {notice}", style="yellow"))
     console.print()
-    render_trace(result.trace, console, show_timeline=show_timeline, waiting=result.waiting())
+    render_trace(result.trace, console, show_timeline=show_timeline, waiting=result.waiting(), show_story=False)
     console.print()
     if result.expectations:
         console.print(expectations_table(result))
     else:
         console.print(Text("no expectations", style="dim"))
+    console.print(Group(*_story_parts(result.trace)))
