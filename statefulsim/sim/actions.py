@@ -9,6 +9,7 @@ Later features add verbs with :func:`register_action`.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Mapping, Self, Sequence
 
@@ -31,6 +32,7 @@ from statefulsim.sim.api.objects import (
 )
 
 # RFC 7386, where it has always been imported from (now with the other patch types).
+from statefulsim.sim.api.patch import PATCH_TYPES, check_patch
 from statefulsim.sim.api.patch import merge_patch as merge_patch
 from statefulsim.sim.api.store import ApiError
 from statefulsim.sim.cluster import Cluster
@@ -210,8 +212,7 @@ class Patch(Verb):
 
     statefulset: str
     patch: Any = field(metadata=arg(_get_patch))
-    patch_type: str = field(default="strategic", metadata=arg(key="type", choices=("strategic", "merge", "json"),
-                                                                  trace="if_set"))
+    patch_type: str = field(default="strategic", metadata=arg(key="type", choices=PATCH_TYPES, trace="if_set"))
     namespace: str = namespace_field()
     verb: ClassVar[str] = "patch"
 
@@ -222,8 +223,6 @@ class Patch(Verb):
 
     @classmethod
     def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> Self:
-        from statefulsim.sim.api.patch import check_patch
-
         problems.unknown_keys(m, cls.allowed_keys(), path)
         # The patch is checked (and its problem reported) first.
         args = cls.read(m, path, problems, "patch_type", "patch")
@@ -233,8 +232,6 @@ class Patch(Verb):
         return cls(at, **args, **cls.read(m, path, problems, "statefulset", "namespace"))
 
     def fields(self) -> dict[str, Any]:
-        import copy
-
         out = super().fields()
         out["patch"] = copy.deepcopy(self.patch)
         return out
@@ -256,8 +253,6 @@ class Patch(Verb):
         """Report now what applying the patch to ``sts`` (the set as the scenario's earlier
         actions leave it) would reject, when the patch itself was fine (its own problems are
         reported by ``parse``); the set after the patch, or None."""
-        from statefulsim.sim.api.patch import check_patch
-
         if check_patch(self.patch, self.patch_type):
             return None
         result = _patched_set(sts, self.patch, self.patch_type)
