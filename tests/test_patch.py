@@ -290,3 +290,21 @@ def test_a_strategic_patch_is_idempotent_and_keeps_unnamed_containers(doc: dict[
         old = next((m for m in containers(doc) if m["name"] == c["name"]), {})
         assert merged["image"] == c["image"]
         assert set(old) | set(c) == set(merged)
+
+
+_maybe_unknown = st.sampled_from(["image", "imagePullPolicy", "imagee", "tty", "ttyy"])
+checked_patches = st.builds(
+    lambda names, keys, top: {**({"spec": {"template": {"spec": {"containers": [
+        {"name": n, k: "x"} for n, k in zip(names, keys)]}}}}), **({top: {}} if top else {})},
+    st.lists(_names, unique=True, min_size=1, max_size=3), st.lists(_maybe_unknown, min_size=3, max_size=3),
+    st.sampled_from(["", "metadata", "status", "spek"]))
+
+
+@given(documents, checked_patches)
+def test_check_patch_finds_exactly_the_unknown_fields_the_patched_object_gains(doc: dict[str, Any],
+                                                                               patch: dict[str, Any]) -> None:
+    before = set(map(field_path, unknown_fields(doc, "StatefulSet")))
+    gained = [p for p in map(field_path, unknown_fields(strategic_merge_patch(doc, patch), "StatefulSet")) if p not in before]
+    reported = check_patch(patch, "strategic")
+    assert len(reported) == len(gained)
+    assert sorted(p[-1] for p, _ in reported) == sorted(g.rsplit(".", 1)[-1] for g in gained)
