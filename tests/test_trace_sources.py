@@ -65,7 +65,7 @@ def test_every_public_function_that_reads_a_trace_takes_a_run_result() -> None:
         if "Trace" not in annotation.replace("TraceRecord", "").replace("TraceFormatError", ""):
             continue
         readers.append(name)
-        if "TraceSource" not in annotation and "RunResult" not in annotation:
+        if not any(t in annotation for t in ("TraceSource", "RunResult", "RunData")):
             refusing.append(f"{name}({params[0].name}: {annotation})")
     assert len(readers) > 30, readers
     assert refusing == []
