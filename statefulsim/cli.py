@@ -7,7 +7,6 @@ only load, run and print.  Unexpected exceptions are bugs and propagate with a t
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Sequence
@@ -16,7 +15,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from statefulsim.durations import DurationError, format_clock, parse_duration
+from statefulsim.durations import DurationError, format_clock, parse_positive_duration
 from statefulsim.errors import ScenarioError, StatefulSimError
 
 EXIT_OK = 0
@@ -75,12 +74,9 @@ class DurationType(_ParamType):
         if isinstance(value, float):
             return value
         try:
-            seconds = parse_duration(value)
+            return parse_positive_duration(value)
         except DurationError as e:
             self.fail(str(e), param, ctx)
-        if math.isinf(seconds) or seconds <= 0:
-            self.fail(f"expected a positive, finite duration such as 30s, 15m or 1h, found {value!r}", param, ctx)
-        return seconds
 
 
 def _plural(n: int, word: str) -> str:

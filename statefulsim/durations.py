@@ -55,6 +55,14 @@ def parse_duration(value: Any) -> float:
     raise DurationError(f"expected a duration such as 30s, 15m or 1h, found {type(value).__name__} {shown(value)}")
 
 
+def parse_positive_duration(value: Any) -> float:
+    """A positive, finite duration (how long to run: ``--until``, ``run(until=...)``)."""
+    seconds = parse_duration(value)
+    if math.isinf(seconds) or seconds <= 0:
+        raise DurationError(f"expected a positive, finite duration such as 30s, 15m or 1h, found {value!r}")
+    return seconds
+
+
 def format_clock(seconds: float) -> str:
     """``HH:MM:SS.mmm`` for timelines."""
     if math.isinf(seconds):

@@ -41,7 +41,7 @@ from statefulsim.io.yamlsource import load_file
 from statefulsim.model.explore import KEEP, OMIT, Choice, ExploreSpec
 from statefulsim.plugins import load_plugins, workers_lack_registration
 from statefulsim.runner import run
-from statefulsim.sim.trace import Trace, TraceRecord
+from statefulsim.sim.trace import TraceRecord, TraceSource, as_trace
 from statefulsim.sweep import LocalExecutor, point_label, validated_variant
 
 # networkx ships no type information (and types-networkx is not a dependency): load it as Any,
@@ -313,9 +313,10 @@ class Step:
     action: bool = False
 
 
-def state_sequence(trace: Trace) -> list[Step]:
+def state_sequence(trace: TraceSource) -> list[Step]:
     """The abstract states a trace goes through, starting with :data:`INITIAL`; a record that
     leaves the state as it was adds nothing."""
+    trace = as_trace(trace)
     replay = Replay()
     actions: tuple[str, ...] = ()
     steps = [Step("", INITIAL)]

@@ -8,6 +8,7 @@ from typing import Callable, Sequence
 
 from statefulsim.analysis.expect import check_all
 from statefulsim.analysis.result import RunData
+from statefulsim.durations import parse_positive_duration
 from statefulsim.io.scenario import load_scenario
 from statefulsim.model.scenario import Scenario
 from statefulsim.plugins import load_plugins
@@ -55,14 +56,17 @@ def build_cluster(scenario: Scenario, seed: int | None = None) -> Cluster:
     return cluster
 
 
-def run(scenario: Scenario | str | os.PathLike[str], *, seed: int | None = None, until: float | None = None,
+def run(scenario: Scenario | str | os.PathLike[str], *, seed: int | None = None, until: float | str | None = None,
         plugins: Sequence[str] = (), progress: Callable[[float, float], None] | None = None) -> RunResult:
     """Load (if given a path) and run a scenario, optionally with another seed or end time, after
     importing the ``plugins`` modules (:func:`statefulsim.plugins.load_plugins`), and check its
-    expectations.
+    expectations.  ``until`` is what ``--until`` takes: seconds, or a duration such as ``"90s"``
+    or ``"1h30m"`` (positive and finite; anything else raises ``DurationError``, a ValueError).
 
     ``progress(now, until)`` is called now and then during the run (simulated seconds); the
     trace does not depend on it."""
+    if isinstance(until, str):
+        until = parse_positive_duration(until)
     if plugins:
         load_plugins(plugins)
     if not isinstance(scenario, Scenario):

@@ -32,7 +32,7 @@ import yaml
 from statefulsim.analysis import metrics
 from statefulsim.errors import Problem, ScenarioError, StatefulSimError
 from statefulsim.io.paths import parse_path, self_contained, set_path
-from statefulsim.sim.trace import Trace
+from statefulsim.sim.trace import TraceSource, as_trace
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -202,23 +202,26 @@ def validated_variant(data: Any, name: str, point: Mapping[str, Any], base_dir: 
 
 # ---------------------------------------------------------------------------- metrics
 
-def time_to_ready(trace: Trace, statefulset: str | None = None) -> float | None:
+def time_to_ready(trace: TraceSource, statefulset: str | None = None) -> float | None:
     """Time to all ready of ``statefulset`` (default the first set created): seconds from its
     creation until ``kubectl rollout status`` would first call it rolled out
     (:func:`statefulsim.analysis.metrics.time_to_all_ready`); None if never."""
+    trace = as_trace(trace)
     return metrics.time_to_all_ready(trace, statefulset)
 
 
-def rollout_duration(trace: Trace, statefulset: str | None = None) -> float | None:
+def rollout_duration(trace: TraceSource, statefulset: str | None = None) -> float | None:
     """Seconds from the first template change to every pod on the new revision
     (:func:`statefulsim.analysis.metrics.rollout_duration`)."""
+    trace = as_trace(trace)
     return metrics.rollout_duration(trace, statefulset)
 
 
-def time_below_quorum(trace: Trace, quorum: int, until: float, statefulset: str | None = None) -> float | None:
+def time_below_quorum(trace: TraceSource, quorum: int, until: float, statefulset: str | None = None) -> float | None:
     """Seconds up to ``until`` with fewer than ``quorum`` Ready replicas
     (:func:`statefulsim.analysis.metrics.time_below`) for ``statefulset`` (default the first set
     created); None without a StatefulSet."""
+    trace = as_trace(trace)
     if statefulset is None:
         created = metrics.first_statefulset(trace)
         if created is None:
@@ -227,15 +230,17 @@ def time_below_quorum(trace: Trace, quorum: int, until: float, statefulset: str 
     return metrics.time_below(trace, statefulset, quorum, until)
 
 
-def dns_delays(trace: Trace) -> dict[str, float | None]:
+def dns_delays(trace: TraceSource) -> dict[str, float | None]:
     """``dns_delay[NAME]`` for every pod name a ``dnsQuery`` asked about
     (:func:`statefulsim.analysis.metrics.dns_delays`)."""
+    trace = as_trace(trace)
     return metrics.dns_delays(trace)
 
 
-def run_metrics(trace: Trace, *, until: float, quorum: int | None = None,
+def run_metrics(trace: TraceSource, *, until: float, quorum: int | None = None,
                 statefulset: str | None = None) -> dict[str, float | None]:
     """Every metric of one run (see docs/cli.md, "Sweeps"), rounded to the microsecond; None when missing."""
+    trace = as_trace(trace)
     from statefulsim.analysis.stuck import stuck_statefulsets
 
     stuck = stuck_statefulsets(trace)

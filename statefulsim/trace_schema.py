@@ -95,6 +95,7 @@ EVENTS: Mapping[str, tuple[tuple[str, str], ...]] = {
     "NodeRegistered": (("node", "string"),),
     "Action": (("action", "string"),),
     "ActionFailed": (("action", "string"), ("error", "string")),
+    "ActionNote": (("action", "string"), ("message", "string")),
     "NodeDrained": (("node", "string"), ("pods", "integer")),
     "RolledBack": (("statefulset", "string"), ("revision", "integer"), ("controllerRevision", "string")),
     "RollbackSkipped": (("statefulset", "string"), ("revision", "integer"), ("message", "string")),
@@ -115,7 +116,7 @@ _NODE = (("node", "string"),)
 #: ``Action`` fields per ``action`` (verb): (required, optional).  Other verbs: any fields.
 ACTION_FIELDS: Mapping[str, tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]] = {
     "scale": ((("statefulset", "string"), ("replicas", "integer")), ()),
-    "patch": ((("statefulset", "string"), ("patch", "object")), ()),
+    "patch": ((("statefulset", "string"), ("patch", "object|list")), (("type", "string"),)),
     "deletePod": ((("pod", "string"),), _GRACE + (("force", "boolean"),)),
     "breakReadiness": ((("pod", "string"),), (("container", "string|null"), ("persist", "boolean"))),
     "breakLiveness": ((("pod", "string"),), (("container", "string|null"), ("persist", "boolean"))),

@@ -53,7 +53,8 @@ def test_wrong_types_missing_keys_and_choices() -> None:
 
 def test_problems_keep_their_order() -> None:
     _, out = parse("patch", {"patch": 3})
-    assert out == [("patch.patch", "expected a mapping (a merge patch of the StatefulSet's spec), found an integer 3"),
+    assert out == [("patch.patch", "expected a mapping (a strategic merge patch of the whole object, as kubectl "
+                                   "patch -p takes it), found an integer 3"),
                    ("patch.statefulset", "required key is missing")]
     _, out = parse("crashContainer", {"container": 3})
     assert out == [("crashContainer.container", "expected a string, found an integer 3"),
@@ -82,7 +83,7 @@ def test_trace_fields_in_declared_order() -> None:
                                                                                              "container": None}
     assert list(fields("dnsQuery", {"name": "web", "type": "SRV", "from": "web-0", "every": "5s"}).items()) == [
         ("name", "web"), ("qtype", "SRV"), ("from", "web-0"), ("every", 5.0)]
-    patch = {"replicas": 3}
+    patch = {"spec": {"replicas": 3}}
     traced = fields("patch", {"statefulset": "web", "patch": patch})["patch"]
     assert traced == patch and traced is not patch
 

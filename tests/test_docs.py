@@ -38,6 +38,40 @@ def test_rollout_when_and_drain_examples_meet_their_expectations(name: str, show
     assert result.trace.of(shows)
 
 
+def test_the_patch_forms_example_does_what_scenario_md_says() -> None:
+    text = (ROOT / "docs" / "scenario.md").read_text()
+    block = next(b for b in yaml_blocks(ROOT / "docs" / "scenario.md") if "name: patch-forms" in b)
+    assert "### Patches" in text.split(block)[0]
+    result = run(load_scenario_text(block, file="docs/scenario.md", base_dir=str(ROOT / "scenarios")))
+    assert not list(result.trace.of("ActionFailed"))
+    assert [(r.t >= 150, r.fields["message"]) for r in result.trace.of("ActionNote")] == [
+        (True, "statefulset.apps/web patched (no change)")]
+    updates = [(r.fields["replicas"], r.fields["minReadySeconds"]) for r in result.trace.of("StatefulSetUpdated")]
+    assert updates == [(1, 0.0), (1, 5.0), (2, 5.0), (2, 5.0)]
+    sts = result.cluster.store.get("StatefulSet", "default", "web")
+    assert sts.metadata.labels == {"tier": "frontend"}
+    pod_spec = sts.spec_raw["template"]["spec"]
+    [nginx] = pod_spec["containers"]
+    assert nginx["image"].endswith(":0.26") and nginx["env"] == [] and "readinessProbe" in nginx
+    assert pod_spec["tolerations"] == [{"key": "dedicated", "operator": "Exists"}]
+
+
+def test_patch_errors_shown_in_scenario_md_are_the_loaders() -> None:
+    from statefulsim.errors import ScenarioError
+
+    section = (ROOT / "docs" / "scenario.md").read_text().split("### Patches", 1)[1].split("\n### ", 1)[0]
+    shown = re.findall(r"line 9 is `(patch: .*?)`:\n\n```\n(error: .*?)\n```|for `(patch: .*?)`:\n\n```\n(error: .*?)\n```",
+                       section, flags=re.S)
+    assert len(shown) == 2
+    for first, first_error, second, second_error in shown:
+        action, error = " ".join((first or second).split()), first_error or second_error
+        text = ("apiVersion: statefulsim/v1\nkind: Scenario\nmetadata: {name: s}\nuntil: 1m\nmanifests:\n"
+                f"  - file: manifests/web.yaml\nactions:\n  - at: 10s\n    {action}\n")
+        with pytest.raises(ScenarioError) as e:
+            load_scenario_text(text, file="s.yaml", base_dir=str(ROOT / "scenarios"))
+        assert [f"error: {p}" for p in e.value.problems] == [error]
+
+
 def test_readme_starts_with_the_two_commands() -> None:
     text = (ROOT / "README.md").read_text()
     blocks = re.findall(r"```(\w*)\n(.*?)```", text, flags=re.S)

@@ -46,14 +46,14 @@ def _bomb(indent: str) -> str:
 
 
 def test_alias_bomb_in_a_patch_annotation_is_refused_quickly(tmp_path: Path) -> None:
-    body = ("actions:\n  - at: 10s\n    patch:\n      statefulset: web\n      patch:\n        template:\n"
-            "          metadata:\n            annotations:\n" + _bomb("              "))
+    body = ("actions:\n  - at: 10s\n    patch:\n      statefulset: web\n      patch:\n        spec:\n          template:\n"
+            "            metadata:\n              annotations:\n" + _bomb("                "))
     f = scenario(tmp_path, body)
     bad_input(invoke("validate", f), f"{f}:", "aliases expand the document by more than 100000 values")
 
 
 def test_recursive_alias_in_a_patch_is_refused(tmp_path: Path) -> None:
-    f = scenario(tmp_path, "actions:\n  - {at: 1s, patch: {statefulset: web, patch: &p {template: {x: *p}}}}\n")
+    f = scenario(tmp_path, "actions:\n  - {at: 1s, patch: {statefulset: web, patch: &p {spec: {template: {x: *p}}}}}\n")
     bad_input(invoke("validate", f), "recursive alias")
 
 
@@ -112,7 +112,7 @@ def test_int32_and_int64_ranges_are_the_api_servers(tmp_path: Path) -> None:
 
 def test_a_scale_or_patch_past_the_total_is_refused_at_the_action(tmp_path: Path) -> None:
     for verb, body in (("scale", "{statefulset: web, replicas: 20000}"),
-                       ("patch", "{statefulset: web, patch: {replicas: 20000}}")):
+                       ("patch", "{statefulset: web, patch: {spec: {replicas: 20000}}}")):
         f = _with_web(tmp_path, 3, body=f"actions:\n  - {{at: 1s, {verb}: {body}}}\n")
         bad_input(invoke("validate", f), f"{f}:7: actions[0].{verb}.", "20000 replicas in all")
 

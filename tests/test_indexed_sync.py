@@ -65,11 +65,11 @@ def test_random_histories_identical(replicas: int, policy: str, mrs: int, target
                                                          "rollingUpdate": {"partition": partition}}}
     actions: list[dict] = [{"at": "60s", "scale": {"statefulset": "web", "replicas": target}}]
     if start is not None:
-        actions.append({"at": "90s", "patch": {"statefulset": "web", "patch": {"ordinals": {"start": start}}}})
+        actions.append({"at": "90s", "patch": {"statefulset": "web", "patch": {"spec": {"ordinals": {"start": start}}}}})
     if image_change:
-        actions.append({"at": "120s", "patch": {"statefulset": "web", "patch": {"template": {"spec": {
+        actions.append({"at": "120s", "patch": {"statefulset": "web", "patch": {"spec": {"template": {"spec": {
             "containers": [{"name": "app", "image": "nginx:1.28",
-                            "readinessProbe": {"httpGet": {"path": "/", "port": 80}, "periodSeconds": 1}}]}}}}})
+                            "readinessProbe": {"httpGet": {"path": "/", "port": 80}, "periodSeconds": 1}}]}}}}}})
     actions.append({"at": "150s", "failPod": {"pod": "web-1"}})
     actions.append({"at": "160s", "deletePod": {"pod": "web-0"}})
     sc = scenario(statefulset(replicas=replicas, policy=policy, extra_spec=extra), actions=actions, until="6m",

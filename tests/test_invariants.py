@@ -85,10 +85,12 @@ class T:
                         availableReplicas=ready, currentReplicas=replicas, updatedReplicas=replicas if updated is None else updated,
                         currentRevision=current, updateRevision=update, observedGeneration=generation)
 
-    def spec(self, t: float, generation: int, replicas: int, patch: dict[str, Any] | None = None) -> T:
-        """A spec change (a patch action when given), observed by the controller right away."""
+    def spec(self, t: float, generation: int, replicas: int, patch: dict[str, Any] | None = None, *,
+             spec_relative: bool = False) -> T:
+        """A spec change (a patch action when given, of the whole object, or of the spec as in
+        traces of earlier versions), observed by the controller right away."""
         if patch is not None:
-            self.add(t, "Action", action="patch", statefulset=self.set, patch=patch)
+            self.add(t, "Action", action="patch", statefulset=self.set, patch=patch if spec_relative else {"spec": patch})
         self.add(t, "StatefulSetUpdated", statefulset=self.set, generation=generation, replicas=replicas)
         return self.add(t, "StatefulSetStatus", statefulset=self.set, replicas=replicas, readyReplicas=0,
                         availableReplicas=0, currentReplicas=0, updatedReplicas=0, currentRevision="r1",
@@ -154,9 +156,10 @@ def test_ordered_creation_catches_a_pod_created_before_its_predecessor_is_ready(
     assert found(T(policy="Parallel").create(1, "web-0").create(1, "web-1"), "ordered-creation") == []
 
 
-def test_ordered_creation_follows_the_start_ordinal() -> None:
+@pytest.mark.parametrize("spec_relative", [False, True])
+def test_ordered_creation_follows_the_start_ordinal(spec_relative: bool) -> None:
     # .spec.ordinals.start from a patch: web-2 is the new first pod, it needs no predecessor.
-    t = T(replicas=2).start(1, "web-0", "web-1").spec(10, 2, 2, {"ordinals": {"start": 2}})
+    t = T(replicas=2).start(1, "web-0", "web-1").spec(10, 2, 2, {"ordinals": {"start": 2}}, spec_relative=spec_relative)
     t.create(11, "web-2").up(12, "web-2", ready=False).create(13, "web-3")
     [v] = found(t, "ordered-creation")
     assert v.objects == ("pod/web-3", "pod/web-2")

@@ -253,20 +253,20 @@ def test_grace_period_must_be_whole_seconds(tmp_path: pathlib.Path) -> None:
 
 
 def test_patch_checked_against_manifest_at_load(tmp_path: pathlib.Path) -> None:
-    text = GOOD + "  - at: 2m\n    patch: {statefulset: mysql, patch: {serviceName: other}}\n"
+    text = GOOD + "  - at: 2m\n    patch: {statefulset: mysql, patch: {spec: {serviceName: other}}}\n"
     out = problems(text, tmp_path)
     assert any("actions[1].patch.patch: the patch would be rejected" in p and "Forbidden" in p for p in out), out
-    text = GOOD + "  - at: 2m\n    patch: {statefulset: mysql, patch: {replicas: many}}\n"
+    text = GOOD + "  - at: 2m\n    patch: {statefulset: mysql, patch: {spec: {replicas: many}}}\n"
     out = problems(text, tmp_path)
     assert any("spec.replicas: expected an integer, found a string 'many'" in p for p in out), out
 
 
 def test_patch_timestamps_become_strings() -> None:
-    text = GOOD + ("  - at: 2m\n    patch: {statefulset: mysql, patch: {template: {metadata: "
-                   "{annotations: {restartedAt: 2024-01-01T00:00:00Z}}}}}\n")
+    text = GOOD + ("  - at: 2m\n    patch: {statefulset: mysql, patch: {spec: {template: {metadata: "
+                   "{annotations: {restartedAt: 2024-01-01T00:00:00Z}}}}}}\n")
     sc = load_scenario_text(text)
     patch = sc.actions[1].patch
-    assert patch["template"]["metadata"]["annotations"]["restartedAt"] == "2024-01-01T00:00:00Z"
+    assert patch["spec"]["template"]["metadata"]["annotations"]["restartedAt"] == "2024-01-01T00:00:00Z"
 
 
 def test_manifest_problems_name_the_file_as_written(tmp_path: pathlib.Path) -> None:

@@ -94,10 +94,10 @@ def test_failed_pod_is_deleted_and_recreated_with_new_uid() -> None:
 @pytest.mark.parametrize("policy", ["OrderedReady", "Parallel"])
 def test_start_ordinal_changes(policy: str) -> None:
     r = run(statefulset(replicas=2, policy=policy),
-            actions=[{"at": "1m", "patch": {"statefulset": "web", "patch": {"replicas": 3, "ordinals": {"start": 2}}}},
-                     {"at": "3m", "patch": {"statefulset": "web", "patch": {"ordinals": {"start": 4}}}},
-                     {"at": "5m", "patch": {"statefulset": "web", "patch": {"ordinals": {"start": 3}}}},
-                     {"at": "7m", "patch": {"statefulset": "web", "patch": {"ordinals": None}}}],
+            actions=[{"at": "1m", "patch": {"statefulset": "web", "patch": {"spec": {"replicas": 3, "ordinals": {"start": 2}}}}},
+                     {"at": "3m", "patch": {"statefulset": "web", "patch": {"spec": {"ordinals": {"start": 4}}}}},
+                     {"at": "5m", "patch": {"statefulset": "web", "patch": {"spec": {"ordinals": {"start": 3}}}}},
+                     {"at": "7m", "patch": {"statefulset": "web", "patch": {"spec": {"ordinals": None}}}}],
             until="9m", nodes=4)
     assert live_pods(r.trace, 59, "web") == ["web-0", "web-1"]
     assert live_pods(r.trace, 179, "web") == ["web-2", "web-3", "web-4"]

@@ -359,6 +359,19 @@ def test_action_marks_and_labels() -> None:
     ]
 
 
+def test_patch_labels_of_each_form() -> None:
+    from statefulsim.present.plots import action_label
+
+    whole = {"action": "patch", "statefulset": "web",
+             "patch": {"metadata": {"labels": {"tier": "a"}}, "spec": {"updateStrategy": {"rollingUpdate": {"partition": 2}}}}}
+    assert action_label(whole) == "patch web rollingUpdate.partition=2, labels.tier=a"
+    old = {"action": "patch", "statefulset": "web", "patch": {"minReadySeconds": 5}}  # a trace of an earlier version
+    assert action_label(old) == "patch web minReadySeconds=5"
+    ops = {"action": "patch", "statefulset": "web", "type": "json",
+           "patch": [{"op": "replace", "path": "/spec/replicas", "value": 2}, {"op": "remove", "path": "/spec/ordinals"}]}
+    assert action_label(ops) == "patch web replace /spec/replicas, remove /spec/ordinals"
+
+
 def test_claim_records_make_no_pod_rows() -> None:
     trace = Trace()
     trace.append(0.0, "PVCCreated", {"pvc": "www-web-0", "pod": "web-0", "storageClass": None})

@@ -251,7 +251,7 @@ def test_patch_draws_partition_and_max_unavailable() -> None:
     for key in ("partition", "maxUnavailable"):
         found = _first(
             action_timelines("web", verbs=["patch"], min_actions=1),
-            lambda actions, key=key: any(key in (a["patch"]["patch"].get("updateStrategy") or {}).get(
+            lambda actions, key=key: any(key in (a["patch"]["patch"]["spec"].get("updateStrategy") or {}).get(
                 "rollingUpdate", {}) for a in actions))
         assert found
 

@@ -17,7 +17,7 @@ def set_image(at: str, image: str = NEW) -> dict:
 
 
 def patch(at: str, p: dict) -> dict:
-    return {"at": at, "patch": {"statefulset": "web", "patch": p}}
+    return {"at": at, "patch": {"statefulset": "web", "patch": {"spec": p}}}
 
 
 def revisions_of(result, pod: str) -> list[str]:

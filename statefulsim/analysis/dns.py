@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from statefulsim.sim.trace import Trace
+from statefulsim.sim.trace import TraceSource, as_trace
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,10 @@ class DnsVisibility:
         return self.first_answer_at - self.ready_at
 
 
-def dns_visibility(trace: Trace, name: str, pod: str, client: str | None = None) -> DnsVisibility:
+def dns_visibility(trace: TraceSource, name: str, pod: str, client: str | None = None) -> DnsVisibility:
     """For lookups of ``name`` (optionally by one ``client``): the first positive answer, the pod's
     first Ready time, and how many negative answers came before."""
+    trace = as_trace(trace)
     ready = trace.first("PodReady", pod=pod)
     first_answer = None
     negatives = 0

@@ -14,7 +14,7 @@ from statefulsim.analysis.replay import Replay, SetState
 from statefulsim.durations import DurationError, format_clock, format_duration, parse_duration
 from statefulsim.problems import Path, Problems, get_duration, get_int, get_list, get_mapping, get_str
 from statefulsim.registry import Registry
-from statefulsim.sim.trace import Trace, TraceRecord
+from statefulsim.sim.trace import Trace, TraceRecord, TraceSource, as_trace
 
 
 @dataclass(frozen=True)
@@ -125,8 +125,9 @@ class AvailableReplicas(ReadyReplicas):
     kind: ClassVar[str] = "availableReplicas"
 
 
-def live_pods(trace: Trace, at: float, statefulset: str | None = None) -> list[str]:
+def live_pods(trace: TraceSource, at: float, statefulset: str | None = None) -> list[str]:
     """Names of the pods that exist (created, not yet deleted) at time ``at``, by ordinal."""
+    trace = as_trace(trace)
     alive: dict[str, tuple[str, int]] = {}
     for r in trace:
         if r.t > at:

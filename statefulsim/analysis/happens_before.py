@@ -30,7 +30,7 @@ from typing import Any, Iterable, Mapping
 from statefulsim.errors import StatefulSimError
 from statefulsim.sim.actions import action_touches
 from statefulsim.sim.api.objects import ORDERED_READY
-from statefulsim.sim.trace import Trace, TraceRecord
+from statefulsim.sim.trace import HasTrace, TraceRecord, TraceSource, as_trace
 
 #: A node of the graph: ``(event, subject, n)``.
 Milestone = tuple[str, str, int]
@@ -933,10 +933,12 @@ class _Builder:
         self.link(m, causes)
 
 
-def happens_before_graph(trace: Trace | Iterable[TraceRecord]) -> Any:
-    """The happens-before graph of ``trace`` (a ``networkx.DiGraph``; see the module docstring for
-    nodes and edge attributes).  Every edge points forward in time (``wait >= 0``)."""
-    return _Builder(list(trace)).build()
+def happens_before_graph(trace: TraceSource | Iterable[TraceRecord]) -> Any:
+    """The happens-before graph of ``trace`` (a trace, a run's result or records; a
+    ``networkx.DiGraph``, see the module docstring for nodes and edge attributes).  Every edge
+    points forward in time (``wait >= 0``)."""
+    records = as_trace(trace) if isinstance(trace, HasTrace) else trace
+    return _Builder(list(records)).build()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1012,7 +1014,7 @@ def resolve_target(graph: Any, target: Milestone | str | None) -> Milestone:
 
 def critical_path(source: Any, target: Milestone | str | None = None) -> CriticalPath:
     """The critical path to ``target`` (see :func:`resolve_target`) in ``source``, a happens-before
-    graph or a trace: from the target, repeatedly step back to the cause that finished last (ties:
+    graph, a trace or a run's result: from the target, repeatedly step back to the cause that finished last (ties:
     the one recorded last) until a milestone without causes.  Raises :class:`MilestoneError` when
     the target is not found."""
     import networkx as nx

@@ -25,7 +25,7 @@ from statefulsim.analysis.replay import int_field as _int
 from statefulsim.durations import format_clock
 from statefulsim.registry import Registry
 from statefulsim.sim.api.objects import ORDERED_READY
-from statefulsim.sim.trace import Trace, TraceRecord
+from statefulsim.sim.trace import Trace, TraceRecord, TraceSource, as_trace
 
 #: How long the endpoint pipeline (EndpointSlice controller, API and watch latencies up to the
 #: CoreDNS informers) may lag a pod's own Ready/NotReady records, in seconds.
@@ -114,14 +114,16 @@ def get_invariant(name: str) -> Invariant:
         raise ValueError(f"unknown invariant {name!r}; known: {', '.join(_REGISTRY)}") from None
 
 
-def applicable(trace: Trace) -> list[str]:
+def applicable(trace: TraceSource) -> list[str]:
     """The invariants that have something to check in ``trace``."""
+    trace = as_trace(trace)
     return [name for name, inv in _REGISTRY.items() if inv.applies(trace)]
 
 
-def check(trace: Trace, names: Iterable[str] | None = None) -> list[Violation]:
+def check(trace: TraceSource, names: Iterable[str] | None = None) -> list[Violation]:
     """Run the named invariants (default: every one that applies to ``trace``) and return all
     violations, ordered by time then invariant name."""
+    trace = as_trace(trace)
     chosen = applicable(trace) if names is None else [get_invariant(n).name for n in names]
     out: list[Violation] = []
     for name in chosen:
@@ -130,9 +132,10 @@ def check(trace: Trace, names: Iterable[str] | None = None) -> list[Violation]:
     return out
 
 
-def not_judged(trace: Trace, names: Iterable[str] | None = None) -> list[Unjudged]:
+def not_judged(trace: TraceSource, names: Iterable[str] | None = None) -> list[Unjudged]:
     """What the named invariants (default: every one that applies) could not judge on ``trace``,
     ordered by time.  Empty for a simulator trace: it starts at t=0 and shows everything."""
+    trace = as_trace(trace)
     chosen = applicable(trace) if names is None else [get_invariant(n).name for n in names]
     out: list[Unjudged] = []
     for name in chosen:
@@ -234,9 +237,10 @@ def _has_policy(trace: Trace, policy: str) -> bool:
 # ordered-creation
 
 
-def check_ordered_creation(trace: Trace) -> list[Violation]:
+def check_ordered_creation(trace: TraceSource) -> list[Violation]:
     """OrderedReady: pod N (N above the start ordinal) is created only while every pod
     start..N-1 exists and is Running and Ready."""
+    trace = as_trace(trace)
     return _ordered_creation(trace)[0]
 
 
@@ -307,9 +311,10 @@ def _unseen(pods: Sequence[tuple[str, PodState | None]], seen: _Observed, statef
 # ordered-termination
 
 
-def check_ordered_termination(trace: Trace) -> list[Violation]:
+def check_ordered_termination(trace: TraceSource) -> list[Violation]:
     """OrderedReady: the controller deletes a condemned pod (out of the ordinal range) only when
     every higher condemned pod is gone."""
+    trace = as_trace(trace)
     return _ordered_termination(trace)[0]
 
 
@@ -363,8 +368,9 @@ def _ordered_termination(trace: Trace) -> tuple[list[Violation], list[Unjudged]]
 # at-most-one-identity
 
 
-def check_at_most_one_identity(trace: Trace) -> list[Violation]:
+def check_at_most_one_identity(trace: TraceSource) -> list[Violation]:
     """Never two live pods (created, not yet deleted) with the same name."""
+    trace = as_trace(trace)
     out: list[Violation] = []
     for _, r, state in _walk(trace):
         if r.event != "PodCreated":
@@ -420,9 +426,10 @@ def _applies_storage(trace: Trace) -> bool:
     return _has(trace, "PVCCreated") or _has(trace, "VolumesMounted")
 
 
-def check_claim_before_pod(trace: Trace) -> list[Violation]:
+def check_claim_before_pod(trace: TraceSource) -> list[Violation]:
     """A pod of a set with volumeClaimTemplates is created only after every claim
     ``<template>-<pod>`` exists."""
+    trace = as_trace(trace)
     templates = _claim_templates(trace)
     created: dict[str, list[float]] = {}
     for r in trace.of("PVCCreated"):
@@ -453,9 +460,10 @@ def check_claim_before_pod(trace: Trace) -> list[Violation]:
     return out
 
 
-def check_stable_storage(trace: Trace) -> list[Violation]:
+def check_stable_storage(trace: TraceSource) -> list[Violation]:
     """Every incarnation of a pod uses the claims ``<template>-<pod>`` of its own ordinal, and
     the same claims as the previous incarnations."""
+    trace = as_trace(trace)
     templates = _claim_templates(trace)
     incarnations: dict[str, int] = {}
     pod_key: dict[str, tuple[str, int]] = {}  # uid -> (set, incarnation)
@@ -567,10 +575,11 @@ def _update_deletions(trace: Trace) -> Iterator[_UpdateDelete]:
         yield _UpdateDelete(r.t, pod, st.name, st.policy, target, tuple(st.candidates), fallback, higher, st.status)
 
 
-def check_reverse_ordinal_update(trace: Trace) -> list[Violation]:
+def check_reverse_ordinal_update(trace: TraceSource) -> list[Violation]:
     """A rolling update replaces pods from the highest ordinal down: when the controller deletes
     pod k for an update, every higher pod in range already runs the update revision (or is being
     deleted).  Parallel sets may replace an unavailable old pod first (maxUnavailable two-phase)."""
+    trace = as_trace(trace)
     out: list[Violation] = []
     for d in _update_deletions(trace):
         if not d.higher_old:
@@ -588,9 +597,10 @@ def check_reverse_ordinal_update(trace: Trace) -> list[Violation]:
     return out
 
 
-def check_partition_respected(trace: Trace) -> list[Violation]:
+def check_partition_respected(trace: TraceSource) -> list[Violation]:
     """Pods whose index (ordinal - start) is below the partition are never replaced by the
     controller for an update, and are (re)created at the current revision during a rollout."""
+    trace = as_trace(trace)
     out: list[Violation] = []
     for d in _update_deletions(trace):
         ok = False
@@ -769,10 +779,11 @@ def _dns_targets(r: TraceRecord, services: set[str]) -> list[tuple[str, str | No
     return out
 
 
-def check_dns_ready_only(trace: Trace) -> list[Violation]:
+def check_dns_ready_only(trace: TraceSource) -> list[Violation]:
     """A DNS answer hands out a pod's address (per-pod name, Service name or SRV target) only while
     the pod is Ready and not terminating, or within the answer's cache lifetime after it stopped
     being so, unless the Service publishes not-ready addresses."""
+    trace = as_trace(trace)
     answers = [r for r in trace.of("DNSAnswer")
                if r.fields.get("rcode") == "NOERROR" and r.fields.get("answers")
                and r.fields.get("server") not in ("hosts", "client-cache")]
@@ -818,11 +829,12 @@ def check_dns_ready_only(trace: Trace) -> list[Violation]:
 # convergence
 
 
-def check_convergence(trace: Trace) -> list[Violation]:
+def check_convergence(trace: TraceSource) -> list[Violation]:
     """At the end of the run every StatefulSet (not deleted) has its desired replicas, all Ready,
     a status for its latest generation and, once a rolling update reached the partition, the
     current revision equal to the update revision.  Otherwise the violation gives the reason the
     controller reports for being stuck, if any."""
+    trace = as_trace(trace)
     from statefulsim.analysis.stuck import stuck_statefulsets
 
     if not len(trace):

@@ -23,7 +23,7 @@ from typing import Any
 
 from statefulsim.analysis.dns import dns_visibility
 from statefulsim.analysis.replay import Replay, SetState, int_field
-from statefulsim.sim.trace import Trace, TraceRecord
+from statefulsim.sim.trace import Trace, TraceRecord, TraceSource, as_trace
 
 __all__ = [
     "OBSERVING_VERBS", "POD_EVENTS", "TEMPLATE_VERBS", "AllReady", "PodLife", "ReplicaSteps", "Rollout", "all_ready",
@@ -80,8 +80,9 @@ class PodLife:
         return self.ready - self.created
 
 
-def pod_lives(trace: Trace) -> list[PodLife]:
+def pod_lives(trace: TraceSource) -> list[PodLife]:
     """Every pod incarnation in the trace, ordered by StatefulSet, ordinal, then creation."""
+    trace = as_trace(trace)
     lives: dict[str, PodLife] = {}
     for i, r in enumerate(trace):
         pod = r.get("pod")
@@ -135,8 +136,9 @@ def update_life(life: PodLife, r: TraceRecord) -> None:
 # ---------------------------------------------------------------------------- StatefulSets
 
 
-def statefulsets(trace: Trace) -> list[str]:
+def statefulsets(trace: TraceSource) -> list[str]:
     """StatefulSet names in order of appearance."""
+    trace = as_trace(trace)
     names: dict[str, None] = {}
     for r in trace:
         if r.event.startswith("StatefulSet"):
@@ -146,8 +148,9 @@ def statefulsets(trace: Trace) -> list[str]:
     return list(names)
 
 
-def first_statefulset(trace: Trace, statefulset: str | None = None) -> TraceRecord | None:
+def first_statefulset(trace: TraceSource, statefulset: str | None = None) -> TraceRecord | None:
     """The first ``StatefulSetCreated`` of ``statefulset`` (default: of any set)."""
+    trace = as_trace(trace)
     return trace.first("StatefulSetCreated", **({"statefulset": statefulset} if statefulset else {}))
 
 
@@ -237,9 +240,10 @@ class Rollout:
         return None if self.finished is None else self.finished - self.started
 
 
-def rollouts(trace: Trace, statefulset: str) -> list[Rollout]:
+def rollouts(trace: TraceSource, statefulset: str) -> list[Rollout]:
     """Every template change of ``statefulset`` after its creation (a new ``updateRevision`` in
     its status, including a rollback to an older revision), in order."""
+    trace = as_trace(trace)
     replay = Replay()
     out: list[Rollout] = []
     updated_at: dict[int, float] = {}
@@ -269,8 +273,9 @@ def rollouts(trace: Trace, statefulset: str) -> list[Rollout]:
     return out
 
 
-def all_ready(trace: Trace) -> dict[str, AllReady]:
+def all_ready(trace: TraceSource) -> dict[str, AllReady]:
     """Every StatefulSet (by name, in order of creation) and when it was first all ready."""
+    trace = as_trace(trace)
     replay = Replay()
     out: dict[str, AllReady] = {}
     for r in trace:
@@ -287,9 +292,10 @@ def all_ready(trace: Trace) -> dict[str, AllReady]:
     return out
 
 
-def time_to_all_ready(trace: Trace, statefulset: str | None = None) -> float | None:
+def time_to_all_ready(trace: TraceSource, statefulset: str | None = None) -> float | None:
     """Seconds from the first ``StatefulSetCreated`` of ``statefulset`` (default: the first set
     created) until it was first all ready by :func:`is_rolled_out`; None if never."""
+    trace = as_trace(trace)
     sets = all_ready(trace)
     name = statefulset if statefulset is not None else next(iter(sets), None)
     found = sets.get(name) if name is not None else None
@@ -314,11 +320,12 @@ class ReplicaSteps:
     end: float = 0.0
 
 
-def replica_steps(trace: Trace, statefulset: str, *, end: float | None = None) -> ReplicaSteps:
+def replica_steps(trace: TraceSource, statefulset: str, *, end: float | None = None) -> ReplicaSteps:
     """Desired (``StatefulSetCreated`` / ``StatefulSetUpdated``), ready, available and existing
     replicas (``StatefulSetStatus``) of one StatefulSet over time, up to ``end`` (default: the last
     record).  A new set has 0 ready until its first status; after ``StatefulSetDeleted`` the values
     are None until it is created again."""
+    trace = as_trace(trace)
     out = ReplicaSteps(statefulset, end=_end(trace) if end is None else end)
     desired: int | None = None
     ready = available = pods = None
@@ -355,10 +362,11 @@ def replica_steps(trace: Trace, statefulset: str, *, end: float | None = None) -
     return out
 
 
-def below_quorum(trace: Trace, statefulset: str, quorum: int, until: float | None = None) -> list[tuple[float, float]]:
+def below_quorum(trace: TraceSource, statefulset: str, quorum: int, until: float | None = None) -> list[tuple[float, float]]:
     """The intervals, up to ``until`` (default: the last record), during which the StatefulSet
     existed and had fewer than ``quorum`` Ready replicas (``readyReplicas`` of its status; 0 from its
     creation until the first status).  Time before its creation and after its deletion does not count."""
+    trace = as_trace(trace)
     steps = replica_steps(trace, statefulset, end=until)
     end = steps.end
     out: list[tuple[float, float]] = []
@@ -376,8 +384,9 @@ def below_quorum(trace: Trace, statefulset: str, quorum: int, until: float | Non
     return out
 
 
-def time_below(trace: Trace, statefulset: str, quorum: int, until: float | None = None) -> float:
+def time_below(trace: TraceSource, statefulset: str, quorum: int, until: float | None = None) -> float:
     """Total seconds :func:`below_quorum`."""
+    trace = as_trace(trace)
     return sum(b - a for a, b in below_quorum(trace, statefulset, quorum, until))
 
 
@@ -390,28 +399,31 @@ def majority(replicas: int) -> int:
 OBSERVING_VERBS = frozenset({"dnsQuery"})
 
 
-def first_change(trace: Trace) -> float:
+def first_change(trace: TraceSource) -> float:
     """When the first action that changes the cluster ran (any verb but the observing ones, such
     as a DNS lookup); 0 when there is none.  The default start of the quorum window."""
+    trace = as_trace(trace)
     for r in trace.of("Action"):
         if r.fields.get("action") not in OBSERVING_VERBS:
             return r.t
     return 0.0
 
 
-def time_below_window(trace: Trace, statefulset: str, quorum: int, start: float,
+def time_below_window(trace: TraceSource, statefulset: str, quorum: int, start: float,
                       until: float | None = None) -> float:
     """Seconds below ``quorum`` Ready replicas (:func:`below_quorum`) from ``start`` on."""
+    trace = as_trace(trace)
     return sum(max(0.0, b - max(a, start)) for a, b in below_quorum(trace, statefulset, quorum, until) if b > start)
 #: The verbs whose first ``Action`` starts :func:`rollout_duration` (they change the pod template).
 TEMPLATE_VERBS = ("setImage", "patch", "rolloutUndo", "rolloutRestart")
 
 
-def rollout_duration(trace: Trace, statefulset: str | None = None) -> float | None:
+def rollout_duration(trace: TraceSource, statefulset: str | None = None) -> float | None:
     """Seconds from the first ``setImage``, ``patch``, ``rolloutUndo`` or ``rolloutRestart`` Action (on ``statefulset``, default any) to
     the first status where the set's ``updateRevision`` differs from the one before the action and
     ``currentRevision`` equals it (every pod on the new revision).  None without such an action,
     when the action made no new revision, or when the rollout did not finish by the end."""
+    trace = as_trace(trace)
     action = None
     for r in trace.of("Action"):
         if r.fields.get("action") in TEMPLATE_VERBS and (
@@ -438,10 +450,11 @@ def rollout_duration(trace: Trace, statefulset: str | None = None) -> float | No
 # ---------------------------------------------------------------------------- DNS
 
 
-def dns_delays(trace: Trace) -> dict[str, float | None]:
+def dns_delays(trace: TraceSource) -> dict[str, float | None]:
     """For every name a ``dnsQuery`` asked about whose first label is a pod of the run: seconds
     from the pod's first Ready to the first answer with an address (``dns_visibility``), keyed
     ``dns_delay[NAME]``.  None when the pod never became Ready or the name never resolved."""
+    trace = as_trace(trace)
     pods = {r.fields.get("pod") for r in trace.of("PodCreated")}
     names: list[str] = []
     for r in trace.of("DNSAnswer"):

@@ -232,8 +232,11 @@ class Replay:
         verb = f.get("action")
         if verb == "patch":
             st = self.sets.get(str(f.get("statefulset")))
-            patch = f.get("patch")
-            if st is None or st.deleted is not None or not isinstance(patch, Mapping):
+            if st is None or st.deleted is not None:
+                return
+            patch = spec_part(f.get("patch"), f.get("type"))
+            if patch is None:  # a JSON patch: it can change anything the trace does not show
+                st.pending.append(("patch", {"start": None, "start_explicit": False, "partition": None}))
                 return
             changes: dict[str, Any] = {}
             if "ordinals" in patch:
@@ -259,6 +262,22 @@ class Replay:
                 if kind == "statefulset" and st is not None and st.deleted is None:
                     # An apply can change anything the trace does not show: forget it.
                     st.pending.append(("apply", {"start": None, "start_explicit": False, "partition": None}))
+
+
+#: The top-level fields of a StatefulSet: a patch with only these is of the whole object.
+_OBJECT_KEYS = frozenset({"apiVersion", "kind", "metadata", "spec", "status"})
+
+
+def spec_part(patch: Any, patch_type: Any = None) -> Mapping[str, Any] | None:
+    """The spec change of a ``patch`` Action record's ``patch``: its ``spec`` (a patch of the
+    whole object, as kubectl takes it), or the patch itself in traces from statefulsim versions
+    whose patches were of the spec; None for a JSON patch (a list of operations)."""
+    if patch_type == "json" or not isinstance(patch, Mapping):
+        return None
+    if patch and set(patch) <= _OBJECT_KEYS:
+        spec = patch.get("spec")
+        return spec if isinstance(spec, Mapping) else {}
+    return patch
 
 
 def _with_facts(spec: SetSpec, f: Mapping[str, Any]) -> SetSpec:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from statefulsim.durations import format_clock
-from statefulsim.sim.trace import Trace, TraceRecord
+from statefulsim.sim.trace import Trace, TraceRecord, TraceSource, as_trace
 
 _WHAT = {
     "PredecessorNotReady": "waiting for {pod} to become Running and Ready",
@@ -99,8 +99,9 @@ def _pull_failure(trace: Trace, pod: str) -> str:
     return cause
 
 
-def stuck_statefulsets(trace: Trace) -> list[Stuck]:
+def stuck_statefulsets(trace: TraceSource) -> list[Stuck]:
     """Every set whose last controller record is a ControllerWaiting (work left, not done)."""
+    trace = as_trace(trace)
     last: dict[str, TraceRecord] = {}
     for r in trace:
         if r.event in ("ControllerWaiting", "ControllerResumed", "StatefulSetDeleted"):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 from statefulsim.calibrate.estimate import PodTimes
-from statefulsim.sim.trace import Trace
+from statefulsim.sim.trace import TraceSource, as_trace
 
 MILESTONES = ("scheduled", "running", "ready", "terminating")
 _EVENTS = {"PodScheduled": "scheduled", "PodRunning": "running", "PodReady": "ready", "PodTerminating": "terminating"}
@@ -38,8 +38,9 @@ def observed_milestones(pods: Iterable[PodTimes]) -> dict[tuple[str, str], float
     return out
 
 
-def simulated_milestones(trace: Trace) -> dict[tuple[str, str], float]:
+def simulated_milestones(trace: TraceSource) -> dict[tuple[str, str], float]:
     """The same from a simulated run's trace."""
+    trace = as_trace(trace)
     out: dict[tuple[str, str], float] = {}
     origin: float | None = None
     for r in trace:

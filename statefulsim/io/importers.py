@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator, NoReturn, Sequence
 
 from statefulsim.errors import TraceFormatError
 from statefulsim.io.files import InputFileError, decode_utf8, read_input
-from statefulsim.sim.trace import Trace
+from statefulsim.sim.trace import Trace, TraceSource, as_trace
 
 __all__ = ["FORMATS", "Recording", "build_trace", "detect_file_format", "detect_format", "load_recording", "parse_events_json",
            "parse_pods_json", "parse_pods_text"]
@@ -704,9 +704,10 @@ SKIPPED = {
 }
 
 
-def stalled_pods(trace: Trace) -> list[str]:
+def stalled_pods(trace: TraceSource) -> list[str]:
     """For an OrderedReady set, the pods that are not Running and Ready at the end of the
     recording (lowest ordinal first): what a stuck rollout waits for."""
+    trace = as_trace(trace)
     from statefulsim.analysis.replay import Replay
     from statefulsim.durations import format_clock
     from statefulsim.sim.api.objects import ORDERED_READY

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 from statefulsim.durations import go_duration, human_duration
 from statefulsim.model.scenario import Scenario
 from statefulsim.sim.api.objects import Container, StatefulSet
-from statefulsim.sim.trace import Trace, TraceRecord
+from statefulsim.sim.trace import Trace, TraceRecord, TraceSource, as_trace
 
 __all__ = ["DEFAULT_EPOCH", "events_json", "go_duration", "pods_snapshot_json", "pods_watch_json", "pods_watch_text"]
 
@@ -140,11 +140,12 @@ def _apply(s: _State, r: TraceRecord) -> bool:
     return True
 
 
-def pods_watch_json(trace: Trace, scenario: Scenario, epoch: _dt.datetime = DEFAULT_EPOCH, *,
+def pods_watch_json(trace: TraceSource, scenario: Scenario, epoch: _dt.datetime = DEFAULT_EPOCH, *,
                     pretty: bool = False, statefulset: str | None = None) -> str:
     """``kubectl get pods -w -o json --output-watch-events``: one compact ``{"type", "object"}``
     line per pod change; ``pretty`` gives plain ``-o json -w`` instead: each pod object as its own
     4-space-indented JSON document.  ``statefulset`` keeps that set's pods only."""
+    trace = as_trace(trace)
     out = []
     for _, kind, s in _history(trace, scenario):
         if statefulset is not None and s.statefulset != statefulset:
@@ -156,8 +157,9 @@ def pods_watch_json(trace: Trace, scenario: Scenario, epoch: _dt.datetime = DEFA
     return "".join(out)
 
 
-def pods_snapshot_json(trace: Trace, scenario: Scenario, at: float, epoch: _dt.datetime = DEFAULT_EPOCH) -> str:
+def pods_snapshot_json(trace: TraceSource, scenario: Scenario, at: float, epoch: _dt.datetime = DEFAULT_EPOCH) -> str:
     """``kubectl get pods -o json`` at time ``at``: a List of the pods that exist then."""
+    trace = as_trace(trace)
     last: dict[str, dict[str, Any] | None] = {}
     for t, kind, s in _history(trace, scenario):
         if t > at:
@@ -168,8 +170,9 @@ def pods_snapshot_json(trace: Trace, scenario: Scenario, at: float, epoch: _dt.d
                       indent=2) + "\n"
 
 
-def events_json(trace: Trace, epoch: _dt.datetime = DEFAULT_EPOCH) -> str:
+def events_json(trace: TraceSource, epoch: _dt.datetime = DEFAULT_EPOCH) -> str:
     """``kubectl get events -o json``: the kubelet's ``Pulled`` events and the StatefulSet controller's."""
+    trace = as_trace(trace)
     items: list[Mapping[str, Any]] = []
     for r in trace:
         if r.event == "ImagePulled":
@@ -191,8 +194,9 @@ def _event(epoch: _dt.datetime, t: float, reason: str, kind: str, name: str, com
             "source": {"component": component}, "firstTimestamp": _stamp(epoch, t), "lastTimestamp": _stamp(epoch, t)}
 
 
-def pods_watch_text(trace: Trace, scenario: Scenario) -> str:
+def pods_watch_text(trace: TraceSource, scenario: Scenario) -> str:
     """``kubectl get pods -w``: the header, then a row whenever a pod's row would change."""
+    trace = as_trace(trace)
     lines = [f"{'NAME':<12}{'READY':<8}{'STATUS':<13}{'RESTARTS':<10}AGE"]
     shown: dict[str, tuple[str, ...]] = {}
     for t, kind, s in _history(trace, scenario):

@@ -403,9 +403,10 @@ class _Builder:
             if isinstance(a, Scale) and a.statefulset in desired:
                 desired[a.statefulset] = a.replicas
                 where: tuple[Document | None, Path] = (None, path + ("replicas",))
-            elif isinstance(a, Patch) and a.statefulset in desired and _is_replicas(a.patch.get("replicas")):
-                desired[a.statefulset] = a.patch["replicas"]
-                where = (None, path + ("patch", "replicas"))
+            elif isinstance(a, Patch) and a.statefulset in desired and (written := a.replicas_set()) is not None \
+                    and _is_replicas(written[0]):
+                desired[a.statefulset] = written[0]
+                where = (None, path + written[1])
             elif isinstance(a, Apply):
                 sets = [o for o in a.objects if isinstance(o, StatefulSet)]
                 desired.update((o.metadata.name, o.spec.replicas) for o in sets)
@@ -789,11 +790,17 @@ class _Builder:
         for a in actions:
             if isinstance(a, Apply):
                 sets |= {o.metadata.name for o in a.objects if isinstance(o, StatefulSet)}
-        manifests = {o.metadata.name: o for o in objects if isinstance(o, StatefulSet)}
+        # Each patch and setImage is checked against the set as the actions before it leave it.
+        manifests: dict[str, StatefulSet | None] = {o.metadata.name: o for o in objects if isinstance(o, StatefulSet)}
         for i, a in enumerate(actions):
             name = getattr(a, "statefulset", None)
-            if isinstance(a, (Patch, SetImage)) and name in manifests:
-                a.check_against(manifests[name], ("actions", i, a.verb), p)
+            if isinstance(a, (Patch, SetImage, Scale)) and name in manifests:
+                current = manifests[name]
+                manifests[name] = None if current is None else a.check_against(current, ("actions", i, a.verb), p)
+            elif isinstance(a, DeleteStatefulSet) and name in manifests:
+                manifests[name] = None  # later actions on it fail at run time (ActionFailed), or follow an apply
+            elif isinstance(a, Apply):
+                manifests.update((o.metadata.name, o) for o in a.objects if isinstance(o, StatefulSet))
             if name is not None and name not in sets:
                 p.add(("actions", i, a.verb, "statefulset"),
                       f"no StatefulSet named {name!r} in manifests{suggest(name, sets)}" + (f"; defined: {', '.join(sorted(sets))}" if sets else ""))

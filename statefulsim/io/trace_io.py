@@ -25,7 +25,7 @@ from typing import IO, Any, Iterable, Mapping
 
 from statefulsim.errors import TraceFormatError
 from statefulsim.io.files import InputFileError, atomic_write_text, check_path, read_input
-from statefulsim.sim.trace import Trace, TraceRecord
+from statefulsim.sim.trace import HasTrace, Trace, TraceRecord, TraceSource, as_trace
 from statefulsim.trace_schema import MAX_T, TRACE_END, TRACE_START, describe, field_problem
 
 __all__ = ["dumps_record", "read_jsonl", "to_json_value", "write_jsonl"]
@@ -88,22 +88,24 @@ def dumps_record(record: TraceRecord | Mapping[str, Any]) -> str:
 
 
 def write_jsonl(
-    trace_or_records: Trace | Iterable[TraceRecord | Mapping[str, Any]],
+    trace_or_records: TraceSource | Iterable[TraceRecord | Mapping[str, Any]],
     path_or_file: str | os.PathLike[str] | IO[str],
     end: float | None = None,
 ) -> int:
     """Write records as JSON Lines to a path (UTF-8) or an open text file; returns the count.
 
-    Records are :class:`TraceRecord` objects or dicts shaped like ``TraceRecord.as_dict()``.
+    Records are a trace, a run's result, :class:`TraceRecord` objects or dicts shaped like
+    ``TraceRecord.as_dict()``.
     The file starts with a ``TraceStart`` and ends with a ``TraceEnd`` line (not counted), so
     :func:`read_jsonl` can tell a whole trace from a cut-off one; ``TraceEnd`` is at ``end``
     (default: the trace's ``end``, the run's until) when that is after the last record.  A path is written atomically (statefulsim.io.files.atomic_write): a write cut short leaves
     the file that was there before.
     """
-    lines = [dumps_record(r) + "\n" for r in trace_or_records]
+    records = as_trace(trace_or_records) if isinstance(trace_or_records, HasTrace) else trace_or_records
+    lines = [dumps_record(r) + "\n" for r in records]
     last_t = _last_t(lines[-1]) if lines else 0.0
     if end is None:
-        end = getattr(trace_or_records, "end", None)
+        end = getattr(records, "end", None)
     if isinstance(end, (int, float)) and math.isfinite(end) and end > last_t:
         last_t = round(end, 6)  # TraceEnd at the run's end keeps the quiet time after the last record
     text = "".join([_marker(0.0, TRACE_START)] + lines + [_marker(last_t, TRACE_END)])

@@ -364,15 +364,9 @@ def _short(value: Any, limit: int = 28) -> str:
 
 
 def _compact(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{k}: {_compact(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_compact(v) for v in value) + "]"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    from statefulsim.sim.api.patch import flow
+
+    return flow(value, quote=False)
 
 
 def _leaves(patch: Mapping[str, Any], path: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
@@ -397,8 +391,18 @@ def action_label(fields: Mapping[str, Any]) -> str:
         image = str(fields.get("image", ""))
         return f"setImage {sts} {image.rsplit('/', 1)[-1]}"
     if verb == "patch":
+        from statefulsim.analysis.replay import spec_part
+
         patch = fields.get("patch")
-        leaves = _leaves(patch) if isinstance(patch, Mapping) else [("", patch)]
+        spec = spec_part(patch, fields.get("type"))
+        if spec is None:  # JSON patch: each operation
+            ops = patch if isinstance(patch, list) else [patch]
+            leaves = [("", " ".join(str(op.get(k)) for k in ("op", "path") if k in op) if isinstance(op, Mapping) else op)
+                      for op in ops]
+        else:
+            assert isinstance(patch, Mapping)
+            rest = {k: v for k, v in patch.items() if k != "spec"} if spec is not patch else {}
+            leaves = _leaves(spec) + _leaves(rest)
         return f"patch {sts} " + ", ".join(f"{k}={_compact(v)}" if k else _compact(v) for k, v in leaves)
     if verb == "dnsQuery":
         return f"dnsQuery {fields.get('name')} from {fields.get('from')}"

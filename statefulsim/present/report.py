@@ -22,7 +22,7 @@ from statefulsim.analysis.stuck import stuck_statefulsets
 from statefulsim.durations import format_clock, format_duration
 from statefulsim.present.story import story
 from statefulsim.sim.actions import compact, describe_action, seconds_text
-from statefulsim.sim.trace import Trace, TraceRecord
+from statefulsim.sim.trace import Trace, TraceRecord, TraceSource, as_trace
 
 if TYPE_CHECKING:
     from statefulsim.analysis.result import RunData
@@ -34,7 +34,7 @@ __all__ = [
 
 #: Events the timeline shows by default (``StatefulSetStatus`` only when readyReplicas changes).
 DEFAULT_EVENTS: frozenset[str] = frozenset({
-    "Action", "ActionFailed", "ActionTimedOut", "RolledBack", "RollbackSkipped", "DrainTimedOut",
+    "Action", "ActionFailed", "ActionNote", "ActionTimedOut", "RolledBack", "RollbackSkipped", "DrainTimedOut",
     "PodCreated", "PodScheduled", "PodUnschedulable", "PodRunning", "PodReady", "PodNotReady",
     "ContainerRestarted", "ContainerKilled", "PodFailed", "PodTerminating", "PodDeleted",
     "RevisionCreated", "ControllerWaiting", "ControllerResumed",
@@ -43,7 +43,7 @@ DEFAULT_EVENTS: frozenset[str] = frozenset({
 })
 
 _EVENT_STYLES: dict[str, str] = {
-    "Action": "bold magenta", "ActionFailed": "bold red", "ActionTimedOut": "bold red", "DrainTimedOut": "bold red",
+    "Action": "bold magenta", "ActionFailed": "bold red", "ActionNote": "magenta", "ActionTimedOut": "bold red", "DrainTimedOut": "bold red",
     "PodReady": "green", "ControllerResumed": "green",
     "PodNotReady": "yellow", "PodTerminating": "yellow", "ControllerWaiting": "yellow",
     "PodUnschedulable": "red", "ContainerRestarted": "red", "ContainerKilled": "red", "PodFailed": "red",
@@ -478,6 +478,8 @@ def _describe(r: TraceRecord, st: _State) -> tuple[str, str, bool]:
         return target, text, True
     if ev == "ActionFailed":
         return "", f"{f.get('action')} failed: {f.get('error')}", True
+    if ev == "ActionNote":
+        return "", str(f.get("message")), True
     if ev == "ActionTimedOut":
         return "", f"{f.get('action')} never fired: {compact(f.get('when'))} did not hold within {_seconds(f.get('timeout'))}", True
     if ev == "RolledBack":
@@ -557,11 +559,12 @@ def _heading(text: str) -> Text:
     return Text(text, style="bold")
 
 
-def render_trace(trace: Trace, console: Console, *, title: str | None = None, show_timeline: bool = True,
+def render_trace(trace: TraceSource, console: Console, *, title: str | None = None, show_timeline: bool = True,
                  waiting: Mapping[str, Any] | None = None, show_story: bool = True, until: float | None = None,
                  quorum: int | None = None, quorum_from: float | None = None) -> None:
     """Print a trace: an optional title line, the timeline, the pod, StatefulSet and claim tables,
     and (``show_story``) the plain-language summary."""
+    trace = as_trace(trace)
     if title:
         console.print(Text(title, style="bold"))
         console.print()

@@ -14,7 +14,7 @@ from statefulsim.analysis.metrics import PodLife
 from statefulsim.analysis.stuck import stuck_statefulsets
 from statefulsim.durations import format_duration
 from statefulsim.sim.actions import describe_action
-from statefulsim.sim.trace import Trace
+from statefulsim.sim.trace import Trace, TraceSource, as_trace
 
 __all__ = ["story"]
 
@@ -128,8 +128,9 @@ def _after_actions(trace: Trace, lives: Sequence[PodLife]) -> list[str]:
     return out
 
 
-def story(trace: Trace) -> list[str]:
+def story(trace: TraceSource) -> list[str]:
     """Plain-language sentences about the run, in the order things happened."""
+    trace = as_trace(trace)
     lives = metrics.pod_lives(trace)
     out: list[str] = []
     for name in metrics.statefulsets(trace):

@@ -6,7 +6,7 @@ The core only appends records in memory; writing them to files is the I/O layer'
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Protocol, Union, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -101,3 +101,20 @@ class Trace:
             if r.event == event and all(r.fields.get(k) == v for k, v in match.items()):
                 return r
         return None
+
+
+@runtime_checkable
+class HasTrace(Protocol):
+    """What carries a trace: a :class:`statefulsim.RunResult` (``result.trace``)."""
+
+    @property
+    def trace(self) -> Trace: ...
+
+
+#: What every function that reads a trace takes: the trace, or a run's result.
+TraceSource = Union[Trace, HasTrace]
+
+
+def as_trace(source: TraceSource) -> Trace:
+    """The trace itself, or the run result's ``trace``."""
+    return source if isinstance(source, Trace) else source.trace

@@ -19,7 +19,7 @@ from statefulsim.analysis.invariants import Violation, applicable, check
 from statefulsim.io.scenario import SAFE_DUMPER
 from statefulsim.model.scenario import Scenario
 from statefulsim.runner import RunResult, run
-from statefulsim.sim.trace import Trace
+from statefulsim.sim.trace import TraceSource, as_trace
 
 __all__ = [
     "END_OF_RUN_INVARIANTS",
@@ -97,8 +97,9 @@ def run_data(data: Mapping[str, Any], *, base_dir: str | os.PathLike[str] = ".")
     return run(load_data(data, base_dir=base_dir))
 
 
-def chosen_invariants(trace: Trace, names: Iterable[str] | None = None, ignore: Iterable[str] = ()) -> list[str]:
+def chosen_invariants(trace: TraceSource, names: Iterable[str] | None = None, ignore: Iterable[str] = ()) -> list[str]:
     """``names`` (default: every invariant that applies to ``trace``) without ``ignore``."""
+    trace = as_trace(trace)
     skip = set(ignore)
     return [n for n in (applicable(trace) if names is None else names) if n not in skip]
 

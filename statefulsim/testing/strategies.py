@@ -539,7 +539,7 @@ def _action_body(draw: st.DrawFn, verb: str, statefulset: str, pods: Sequence[st
                 st.one_of(st.integers(1, 3), st.sampled_from(["25%", "50%", "100%"])), label="maxUnavailable")}}}
         else:
             patch = {"minReadySeconds": draw(st.integers(0, 10), label="minReadySeconds")}
-        return {"patch": {"statefulset": statefulset, "patch": patch}}
+        return {"patch": {"statefulset": statefulset, "patch": {"spec": patch}}}
     if verb == "crashContainer":
         crash: dict[str, Any] = {"pod": draw(st.sampled_from(list(pods)), label="pod")}
         if draw(st.booleans(), label="crash names the container"):
@@ -619,8 +619,8 @@ def action_timelines(statefulset: str = "web", *, max_replicas: int = 5, start_o
     (see :data:`ALL_VERBS`) within ``[0, window]`` seconds on the set ``statefulset``: scale
     (``0..max_replicas``), setImage (one of ``images`` on ``container``), deletePod (default
     grace, a given grace or ``force``), breakReadiness / restoreReadiness, failNode / recoverNode
-    (one of ``nodes``), patch (``partition`` or ``maxUnavailable`` with ``type: RollingUpdate``, or
-    ``minReadySeconds``), crashContainer (maybe naming the container, maybe an ``exitCode``),
+    (one of ``nodes``), patch (a strategic patch of ``spec``: ``partition`` or ``maxUnavailable``
+    with ``type: RollingUpdate``, or ``minReadySeconds``), crashContainer (maybe naming the container, maybe an ``exitCode``),
     failPod (maybe a ``reason``), evictPod (maybe a grace period), drainNode (maybe a grace period
     and ``force``), cordonNode / uncordonNode, dnsQuery (``<pod>.<service>``, ``<service>`` or the
     SRV name ``_web._tcp.<service>``, from the client or a pod, once or repeated for up to a
