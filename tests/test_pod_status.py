@@ -81,3 +81,21 @@ def test_node_controller_and_taint_eviction_events() -> None:
     got = [(x.fields["ready"], x.fields["status"]) for x in r.trace.of("PodStatus", uid=uid)]
     assert got == [("0/1", "Pending"), ("0/1", "ContainerCreating"), ("0/1", "Running"), ("1/1", "Running"),
                    ("1/1", "Terminating"), ("1/1", "Failed")]
+
+
+def test_plot_and_report_show_a_pull_back_off() -> None:
+    from statefulsim.present.plots import pod_rows
+    from statefulsim.present.report import describe_records
+
+    r = run_scenario("image-pull-backoff")
+    [row] = [x for x in pod_rows(r) if x.pod == "web-2"]
+    broken = row.incarnations[1]
+    states = [s.state for s in broken.spans]
+    assert states[:3] == ["Pending", "ContainerCreating", "Failing"] and "Running" not in states
+    lines = [text for rec, _, text in describe_records(r) if rec.event == "PodStatus"]
+    assert lines[0] == "kubectl shows ErrImagePull (READY 0/1, RESTARTS 0)"
+    assert "kubectl shows ImagePullBackOff (READY 0/1, RESTARTS 0)" in lines
+    # The crash loop: drawn Failing between the exits and the restarts, not Running.
+    crash = run_scenario("crashloop-backoff")
+    [row] = [x for x in pod_rows(crash) if x.pod == "web-0"]
+    assert {s.state for s in row.incarnations[0].spans} == {"Pending", "ContainerCreating", "Running", "Failing"}

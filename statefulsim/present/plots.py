@@ -43,6 +43,7 @@ from statefulsim.analysis.metrics import POD_EVENTS, ReplicaSteps
 from statefulsim.durations import format_duration
 from statefulsim.errors import StatefulSimError
 from statefulsim.sim.actions import action_touches
+from statefulsim.sim.api.printers import is_failing
 from statefulsim.sim.trace import Trace
 
 if TYPE_CHECKING:
@@ -64,11 +65,12 @@ class PlotError(StatefulSimError):
 FORMATS: dict[str, str] = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
 #: Pod states of the Gantt chart, in legend order.
-STATES: tuple[str, ...] = ("Pending", "ContainerCreating", "Running", "Ready", "Terminating", "Ended")
+STATES: tuple[str, ...] = ("Pending", "ContainerCreating", "Failing", "Running", "Ready", "Terminating", "Ended")
 
 _STATE_LABELS: dict[str, str] = {
     "Pending": "Pending (not scheduled)",
     "ContainerCreating": "ContainerCreating (scheduled)",
+    "Failing": "ErrImagePull, ImagePullBackOff, CrashLoopBackOff, Error",
     "Running": "Running, not Ready",
     "Ready": "Ready",
     "Terminating": "Terminating",
@@ -79,6 +81,7 @@ _STATE_LABELS: dict[str, str] = {
 STATE_COLORS: dict[str, str] = {
     "Pending": "#cfcfcf",
     "ContainerCreating": "#f6c85f",
+    "Failing": "#b2182b",
     "Running": "#f28e2b",
     "Ready": "#4daf4a",
     "Terminating": "#9e6bb5",
@@ -169,6 +172,7 @@ class _Life:
     ready: bool = False
     terminating: bool = False
     ended: bool = False
+    failing: bool = False  # its kubectl STATUS (PodStatus) says a container cannot run
     state: str = "Pending"
     since: float = 0.0
 
@@ -179,6 +183,8 @@ class _Life:
             return "Ended"
         if self.ready:
             return "Ready"
+        if self.failing:
+            return "Failing"
         if self.running:
             return "Running"
         return "ContainerCreating" if self.scheduled else "Pending"
@@ -196,7 +202,7 @@ def _pod_lives(trace: Trace, end: float) -> tuple[dict[str, PodRow], dict[str, l
     lives: dict[str, _Life] = {}
     by_row: dict[str, list[_Life]] = {}
     for r in trace:
-        if r.event not in POD_EVENTS:
+        if r.event not in POD_EVENTS and r.event != "PodStatus":
             continue
         pod = r.get("pod")
         if not isinstance(pod, str):
@@ -233,6 +239,8 @@ def _pod_lives(trace: Trace, end: float) -> tuple[dict[str, PodRow], dict[str, l
         elif ev in ("PodFailed", "PodSucceeded"):
             life.ended = True
             life.ready = False
+        elif ev == "PodStatus":
+            life.failing = is_failing(str(r.get("status", "")))
         elif ev == "ContainerRestarted":
             inc.restarts.append(t)
         elif ev == "PodDeleted":
@@ -301,6 +309,9 @@ def pod_rows(source: Trace | RunData, *, until: float | None = None) -> list[Pod
 
     * ``Pending``: from ``PodCreated`` to ``PodScheduled``;
     * ``ContainerCreating``: from ``PodScheduled`` to ``PodRunning``;
+    * ``Failing``: not Ready while kubectl's STATUS (``PodStatus``) says a container cannot run:
+      ``ErrImagePull``, ``ImagePullBackOff``, ``CrashLoopBackOff``, ``Error``, ... (so a pull
+      back-off is not drawn as ContainerCreating, nor a crash loop as Running);
     * ``Running``: Running but not Ready (from ``PodRunning``, and after a ``PodNotReady``);
     * ``Ready``: from ``PodReady`` to ``PodNotReady``;
     * ``Terminating``: from ``PodTerminating`` to ``PodDeleted`` (whether or not still Ready);

@@ -22,6 +22,7 @@ from statefulsim.analysis.stuck import stuck_statefulsets
 from statefulsim.durations import format_clock, format_duration
 from statefulsim.present.story import story
 from statefulsim.sim.actions import compact, describe_action, seconds_text
+from statefulsim.sim.api.printers import is_failing
 from statefulsim.sim.trace import Trace, TraceRecord, TraceSource, as_trace
 
 if TYPE_CHECKING:
@@ -32,13 +33,14 @@ __all__ = [
     "render_run", "render_trace", "set_summaries", "statefulset_table", "summary_table", "timeline",
 ]
 
-#: Events the timeline shows by default (``StatefulSetStatus`` only when readyReplicas changes).
+#: Events the timeline shows by default (``StatefulSetStatus`` only when readyReplicas changes,
+#: ``PodStatus`` only when a container cannot run, or NotReady / Unknown).
 DEFAULT_EVENTS: frozenset[str] = frozenset({
     "Action", "ActionFailed", "ActionNote", "ActionTimedOut", "RolledBack", "RollbackSkipped", "DrainTimedOut",
     "PodCreated", "PodScheduled", "PodUnschedulable", "PodRunning", "PodReady", "PodNotReady",
     "ContainerRestarted", "ContainerKilled", "PodFailed", "PodTerminating", "PodDeleted",
     "RevisionCreated", "ControllerWaiting", "ControllerResumed",
-    "StatefulSetCreated", "StatefulSetUpdated", "StatefulSetDeleted", "StatefulSetStatus",
+    "StatefulSetCreated", "StatefulSetUpdated", "StatefulSetDeleted", "StatefulSetStatus", "PodStatus",
     "PVCCreated", "PVCBound", "PVCDeleted", "DNSAnswer",
 })
 
@@ -47,7 +49,7 @@ _EVENT_STYLES: dict[str, str] = {
     "PodReady": "green", "ControllerResumed": "green",
     "PodNotReady": "yellow", "PodTerminating": "yellow", "ControllerWaiting": "yellow",
     "PodUnschedulable": "red", "ContainerRestarted": "red", "ContainerKilled": "red", "PodFailed": "red",
-    "PodDeleted": "dim", "StatefulSetStatus": "cyan", "StatefulSetUpdated": "magenta",
+    "PodDeleted": "dim", "StatefulSetStatus": "cyan", "StatefulSetUpdated": "magenta", "PodStatus": "red",
     "PVCBound": "blue", "DNSAnswer": "cyan",
 }
 
@@ -478,6 +480,11 @@ def _describe(r: TraceRecord, st: _State) -> tuple[str, str, bool]:
         return target, text, True
     if ev == "ActionFailed":
         return "", f"{f.get('action')} failed: {f.get('error')}", True
+    if ev == "PodStatus":
+        # Shown when it says more than the phase records do: ErrImagePull, CrashLoopBackOff, Error...
+        status = str(f.get("status", ""))
+        shown = is_failing(status) or status in ("NotReady", "Unknown")
+        return str(pod), f"kubectl shows {status} (READY {f.get('ready')}, RESTARTS {f.get('restarts')})", shown
     if ev == "ActionNote":
         return "", str(f.get("message")), True
     if ev == "ActionTimedOut":
@@ -524,7 +531,8 @@ def describe_records(source: Trace | RunData, events: Collection[str] | None = N
     """``(record, object, description)`` for the records a timeline shows.
 
     With ``events=None`` the :data:`DEFAULT_EVENTS` are shown, StatefulSetStatus only when
-    readyReplicas changes; with an explicit collection every record of those events is shown.
+    readyReplicas changes, PodStatus only when a container cannot run (``ErrImagePull``,
+    ``CrashLoopBackOff``, ``Error``, ...) or the pod is ``NotReady`` / ``Unknown``; with an explicit collection every record of those events is shown.
     """
     st = _State()
     out: list[tuple[TraceRecord, str, str]] = []

@@ -21,6 +21,24 @@ from statefulsim.sim.api.objects import FAILED, SUCCEEDED, ContainerStatus, Pod
 NODE_UNREACHABLE_POD_REASON = "NodeLost"
 
 
+#: STATUS words of a pod whose containers cannot run: image pulls failing, crash loops, exits
+#: with an error (with or without ``Init:``; ``ExitCode:N`` and ``Signal:N`` too, see
+#: :func:`is_failing`).
+FAILING_STATUSES = frozenset({
+    "ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName", "CrashLoopBackOff",
+    "CreateContainerConfigError", "CreateContainerError", "RunContainerError", "Error", "OOMKilled",
+    "StartError", "ContainerCannotRun",
+})
+
+
+def is_failing(status: str) -> bool:
+    """Whether a STATUS word says the pod's containers cannot run (``ImagePullBackOff``,
+    ``Init:CrashLoopBackOff``, ``Error``, ``ExitCode:2``, ...), as opposed to a phase, a normal
+    step (``ContainerCreating``, ``Init:1/2``, ``PodInitializing``) or ``Terminating``."""
+    word = status.removeprefix("Init:")
+    return word in FAILING_STATUSES or word.startswith(("ExitCode:", "Signal:"))
+
+
 @dataclass(frozen=True)
 class PodRow:
     """kubectl's READY (``"1/2"``), STATUS and RESTARTS cells of one pod.
