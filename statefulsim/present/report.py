@@ -38,6 +38,7 @@ DEFAULT_EVENTS: frozenset[str] = frozenset({
     "ContainerRestarted", "ContainerKilled", "PodFailed", "PodTerminating", "PodDeleted",
     "RevisionCreated", "ControllerWaiting", "ControllerResumed",
     "StatefulSetCreated", "StatefulSetUpdated", "StatefulSetDeleted", "StatefulSetStatus",
+    "VolumeAttached", "VolumeDetached",
 })
 
 _EVENT_STYLES: dict[str, str] = {
@@ -310,6 +311,11 @@ def _describe(r: TraceRecord, st: _State) -> tuple[str, str, bool]:
         update_life(life, r)
     created = life.created if life is not None else None
 
+    if ev in ("VolumeAttached", "VolumeDetached"):
+        force = {"timeout": "forced after 6 min", "out-of-service": "forced: out of service"}.get(str(f.get("force")))
+        text = f"attached to {f.get('node')}" if ev == "VolumeAttached" else f"detached from {f.get('node')}"
+        took = _dur(float(f.get("seconds") or 0))
+        return str(f.get("pvc") or f.get("pv")), text + _paren(f"{force}, {took}" if force else took), True
     if ev == "PodCreated":
         n = st.names[str(pod)] = st.names.get(str(pod), 0) + 1
         rev = f.get("revision")
