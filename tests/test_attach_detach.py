@@ -3,6 +3,7 @@ from the trace (controllers/attachdetach.py, kubelet/volumemanager.py, docs/desi
 
 from __future__ import annotations
 
+import pathlib
 from typing import Any
 
 import pytest
@@ -197,3 +198,23 @@ def test_volume_delays_per_provisioner_and_their_overrides() -> None:
     assert t2.for_volume("volumeDetach", storage_class="gp3", provisioner="ebs.csi.aws.com") == Constant(9.0)
     assert t2.for_volume("volumeDetach", storage_class="io2", provisioner="ebs.csi.aws.com") == \
         PROVISIONER_DEFAULTS["ebs.csi.aws.com"]["volumeDetach"]
+
+
+def test_critical_path_of_a_node_failure_names_the_force_detach() -> None:
+    from statefulsim import runner
+    from statefulsim.analysis.happens_before import critical_path
+    from statefulsim.io.scenario import load_scenario
+
+    root = pathlib.Path(__file__).resolve().parent.parent / "scenarios"
+    forced = runner.run(load_scenario(root / "node-failure-database.yaml"))
+    path = critical_path(forced.trace)
+    top = path.by_kind()[0]
+    assert top.kind == "force detach" and top.total >= MAX_WAIT_FOR_UNMOUNT_SECONDS
+    assert top.total / path.total > 0.9
+    step = next(s for s in path.steps if s.kind == "force detach")
+    assert step.source[:2] == ("PodDeleted", "db-1") and step.target[0] == "VolumeDetached"
+    oos = runner.run(load_scenario(root / "node-failure-database-oos.yaml"))
+    kinds = [s.kind for s in critical_path(oos.trace).steps]
+    assert "force detach" not in kinds and "out-of-service detach" in kinds
+    ready = [times(r, "PodReady", pod="db-1")[1] for r in (forced, oos)]
+    assert ready[1] + 5 * 60 < ready[0]  # the taint saves more than five minutes

@@ -338,7 +338,7 @@ class AttachDetachController:
             self._wake()
 
     def _detach(self, va: VolumeAttachment, pv: PersistentVolume | None, key: str, reason: str | None) -> Gen:
-        klass, driver = self._class_and_driver(pv)
+        klass, driver = self.class_and_driver(pv)
         model = self.timing.for_volume("volumeDetach", storage_class=klass, provisioner=driver)
         seconds = self.env.sample(model, "volume/detach")
         yield self.env.timeout(seconds)
@@ -353,7 +353,8 @@ class AttachDetachController:
         self._dirty.add(va.pv)
         self._wake()
 
-    def _class_and_driver(self, pv: PersistentVolume | None) -> tuple[str, str]:
+    def class_and_driver(self, pv: PersistentVolume | None) -> tuple[str, str]:
+        """The StorageClass name and CSI driver whose delays apply to ``pv``."""
         if pv is None:
             return "", ""
         return pv.storage_class_name, self.provisioner(pv)
@@ -393,7 +394,7 @@ class AttachDetachController:
 
     def _attach(self, pv: PersistentVolume, node: str, key: str) -> Gen:
         name = pv.metadata.name
-        klass, driver = self._class_and_driver(pv)
+        klass, driver = self.class_and_driver(pv)
         model = self.timing.for_volume("volumeAttach", storage_class=klass, provisioner=driver)
         seconds = self.env.sample(model, "volume/attach")
         yield self.env.timeout(seconds)

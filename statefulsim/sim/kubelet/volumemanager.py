@@ -88,6 +88,11 @@ class KubeletVolumeManager:
         finally:
             self._reporting = False
 
+    def _delay(self, key: str, pv: PersistentVolume | None, stream: str) -> float:
+        """A draw of volume delay ``key`` for the class and provisioner of ``pv`` (one per pod)."""
+        klass, driver = self.controller.class_and_driver(pv)
+        return self.env.sample(self.kubelet.timing.for_volume(key, storage_class=klass, provisioner=driver), stream)
+
     # ---------------------------------------------------------------- mount
     def _volumes(self, pod: Pod) -> Gen:
         """The pod's claims' volumes once every claim is Bound (None: the pod went away)."""
@@ -127,11 +132,7 @@ class KubeletVolumeManager:
         at = next_retry(start, self.env.now)
         if at > self.env.now:
             yield self.env.timeout(at - self.env.now)
-        first = vols[0] if vols else None
-        klass = first.storage_class_name if first is not None else ""
-        driver = self.controller.provisioner(first) if first is not None else ""
-        model = self.kubelet.timing.for_volume("volumeMount", storage_class=klass, provisioner=driver)
-        yield self.env.timeout(self.env.sample(model, "volume/mount"))
+        yield self.env.timeout(self._delay("volumeMount", vols[0] if vols else None, "volume/mount"))
         if uid in self._gone:
             return None
         for v in attachable:
@@ -163,10 +164,7 @@ class KubeletVolumeManager:
             self.users[pv].discard(uid)
         if mounted:
             first = self.store.get("PersistentVolume", "", mounted[0])
-            klass = first.storage_class_name if first is not None else ""
-            driver = self.controller.provisioner(first) if first is not None else ""
-            model = self.kubelet.timing.for_volume("volumeUnmount", storage_class=klass, provisioner=driver)
-            yield self.env.timeout(self.env.sample(model, "volume/unmount"))
+            yield self.env.timeout(self._delay("volumeUnmount", first, "volume/unmount"))
             for pv in mounted:
                 self.mounted[pv].discard(uid)
                 self.env.emit("VolumeUnmounted", pod=pod.metadata.name, uid=uid, pv=pv, node=self.node)
