@@ -82,9 +82,10 @@ def test_pod_recreated_on_the_same_node_reuses_the_attachment() -> None:
     assert second - times(r, "PodScheduled", pod="web-0")[1] < 30  # no second 30 s attach
 
 
-def test_read_write_once_waits_for_the_detach_with_one_multi_attach_event() -> None:
+@pytest.mark.parametrize("mode", ["ReadWriteOnce", "ReadWriteOncePod"])
+def test_read_write_once_waits_for_the_detach_with_one_multi_attach_event(mode: str) -> None:
     r = moved([{"at": "60s", "cordonNode": {"node": FIRST}}, {"at": "61s", "deletePod": {"pod": "web-0"}}],
-              run_until=None)
+              modes=(mode,))
     pv = pv_of(r)
     assert node_of(r, "web-0", 1) == OTHER
     events = [e for e in r.trace.of("KubeEvent", reason="FailedAttachVolume")]
@@ -218,3 +219,23 @@ def test_critical_path_of_a_node_failure_names_the_force_detach() -> None:
     assert "force detach" not in kinds and "out-of-service detach" in kinds
     ready = [times(r, "PodReady", pod="db-1")[1] for r in (forced, oos)]
     assert ready[1] + 5 * 60 < ready[0]  # the taint saves more than five minutes
+
+
+@pytest.mark.parametrize("version, events", [("1.27", True), ("1.28", False)])
+def test_wait_for_attach_and_mount_times_out_and_retries(version: str, events: bool) -> None:
+    """One wait lasts 2 min 3 s, the pod is synced again 10-15 s later; before 1.28 each timeout
+    records FailedMount (kubernetes#117412 dropped the event)."""
+    r = moved([{"at": "60s", "failNode": {"node": FIRST}}, {"at": "2m", "deletePod": {"pod": "web-0", "force": True}}],
+              until="12m", extra={"cluster": {"nodes": 2, "kubernetesVersion": version}})
+    failed = [e for e in r.trace.of("KubeEvent", reason="FailedMount")]
+    assert bool(failed) is events
+    if events:
+        start = times(r, "PodScheduled", pod="web-0")[1]
+        assert failed[0].t == pytest.approx(start + 123, abs=0.5)
+        assert all(133 <= b.t - a.t <= 138 + 0.5 for a, b in zip(failed, failed[1:]))
+        assert failed[0].fields["message"] == (
+            "Unable to attach or mount volumes: unmounted volumes=[data], unattached volumes=[data], "
+            "failed to process volumes=[]: timed out waiting for the condition")
+        assert failed[0].fields["component"] == "kubelet" and failed[0].fields["object"] == "pod/web-0"
+        assert len(failed) == 2  # during the 6-minute wait for the force detach
+    assert times(r, "PodReady", pod="web-0")[1] > first(r, "VolumeDetached", node=FIRST)

@@ -180,8 +180,8 @@ def events_json(trace: Trace, epoch: _dt.datetime = DEFAULT_EPOCH) -> str:
             d = go_duration(r.fields["seconds"])
             items.append(_event(epoch, r.t, "Pulled", "Pod", r.fields["pod"], "kubelet",
                                 f'Successfully pulled image "{r.fields["image"]}" in {d} ({d} including waiting)'))
-        elif r.event == "KubeEvent" and r.fields["component"] == "attachdetach-controller":
-            # the attach/detach controller's events are about the pod (reportMultiAttachError)
+        elif r.event == "KubeEvent" and r.fields["component"] in ("attachdetach-controller", "kubelet"):
+            # the attach/detach controller's and the kubelet's events are about the pod
             name = str(r.fields["object"]).partition("/")[2]
             items.append(_event(epoch, r.t, r.fields["reason"], "Pod", name, r.fields["component"], r.fields["message"],
                                 "Warning" if str(r.fields["reason"]).startswith("Failed") else "Normal"))

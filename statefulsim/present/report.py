@@ -397,6 +397,11 @@ def _describe(r: TraceRecord, st: _State) -> tuple[str, str, bool]:
     return str(obj), rest, True
 
 
+def _volume_warning(r: TraceRecord) -> bool:
+    """A Multi-Attach or mount-timeout event: the timeline shows why a pod waits for its volume."""
+    return r.event == "KubeEvent" and r.fields.get("reason") in ("FailedAttachVolume", "FailedMount")
+
+
 def describe_records(source: Trace | RunResult, events: Collection[str] | None = None) -> list[tuple[TraceRecord, str, str]]:
     """``(record, object, description)`` for the records a timeline shows.
 
@@ -408,7 +413,7 @@ def describe_records(source: Trace | RunResult, events: Collection[str] | None =
     for r in _trace(source):
         obj, text, interesting = _describe(r, st)
         if events is None:
-            if r.event in DEFAULT_EVENTS and interesting:
+            if (r.event in DEFAULT_EVENTS or _volume_warning(r)) and interesting:
                 out.append((r, obj, text))
         elif r.event in events:
             out.append((r, obj, text))

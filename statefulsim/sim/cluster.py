@@ -166,7 +166,8 @@ class Cluster:
             client = ApiClient(self.env, self.store, f"kubelet/{n.name}", api, config.kubelet_qps, config.kubelet_burst)
             kubelet = Kubelet(self.env, self.store, n.name, timing, client,
                               ip_prefix=f"10.{244 + i // 256}.{i % 256}", probe_skip_ahead=config.probe_skip_ahead)
-            kubelet.volumes = KubeletVolumeManager(kubelet, self.attach_detach, self.volume_status)
+            kubelet.volumes = KubeletVolumeManager(kubelet, self.attach_detach, self.volume_status,
+                                                   timeout_events=minor <= 27)
             # Each kubelet renews its Lease on its own 10 s grid (a random phase per node).
             kubelet.lease_origin = kubelet.lease_phase = self.env.rng(f"lease/{n.name}").uniform(0.0, LEASE_RENEW_SECONDS)
             kubelet.registration = n.to_node()

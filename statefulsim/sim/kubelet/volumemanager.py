@@ -1,6 +1,7 @@
 """The kubelet's volume manager (upstream ``pkg/kubelet/volumemanager/``), one per node.
 
-``wait_for_attach_and_mount(pod)`` (``WaitForAttachAndMount``): every claim of the pod Bound
+``wait_for_attach_and_mount(pod)`` (``WaitForAttachAndMount``, at most 2 min 3 s a call, then the pod
+worker syncs again after 10-15 s; before 1.28 with a ``FailedMount`` event): every claim of the pod Bound
 (polled every 300 ms), then for each attachable volume the ``VerifyControllerAttachedVolume``
 operation, which succeeds only once the node has reported the volume in use
 (``node.status.volumesInUse``, at the kubelet's next node-status tick) *and* the attach/detach
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 RETRY_INTERVAL_SECONDS = 0.3
 #: The node status is posted every ``nodeStatusUpdateFrequency`` (10 s).
 NODE_STATUS_SECONDS = 10.0
+#: ``podAttachAndMountTimeout``: one ``WaitForAttachAndMount`` call.
+ATTACH_AND_MOUNT_TIMEOUT_SECONDS = 123.0
 #: ``exponentialbackoff``: the first retry after 500 ms, doubling, at most 2 min 2 s.
 BACKOFF_INITIAL_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 122.0
@@ -51,8 +54,11 @@ def next_retry(start: float, ready: float) -> float:
 class KubeletVolumeManager:
     """One node's volume manager; see the module docstring."""
 
-    def __init__(self, kubelet: Kubelet, controller: AttachDetachController, status: NodeVolumeStatus) -> None:
+    def __init__(self, kubelet: Kubelet, controller: AttachDetachController, status: NodeVolumeStatus,
+                 timeout_events: bool = False) -> None:
         self.kubelet = kubelet
+        #: Before 1.28 a timed-out wait records ``FailedMount`` (kubernetes#117412 removed it).
+        self.timeout_events = timeout_events
         self.env = kubelet.env
         self.store = kubelet.store
         self.node = kubelet.node
@@ -109,9 +115,49 @@ class KubeletVolumeManager:
         return [v for v in vols if v is not None]
 
     def wait_for_attach_and_mount(self, pod: Pod) -> Gen:
+        """The pod worker's side: one ``WaitForAttachAndMount`` call waits at most 2 min 3 s; then
+        the sync fails (before 1.28 with a ``FailedMount`` event) and the pod is synced again
+        after ``wait.Jitter(10 s, 0.5)``, while attach and mount go on in the background."""
         names = pod_claims(pod)
         if not names:
             return None
+        uid = pod.metadata.uid
+        done = self.env.event()
+        self.env.process(self._attach_and_mount(pod, done))
+        while not done.triggered:
+            yield simpy.AnyOf(self.env.sim, [done, self.env.timeout(ATTACH_AND_MOUNT_TIMEOUT_SECONDS)])
+            if done.triggered or uid in self._gone:
+                return None
+            if self.timeout_events:
+                self.env.emit("KubeEvent", reason="FailedMount", object=f"pod/{pod.metadata.name}",
+                              message=self._timeout_message(pod), component="kubelet")
+            jitter = self.kubelet.timing.pod_worker_jitter
+            yield self.env.timeout(self.env.rng("kubelet/volumeWait").uniform(10.0, 15.0) if jitter else 10.0)
+            if uid in self._gone:
+                return None
+        return None
+
+    def _timeout_message(self, pod: Pod) -> str:
+        """``Unable to attach or mount volumes: ...`` with the pod-spec names of what is missing."""
+        uid = pod.metadata.uid
+        ns = pod.metadata.namespace
+        unmounted, unattached = [], []
+        for v in pod.spec.volumes:
+            if not v.claim_name:
+                continue
+            claim = self.store.get("PersistentVolumeClaim", ns, v.claim_name)
+            pv = claim.volume_name if claim is not None else ""
+            if uid not in self.mounted.get(pv, set()):
+                unmounted.append(v.name)
+                if not self.controller.is_attached(pv, self.node):
+                    unattached.append(v.name)
+        return (f"Unable to attach or mount volumes: unmounted volumes=[{' '.join(unmounted)}], "
+                f"unattached volumes=[{' '.join(unattached)}], failed to process volumes=[]: "
+                "timed out waiting for the condition")
+
+    def _attach_and_mount(self, pod: Pod, done: simpy.Event) -> Gen:
+        """The volume manager's side: attach (seen through the verify back-off), then mount."""
+        names = pod_claims(pod)
         uid = pod.metadata.uid
         vols: list[PersistentVolume] | None = yield from self._volumes(pod)
         if vols is None:
@@ -138,6 +184,7 @@ class KubeletVolumeManager:
         for v in attachable:
             self.mounted.setdefault(v.metadata.name, set()).add(uid)
         self.env.emit("VolumesMounted", pod=pod.metadata.name, uid=uid, claims=names)
+        done.succeed()
         return None
 
     # ---------------------------------------------------------------- unmount
