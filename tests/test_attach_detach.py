@@ -239,3 +239,42 @@ def test_wait_for_attach_and_mount_times_out_and_retries(version: str, events: b
         assert failed[0].fields["component"] == "kubelet" and failed[0].fields["object"] == "pod/web-0"
         assert len(failed) == 2  # during the 6-minute wait for the force detach
     assert times(r, "PodReady", pod="web-0")[1] > first(r, "VolumeDetached", node=FIRST)
+
+
+def test_multi_attach_names_the_pods_still_using_the_volume() -> None:
+    klass = {**storage_class(), "volumeBindingMode": "Immediate"}
+    claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "shared"},
+             "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
+
+    def pod(name: str, node: str) -> dict[str, Any]:
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+                "spec": {"nodeName": node, "containers": [{"name": "app", "image": "nginx:1.27"}],
+                         "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "shared"}}]}}
+
+    r = run(klass, claim, pod("a", FIRST), pod("b", OTHER), statefulset(replicas=0), nodes=2, until="1m", timing=VOL)
+    pv = pv_of(r, "shared")
+    assert [e.fields["node"] for e in r.trace.of("VolumeAttached")] == [FIRST]
+    events = list(r.trace.of("KubeEvent", reason="FailedAttachVolume"))
+    assert [(e.fields["object"], e.fields["message"]) for e in events] == [
+        ("pod/b", f'Multi-Attach error for volume "{pv}" Volume is already used by pod(s) a')]
+    assert r.cluster.get("Pod", "b").status.phase == "Pending"
+
+
+@pytest.mark.parametrize("name", ["node-failure", "drain-with-pdb", "node-failure-database", "node-failure-database-oos",
+                                  "storage-retention"])
+def test_a_read_write_once_volume_is_never_attached_to_two_nodes(name: str) -> None:
+    from statefulsim import runner
+    from statefulsim.io.scenario import load_scenario
+
+    r = runner.run(load_scenario(pathlib.Path(__file__).resolve().parent.parent / "scenarios" / f"{name}.yaml"))
+    on: dict[str, set[str]] = {}
+    seen = 0
+    for rec in r.trace:
+        if rec.event == "VolumeAttached":
+            nodes = on.setdefault(str(rec.fields["pv"]), set())
+            assert not nodes, (rec.t, rec.fields, nodes)
+            nodes.add(str(rec.fields["node"]))
+            seen += 1
+        elif rec.event == "VolumeDetached":
+            on[str(rec.fields["pv"])].discard(str(rec.fields["node"]))
+    assert seen >= 3
