@@ -135,12 +135,98 @@ def _plugin_option(fn: Any) -> Any:
                              "model, verb or expectation; sweep and explore workers import it too.")(fn)
 
 
-def _console() -> Console:
-    """Rich console on stdout: the terminal's width, or 100 columns when the output is not a terminal.
-    Control characters in what it prints (names from input files) are escaped."""
+def _view_options(fn: Any) -> Any:
+    """``--view`` and the flags that shape it (docs/views.md)."""
+    options = [
+        click.option("--view", type=click.Choice(["pods", "events", "rollout"]), default=None,
+                     help="Print what kubectl would have printed instead of the report: pods = kubectl get pods -w, "
+                          "events = kubectl get events --watch, rollout = kubectl rollout status (docs/views.md)."),
+        click.option("-l", "--selector", default=None, metavar="KEY=VALUE,...",
+                     help="With --view pods: only the pods whose labels match, as kubectl -l."),
+        click.option("--statefulset", "view_set", default=None, metavar="NAME",
+                     help="With --view: only this StatefulSet's pods, events or rollout."),
+        click.option("--output-watch-events", is_flag=True,
+                     help="With --view pods: the EVENT column (ADDED, MODIFIED, DELETED), as kubectl's flag."),
+        click.option("-o", "--output", "view_output", type=click.Choice(["table", "json"]), default="table",
+                     show_default=True, help="With --view pods: json writes the watch events as kubectl get pods -w -o json."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _check_view_flags(ctx: click.Context, view: str | None, selector: str | None, view_set: str | None,
+                      watch_events: bool, output: str) -> None:
+    """Usage errors for view flags given without the view they shape, before anything runs."""
+    if view is None:
+        for given, flag in ((selector, "-l/--selector"), (view_set, "--statefulset"),
+                            (watch_events or None, "--output-watch-events"), (output != "table" or None, "-o/--output")):
+            if given is not None:
+                raise click.UsageError(f"{flag} shapes a kubectl view: give --view pods|events|rollout too", ctx)
+    elif view != "pods":
+        for given, flag in ((selector, "-l/--selector"), (watch_events or None, "--output-watch-events"),
+                            (output != "table" or None, "-o json")):
+            if given is not None:
+                raise click.UsageError(f"{flag} is for --view pods, not --view {view}", ctx)
+    if selector is not None:
+        from statefulsim.present.kubectl_views import parse_selector
+
+        try:
+            parse_selector(selector)
+        except ValueError as e:
+            raise click.UsageError(f"-l {selector}: {e}", ctx) from None
+
+
+def _print_view(trace: Any, scenario: Any, view: str, selector: str | None, view_set: str | None,
+                watch_events: bool, output: str) -> None:
+    """Write the view's lines (or its JSON) to standard output."""
+    from statefulsim.present.kubectl_views import VIEWS, ViewOptions, parse_selector
+    from statefulsim.present.printable import printable
+
+    if output == "json":
+        from statefulsim.io.kubectl_export import pods_watch_json
+
+        click.echo(pods_watch_json(trace, scenario, pretty=not watch_events, statefulset=view_set), nl=False)
+        return
+    labels = scenario_template_labels(scenario) if scenario is not None else {}
+    options = ViewOptions(statefulset=view_set, selector=parse_selector(selector) if selector else None,
+                          watch_events=watch_events, template_labels=labels)
+    lines = VIEWS.get(view).lines(trace, options)
+    for line in lines:
+        click.echo(printable(line))
+    if not lines and view == "pods" and not any(r.event == "PodStatus" for r in trace):
+        click.echo("note: the trace has no PodStatus records (traces written before they were added); "
+                   "run the scenario again for --view pods", err=True)
+    elif not lines and view != "rollout":
+        click.echo("No resources found in default namespace.", err=True)
+
+
+def _trace_sets(trace: Any) -> list[str]:
+    return sorted({str(r.fields["statefulset"]) for r in trace if r.event == "StatefulSetCreated"})
+
+
+def _check_view_set(ctx: click.Context, view_set: str | None, known: Sequence[str]) -> None:
+    """``--statefulset NAME`` must name a set of the run, or the view would be silently empty."""
+    if view_set is not None and view_set not in known:
+        from statefulsim.present.printable import printable
+
+        raise click.UsageError(f"--statefulset {printable(view_set)}: no such StatefulSet; "
+                               f"the run has {', '.join(known) or 'none'}", ctx)
+
+
+def scenario_template_labels(scenario: Any) -> dict[str, dict[str, str]]:
+    """Each StatefulSet's pod template labels, for ``-l``."""
+    from statefulsim.sim.api.objects import StatefulSet
+
+    return {o.name: dict(o.spec.template.labels) for o in scenario.objects if isinstance(o, StatefulSet)}
+
+
+def _console(stderr: bool = False) -> Console:
+    """Rich console on stdout (or stderr): the terminal's width, or 100 columns when the output is
+    not a terminal.  Control characters in what it prints (names from input files) are escaped."""
     from statefulsim.present.printable import SanitizingHook
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, stderr=stderr)
     console.push_render_hook(SanitizingHook())
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = 100
@@ -171,6 +257,7 @@ def cli() -> None:
 @click.option("--no-timeline", is_flag=True, help="Leave the timeline out of the report.")
 @click.option("--check", "check_invariants", is_flag=True,
               help="Also check every invariant that applies (docs/invariants.md); exit 1 on a violation.")
+@_view_options
 @click.option("--critical-path", "show_critical_path", is_flag=True,
               help="Also print the critical path of the rollout: which waits made it take as long (docs/analysis.md).")
 @_plugin_option
@@ -178,7 +265,9 @@ def cli() -> None:
 @click.pass_context
 def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None, trace_path: str | None,
         plot_path: str | None, quorum: int | None, quiet: bool, no_timeline: bool, check_invariants: bool,
-        show_critical_path: bool = False, plugins: tuple[str, ...] = (), allow_large: bool = False) -> None:
+        show_critical_path: bool = False, plugins: tuple[str, ...] = (), allow_large: bool = False,
+        view: str | None = None, selector: str | None = None, view_set: str | None = None,
+        output_watch_events: bool = False, view_output: str = "table") -> None:
     """Run SCENARIO (a YAML file), print the report and check its expectations."""
     from statefulsim import runner
     from statefulsim.errors import Problem
@@ -190,12 +279,15 @@ def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None
 
     if quorum is not None and plot_path is None:
         raise click.UsageError("--quorum is for the plot: give --plot FILE.png too", ctx)
+    _check_view_flags(ctx, view, selector, view_set, output_watch_events, view_output)
     if plot_path is not None:
         from statefulsim.present.plots import check_format
 
         check_format(plot_path)  # an unknown suffix fails before the run, not after
     load_plugins(plugins)
     sc = load_scenario(scenario, allow_large=allow_large)
+    if view is not None:
+        _check_view_set(ctx, view_set, sorted(scenario_template_labels(sc)))
     if until is not None:
         problem = sc.limits.problem("until", until, ("--until",), f"a run of {duration_text(until)}")
         if problem is not None:
@@ -217,7 +309,12 @@ def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None
         from statefulsim.present.plots import plot_run
 
         plot_run(result, plot_path, quorum)
-    if not quiet:
+    if view is not None:
+        # The view alone on standard output, as kubectl's; everything else on standard error.
+        _print_view(result.trace, sc, view, selector, view_set, output_watch_events, view_output)
+        console = _console(stderr=True)
+        quiet = True
+    elif not quiet:
         render_run(result, console, show_timeline=not no_timeline)
         if written is not None:
             console.print(Text(f"trace: {written} records written to {trace_path}", style="dim"))
@@ -272,12 +369,32 @@ def validate(scenario: str, plugins: tuple[str, ...] = (), allow_large: bool = F
 @cli.command()
 @click.argument("trace_file", metavar="TRACE.jsonl", type=click.Path(dir_okay=False))
 @click.option("--no-timeline", is_flag=True, help="Leave the timeline out of the report.")
-def show(trace_file: str, no_timeline: bool) -> None:
-    """Print the timeline and tables of a trace saved with ``run --trace``."""
+@_view_options
+@click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False), default=None,
+              help="The scenario the trace was run from: with --view pods -o json (the pods' containers) "
+                   "and -l (the pod template's labels).")
+@click.pass_context
+def show(ctx: click.Context, trace_file: str, no_timeline: bool, view: str | None = None, selector: str | None = None,
+         view_set: str | None = None, output_watch_events: bool = False, view_output: str = "table",
+         scenario_path: str | None = None) -> None:
+    """Print the timeline and tables of a trace saved with ``run --trace``, or a kubectl view of it."""
     from statefulsim.io.trace_io import read_jsonl
     from statefulsim.present.report import render_trace
 
+    _check_view_flags(ctx, view, selector, view_set, output_watch_events, view_output)
+    if view_output == "json" and scenario_path is None:
+        raise click.UsageError("--view pods -o json of a saved trace needs the scenario it ran: give --scenario FILE",
+                               ctx)
+    sc = None
+    if scenario_path is not None:
+        from statefulsim.io.scenario import load_scenario
+
+        sc = load_scenario(scenario_path, allow_large=True)
     trace = read_jsonl(trace_file)
+    if view is not None:
+        _check_view_set(ctx, view_set, _trace_sets(trace))
+        _print_view(trace, sc, view, selector, view_set, output_watch_events, view_output)
+        return
     title = f"{trace_file}: {len(trace)} records"
     if len(trace):
         title += f", {format_clock(trace[0].t)} to {format_clock(trace[len(trace) - 1].t)}"

@@ -77,3 +77,53 @@ def format_duration(seconds: float) -> str:
         return f"{m}m{s:02d}s"
     h, rem = divmod(int(round(seconds)), 3600)
     return f"{h}h{rem // 60:02d}m"
+
+
+def human_duration(seconds: float) -> str:
+    """kubectl's AGE and "... ago" text (apimachinery ``duration.HumanDuration``): ``0s``,
+    ``119s``, ``2m3s``, ``10m``, ``3h5m``, ``47h``, ``2d2h``, ``729d``, ``2y1d``.
+
+    Seconds truncate as Go's ``int(d.Seconds())`` does; more than a second in the future
+    (clock skew) is ``<invalid>``."""
+    if seconds < -1:
+        return "<invalid>"
+    if seconds < 0:
+        return "0s"
+    s = int(seconds)
+    if s < 120:
+        return f"{s}s"
+    minutes = s // 60
+    if minutes < 10:
+        return f"{minutes}m{s % 60}s" if s % 60 else f"{minutes}m"
+    if minutes < 180:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 8:
+        return f"{hours}h{minutes % 60}m" if minutes % 60 else f"{hours}h"
+    if hours < 48:
+        return f"{hours}h"
+    if hours < 192:
+        return f"{hours // 24}d{hours % 24}h" if hours % 24 else f"{hours // 24}d"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24}d"
+    if hours < 24 * 365 * 8:
+        years, days = divmod(hours // 24, 365)
+        return f"{years}y{days}d" if days else f"{years}y"
+    return f"{hours // (24 * 365)}y"
+
+
+def go_duration(seconds: float) -> str:
+    """Go's ``time.Duration.String()``: ``8.207325613s``, ``512.3ms``, ``1m2.5s``, ``0s``."""
+    ns = round(seconds * 1e9)
+    if ns == 0:
+        return "0s"
+    if ns < 1000:
+        return f"{ns}ns"
+    if ns < 1_000_000:
+        return f"{ns / 1e3:.3f}".rstrip("0").rstrip(".") + "µs"
+    if ns < 1_000_000_000:
+        return f"{ns / 1e6:.6f}".rstrip("0").rstrip(".") + "ms"
+    minutes, rest = divmod(ns, 60_000_000_000)
+    secs = f"{rest / 1e9:.9f}".rstrip("0").rstrip(".") + "s"
+    hours, minutes = divmod(minutes, 60)
+    return (f"{hours}h" if hours else "") + (f"{minutes}m" if hours or minutes else "") + secs

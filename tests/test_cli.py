@@ -69,7 +69,7 @@ def test_run_quickstart_ok(tmp_path: Path) -> None:
     result = invoke("run", QUICKSTART, "--trace", out)
     assert result.exit_code == 0, result.output
     for text in ("quickstart", "seed 42", "Timeline", "scale mysql to 0", "Pods", "StatefulSets",
-                 "Expectations (6 of 6 held)", f"records written to {out}"):
+                 "Expectations (9 of 9 held)", f"records written to {out}"):
         assert text in result.output
     assert "FAILED" not in result.output
     trace = read_jsonl(out)
@@ -203,7 +203,7 @@ def test_validate_ok() -> None:
     result = invoke("validate", QUICKSTART)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == "ok: quickstart: 3 objects, 1 action, 6 expectations"
+    assert lines[0] == "ok: quickstart: 4 objects, 2 actions, 9 expectations"
     assert lines[1].startswith("note: ConfigMap mysql")
 
 
@@ -246,7 +246,7 @@ def run_module(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProce
 def test_subprocess_exit_codes(tmp_path: Path) -> None:
     ok = run_module("run", "scenarios/quickstart.yaml")
     assert ok.returncode == 0, ok.stderr
-    assert "Expectations (6 of 6 held)" in ok.stdout and ok.stderr == ""
+    assert "Expectations (9 of 9 held)" in ok.stdout and ok.stderr == ""
 
     failed = run_module("run", failing_scenario(tmp_path), "--no-timeline")
     assert failed.returncode == 1, failed.stderr

@@ -75,9 +75,14 @@ def test_quickstart_path_to_the_last_pod_goes_through_its_predecessors() -> None
     assert path.end == t_of(trace, "PodReady", pod="mysql-2")
     by_target = steps_by_target(path)
     for prev, nxt in (("mysql-0", "mysql-1"), ("mysql-1", "mysql-2")):
-        step = by_target[("PodCreated", nxt, 0)]
+        # the controller creates the next pod's claim first, then the pod (OrderedReady gates both)
+        claim = f"mysql-data-{nxt}"
+        step = by_target[("PVCCreated", claim, 0)]
         assert step.source == ("PodReady", prev, 0) and step.kind == "ordered"
-        assert step.duration == t_of(trace, "PodCreated", pod=nxt) - t_of(trace, "PodReady", pod=prev)
+        assert step.duration == t_of(trace, "PVCCreated", pvc=claim) - t_of(trace, "PodReady", pod=prev)
+        step = by_target[("PodCreated", nxt, 0)]
+        assert step.source == ("PVCCreated", claim, 0) and step.kind == "claim"
+        assert step.duration == t_of(trace, "PodCreated", pod=nxt) - t_of(trace, "PVCCreated", pvc=claim)
     # every pod's image pull (ImagePulling -> ImagePulled) is on the path, then its container start
     pulls = [s for s in path.steps if s.kind == "image pull"]
     assert [s.target for s in pulls] == [("ImagePulled", f"mysql-{i}", 0) for i in range(3)]
@@ -181,7 +186,7 @@ def test_scale_down_waits_for_the_successor_to_be_gone() -> None:
         assert edge["kind"] == "ordered termination" and edge["enabling"]
         assert edge["wait"] == t_of(trace, "PodTerminating", pod=lower) - t_of(trace, "PodDeleted", pod=higher)
     path = critical_path(g, "PodDeleted:mysql-0")
-    assert path.start == ("Action", "scale mysql", 0) and path.begin == 120.0
+    assert path.start == ("Action", "scale mysql", 0) and path.begin == 180.0
     assert [s.kind for s in path.steps].count("ordered termination") == 2
     assert_contiguous(path)
 
@@ -310,11 +315,11 @@ def test_cli_critical_path(tmp_path: Path) -> None:
     trace_file = tmp_path / "q.jsonl"
     trace = scenario_run("quickstart.yaml").trace
     write_jsonl(trace, trace_file)
-    created, ready = t_of(trace, "PodCreated", pod="mysql-1"), t_of(trace, "PodReady", pod="mysql-0")
+    created, ready = t_of(trace, "PVCCreated", pvc="mysql-data-mysql-1"), t_of(trace, "PodReady", pod="mysql-0")
     out = CliRunner().invoke(cli, ["critical-path", str(trace_file), "--target", "mysql-1"])
     assert out.exit_code == 0, out.output
     assert out.output.startswith("Critical path to PodReady mysql-1: ")
-    row = rf"\n  {re.escape(format_clock(created))} +{created - ready:.3f}s  ordered +→ PodCreated mysql-1\n"
+    row = rf"\n  {re.escape(format_clock(created))} +{created - ready:.3f}s  ordered +→ PVCCreated mysql-data-mysql-1\n"
     assert re.search(row, out.output), out.output
     bad = CliRunner().invoke(cli, ["critical-path", str(trace_file), "--target", "mysql-9"])
     assert bad.exit_code == 2 and "error: no milestone matches 'mysql-9'" in bad.output

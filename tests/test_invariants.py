@@ -497,7 +497,7 @@ def invoke(*args: str | pathlib.Path) -> Any:
 def test_cli_check_exit_codes() -> None:
     ok = invoke("run", ROOT / "scenarios" / "quickstart.yaml", "--check", "--no-timeline")
     assert ok.exit_code == 0, ok.output
-    assert "invariants: all 6 held (ordered-creation" in ok.output
+    assert "invariants: all 9 held (ordered-creation" in ok.output
     assert invoke("run", ROOT / "scenarios" / "quickstart.yaml", "--check", "-q").output == ""
     stuck = ROOT / "scenarios" / "crashloop-backoff.yaml"
     assert invoke("run", stuck, "-q").exit_code == 0  # its expectations hold

@@ -44,8 +44,8 @@ def test_good_scenario_loads(tmp_path: pathlib.Path) -> None:
     assert sc.name == "t" and sc.seed == 3 and sc.until == 300
     assert len(sc.cluster.nodes) == 2
     kinds = [o.kind for o in sc.objects]
-    assert kinds == ["ConfigMap", "Service", "StatefulSet"]
-    assert isinstance(sc.objects[0], GenericObject)
+    assert kinds == ["StorageClass", "ConfigMap", "Service", "StatefulSet"]
+    assert isinstance(sc.objects[1], GenericObject)
     assert any("ConfigMap mysql" in n and "not simulated" in n for n in sc.notices)
     assert sc.actions[0].replicas == 1
 

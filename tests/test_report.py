@@ -107,7 +107,7 @@ def test_quickstart_report_has_pods_in_order_and_tables(quickstart: RunResult) -
     assert timeline_objects(text, "PodDeleted") == ["mysql-2", "mysql-1", "mysql-0"]
     assert "scale mysql to 0" in text
     assert "controller waits: PredecessorNotReady on mysql-0" in text
-    for title in ("Timeline", "Pods", "StatefulSets", "Expectations (6 of 6 held)"):
+    for title in ("Timeline", "Pods", "StatefulSets", "Claims", "Expectations (9 of 9 held)", "In short"):
         assert title in text
     pods_section = text[text.index("Pods ("):text.index("StatefulSets")]
     rows = [line.split()[0] for line in pods_section.splitlines()[2:] if line.strip()]
@@ -168,7 +168,7 @@ def test_report_of_a_trace_read_back_is_the_same(quickstart: RunResult, tmp_path
 
 def test_expectations_table_marks(quickstart: RunResult) -> None:
     text = text_of(expectations_table(quickstart))
-    assert text.count("✔") == 6 and "✘" not in text
+    assert text.count("✔") == 9 and "✘" not in text
     text = text_of(expectations_table([ExpectationResult(True, "a holds", "fine"),
                                        ExpectationResult(False, "b holds", "never reached")]))
     assert "Expectations (1 of 2 held)" in text

@@ -8,10 +8,12 @@ from statefulsim.sim.trace import Trace
 
 def test_short_reprs_instead_of_dataclass_dumps() -> None:
     result = statefulsim.run("quickstart")
-    assert repr(result) == "<RunResult 'quickstart' seed 42: 96 records, expectations 6/6 ok>"
-    assert repr(result.scenario) == ("<Scenario 'quickstart': 3 objects, 1 action, 6 expectations, "
-                                     "seed 42, until 240s>")
-    assert repr(result.trace).startswith("<Trace: 96 records, t=0.000s..")
+    n = len(result.trace)  # the count changes with the model; the form is what is pinned
+    assert n > 100
+    assert repr(result) == f"<RunResult 'quickstart' seed 42: {n} records, expectations 9/9 ok>"
+    assert repr(result.scenario) == ("<Scenario 'quickstart': 4 objects, 2 actions, 9 expectations, "
+                                     "seed 42, until 300s>")
+    assert repr(result.trace).startswith(f"<Trace: {n} records, t=0.000s..")
     assert repr(Trace()) == "<Trace: no records>"
 
 

@@ -177,6 +177,7 @@ NO_CLASS_PATH = {
     "node-failure-database": "required pod anti-affinity",
     "node-failure-database-oos": "required pod anti-affinity",
     "storage-retention": "volume binding filters nodes",
+    "quickstart": "volume binding filters nodes",
 }
 
 

@@ -32,8 +32,8 @@ FORMATS = ("pods-text", "pods-json", "events-json", "jsonl")
 _ORDINAL = re.compile(r"^(.+)-(\d+)$")
 #: generateName's random suffix is 5 characters of "bcdfghjklmnpqrstvwxz2456789"
 _GENERATED_SUFFIX = re.compile(r"^[2456789]{5}$")
-_AGE_PART = re.compile(r"(\d+)([dhms])")
-_AGE_UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+_AGE_PART = re.compile(r"(\d+)([ydhms])")
+_AGE_UNIT = {"y": 365 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _EVENT_MSG = re.compile(r"^(create|delete) Pod (\S+) in StatefulSet (\S+) (successful|failed)")
 
 
@@ -80,9 +80,7 @@ def _guess_set(name: str, statefulset: str | None) -> str | None:
 
 
 def parse_age(text: str) -> float:
-    """kubectl's AGE column (``0s``, ``12s``, ``2m5s``, ``3h``, ``5d``, ``2y``...) in seconds."""
-    if text.endswith("y") and text[:-1].isdigit():
-        return int(text[:-1]) * 365 * 86400.0
+    """kubectl's AGE column (``0s``, ``12s``, ``2m5s``, ``3h``, ``5d``, ``2y1d``...) in seconds."""
     parts = _AGE_PART.findall(text)
     if not parts or "".join(n + u for n, u in parts) != text:
         raise ValueError(text)

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from statefulsim.durations import go_duration, human_duration
 from statefulsim.model.scenario import Scenario
 from statefulsim.sim.api.objects import Container, StatefulSet
 from statefulsim.sim.trace import Trace, TraceRecord
@@ -25,21 +26,6 @@ DEFAULT_EPOCH = _dt.datetime(2026, 1, 1, tzinfo=_dt.timezone.utc)
 
 def _stamp(epoch: _dt.datetime, t: float) -> str:
     return (epoch + _dt.timedelta(seconds=math.floor(t))).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def go_duration(seconds: float) -> str:
-    """Go's ``time.Duration.String()``: ``8.207325613s``, ``512.3ms``, ``1m2.5s``."""
-    ns = round(seconds * 1e9)
-    if ns < 1000:
-        return f"{ns}ns"
-    if ns < 1_000_000:
-        return f"{ns / 1e3:.3f}".rstrip("0").rstrip(".") + "µs"
-    if ns < 1_000_000_000:
-        return f"{ns / 1e6:.6f}".rstrip("0").rstrip(".") + "ms"
-    minutes, rest = divmod(ns, 60_000_000_000)
-    secs = f"{rest / 1e9:.9f}".rstrip("0").rstrip(".") + "s"
-    hours, minutes = divmod(minutes, 60)
-    return (f"{hours}h" if hours else "") + (f"{minutes}m" if hours or minutes else "") + secs
 
 
 @dataclass
@@ -154,10 +140,20 @@ def _apply(s: _State, r: TraceRecord) -> bool:
     return True
 
 
-def pods_watch_json(trace: Trace, scenario: Scenario, epoch: _dt.datetime = DEFAULT_EPOCH) -> str:
-    """``kubectl get pods -w -o json --output-watch-events``: one watch event per pod change."""
-    return "".join(json.dumps({"type": kind, "object": s.pod(epoch)}, indent=None) + "\n"
-                   for _, kind, s in _history(trace, scenario))
+def pods_watch_json(trace: Trace, scenario: Scenario, epoch: _dt.datetime = DEFAULT_EPOCH, *,
+                    pretty: bool = False, statefulset: str | None = None) -> str:
+    """``kubectl get pods -w -o json --output-watch-events``: one compact ``{"type", "object"}``
+    line per pod change; ``pretty`` gives plain ``-o json -w`` instead: each pod object as its own
+    4-space-indented JSON document.  ``statefulset`` keeps that set's pods only."""
+    out = []
+    for _, kind, s in _history(trace, scenario):
+        if statefulset is not None and s.statefulset != statefulset:
+            continue
+        if pretty:
+            out.append(json.dumps(s.pod(epoch), indent=4) + "\n")
+        else:
+            out.append(json.dumps({"type": kind, "object": s.pod(epoch)}, indent=None) + "\n")
+    return "".join(out)
 
 
 def pods_snapshot_json(trace: Trace, scenario: Scenario, at: float, epoch: _dt.datetime = DEFAULT_EPOCH) -> str:
@@ -198,22 +194,6 @@ def _event(epoch: _dt.datetime, t: float, reason: str, kind: str, name: str, com
             "source": {"component": component}, "firstTimestamp": _stamp(epoch, t), "lastTimestamp": _stamp(epoch, t)}
 
 
-def _age(seconds: float) -> str:
-    """kubectl's AGE (``duration.HumanDuration``): ``95s``, ``2m5s``, ``12m``, ``3h5m``, ``5d``."""
-    s = int(seconds)
-    if s < 120:
-        return f"{s}s"
-    m, rest = divmod(s, 60)
-    if m < 10:
-        return f"{m}m{rest}s" if rest else f"{m}m"
-    if m < 180:
-        return f"{m}m"
-    h, m = divmod(m, 60)
-    if h < 8:
-        return f"{h}h{m}m" if m else f"{h}h"
-    return f"{h}h" if h < 48 else f"{h // 24}d"
-
-
 def pods_watch_text(trace: Trace, scenario: Scenario) -> str:
     """``kubectl get pods -w``: the header, then a row whenever a pod's row would change."""
     lines = [f"{'NAME':<12}{'READY':<8}{'STATUS':<13}{'RESTARTS':<10}AGE"]
@@ -229,5 +209,5 @@ def pods_watch_text(trace: Trace, scenario: Scenario) -> str:
         if shown.get(s.uid) == row:
             continue
         shown[s.uid] = row
-        lines.append(f"{row[0]:<12}{row[1]:<8}{row[2]:<13}{row[3]:<10}{_age(t - s.created)}")
+        lines.append(f"{row[0]:<12}{row[1]:<8}{row[2]:<13}{row[3]:<10}{human_duration(t - s.created)}")
     return "\n".join(lines) + "\n"

@@ -8,6 +8,7 @@ or a :class:`~statefulsim.runner.RunResult`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Collection, Mapping, Sequence
 
@@ -20,6 +21,7 @@ from statefulsim.analysis.expect import ExpectationResult
 from statefulsim.analysis.metrics import PodLife, update_life
 from statefulsim.analysis.stuck import stuck_statefulsets
 from statefulsim.durations import format_clock, format_duration
+from statefulsim.present.story import story
 from statefulsim.sim.actions import compact, describe_action, seconds_text
 from statefulsim.sim.trace import Trace, TraceRecord
 
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     from statefulsim.runner import RunResult
 
 __all__ = [
-    "DEFAULT_EVENTS", "PodLife", "SetSummary", "describe_records", "expectations_table", "pod_lives",
+    "DEFAULT_EVENTS", "PodLife", "SetSummary", "claims_table", "describe_records", "expectations_table", "pod_lives",
     "render_run", "render_trace", "set_summaries", "statefulset_table", "summary_table", "timeline",
 ]
 
@@ -38,6 +40,7 @@ DEFAULT_EVENTS: frozenset[str] = frozenset({
     "ContainerRestarted", "ContainerKilled", "PodFailed", "PodTerminating", "PodDeleted",
     "RevisionCreated", "ControllerWaiting", "ControllerResumed",
     "StatefulSetCreated", "StatefulSetUpdated", "StatefulSetDeleted", "StatefulSetStatus",
+    "PVCCreated", "PVCBound", "PVCDeleted", "DNSAnswer",
     "VolumeAttached", "VolumeDetached",
 })
 
@@ -47,6 +50,7 @@ _EVENT_STYLES: dict[str, str] = {
     "PodNotReady": "yellow", "PodTerminating": "yellow", "ControllerWaiting": "yellow",
     "PodUnschedulable": "red", "ContainerRestarted": "red", "ContainerKilled": "red", "PodFailed": "red",
     "PodDeleted": "dim", "StatefulSetStatus": "cyan", "StatefulSetUpdated": "magenta",
+    "PVCBound": "blue", "DNSAnswer": "cyan",
 }
 
 _SET_EVENTS = frozenset({
@@ -248,6 +252,36 @@ def statefulset_table(source: Trace | RunResult, *, waiting: Mapping[str, Any] |
     return table
 
 
+def claims_table(source: Trace | RunResult) -> Table | None:
+    """One row per PersistentVolumeClaim: its pod, class, when it was created and bound, and
+    whether it still exists at the end; None when the run has no claims."""
+    trace = _trace(source)
+    claims: dict[str, dict[str, Any]] = {}
+    for r in trace:
+        if r.event in ("PVCCreated", "PVCBound", "PVCDeleted"):
+            c = claims.setdefault(str(r.fields["pvc"]), {})
+            if r.event == "PVCCreated":
+                c.update(created=r.t, cls=r.fields.get("storageClass"), deleted=None)
+            elif r.event == "PVCBound":
+                c.update(bound=r.t, pv=r.fields.get("pv"), pod=r.fields.get("pod") or c.get("pod"))
+            else:
+                c["deleted"] = r.t
+    if not claims:
+        return None
+    hours = _needs_hours(trace)
+    table = Table(title="Claims", title_justify="left", title_style="bold", box=None, padding=(0, 1),
+                  pad_edge=False, header_style="bold dim")
+    for name, justify in (("claim", "left"), ("pod", "left"), ("class", "left"), ("created", "right"),
+                          ("bound", "right"), ("at the end", "left")):
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for name, c in claims.items():
+        end = Text(f"deleted {_short_clock(c['deleted'], hours)}", style="dim") if c.get("deleted") is not None \
+            else Text("kept", style="green")
+        table.add_row(name, str(c.get("pod") or "—"), str(c.get("cls") or "—"), _short_clock(c.get("created"), hours),
+                      _short_clock(c.get("bound"), hours), end)
+    return table
+
+
 # ---------------------------------------------------------------------------- expectations
 
 
@@ -289,6 +323,10 @@ class _State:
     desired: dict[str, Any] = field(default_factory=dict)
     ready: dict[str, Any] = field(default_factory=dict)
     waiting: dict[str, tuple[float, str]] = field(default_factory=dict)
+    templates: set[str] = field(default_factory=set)  # volumeClaimTemplates of the sets seen
+    #: (name, client) -> (answers so far of the current kind, whether they had an address)
+    dns: dict[tuple[str, str], tuple[int, bool]] = field(default_factory=dict)
+    moving: set[str] = field(default_factory=set)  # volumes detached while a pod moves them
 
 
 def _since(t: float, start: float | None, what: str) -> str:
@@ -315,7 +353,17 @@ def _describe(r: TraceRecord, st: _State) -> tuple[str, str, bool]:
         force = {"timeout": "forced after 6 min", "out-of-service": "forced: out of service"}.get(str(f.get("force")))
         text = f"attached to {f.get('node')}" if ev == "VolumeAttached" else f"detached from {f.get('node')}"
         took = _dur(float(f.get("seconds") or 0))
-        return str(f.get("pvc") or f.get("pv")), text + _paren(f"{force}, {took}" if force else took), True
+        # Shown when a volume moves: a forced detach, a detach while a pod elsewhere waits for the
+        # volume (a Multi-Attach event came first), and the attach that follows either.
+        pv = str(f.get("pv"))
+        if ev == "VolumeDetached":
+            shown = force is not None or pv in st.moving
+            if shown:
+                st.moving.add(pv)
+        else:
+            shown = pv in st.moving
+            st.moving.discard(pv)
+        return str(f.get("pvc") or pv), text + _paren(f"{force}, {took}" if force else took), shown
     if ev == "PodCreated":
         n = st.names[str(pod)] = st.names.get(str(pod), 0) + 1
         rev = f.get("revision")
@@ -370,6 +418,7 @@ def _describe(r: TraceRecord, st: _State) -> tuple[str, str, bool]:
         return str(sts), f"controller resumes after waiting {_dur(t - waited[0])} {waited[1]}".rstrip(), True
     if ev == "StatefulSetCreated":
         st.desired[str(sts)] = f.get("replicas")
+        st.templates.update(str(x) for x in f.get("volumeClaimTemplates") or ())
         return str(sts), f"created: {_plural(f.get('replicas'), 'replica')}, {f.get('podManagementPolicy')}", True
     if ev == "StatefulSetUpdated":
         old, new = st.desired.get(str(sts)), f.get("replicas")
@@ -390,7 +439,33 @@ def _describe(r: TraceRecord, st: _State) -> tuple[str, str, bool]:
         return target, text, True
     if ev == "ActionFailed":
         return "", f"{f.get('action')} failed: {f.get('error')}", True
+    if ev in ("PVCCreated", "PVCBound", "PVCDeleted"):
+        # Shown on the pod's row (the claim <template>-<pod> is named in the text) to keep the column narrow.
+        claim = str(f.get("pvc"))
+        owner = f.get("pod") or next((claim[len(tpl) + 1:] for tpl in sorted(st.templates, key=len, reverse=True)
+                                      if claim.startswith(tpl + "-")), None)
+        cls = f.get("storageClass")
+        what = {"PVCCreated": "created" + _paren(f"class {cls}" if cls else ""), "PVCBound": "bound to its volume",
+                "PVCDeleted": "deleted"}[ev]
+        return str(owner or claim), f"claim {claim} {what}", True
+    if ev == "DNSAnswer":
+        # One line when the answer changes kind (the first NXDOMAIN, the first address), not per lookup.
+        dns_key = (str(f.get("name")), str(f.get("client")))
+        has_address = bool(f.get("answers"))
+        name = str(f.get("name"))
+        obj = name.split(".", 1)[0]
+        prev = st.dns.get(dns_key)
+        if prev is not None and prev[1] == has_address:
+            st.dns[dns_key] = (prev[0] + 1, has_address)
+            return obj, "", False
+        st.dns[dns_key] = (1, has_address)
+        if has_address:
+            after = _paren(f"after {_plural(prev[0], 'negative answer')}") if prev is not None else ""
+            return obj, f"{name} from {f.get('client')}: {', '.join(map(str, f.get('answers') or ()))}{after}", True
+        return obj, f"{name} from {f.get('client')}: {f.get('rcode')}", True
     if ev == "KubeEvent":
+        if f.get("reason") == "FailedAttachVolume":
+            st.moving.update(re.findall(r'for volume "([^"]+)"', str(f.get("message"))))
         return str(f.get("object", "")), f"{f.get('reason')}: {f.get('message')}", True
     obj = pod if pod is not None else sts if sts is not None else ""
     rest = ", ".join(f"{k}={v}" for k, v in f.items() if k not in ("pod", "uid", "statefulset"))
@@ -442,8 +517,9 @@ def _heading(text: str) -> Text:
 
 
 def render_trace(trace: Trace, console: Console, *, title: str | None = None, show_timeline: bool = True,
-                 waiting: Mapping[str, Any] | None = None) -> None:
-    """Print a trace: an optional title line, the timeline and the pod and StatefulSet tables."""
+                 waiting: Mapping[str, Any] | None = None, show_story: bool = True) -> None:
+    """Print a trace: an optional title line, the timeline, the pod, StatefulSet and claim tables,
+    and (``show_story``) the plain-language summary."""
     if title:
         console.print(Text(title, style="bold"))
         console.print()
@@ -454,9 +530,19 @@ def render_trace(trace: Trace, console: Console, *, title: str | None = None, sh
     if show_timeline:
         parts += [_heading("Timeline"), timeline(trace), Text("")]
     parts += [summary_table(trace), Text(""), statefulset_table(trace, waiting=waiting)]
+    claims = claims_table(trace)
+    if claims is not None:
+        parts += [Text(""), claims]
     for stuck in stuck_statefulsets(trace):
         parts += [Text(""), Text(stuck.message(), style="bold yellow")]
+    if show_story:
+        parts += _story_parts(trace)
     console.print(Group(*parts))
+
+
+def _story_parts(trace: Trace) -> list[RenderableType]:
+    sentences = story(trace)
+    return [Text(""), _heading("In short"), Text(" ".join(sentences))] if sentences else []
 
 
 def render_run(result: RunResult, console: Console, *, show_timeline: bool = True) -> None:
@@ -472,9 +558,10 @@ def render_run(result: RunResult, console: Console, *, show_timeline: bool = Tru
     for notice in sc.notices:
         console.print(Text(f"note: {notice}", style="yellow"))
     console.print()
-    render_trace(result.trace, console, show_timeline=show_timeline, waiting=result.waiting())
+    render_trace(result.trace, console, show_timeline=show_timeline, waiting=result.waiting(), show_story=False)
     console.print()
     if result.expectations:
         console.print(expectations_table(result))
     else:
         console.print(Text("no expectations", style="dim"))
+    console.print(Group(*_story_parts(result.trace)))

@@ -11,7 +11,7 @@ from statefulsim.sim.dns.cache import FixedTtlCache
 from statefulsim.sim.dns.records import QTYPES
 from statefulsim.sim.dns.resolver import Resolver
 from statefulsim.sim.process import Gen
-from statefulsim.sim.verb import Verb, arg, namespace_field
+from statefulsim.sim.verb import Verb, arg, namespace_field, seconds_text
 
 if TYPE_CHECKING:
     from statefulsim.sim.cluster import Cluster
@@ -48,6 +48,16 @@ class DnsQuery(Verb):
     positive_ttl: float = field(default=0.0, metadata=arg(get_duration, key="positiveTTL", trace="never"))
     negative_ttl: float = field(default=0.0, metadata=arg(get_duration, key="negativeTTL", trace="never"))
     verb: ClassVar[str] = "dnsQuery"
+
+    @classmethod
+    def describe(cls, fields: Mapping[str, Any]) -> str:
+        """``client looks up NAME (A) every 1s until 1m30s``."""
+        text = f"{fields.get('from')} looks up {fields.get('name')} ({fields.get('qtype', 'A')})"
+        if fields.get("every") is not None:
+            text += f" every {seconds_text(fields.get('every'))}"
+            if fields.get("until") is not None:
+                text += f" until {seconds_text(fields.get('until'))}"
+        return text
 
     @classmethod
     def touches(cls, fields: Mapping[str, Any]) -> tuple[str, ...]:
