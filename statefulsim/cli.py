@@ -148,7 +148,8 @@ def _view_options(fn: Any) -> Any:
         click.option("--output-watch-events", is_flag=True,
                      help="With --view pods: the EVENT column (ADDED, MODIFIED, DELETED), as kubectl's flag."),
         click.option("-o", "--output", "view_output", type=click.Choice(["table", "json"]), default="table",
-                     show_default=True, help="With --view pods: json writes the watch events as kubectl get pods -w -o json."),
+                     show_default=True, help="json: the run's summary as JSON (docs/cli.md); with --view pods the watch "
+                                             "as kubectl get pods -w -o json, with --view events as kubectl get events -o json."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -160,12 +161,12 @@ def _check_view_flags(ctx: click.Context, view: str | None, selector: str | None
     """Usage errors for view flags given without the view they shape, before anything runs."""
     if view is None:
         for given, flag in ((selector, "-l/--selector"), (view_set, "--statefulset"),
-                            (watch_events or None, "--output-watch-events"), (output != "table" or None, "-o/--output")):
+                            (watch_events or None, "--output-watch-events")):
             if given is not None:
                 raise click.UsageError(f"{flag} shapes a kubectl view: give --view pods|events|rollout too", ctx)
     elif view != "pods":
         for given, flag in ((selector, "-l/--selector"), (watch_events or None, "--output-watch-events"),
-                            (output != "table" or None, "-o json")):
+                            (output == "json" and view == "rollout" or None, "-o json")):
             if given is not None:
                 raise click.UsageError(f"{flag} is for --view pods, not --view {view}", ctx)
     if selector is not None:
@@ -183,6 +184,11 @@ def _print_view(trace: Any, scenario: Any, view: str, selector: str | None, view
     from statefulsim.present.kubectl_views import VIEWS, ViewOptions, parse_selector
     from statefulsim.present.printable import printable
 
+    if output == "json" and view == "events":
+        from statefulsim.io.kubectl_export import events_json
+
+        click.echo(events_json(trace), nl=False)
+        return
     if output == "json":
         from statefulsim.io.kubectl_export import pods_watch_json
 
@@ -252,7 +258,11 @@ def cli() -> None:
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, metavar="FILE.png",
               help="Draw the run (pods over time, replicas) to this .png, .svg or .pdf file.")
 @click.option("--quorum", type=click.IntRange(min=1), default=None, metavar="N",
-              help="With --plot: shade the time with fewer than N Ready replicas.")
+              help="Count the time with fewer than N Ready replicas (default: a majority of the set's "
+                   "replicas) in the report and the JSON summary; with --plot, shade it.")
+@click.option("--quorum-from", type=DurationType(), default=None, metavar="DURATION",
+              help="Count the time below quorum from this simulated time on (default: the first action "
+                   "that changes the cluster).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only failed expectations.")
 @click.option("--no-timeline", is_flag=True, help="Leave the timeline out of the report.")
 @click.option("--check", "check_invariants", is_flag=True,
@@ -266,7 +276,7 @@ def cli() -> None:
 def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None, trace_path: str | None,
         plot_path: str | None, quorum: int | None, quiet: bool, no_timeline: bool, check_invariants: bool,
         show_critical_path: bool = False, plugins: tuple[str, ...] = (), allow_large: bool = False,
-        view: str | None = None, selector: str | None = None, view_set: str | None = None,
+        quorum_from: float | None = None, view: str | None = None, selector: str | None = None, view_set: str | None = None,
         output_watch_events: bool = False, view_output: str = "table") -> None:
     """Run SCENARIO (a YAML file), print the report and check its expectations."""
     from statefulsim import runner
@@ -277,8 +287,6 @@ def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None
     from statefulsim.plugins import load_plugins
     from statefulsim.present.report import render_run
 
-    if quorum is not None and plot_path is None:
-        raise click.UsageError("--quorum is for the plot: give --plot FILE.png too", ctx)
     _check_view_flags(ctx, view, selector, view_set, output_watch_events, view_output)
     if plot_path is not None:
         from statefulsim.present.plots import check_format
@@ -309,13 +317,20 @@ def run(ctx: click.Context, scenario: str, seed: int | None, until: float | None
         from statefulsim.present.plots import plot_run
 
         plot_run(result, plot_path, quorum)
-    if view is not None:
-        # The view alone on standard output, as kubectl's; everything else on standard error.
-        _print_view(result.trace, sc, view, selector, view_set, output_watch_events, view_output)
+    if view is not None or view_output == "json":
+        # The view or the JSON alone on standard output; everything else on standard error.
+        if view is not None:
+            _print_view(result.trace, sc, view, selector, view_set, output_watch_events, view_output)
+        else:
+            import json
+
+            from statefulsim.present.summary import run_summary
+
+            click.echo(json.dumps(run_summary(result, quorum=quorum, quorum_from=quorum_from), indent=2))
         console = _console(stderr=True)
         quiet = True
     elif not quiet:
-        render_run(result, console, show_timeline=not no_timeline)
+        render_run(result, console, show_timeline=not no_timeline, quorum=quorum, quorum_from=quorum_from)
         if written is not None:
             console.print(Text(f"trace: {written} records written to {trace_path}", style="dim"))
         if plot_path is not None:
@@ -382,7 +397,10 @@ def show(ctx: click.Context, trace_file: str, no_timeline: bool, view: str | Non
     from statefulsim.present.report import render_trace
 
     _check_view_flags(ctx, view, selector, view_set, output_watch_events, view_output)
-    if view_output == "json" and scenario_path is None:
+    if view_output == "json" and view is None:
+        raise click.UsageError("the JSON summary is made by run --output json (it needs the expectations); "
+                               "of a saved trace, --view pods or --view events can be written as JSON", ctx)
+    if view_output == "json" and view == "pods" and scenario_path is None:
         raise click.UsageError("--view pods -o json of a saved trace needs the scenario it ran: give --scenario FILE",
                                ctx)
     sc = None

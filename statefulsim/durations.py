@@ -83,13 +83,13 @@ def human_duration(seconds: float) -> str:
     """kubectl's AGE and "... ago" text (apimachinery ``duration.HumanDuration``): ``0s``,
     ``119s``, ``2m3s``, ``10m``, ``3h5m``, ``47h``, ``2d2h``, ``729d``, ``2y1d``.
 
-    Seconds truncate as Go's ``int(d.Seconds())`` does; more than a second in the future
-    (clock skew) is ``<invalid>``."""
-    if seconds < -1:
-        return "<invalid>"
-    if seconds < 0:
-        return "0s"
+    Seconds truncate toward zero as Go's ``int(d.Seconds())`` does; below -1 s (clock skew) is
+    ``<invalid>``."""
     s = int(seconds)
+    if s < -1:
+        return "<invalid>"
+    if s < 0:
+        return "0s"
     if s < 120:
         return f"{s}s"
     minutes = s // 60

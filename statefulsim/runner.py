@@ -4,47 +4,19 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
-from statefulsim.analysis.expect import ExpectationResult, check_all
+from statefulsim.analysis.expect import check_all
+from statefulsim.analysis.result import RunData
 from statefulsim.io.scenario import load_scenario
 from statefulsim.model.scenario import Scenario
 from statefulsim.plugins import load_plugins
 from statefulsim.sim.actions import run_actions
 from statefulsim.sim.cluster import Cluster
-from statefulsim.sim.trace import Trace
 
 
-@dataclass
-class RunResult:
-    """What a run produced.  ``trace`` is the table every report, plot and check reads."""
-
-    scenario: Scenario
-    seed: int
-    until: float
-    trace: Trace
-    expectations: list[ExpectationResult]
-    cluster: Cluster
-
-    @property
-    def ok(self) -> bool:
-        return all(e.ok for e in self.expectations)
-
-    def records(self) -> list[dict[str, Any]]:
-        """The trace as a list of plain dicts (``pandas.DataFrame(result.records())`` works)."""
-        return [r.as_dict() for r in self.trace]
-
-    def stuck(self) -> list[Any]:
-        """StatefulSets the controller was still waiting on at the end, with the reason."""
-        from statefulsim.analysis.stuck import stuck_statefulsets
-
-        return stuck_statefulsets(self.trace)
-
-    def __repr__(self) -> str:
-        passed = sum(e.ok for e in self.expectations)
-        return (f"<RunResult {self.scenario.name!r} seed {self.seed}: {len(self.trace)} records, "
-                f"expectations {passed}/{len(self.expectations)} ok>")
+class RunResult(RunData):
+    """What :func:`run` returns: :class:`~statefulsim.analysis.result.RunData` with a Jupyter view."""
 
     def _repr_html_(self) -> str:
         """Jupyter: a summary line, the expectations, what is stuck, and the timeline figure."""
@@ -73,19 +45,6 @@ class RunResult:
         text = out.getvalue()
         return text[text.find("<svg"):]
 
-    def waiting(self) -> dict[str, Any]:
-        """The controller's last waiting reason per StatefulSet, read from the trace: its last
-        ``ControllerWaiting`` (reason and pod), None after a ``ControllerResumed``."""
-        from statefulsim.sim.controllers.statefulset.control import Waiting
-
-        out: dict[str, Any] = {}
-        for r in self.trace:
-            if r.event == "ControllerWaiting":
-                out[str(r.fields["statefulset"])] = Waiting(str(r.fields["reason"]), str(r.fields.get("pod") or ""))
-            elif r.event == "ControllerResumed":
-                out[str(r.fields["statefulset"])] = None
-        return out
-
 
 def build_cluster(scenario: Scenario, seed: int | None = None) -> Cluster:
     """A cluster with the scenario's objects created and its actions scheduled, not yet run."""
@@ -112,6 +71,7 @@ def run(scenario: Scenario | str | os.PathLike[str], *, seed: int | None = None,
     end = scenario.until if until is None else until
     cluster = build_cluster(scenario, seed)
     cluster.run(end, None if progress is None else (lambda now: progress(now, end)))
+    cluster.env.trace.end = end
     results = check_all(scenario.expectations, cluster.env.trace)
     return RunResult(scenario, seed, end, cluster.env.trace, results, cluster)
 

@@ -44,6 +44,7 @@ EVENTS: Mapping[str, tuple[tuple[str, str], ...]] = {
     "PodFailed": _POD + (("reason", "string|null"),),
     "PodSucceeded": _POD,
     "PodDeleted": _POD,
+    "PodStatus": _POD + (("ready", "string"), ("status", "string"), ("restarts", "integer")),
     "ContainerRestarted": _POD + (("container", "string|null"), ("restartCount", "integer")),
     "StatefulSetCreated": (("statefulset", "string"), ("replicas", "integer"), ("podManagementPolicy", "string")),
     "StatefulSetUpdated": (("statefulset", "string"), ("generation", "integer"), ("replicas", "integer")),
@@ -105,6 +106,7 @@ EVENTS: Mapping[str, tuple[tuple[str, str], ...]] = {
 OPTIONAL: Mapping[str, tuple[tuple[str, str], ...]] = {
     "StatefulSetCreated": _SPEC_FACTS,
     "StatefulSetUpdated": _SPEC_FACTS,
+    "KubeEvent": (("type", "string"), ("count", "integer")),
 }
 
 _GRACE = (("gracePeriodSeconds", "duration"),)

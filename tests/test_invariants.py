@@ -31,6 +31,7 @@ SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 #: Scenarios that end stuck on purpose, with the reason `convergence` must report.
 STUCK_ON_PURPOSE = {
     "crashloop-backoff": "waiting for web-0 to become Running and Ready",  # CrashLoopBackOff forever
+    "two-containers-one-unready": "waiting for web-0 to become Running and Ready",  # READY 1/2 forever
     # Until 1.33 the scale-down waits for web-2's availability, then for the informer resync.
     "min-ready-seconds-1.33": "waiting for web-2 to stay Ready for minReadySeconds",
 }

@@ -42,7 +42,10 @@ def test_write_one_object_per_record_keys_in_order(quickstart: RunResult, tmp_pa
     assert data.endswith(b"\n") and not data.endswith(b"\n\n")
     first, *lines, last = data.decode("utf-8").splitlines()
     assert first == '{"t":0.0,"event":"TraceStart"}'
-    assert last == '{"t":%s,"event":"TraceEnd"}' % quickstart.trace[len(quickstart.trace) - 1].as_dict()["t"]
+    # TraceEnd is at the run's end (its until), after the last record
+    assert quickstart.trace[len(quickstart.trace) - 1].t < quickstart.until
+    assert last == '{"t":%s,"event":"TraceEnd"}' % float(quickstart.until)
+    assert read_jsonl(out).end == quickstart.until
     assert len(lines) == len(quickstart.trace)
     for line, rec in zip(lines, quickstart.trace):
         obj = strict_loads(line)
@@ -85,7 +88,7 @@ def test_same_seed_gives_identical_bytes_other_seed_differs(tmp_path: Path) -> N
 
 def test_write_to_an_open_file_and_from_dicts(quickstart: RunResult, tmp_path: Path) -> None:
     buf = io.StringIO()
-    write_jsonl(quickstart.records(), buf)
+    write_jsonl(quickstart.records(), buf, end=quickstart.until)
     path = tmp_path / "p.jsonl"
     write_jsonl(quickstart.trace, path)
     assert buf.getvalue() == path.read_text(encoding="utf-8")

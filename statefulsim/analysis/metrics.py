@@ -26,8 +26,9 @@ from statefulsim.analysis.replay import Replay, SetState, int_field
 from statefulsim.sim.trace import Trace, TraceRecord
 
 __all__ = [
-    "POD_EVENTS", "AllReady", "PodLife", "ReplicaSteps", "all_ready", "below_quorum", "dns_delays", "first_statefulset", "is_rolled_out",
-    "pod_lives", "replica_steps", "rollout_duration", "statefulsets", "time_below", "time_to_all_ready", "update_life",
+    "OBSERVING_VERBS", "POD_EVENTS", "AllReady", "PodLife", "ReplicaSteps", "all_ready", "below_quorum", "dns_delays",
+    "first_change", "first_statefulset", "is_rolled_out", "majority", "pod_lives", "replica_steps", "rollout_duration",
+    "statefulsets", "time_below", "time_below_window", "time_to_all_ready", "update_life",
 ]
 
 #: Records about the pod object itself (each with ``pod`` and ``uid``): what a pod's life is made
@@ -295,6 +296,30 @@ def below_quorum(trace: Trace, statefulset: str, quorum: int, until: float | Non
 def time_below(trace: Trace, statefulset: str, quorum: int, until: float | None = None) -> float:
     """Total seconds :func:`below_quorum`."""
     return sum(b - a for a, b in below_quorum(trace, statefulset, quorum, until))
+
+
+def majority(replicas: int) -> int:
+    """The smallest quorum of ``replicas`` members: more than half (2 of 3, 3 of 5, 1 of 1)."""
+    return replicas // 2 + 1
+
+
+#: Actions that only observe the cluster; the default quorum window starts after them.
+OBSERVING_VERBS = frozenset({"dnsQuery"})
+
+
+def first_change(trace: Trace) -> float:
+    """When the first action that changes the cluster ran (any verb but the observing ones, such
+    as a DNS lookup); 0 when there is none.  The default start of the quorum window."""
+    for r in trace.of("Action"):
+        if r.fields.get("action") not in OBSERVING_VERBS:
+            return r.t
+    return 0.0
+
+
+def time_below_window(trace: Trace, statefulset: str, quorum: int, start: float,
+                      until: float | None = None) -> float:
+    """Seconds below ``quorum`` Ready replicas (:func:`below_quorum`) from ``start`` on."""
+    return sum(max(0.0, b - max(a, start)) for a, b in below_quorum(trace, statefulset, quorum, until) if b > start)
 
 
 def rollout_duration(trace: Trace, statefulset: str | None = None) -> float | None:

@@ -28,10 +28,14 @@ class Stuck:
     since: float  # when the controller started waiting for this reason
     pod_detail: str  # e.g. "never Ready since 00:04:10"
     hint: str
+    #: What keeps the pod from running, when the trace says: "image X cannot be pulled: <message>".
+    cause: str = ""
 
     def message(self) -> str:
         what = _WHAT.get(self.reason, "waiting on {pod} (" + self.reason + ")").format(pod=self.pod)
         text = f"{self.statefulset} is stuck: {what}"
+        if self.cause:
+            text += f"; {self.cause}"
         if self.pod_detail:
             text += f" ({self.pod_detail})"
         text += f", since {format_clock(self.since)}"
@@ -67,6 +71,34 @@ def _pod_detail(trace: Trace, pod: str) -> tuple[str, str | None, bool]:
     return "", rev, False
 
 
+#: STATUS words of a pod whose image cannot be pulled (``PodStatus``), with or without ``Init:``.
+_PULL_STATUSES = frozenset({"ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull"})
+_FAILED_PULL = 'Failed to pull image "'
+
+
+def _pull_failure(trace: Trace, pod: str) -> str:
+    """"image X cannot be pulled: <message>" when the pod's latest incarnation ends the run in
+    ErrImagePull / ImagePullBackOff / ErrImageNeverPull, from the kubelet's last ``Failed`` Event."""
+    created = _last(trace, "PodCreated", pod=pod)
+    if created is None:
+        return ""
+    row = _last(trace, "PodStatus", uid=created.fields["uid"])
+    if row is None or str(row.fields.get("status", "")).removeprefix("Init:") not in _PULL_STATUSES:
+        return ""
+    obj = f"pod/{pod}"
+    cause = ""
+    for r in trace:
+        if r.t < created.t or r.event != "KubeEvent" or r.fields.get("object") != obj:
+            continue
+        message = str(r.fields.get("message", ""))
+        if r.fields.get("reason") == "Failed" and message.startswith(_FAILED_PULL):
+            image, _, error = message[len(_FAILED_PULL):].partition('": ')
+            cause = f"image {image} cannot be pulled: {error}"
+        elif r.fields.get("reason") == "ErrImageNeverPull":
+            cause = message
+    return cause
+
+
 def stuck_statefulsets(trace: Trace) -> list[Stuck]:
     """Every set whose last controller record is a ControllerWaiting (work left, not done)."""
     last: dict[str, TraceRecord] = {}
@@ -88,5 +120,5 @@ def stuck_statefulsets(trace: Trace) -> list[Stuck]:
                         f"for it first; delete {pod} to have it recreated from the current template")
             elif rev != current:
                 hint = f"the new template ({rev}) never becomes Ready; fix or revert it (see forced rollback)"
-        out.append(Stuck(name, reason, pod, rec.t, detail, hint))
+        out.append(Stuck(name, reason, pod, rec.t, detail, hint, _pull_failure(trace, pod) if pod else ""))
     return out

@@ -176,20 +176,17 @@ def events_json(trace: Trace, epoch: _dt.datetime = DEFAULT_EPOCH) -> str:
             d = go_duration(r.fields["seconds"])
             items.append(_event(epoch, r.t, "Pulled", "Pod", r.fields["pod"], "kubelet",
                                 f'Successfully pulled image "{r.fields["image"]}" in {d} ({d} including waiting)'))
-        elif r.event == "KubeEvent" and r.fields["component"] in ("attachdetach-controller", "kubelet"):
-            # the attach/detach controller's and the kubelet's events are about the pod
-            name = str(r.fields["object"]).partition("/")[2]
-            items.append(_event(epoch, r.t, r.fields["reason"], "Pod", name, r.fields["component"], r.fields["message"],
-                                "Warning" if str(r.fields["reason"]).startswith("Failed") else "Normal"))
-        elif r.event == "KubeEvent":
+        elif r.event == "KubeEvent" and r.fields["component"] == "statefulset-controller":
+            kind, _, name = str(r.fields["object"]).partition("/")
             set_name = str(r.fields["message"]).split(" in StatefulSet ")[-1].split()[0]
             items.append(_event(epoch, r.t, r.fields["reason"], "StatefulSet", set_name, r.fields["component"], r.fields["message"]))
+            del kind, name
     return json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=2) + "\n"
 
 
 def _event(epoch: _dt.datetime, t: float, reason: str, kind: str, name: str, component: str,
-           message: str, type_: str = "Normal") -> Mapping[str, Any]:
-    return {"apiVersion": "v1", "kind": "Event", "reason": reason, "message": message, "type": type_,
+           message: str) -> Mapping[str, Any]:
+    return {"apiVersion": "v1", "kind": "Event", "reason": reason, "message": message, "type": "Normal",
             "involvedObject": {"kind": kind, "name": name, "namespace": "default"}, "count": 1,
             "source": {"component": component}, "firstTimestamp": _stamp(epoch, t), "lastTimestamp": _stamp(epoch, t)}
 

@@ -6,6 +6,7 @@ and what was found.  Manifests load unchanged from ``{file: path}`` entries or i
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import math
 import os
@@ -57,13 +58,14 @@ from statefulsim.sim.dns.actions import DnsQuery
 from statefulsim.sim.dns.cache import CacheSettings
 from statefulsim.sim.dns.server import PRESETS as DNS_PRESETS
 from statefulsim.sim.dns.server import DnsConfig
+from statefulsim.sim.kubelet.images import PULL_FAILURES, ImagePullRule
 from statefulsim.sim.tiebreak import parse_tie_break
 from statefulsim.sim.timing import CLUSTER_KEYS, DEFAULTS, MATCH_KEYS, POD_KEYS, VOLUME_KEYS, Timing, TimingOverride
 from statefulsim.sim.versions import NEWEST, feature_gates
 
 API_VERSION = "statefulsim/v1"
 TOP_KEYS = ("apiVersion", "kind", "metadata", "seed", "until", "cluster", "manifests", "timing", "actions", "expect",
-            "explore")
+            "explore", "images")
 
 
 # libyaml when available (same output and safety, much faster): load_scenario_data runs for
@@ -258,6 +260,9 @@ class _Builder:
                 until = 600.0
             self._limit("until", until, ("until",), f"a run of {duration_text(until)}")
         cluster = self._cluster(cluster_data)
+        images = self._images(get_list(data, "images", (), p))
+        if images:
+            cluster = dataclasses.replace(cluster, images=images)
         self.kubernetes_version = cluster.kubernetes_version
         objects = self._manifests(get_list(data, "manifests", (), p))
         timing = self._timing(get_mapping(data, "timing", (), p))
@@ -611,6 +616,24 @@ class _Builder:
         if isinstance(obj, GenericObject):
             self.notices.append(f"{obj.kind} {obj.metadata.name} ({where}) is loaded but not simulated")
         return obj
+
+    # ------------------------------------------------------------------ images
+    def _images(self, items: list[Any]) -> tuple[ImagePullRule, ...]:
+        """``images:``: ``{image, pull: notFound|unauthorized|timeout, message?}`` entries."""
+        p = self.problems
+        out: list[ImagePullRule] = []
+        for i, item in enumerate(items):
+            path: Path = ("images", i)
+            if not isinstance(item, Mapping):
+                p.expected(path, "a mapping with image and pull keys", item)
+                continue
+            p.unknown_keys(item, ("image", "pull", "message"), path)
+            image = get_str(item, "image", path, p, required=True)
+            pull = get_str(item, "pull", path, p, required=True, choices=PULL_FAILURES)
+            message = get_str(item, "message", path, p)
+            if image and pull:
+                out.append(ImagePullRule(image, pull, message))
+        return tuple(out)
 
     # ------------------------------------------------------------------ timing
     def _timing(self, m: Mapping[str, Any]) -> Timing:

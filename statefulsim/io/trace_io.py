@@ -90,16 +90,22 @@ def dumps_record(record: TraceRecord | Mapping[str, Any]) -> str:
 def write_jsonl(
     trace_or_records: Trace | Iterable[TraceRecord | Mapping[str, Any]],
     path_or_file: str | os.PathLike[str] | IO[str],
+    end: float | None = None,
 ) -> int:
     """Write records as JSON Lines to a path (UTF-8) or an open text file; returns the count.
 
     Records are :class:`TraceRecord` objects or dicts shaped like ``TraceRecord.as_dict()``.
     The file starts with a ``TraceStart`` and ends with a ``TraceEnd`` line (not counted), so
-    :func:`read_jsonl` can tell a whole trace from a cut-off one.  A path is written atomically (statefulsim.io.files.atomic_write): a write cut short leaves
+    :func:`read_jsonl` can tell a whole trace from a cut-off one; ``TraceEnd`` is at ``end``
+    (default: the trace's ``end``, the run's until) when that is after the last record.  A path is written atomically (statefulsim.io.files.atomic_write): a write cut short leaves
     the file that was there before.
     """
     lines = [dumps_record(r) + "\n" for r in trace_or_records]
     last_t = _last_t(lines[-1]) if lines else 0.0
+    if end is None:
+        end = getattr(trace_or_records, "end", None)
+    if isinstance(end, (int, float)) and math.isfinite(end) and end > last_t:
+        last_t = round(end, 6)  # TraceEnd at the run's end keeps the quiet time after the last record
     text = "".join([_marker(0.0, TRACE_START)] + lines + [_marker(last_t, TRACE_END)])
     if isinstance(path_or_file, (str, os.PathLike)):
         atomic_write_text(path_or_file, text)
@@ -196,6 +202,7 @@ def read_jsonl(path: str | os.PathLike[str]) -> Trace:
             started = number
         elif event == TRACE_END:
             ended = number
+            trace.end = t
         else:
             trace.append(t, event, fields)
         prev_t, prev_line = t, number

@@ -1,6 +1,6 @@
 """Plots of a run, drawn with matplotlib (docs/cli.md, "Plots").
 
-Like the reports, everything here only *reads* a trace (or a :class:`~statefulsim.runner.RunResult`),
+Like the reports, everything here only *reads* a trace (or a :class:`~statefulsim.analysis.result.RunData`),
 so a run that just happened and a trace read back from a file give the same pictures.
 
 * :func:`timeline_figure`: a Gantt chart, one row per pod name, its incarnations as coloured
@@ -46,7 +46,7 @@ from statefulsim.sim.actions import action_touches
 from statefulsim.sim.trace import Trace
 
 if TYPE_CHECKING:
-    from statefulsim.runner import RunResult
+    from statefulsim.analysis.result import RunData
 
 __all__ = [
     "FORMATS", "STATE_COLORS", "STATES", "ActionMark", "DnsSpan", "Incarnation", "PlotError", "PodRow",
@@ -96,11 +96,11 @@ _HATCHES = ("", "////", "\\\\\\\\", "xxxx", "....", "++++", "oo")
 # ---------------------------------------------------------------------------- data
 
 
-def _trace(source: Trace | RunResult) -> Trace:
+def _trace(source: Trace | RunData) -> Trace:
     return source if isinstance(source, Trace) else source.trace
 
 
-def _end_of(source: Trace | RunResult, until: float | None) -> float:
+def _end_of(source: Trace | RunData, until: float | None) -> float:
     """The right edge of the plots: ``until``, else the run's end, else the last record's time."""
     trace = _trace(source)
     last = trace[len(trace) - 1].t if len(trace) else 0.0
@@ -294,7 +294,7 @@ def _dns(trace: Trace, rows: Mapping[str, PodRow], end: float) -> None:
                        for i, (t, on) in enumerate(points) if on]
 
 
-def pod_rows(source: Trace | RunResult, *, until: float | None = None) -> list[PodRow]:
+def pod_rows(source: Trace | RunData, *, until: float | None = None) -> list[PodRow]:
     """The rows of the Gantt chart, ordered by StatefulSet, then ordinal, then name.
 
     Each incarnation (uid) is cut into :class:`Span` s of its state:
@@ -306,7 +306,7 @@ def pod_rows(source: Trace | RunResult, *, until: float | None = None) -> list[P
     * ``Terminating``: from ``PodTerminating`` to ``PodDeleted`` (whether or not still Ready);
     * ``Ended``: after ``PodFailed`` / ``PodSucceeded`` (when not terminating) until ``PodDeleted``.
 
-    A pod not deleted by the end lasts until ``until`` (default: the run's end for a RunResult,
+    A pod not deleted by the end lasts until ``until`` (default: the run's end for a RunData,
     the last record's time for a trace). DNS visibility: see :class:`DnsSpan`.
     """
     trace = _trace(source)
@@ -326,25 +326,25 @@ def pod_rows(source: Trace | RunResult, *, until: float | None = None) -> list[P
     return sorted(rows.values(), key=order)
 
 
-def statefulsets(source: Trace | RunResult) -> list[str]:
+def statefulsets(source: Trace | RunData) -> list[str]:
     """StatefulSet names in order of appearance (:func:`statefulsim.analysis.metrics.statefulsets`)."""
     return metrics.statefulsets(_trace(source))
 
 
-def replica_steps(source: Trace | RunResult, statefulset: str, *, until: float | None = None) -> ReplicaSteps:
+def replica_steps(source: Trace | RunData, statefulset: str, *, until: float | None = None) -> ReplicaSteps:
     """Desired, ready, available and existing replicas of one StatefulSet over time, up to the
     plots' right edge (:func:`statefulsim.analysis.metrics.replica_steps`)."""
     return metrics.replica_steps(_trace(source), statefulset, end=_end_of(source, until))
 
 
-def below_quorum(source: Trace | RunResult, statefulset: str, quorum: int,
+def below_quorum(source: Trace | RunData, statefulset: str, quorum: int,
                  until: float | None = None) -> list[tuple[float, float]]:
     """The intervals, up to ``until`` (default: the plots' right edge), with fewer than ``quorum``
     Ready replicas (:func:`statefulsim.analysis.metrics.below_quorum`)."""
     return metrics.below_quorum(_trace(source), statefulset, quorum, _end_of(source, until) if until is None else until)
 
 
-def time_below(source: Trace | RunResult, statefulset: str, quorum: int, until: float | None = None) -> float:
+def time_below(source: Trace | RunData, statefulset: str, quorum: int, until: float | None = None) -> float:
     """Total seconds :func:`below_quorum`."""
     return sum(b - a for a, b in below_quorum(source, statefulset, quorum, until))
 
@@ -413,7 +413,7 @@ def action_label(fields: Mapping[str, Any]) -> str:
     return f"{verb} {', '.join(touched)}" if touched else verb
 
 
-def action_marks(source: Trace | RunResult, *, merge_within: float = 0.0) -> list[ActionMark]:
+def action_marks(source: Trace | RunData, *, merge_within: float = 0.0) -> list[ActionMark]:
     """The trace's ``Action`` records, numbered; actions less than ``merge_within`` seconds after the
     first of a group share its line."""
     groups: list[tuple[float, list[str]]] = []
@@ -606,7 +606,7 @@ _BAR = 0.56      # height of the state bar of a row (in rows)
 _DNS_H = 0.14    # height of the DNS bar below it
 
 
-def _revisions(source: Trace | RunResult) -> dict[str, dict[str, int]]:
+def _revisions(source: Trace | RunData) -> dict[str, dict[str, int]]:
     """StatefulSet → revision → its index in order of appearance (``RevisionCreated``, ``PodCreated``)."""
     out: dict[str, dict[str, int]] = {}
     for r in _trace(source):
@@ -622,7 +622,7 @@ def _revisions(source: Trace | RunResult) -> dict[str, dict[str, int]]:
 class _Timeline:
     """What the Gantt chart draws, computed before the figure so the layout can be sized."""
 
-    source: Trace | RunResult
+    source: Trace | RunData
     end: float
     rows: list[PodRow]
     marks: list[ActionMark]
@@ -649,7 +649,7 @@ class _Timeline:
         return _ROW if len(self.rows) <= _MANY else _ROW * _MANY / len(self.rows)
 
 
-def _timeline(source: Trace | RunResult, end: float, quorum: int | None, marks: list[ActionMark]) -> _Timeline:
+def _timeline(source: Trace | RunData, end: float, quorum: int | None, marks: list[ActionMark]) -> _Timeline:
     rows = pod_rows(source, until=end)
     revisions = _revisions(source)
     tl = _Timeline(source, end, rows, marks, quorum, revisions, [])
@@ -751,7 +751,7 @@ def _draw_timeline(ax: Axes, tl: _Timeline) -> None:
     _legend(ax, tl.handles)
 
 
-def timeline_figure(source: Trace | RunResult, *, title: str | None = None, quorum: int | None = None,
+def timeline_figure(source: Trace | RunData, *, title: str | None = None, quorum: int | None = None,
                     until: float | None = None, width: float = 12.0) -> Figure:
     """A Gantt chart of every pod name (rows ordered by StatefulSet, then ordinal).
 
@@ -795,7 +795,7 @@ def _replica_labels(quorum: int | None) -> list[str]:
     return labels
 
 
-def _draw_replicas(ax: Axes, source: Trace | RunResult, sts: str, end: float, quorum: int | None,
+def _draw_replicas(ax: Axes, source: Trace | RunData, sts: str, end: float, quorum: int | None,
                    marks: Sequence[ActionMark], *, numbers: bool) -> None:
     steps = replica_steps(source, sts, until=end)
     nan = float("nan")
@@ -833,7 +833,7 @@ def _draw_replicas(ax: Axes, source: Trace | RunResult, sts: str, end: float, qu
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False, borderaxespad=0.0)
 
 
-def replicas_figure(source: Trace | RunResult, *, statefulset: str | None = None, quorum: int | None = None,
+def replicas_figure(source: Trace | RunData, *, statefulset: str | None = None, quorum: int | None = None,
                     until: float | None = None, title: str | None = None, width: float = 12.0) -> Figure:
     """Ready and available replicas (``StatefulSetStatus``) as steps over time, against the desired
     count (``StatefulSetCreated`` / ``StatefulSetUpdated``), one panel per StatefulSet (or only
@@ -865,7 +865,7 @@ def replicas_figure(source: Trace | RunResult, *, statefulset: str | None = None
 # ---------------------------------------------------------------------------- both, and files
 
 
-def _default_title(source: Trace | RunResult, what: str) -> str:
+def _default_title(source: Trace | RunData, what: str) -> str:
     if isinstance(source, Trace):
         return {"pods": "Pods over time", "replicas": "Replicas over time", "run": "Pods and replicas over time"}[what]
     sc = source.scenario
@@ -873,7 +873,7 @@ def _default_title(source: Trace | RunResult, what: str) -> str:
     return f"{head}  (seed {source.seed})"
 
 
-def run_figure(source: Trace | RunResult, *, quorum: int | None = None, title: str | None = None,
+def run_figure(source: Trace | RunData, *, quorum: int | None = None, title: str | None = None,
                until: float | None = None, width: float = 12.0) -> Figure:
     """The Gantt chart (:func:`timeline_figure`) on top and, below it on the same time axis, the
     replicas of every StatefulSet (:func:`replicas_figure`, one panel each), then the list of
@@ -943,7 +943,7 @@ def _metadata(fmt: str) -> dict[str, Any]:
     return {}
 
 
-def plot_run(source: Trace | RunResult, path: str | os.PathLike[str], quorum: int | None = None, *,
+def plot_run(source: Trace | RunData, path: str | os.PathLike[str], quorum: int | None = None, *,
              title: str | None = None, until: float | None = None, dpi: float | None = None) -> Figure:
     """Write :func:`run_figure` (the Gantt chart and the replicas in one figure) to ``path`` and
     return the figure.  The suffix picks the format (``.png``, ``.svg``, ``.pdf``)."""

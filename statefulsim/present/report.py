@@ -1,9 +1,9 @@
 """Human-readable reports of a run, built with ``rich``.
 
-Everything here only *reads* a trace (plus, for a live run, ``RunResult.waiting()`` and the
+Everything here only *reads* a trace (plus, for a live run, ``RunData.waiting()`` and the
 expectation results), so the same functions report a run that just happened and a trace read
 back from a file.  Each public function accepts either a :class:`~statefulsim.sim.trace.Trace`
-or a :class:`~statefulsim.runner.RunResult`.
+or a :class:`~statefulsim.analysis.result.RunData`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from statefulsim.sim.actions import compact, describe_action, seconds_text
 from statefulsim.sim.trace import Trace, TraceRecord
 
 if TYPE_CHECKING:
-    from statefulsim.runner import RunResult
+    from statefulsim.analysis.result import RunData
 
 __all__ = [
     "DEFAULT_EVENTS", "PodLife", "SetSummary", "claims_table", "describe_records", "expectations_table", "pod_lives",
@@ -59,7 +59,7 @@ _SET_EVENTS = frozenset({
 })
 
 
-def _trace(source: Trace | RunResult) -> Trace:
+def _trace(source: Trace | RunData) -> Trace:
     return source if isinstance(source, Trace) else source.trace
 
 
@@ -86,7 +86,7 @@ def _count(value: Any) -> str:
 # ---------------------------------------------------------------------------- pods
 
 
-def pod_lives(source: Trace | RunResult) -> list[PodLife]:
+def pod_lives(source: Trace | RunData) -> list[PodLife]:
     """Every pod incarnation in the trace, ordered by StatefulSet, ordinal, then creation
     (:func:`statefulsim.analysis.metrics.pod_lives`)."""
     return metrics.pod_lives(_trace(source))
@@ -108,39 +108,51 @@ def _needs_hours(trace: Trace) -> bool:
     return len(trace) > 0 and trace[len(trace) - 1].t >= 3600 - 0.05
 
 
-def summary_table(source: Trace | RunResult) -> Table:
-    """One row per pod incarnation: when it was created, scheduled, running, ready, deleted."""
+#: Below this many columns the Pods table drops the uid (unless a name has several
+#: incarnations) and the scheduled time, and shortens "time to ready", to fit 80 columns.
+NARROW = 100
+#: Below this many columns the StatefulSets table leaves out the policy.
+WIDE = 120
+
+
+def summary_table(source: Trace | RunData, width: int | None = None) -> Table:
+    """One row per pod incarnation: when it was created, scheduled, running, ready, deleted.
+    Narrower than :data:`NARROW` columns, the least useful columns go first."""
     trace = _trace(source)
     hours = _needs_hours(trace)
+    lives = pod_lives(trace)
+    narrow = width is not None and width < NARROW
+    names = [life.pod for life in lives]
+    show_uid = not narrow or len(set(names)) < len(names)
     unit = "h:mm:ss.s" if hours else "mm:ss.s"
     table = Table(title=f"Pods (times are {unit} since the start)", title_justify="left", title_style="bold",
                   box=None, padding=(0, 1), collapse_padding=True, pad_edge=False, header_style="bold dim")
     table.add_column("pod", no_wrap=True)
-    table.add_column("uid", no_wrap=True, style="dim")
+    if show_uid:
+        table.add_column("uid", no_wrap=True, style="dim")
     table.add_column("node", no_wrap=True)
-    for name in ("created", "scheduled", "running", "ready", "terminating", "deleted"):
+    times = ("created", "running", "ready", "terminating", "deleted") if narrow else \
+        ("created", "scheduled", "running", "ready", "terminating", "deleted")
+    for name in times:
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("restarts", justify="right")
-    table.add_column("time to ready", justify="right")
-    for life in pod_lives(trace):
+    table.add_column("to ready" if narrow else "time to ready", justify="right")
+    for life in lives:
         ttr = life.time_to_ready
         restarts = life.restart_count
         deleted = Text(_short_clock(life.deleted, hours))
         if life.failed is not None and life.deleted is None:
             deleted = Text("failed", style="red")
-        table.add_row(
-            life.pod,
-            (life.uid or "")[:8] or "—",
-            life.node or "—",
-            _short_clock(life.created, hours),
-            _short_clock(life.scheduled, hours),
-            _short_clock(life.running, hours),
-            _short_clock(life.ready, hours),
-            _short_clock(life.terminating, hours),
-            deleted,
-            Text(str(restarts), style="red" if restarts else ""),
-            format_duration(ttr) if ttr is not None else Text("never", style="yellow"),
-        )
+        cells: list[RenderableType] = [life.pod]
+        if show_uid:
+            cells.append((life.uid or "")[:8] or "—")
+        cells.append(life.node or "—")
+        when = {"created": life.created, "scheduled": life.scheduled, "running": life.running, "ready": life.ready,
+                "terminating": life.terminating}
+        cells += [_short_clock(when[name], hours) for name in times if name != "deleted"]
+        cells += [deleted, Text(str(restarts), style="red" if restarts else ""),
+                  format_duration(ttr) if ttr is not None else Text("never", style="yellow")]
+        table.add_row(*cells)
     return table
 
 
@@ -163,6 +175,13 @@ class SetSummary:
     waiting_pod: str | None = None
     waiting_since: float | None = None
     first_created: float | None = None  # its first StatefulSetCreated (``created`` is the last)
+    max_desired: int = 0  # the most replicas its spec asked for during the run
+    #: seconds from the first setImage/patch to every pod on the new revision (None: no rollout
+    #: or unfinished; :func:`statefulsim.analysis.metrics.rollout_duration`)
+    rollout: float | None = None
+    quorum: int | None = None  # the quorum the next field counts against
+    below_quorum: float | None = None  # seconds with fewer Ready replicas, from ``window_from``
+    window_from: float = 0.0
 
     @property
     def all_ready_after(self) -> float | None:
@@ -172,12 +191,18 @@ class SetSummary:
         return self.all_ready_at - (self.first_created or 0.0)
 
 
-def set_summaries(source: Trace | RunResult, waiting: Mapping[str, Any] | None = None) -> list[SetSummary]:
+def set_summaries(source: Trace | RunData, waiting: Mapping[str, Any] | None = None, *,
+                  quorum: int | None = None, quorum_from: float | None = None,
+                  until: float | None = None) -> list[SetSummary]:
     """One summary per StatefulSet, in order of appearance.
 
-    ``waiting`` (as from ``RunResult.waiting()``: name → object with ``reason`` and ``pod``, or
+    ``waiting`` (as from ``RunData.waiting()``: name → object with ``reason`` and ``pod``, or
     None) overrides what the trace says; by default it is taken from ``source`` when that is a
-    RunResult, else from the last ControllerWaiting not followed by a ControllerResumed.
+    RunData, else from the last ControllerWaiting not followed by a ControllerResumed.
+    Time below quorum counts fewer than ``quorum`` Ready replicas (default: a majority of the
+    most replicas the set asked for) from ``quorum_from`` (default: the first action that changes
+    the cluster, :func:`statefulsim.analysis.metrics.first_change`) to ``until`` (default: a
+    run's end, a trace's last record).
     """
     if waiting is None and not isinstance(source, Trace):
         waiting = source.waiting()
@@ -193,6 +218,8 @@ def set_summaries(source: Trace | RunResult, waiting: Mapping[str, Any] | None =
             s.desired = r.get("replicas")
         elif r.event == "StatefulSetUpdated":
             s.desired = r.get("replicas", s.desired)
+        if r.event in ("StatefulSetCreated", "StatefulSetUpdated") and isinstance(s.desired, int):
+            s.max_desired = max(s.max_desired, s.desired)
         elif r.event == "StatefulSetDeleted":
             s.deleted = r.t
         elif r.event == "StatefulSetStatus":
@@ -201,9 +228,19 @@ def set_summaries(source: Trace | RunResult, waiting: Mapping[str, Any] | None =
             s.waiting_reason, s.waiting_pod, s.waiting_since = r.get("reason"), r.get("pod"), r.t
         elif r.event == "ControllerResumed":
             s.waiting_reason = s.waiting_pod = s.waiting_since = None
-    for name, ready in metrics.all_ready(_trace(source)).items():
+    trace = _trace(source)
+    for name, ready in metrics.all_ready(trace).items():
         if name in sets:
             sets[name].first_created, sets[name].all_ready_at = ready.created, ready.at
+    start = metrics.first_change(trace) if quorum_from is None else quorum_from
+    if until is None:
+        until = trace.end if isinstance(source, Trace) else source.until
+    for s in sets.values():
+        s.rollout = metrics.rollout_duration(trace, s.name)
+        s.quorum = quorum if quorum is not None else metrics.majority(s.max_desired) if s.max_desired else None
+        s.window_from = start
+        if s.quorum is not None:
+            s.below_quorum = metrics.time_below_window(trace, s.name, s.quorum, start, until)
     if waiting is not None:
         for name, w in waiting.items():
             s = sets.setdefault(name, SetSummary(name))
@@ -226,19 +263,32 @@ def _waiting_text(s: SetSummary) -> Text:
     return text
 
 
-def statefulset_table(source: Trace | RunResult, *, waiting: Mapping[str, Any] | None = None) -> Table:
+def statefulset_table(source: Trace | RunData, *, waiting: Mapping[str, Any] | None = None,
+                      quorum: int | None = None, quorum_from: float | None = None,
+                      until: float | None = None, width: int | None = None) -> Table:
     """One row per StatefulSet: desired, ready and available replicas at the end, how long after its
-    creation all desired replicas were first ready, and what the controller waits for at the end."""
+    creation all desired replicas were first ready, how long its rollout took, the time below
+    quorum (:func:`set_summaries`) and what the controller waits for at the end.  The rollout
+    column is there when a set had one; narrower than :data:`WIDE` columns the policy is left out
+    (the timeline and the summary name it) to leave room for the controller's wait."""
+    narrow = width is not None and width < WIDE
+    summaries = set_summaries(source, waiting, quorum=quorum, quorum_from=quorum_from, until=until)
+    rollouts = any(s.rollout is not None for s in summaries) or any(
+        r.fields.get("action") in ("setImage", "patch") for r in _trace(source).of("Action"))
     table = Table(title="StatefulSets", title_justify="left", title_style="bold", box=None,
                   padding=(0, 1), pad_edge=False, header_style="bold dim")
     table.add_column("statefulset", no_wrap=True)
-    table.add_column("policy", no_wrap=True)
+    if not narrow:
+        table.add_column("policy", no_wrap=True)
     table.add_column("desired", justify="right")
     table.add_column("ready", justify="right")
     table.add_column("avail", justify="right")
     table.add_column("all ready", justify="right", no_wrap=True)
-    table.add_column("controller at the end")
-    for s in set_summaries(source, waiting):
+    if rollouts:
+        table.add_column("rollout", justify="right", no_wrap=True)
+    table.add_column("below quorum", justify="right", no_wrap=True)
+    table.add_column("controller")
+    for s in summaries:
         status = s.status or {}
         after = s.all_ready_after
         if after is not None:
@@ -247,12 +297,19 @@ def statefulset_table(source: Trace | RunResult, *, waiting: Mapping[str, Any] |
             all_ready = Text("—")
         else:
             all_ready = Text("never", style="yellow")
-        table.add_row(s.name, s.policy or "—", _count(s.desired), _count(status.get("readyReplicas")),
-                      _count(status.get("availableReplicas")), all_ready, _waiting_text(s))
+        below = "—" if s.below_quorum is None else f"{format_duration(s.below_quorum)} (<{s.quorum})"
+        cells: list[RenderableType] = [s.name]
+        if not narrow:
+            cells.append(s.policy or "—")
+        cells += [_count(s.desired), _count(status.get("readyReplicas")), _count(status.get("availableReplicas")),
+                  all_ready]
+        if rollouts:
+            cells.append(format_duration(s.rollout) if s.rollout is not None else "—")
+        table.add_row(*cells, below, _waiting_text(s))
     return table
 
 
-def claims_table(source: Trace | RunResult) -> Table | None:
+def claims_table(source: Trace | RunData) -> Table | None:
     """One row per PersistentVolumeClaim: its pod, class, when it was created and bound, and
     whether it still exists at the end; None when the run has no claims."""
     trace = _trace(source)
@@ -285,7 +342,7 @@ def claims_table(source: Trace | RunResult) -> Table | None:
 # ---------------------------------------------------------------------------- expectations
 
 
-def expectations_table(source: RunResult | Sequence[ExpectationResult]) -> Table:
+def expectations_table(source: RunData | Sequence[ExpectationResult]) -> Table:
     """✔ or ✘, what was expected and what happened."""
     results = list(source) if isinstance(source, Sequence) else source.expectations
     held = sum(1 for e in results if e.ok)
@@ -477,7 +534,7 @@ def _volume_warning(r: TraceRecord) -> bool:
     return r.event == "KubeEvent" and r.fields.get("reason") in ("FailedAttachVolume", "FailedMount")
 
 
-def describe_records(source: Trace | RunResult, events: Collection[str] | None = None) -> list[tuple[TraceRecord, str, str]]:
+def describe_records(source: Trace | RunData, events: Collection[str] | None = None) -> list[tuple[TraceRecord, str, str]]:
     """``(record, object, description)`` for the records a timeline shows.
 
     With ``events=None`` the :data:`DEFAULT_EVENTS` are shown, StatefulSetStatus only when
@@ -495,7 +552,7 @@ def describe_records(source: Trace | RunResult, events: Collection[str] | None =
     return out
 
 
-def timeline(source: Trace | RunResult, *, events: Collection[str] | None = None,
+def timeline(source: Trace | RunData, *, events: Collection[str] | None = None,
              width: int | None = None) -> Table:
     """One line per interesting record: clock, event, pod or StatefulSet, and what happened."""
     table = Table(box=None, padding=(0, 1), pad_edge=False, width=width, show_edge=False,
@@ -517,7 +574,8 @@ def _heading(text: str) -> Text:
 
 
 def render_trace(trace: Trace, console: Console, *, title: str | None = None, show_timeline: bool = True,
-                 waiting: Mapping[str, Any] | None = None, show_story: bool = True) -> None:
+                 waiting: Mapping[str, Any] | None = None, show_story: bool = True, until: float | None = None,
+                 quorum: int | None = None, quorum_from: float | None = None) -> None:
     """Print a trace: an optional title line, the timeline, the pod, StatefulSet and claim tables,
     and (``show_story``) the plain-language summary."""
     if title:
@@ -529,7 +587,8 @@ def render_trace(trace: Trace, console: Console, *, title: str | None = None, sh
     parts: list[RenderableType] = []
     if show_timeline:
         parts += [_heading("Timeline"), timeline(trace), Text("")]
-    parts += [summary_table(trace), Text(""), statefulset_table(trace, waiting=waiting)]
+    parts += [summary_table(trace, width=console.width), Text(""), statefulset_table(trace, waiting=waiting, quorum=quorum, quorum_from=quorum_from,
+                                                                       until=until, width=console.width)]
     claims = claims_table(trace)
     if claims is not None:
         parts += [Text(""), claims]
@@ -545,7 +604,8 @@ def _story_parts(trace: Trace) -> list[RenderableType]:
     return [Text(""), _heading("In short"), Text(" ".join(sentences))] if sentences else []
 
 
-def render_run(result: RunResult, console: Console, *, show_timeline: bool = True) -> None:
+def render_run(result: RunData, console: Console, *, show_timeline: bool = True, quorum: int | None = None,
+               quorum_from: float | None = None) -> None:
     """Print a run: scenario, notices, timeline, tables and expectations."""
     sc = result.scenario
     head = Text(sc.name, style="bold")
@@ -558,7 +618,8 @@ def render_run(result: RunResult, console: Console, *, show_timeline: bool = Tru
     for notice in sc.notices:
         console.print(Text(f"note: {notice}", style="yellow"))
     console.print()
-    render_trace(result.trace, console, show_timeline=show_timeline, waiting=result.waiting(), show_story=False)
+    render_trace(result.trace, console, show_timeline=show_timeline, waiting=result.waiting(), show_story=False,
+                 until=result.until, quorum=quorum, quorum_from=quorum_from)
     console.print()
     if result.expectations:
         console.print(expectations_table(result))

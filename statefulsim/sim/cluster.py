@@ -21,6 +21,7 @@ from statefulsim.sim.controllers.volume import VolumeController
 from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.dns.server import PRESETS, ClusterDns, DnsConfig, default_preset
 from statefulsim.sim.env import SimEnv
+from statefulsim.sim.kubelet.images import ImagePullRule
 from statefulsim.sim.kubelet.kubelet import LEASE_RENEW_SECONDS, Kubelet, PodWorker
 from statefulsim.sim.kubelet.volumemanager import KubeletVolumeManager
 from statefulsim.sim.observer import TraceObserver
@@ -98,6 +99,8 @@ class ClusterConfig:
     #: Probe workers pass over ticks that cannot change anything (kubelet/probes.py); the trace
     #: is the same either way, only the number of SimPy events differs.
     probe_skip_ahead: bool = True
+    #: The scenario's ``images:`` section: image references whose pulls fail.
+    images: tuple[ImagePullRule, ...] = ()
 
 
 def _is_bound(ev: WatchEvent) -> bool:
@@ -165,7 +168,8 @@ class Cluster:
         for i, n in enumerate(config.nodes):
             client = ApiClient(self.env, self.store, f"kubelet/{n.name}", api, config.kubelet_qps, config.kubelet_burst)
             kubelet = Kubelet(self.env, self.store, n.name, timing, client,
-                              ip_prefix=f"10.{244 + i // 256}.{i % 256}", probe_skip_ahead=config.probe_skip_ahead)
+                              ip_prefix=f"10.{244 + i // 256}.{i % 256}", probe_skip_ahead=config.probe_skip_ahead,
+                              image_rules=config.images)
             kubelet.volumes = KubeletVolumeManager(kubelet, self.attach_detach, self.volume_status,
                                                    timeout_events=minor <= 27)
             # Each kubelet renews its Lease on its own 10 s grid (a random phase per node).

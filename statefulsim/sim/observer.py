@@ -8,6 +8,7 @@ from typing import Any
 
 from statefulsim.sim.api.discovery import EndpointSlice
 from statefulsim.sim.api.objects import FAILED, RUNNING, SUCCEEDED, Node, Pod, PodDisruptionBudget, StatefulSet
+from statefulsim.sim.api.printers import pod_row
 from statefulsim.sim.api.storage import BOUND, RELEASED, PersistentVolume, PersistentVolumeClaim
 from statefulsim.sim.api.store import ADDED, DELETED, ObjectStore, WatchEvent
 from statefulsim.sim.controllers.statefulset.utils import parent_name_and_ordinal, pod_revision
@@ -33,6 +34,7 @@ class TraceObserver:
     def __init__(self, env: SimEnv, store: ObjectStore) -> None:
         self.env = env
         self._claim_user: dict[tuple[str, str], str] = {}  # (namespace, claim) -> pod using it
+        self._rows: dict[str, tuple[str, str, int]] = {}  # pod uid -> its last PodStatus row
         store.observe(self.on_change)
 
     def on_change(self, ev: WatchEvent) -> None:
@@ -112,9 +114,11 @@ class TraceObserver:
             emit("PodCreated", pod=name, uid=uid, ordinal=ordinal,
                  statefulset=ref.name if ref is not None and ref.kind == "StatefulSet" else None,
                  revision=pod_revision(pod) or None)
+            self._pod_status(pod)
             return
         if ev.type == DELETED:
             emit("PodDeleted", pod=name, uid=uid)
+            self._rows.pop(uid, None)
             return
         old = ev.old
         assert isinstance(old, Pod)
@@ -145,6 +149,18 @@ class TraceObserver:
         for c in pod.status.container_statuses:
             if c.restart_count > before.get(c.name, 0):
                 emit("ContainerRestarted", pod=name, uid=uid, container=c.name, restartCount=c.restart_count)
+        if pod.status is not old.status or pod.metadata.deletion_timestamp != old.metadata.deletion_timestamp:
+            self._pod_status(pod)
+
+    def _pod_status(self, pod: Pod) -> None:
+        """``PodStatus`` when the row ``kubectl get pods -w`` prints for the pod changed."""
+        r = pod_row(pod)
+        row = (r.ready, r.status, r.restarts)
+        uid = pod.metadata.uid
+        if self._rows.get(uid) != row:
+            self._rows[uid] = row
+            self.env.emit("PodStatus", pod=pod.metadata.name, uid=uid, ready=r.ready, status=r.status,
+                          restarts=r.restarts)
 
     def _statefulset(self, ev: WatchEvent) -> None:
         sts = ev.obj

@@ -23,6 +23,7 @@ from statefulsim.sim.api.objects import FAILED, SUCCEEDED, Node, Pod, PodAffinit
 from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, ObjectStore, WatchEvent
 from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.env import SimEnv
+from statefulsim.sim.events import EventRecorder
 from statefulsim.sim.process import Gen
 
 INITIAL_BACKOFF = 1.0
@@ -110,6 +111,7 @@ class Scheduler:
                  watch_latency: DelayModel, volumes: VolumeBinder | None = None, *,
                  pop_from_backoff: bool = True) -> None:
         self.env = env
+        self.recorder = EventRecorder(env, "default-scheduler")
         self.pop_from_backoff = pop_from_backoff
         self._backoff: dict[str, float] = {}  # uid -> when its back-off ends
         self.store = store
@@ -196,6 +198,7 @@ class Scheduler:
             if pod.spec.node_name:
                 self._assumed.pop(uid, None)
             if ev.type == DELETED:
+                self.recorder.forget(f"pod/{pod.metadata.name}", uid)
                 self._retry_unschedulable()
             return
         self._by_uid[uid] = pod
@@ -409,6 +412,7 @@ class Scheduler:
             detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
             message = f"0/{len(nodes)} nodes are available: {detail}." if nodes else "no nodes available to schedule pods"
             self._unschedulable[uid] = self.env.now
+            self.recorder.warning("FailedScheduling", f"pod/{pod.metadata.name}", message, uid)
             yield from self._mark_unschedulable(pod, message)
             return
         best = max(s for s, _ in feasible)
@@ -466,3 +470,6 @@ class Scheduler:
             return
         self._attempts.pop(pod.metadata.uid, None)
         self._last_attempt.pop(pod.metadata.uid, None)
+        self.recorder.normal("Scheduled", f"pod/{pod.metadata.name}",
+                             f"Successfully assigned {pod.metadata.namespace}/{pod.metadata.name} to {node.name}",
+                             pod.metadata.uid)

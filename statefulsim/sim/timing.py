@@ -105,14 +105,14 @@ class TimingOverride:
                                        "image": image, "container": container}
         for k, v in self.match.items():
             if k == "image":
-                if not _image_matches(str(v), image):
+                if not image_matches(str(v), image):
                     return False
             elif facts.get(k) != v:
                 return False
         return True
 
 
-def _image_matches(pattern: str, image: str) -> bool:
+def image_matches(pattern: str, image: str) -> bool:
     """``mysql`` matches ``mysql:8.0`` and ``docker.io/library/mysql:8.0``; a tag must match exactly."""
     if pattern == image:
         return True

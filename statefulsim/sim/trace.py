@@ -32,6 +32,8 @@ class Trace:
 
     def __init__(self) -> None:
         self._records: list[TraceRecord] = []
+        #: when the run stopped (its ``until``), at or after the last record; None when unknown
+        self.end: float | None = None
 
     def append(self, t: float, event: str, fields: Mapping[str, Any]) -> TraceRecord:
         rec = TraceRecord(t, event, dict(fields))

@@ -298,6 +298,14 @@ class PodCondition:
 
 @dataclass(frozen=True)
 class ContainerStatus:
+    """One container's status as the kubelet reports it.
+
+    ``state`` is the one set member of ``state`` (waiting | running | terminated); ``reason``
+    and ``message`` belong to it (waiting: ContainerCreating, PodInitializing, ErrImagePull,
+    ImagePullBackOff, ErrImageNeverPull, CrashLoopBackOff; terminated: Completed, Error).
+    ``last_finished_at`` is ``lastState.terminated.finishedAt`` (the previous instance's exit).
+    """
+
     name: str
     ready: bool = False
     started: bool = False
@@ -306,6 +314,10 @@ class ContainerStatus:
     reason: str = "ContainerCreating"
     started_at: float | None = None
     exit_code: int | None = None
+    message: str = ""
+    signal: int = 0
+    finished_at: float | None = None
+    last_finished_at: float | None = None
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from statefulsim.sim.api.store import DELETED, WatchEvent
 from statefulsim.sim.controllers.informers import SharedInformers
 from statefulsim.sim.controllers.volume import is_local_provisioner
 from statefulsim.sim.env import SimEnv
+from statefulsim.sim.events import EventRecorder
 from statefulsim.sim.process import Gen
 from statefulsim.sim.timing import Timing
 
@@ -157,6 +158,7 @@ class AttachDetachController:
         self._scheduled = False
         self._attach_waiters: dict[tuple[str, str], list[simpy.Event]] = {}
         self.forced_detaches: dict[str, int] = {"timeout": 0, "out-of-service": 0}
+        self.recorder = EventRecorder(env, COMPONENT)
         self.pods.add_handler(self._on_pod)
         self.nodes.add_handler(self._on_node)
         claims.add_handler(self._on_claim)
@@ -388,9 +390,8 @@ class AttachDetachController:
                          for p in e.pods.values()})
         detail = f"Volume is already used by pod(s) {', '.join(others)}" if others else MULTI_ATTACH_EXCLUSIVE
         for uid in sorted(entry.pods, key=lambda u: entry.pods[u].metadata.name):
-            pod = entry.pods[uid]
-            self.env.emit("KubeEvent", reason="FailedAttachVolume", object=f"pod/{pod.metadata.name}",
-                          message=f'Multi-Attach error for volume "{name}" {detail}', component=COMPONENT)
+            self.recorder.warning("FailedAttachVolume", f"pod/{entry.pods[uid].metadata.name}",
+                                  f'Multi-Attach error for volume "{name}" {detail}', uid)
 
     def _attach(self, pv: PersistentVolume, node: str, key: str) -> Gen:
         name = pv.metadata.name
@@ -407,9 +408,8 @@ class AttachDetachController:
             va.detach_requested = self.env.now  # no longer wanted: detach on the next pass
         else:
             for uid in sorted(entry.pods, key=lambda u: entry.pods[u].metadata.name):
-                self.env.emit("KubeEvent", reason="SuccessfulAttachVolume",
-                              object=f"pod/{entry.pods[uid].metadata.name}",
-                              message=f'AttachVolume.Attach succeeded for volume "{name}" ', component=COMPONENT)
+                self.recorder.normal("SuccessfulAttachVolume", f"pod/{entry.pods[uid].metadata.name}",
+                                     f'AttachVolume.Attach succeeded for volume "{name}" ', uid)
         for ev in self._attach_waiters.pop((name, node), []):
             ev.succeed()
         self._dirty.add(name)

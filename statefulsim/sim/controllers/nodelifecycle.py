@@ -40,6 +40,7 @@ from statefulsim.sim.api.objects import (
 from statefulsim.sim.api.store import ADDED, DELETED, ApiClient, ApiError, WatchEvent
 from statefulsim.sim.controllers.informers import SharedInformers
 from statefulsim.sim.env import SimEnv
+from statefulsim.sim.events import EventRecorder
 from statefulsim.sim.process import Gen
 from statefulsim.sim.versions import FeatureGates
 
@@ -170,6 +171,7 @@ class NodeLifecycleController:
     def __init__(self, env: SimEnv, informers: SharedInformers, client: ApiClient, gates: FeatureGates,
                  heartbeat: Heartbeat) -> None:
         self.env = env
+        self.recorder = EventRecorder(env, "node-controller")
         self.informers = informers
         self.nodes = informers.nodes
         self.client = client
@@ -251,6 +253,7 @@ class NodeLifecycleController:
             return
         if observed != "True" or node.status.ready_status != "Unknown":
             return
+        self.recorder.normal("NodeNotReady", f"node/{name}", f"Node {name} status is now: NodeNotReady")
         for pod in self.informers.pods_on(name):
             yield from self._mark_pod_not_ready(pod)
 
@@ -259,15 +262,20 @@ class NodeLifecycleController:
             return
         now = self.env.now
 
+        changed = []
+
         def not_ready(cur: Pod) -> Pod:
             if cur.metadata.uid != pod.metadata.uid or not cur.is_ready():
                 return cur
+            changed.append(True)
             return evolve(cur, status=cur.status.with_condition("Ready", False, now))
 
         try:
             yield from self.client.patch("Pod", pod.metadata.namespace, pod.metadata.name, not_ready, status=True)
         except ApiError:
-            pass
+            return
+        if changed:
+            self.recorder.warning("NodeNotReady", f"pod/{pod.metadata.name}", "Node is not ready", pod.metadata.uid)
 
     def _on_pod(self, ev: WatchEvent) -> None:
         """``podUpdated``/``processPod``: a pod newly bound to a node that is not Ready is marked

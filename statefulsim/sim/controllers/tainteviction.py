@@ -20,6 +20,7 @@ from statefulsim.sim.api.objects import NO_EXECUTE, Node, Pod, Taint, Toleration
 from statefulsim.sim.api.store import DELETED, ApiClient, ApiError, WatchEvent
 from statefulsim.sim.controllers.informers import SharedInformers
 from statefulsim.sim.env import SimEnv
+from statefulsim.sim.events import EventRecorder
 from statefulsim.sim.process import Gen
 
 RETRIES = 5
@@ -67,6 +68,7 @@ class _Work:
 class TaintEvictionController:
     def __init__(self, env: SimEnv, informers: SharedInformers, client: ApiClient) -> None:
         self.env = env
+        self.recorder = EventRecorder(env, "taint-eviction-controller")
         self.informers = informers
         self.client = client
         self.tainted: dict[str, tuple[Taint, ...]] = {}
@@ -152,6 +154,9 @@ class TaintEvictionController:
         w = self.work.pop(key, None)
         if w is not None:
             w.cancelled = True
+            if not w.done:
+                ns, name = key
+                self.recorder.normal("TaintManagerEviction", f"pod/{name}", f"Cancelling deletion of Pod {ns}/{name}")
 
     def _add(self, key: tuple[str, str], created: float, fire_at: float) -> None:
         if key in self.work:
@@ -173,6 +178,8 @@ class TaintEvictionController:
             try:
                 pod = yield from self.client.get("Pod", ns, name)
                 now = self.env.now
+                self.recorder.normal("TaintManagerEviction", f"pod/{name}", f"Marking for deletion Pod {ns}/{name}",
+                                     pod.metadata.uid)
                 yield from self.client.patch("Pod", ns, name, lambda p: mark_disruption_target(
                     p, now, "DeletionByTaintManager", "Taint manager: deleting due to NoExecute taint")
                     if p.metadata.uid == pod.metadata.uid else p, status=True)

@@ -1,4 +1,4 @@
-"""CrashLoopBackOff bookkeeping (client-go ``flowcontrol.Backoff`` as the kubelet uses it)."""
+"""CrashLoopBackOff and image pull back-off bookkeeping (client-go ``flowcontrol.Backoff`` as the kubelet uses it)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,19 @@ class Backoff:
         # Compared as release_after computes it: with floats, (t + b) - t can be a hair under b,
         # and the restart loop would wait zero seconds forever at the release time.
         return now < event_time + e.backoff
+
+    def in_backoff_since_update(self, key: str, now: float) -> bool:
+        """``IsInBackOffSinceUpdate``: True while ``now`` is within the key's delay of its last
+        ``next`` (the image back-off's test)."""
+        e = self._entries.get(key)
+        if e is None or self._expired(now, e.last_update):
+            return False
+        return now < e.last_update + e.backoff
+
+    def release_after_update(self, key: str) -> float:
+        """The earliest time at which ``in_backoff_since_update(key, t)`` is False."""
+        e = self._entries.get(key)
+        return e.last_update + e.backoff if e is not None else 0.0
 
     def delay(self, key: str) -> float:
         e = self._entries.get(key)

@@ -13,6 +13,7 @@ from typing import Any, Callable, Protocol
 
 import simpy
 
+from statefulsim.durations import go_duration
 from statefulsim.sim.api.objects import (
     FAILED,
     PENDING,
@@ -30,7 +31,16 @@ from statefulsim.sim.api.store import ADDED, DELETED, MODIFIED, ApiClient, ApiEr
 from statefulsim.sim.controllers.statefulset.utils import parent_name_and_ordinal
 from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.env import SimEnv
+from statefulsim.sim.events import EventRecorder, go_duration_ms
 from statefulsim.sim.kubelet.backoff import Backoff
+from statefulsim.sim.kubelet.images import (
+    IMAGE_BACKOFF_INITIAL,
+    IMAGE_BACKOFF_MAX,
+    TIMEOUT,
+    TIMEOUT_SECONDS,
+    ImagePullRule,
+    failing_rule,
+)
 from statefulsim.sim.kubelet.probes import LIVENESS, READINESS, STARTUP, SUCCESS, ProbeWorker
 from statefulsim.sim.process import Gen
 from statefulsim.sim.timing import Timing
@@ -74,18 +84,23 @@ class ContainerRuntime:
     only when PLEG relists (``observe``).  Pod status is built from what was seen.
     """
 
-    def __init__(self, spec: Container, is_init: bool) -> None:
+    def __init__(self, spec: Container, is_init: bool, pod_has_init: bool = False) -> None:
         self.probe_workers: list[ProbeWorker] = []
         self.spec = spec
         self.name = spec.name
         self.is_init = is_init
         self.sidecar = is_init and spec.restart_policy == "Always"
         self.state = "waiting"
-        self.reason = "ContainerCreating" if not is_init else "PodInitializing"
+        # convertToAPIContainerStatuses' default waiting state: PodInitializing in a pod with
+        # init containers (for those and for the regular ones), else ContainerCreating.
+        self.reason = "PodInitializing" if is_init or pod_has_init else "ContainerCreating"
+        self.message = ""
         self.container_id = 0
         self.visible = False  # the kubelet has observed the current container (PLEG)
         self.started_at: float | None = None
         self.finished_at: float | None = None
+        #: lastState.terminated.finishedAt: when the previous instance exited.
+        self.last_finished_at: float | None = None
         self.exit_code: int | None = None
         self.restart_count = 0
         self.app_ready_at = math.inf
@@ -141,7 +156,9 @@ class ContainerRuntime:
         """The kubelet now knows the container's actual state."""
         self.seen = ContainerStatus(name=self.name, state=self.state, reason=self.reason,
                                     restart_count=self.restart_count, started_at=self.started_at,
-                                    exit_code=self.exit_code)
+                                    exit_code=self.exit_code, message=self.message,
+                                    finished_at=self.finished_at if self.state == "terminated" else None,
+                                    last_finished_at=self.last_finished_at)
         self.seen_has_run = self.has_run
 
     def is_ready(self) -> bool:
@@ -165,7 +182,7 @@ class PodWorker:
         self.statefulset = owner.name if owner is not None and owner.kind == "StatefulSet" else ""
         self.ordinal = ordinal
         self.init = [ContainerRuntime(c, True) for c in pod.spec.init_containers]
-        self.containers = [ContainerRuntime(c, False) for c in pod.spec.containers]
+        self.containers = [ContainerRuntime(c, False, bool(pod.spec.init_containers)) for c in pod.spec.containers]
         self.terminating = False
         self.finished = False
         self.pod_ip = ""
@@ -218,10 +235,15 @@ class PodWorker:
     def sample_pleg(self) -> float:
         return self.env.sample(self.kubelet.timing.model("plegRelist"), "kubelet/plegRelist")
 
-    def _set_waiting(self, c: ContainerRuntime, reason: str) -> None:
+    def event(self, type_: str, reason: str, message: str) -> None:
+        """A Kubernetes Event about this pod, from this node's kubelet."""
+        self.kubelet.recorder.event(type_, reason, f"pod/{self.name}", message, self.uid)
+
+    def _set_waiting(self, c: ContainerRuntime, reason: str, message: str = "") -> None:
         """A waiting reason the kubelet itself sets (it knows it at once)."""
         c.state = "waiting"
         c.reason = reason
+        c.message = message
         c.observe()
 
     # ---------------------------------------------------------------- startup
@@ -274,8 +296,11 @@ class PodWorker:
         self._container_ids += 1
         cid = c.container_id = self._container_ids
         c.visible = False
+        if c.has_run:
+            c.last_finished_at = c.finished_at
         c.state = "running"
         c.reason = ""
+        c.message = ""
         c.started_at = now
         c.finished_at = None
         c.exit_code = None
@@ -288,6 +313,8 @@ class PodWorker:
             c.restart_count += 1
         c.has_run = True
         self.env.emit("ContainerStarted", pod=self.name, uid=self.uid, container=c.name, restartCount=c.restart_count)
+        self.event("Normal", "Created", "Container created")
+        self.event("Normal", "Started", "Container started")
         crash_after = self.sample("appCrash", c)
         if not math.isinf(crash_after) and (not c.is_init or c.sidecar):
             self.env.timeout(crash_after).callbacks.append(partial(self._crash_if, c, cid))
@@ -359,7 +386,16 @@ class PodWorker:
             self.kubelet.status_manager.set(self, st)
 
     # ---------------------------------------------------------------- probe outcomes
+    def _unhealthy(self, kind: str, probe: Probe) -> None:
+        """The ``Unhealthy`` Event of a failing probe, with the prober's output for its handler."""
+        output = {"httpGet": "HTTP probe failed with statuscode: 503",
+                  "tcpSocket": f"dial tcp {self.pod_ip}: connect: connection refused",
+                  "grpc": "service unhealthy (responded with \"NOT_SERVING\")"}.get(probe.handler, "")
+        self.event("Warning", "Unhealthy", f"{kind.capitalize()} probe failed: {output}".strip())
+
     def probe_result_changed(self, c: ContainerRuntime, kind: str, outcome: str) -> None:
+        if kind == READINESS and outcome != SUCCESS and c.spec.readiness_probe is not None and c.seen.state == "running":
+            self._unhealthy(kind, c.spec.readiness_probe)
         if kind == READINESS:
             c.ready = outcome == SUCCESS and c.state == "running"
         elif kind == STARTUP and outcome == SUCCESS:
@@ -373,11 +409,13 @@ class PodWorker:
         """Liveness or startup failed past its threshold: kill the container and restart it."""
         if self.terminating or c.state != "running":
             return
+        self._unhealthy(kind, probe)
         grace = probe.termination_grace_period_seconds
         if grace is None:
             grace = self.pod.spec.termination_grace_period_seconds
         self.env.emit("ContainerKilled", pod=self.name, uid=self.uid, container=c.name,
                       reason=f"{kind} probe failed")
+        self.event("Normal", "Killing", f"Container {c.name} failed {kind} probe, will be restarted")
         self.env.process(self._kill_and_restart(c, grace))
 
     def _kill_and_restart(self, c: ContainerRuntime, grace: float) -> Gen:
@@ -427,15 +465,20 @@ class PodWorker:
             now = self.env.now
             if not backoff.in_backoff_since(key, finished, now):
                 break
-            self._set_waiting(c, "CrashLoopBackOff")
+            self._set_waiting(c, "CrashLoopBackOff", f"back-off {go_duration(backoff.delay(key))} restarting failed "
+                              f"container={c.name} pod={self.name}_{self.pod.metadata.namespace}({self.uid})")
             self._sync_status()
+            self.event("Warning", "BackOff", f"Back-off restarting failed container {c.name} in pod "
+                       f"{self.name}_{self.pod.metadata.namespace}({self.uid})")
             if self.kubelet.timing.pod_worker_jitter:
                 # The pod worker re-syncs a pod in backoff after wait.Jitter(10 s, 0.5).
                 yield self.env.timeout(self.env.rng("kubelet/podWorker").uniform(10.0, 15.0))
             else:
                 yield self.env.timeout(backoff.release_after(key, finished) - now)
         backoff.next(key, finished, self.env.now)
-        self._set_waiting(c, "ContainerCreating")
+        # The status keeps what it showed (the exit, or CrashLoopBackOff: the sync error stays
+        # in the kubelet's reason cache) until the new container is seen running.
+        c.state = "waiting"
         yield from self._pull_and_start(c)
 
     # ---------------------------------------------------------------- actions
@@ -485,11 +528,17 @@ class PodWorker:
         for c in self.containers + self.init:
             if c.state == "waiting":
                 c.state = "terminated"
-                c.reason = "ContainerCannotRun" if not c.has_run else c.reason
+                if c.has_run:  # waiting to restart: it shows its last exit again
+                    c.reason = "Error" if c.exit_code else "Completed"
+                else:  # the status manager's TerminatePod for a container that never ran
+                    c.reason, c.exit_code = "ContainerStatusUnknown", 137
+                    c.message = "The container could not be located when the pod was terminated"
                 c.exit_code = c.exit_code if c.exit_code is not None else 0
                 c.observe()
         mains = [c for c in self.containers if c.state == "running"]
         sidecars = [c for c in self.init if c.sidecar and c.state == "running"]
+        for c in mains + sidecars:
+            self.event("Normal", "Killing", f"Stopping container {c.name}")
         hooks = {c.name: self.env.process(self._pre_stop(c, grace)) for c in mains + sidecars}
 
         def stop_main(c: ContainerRuntime) -> Gen:
@@ -616,7 +665,7 @@ class Kubelet:
 
     def __init__(self, env: SimEnv, store: ObjectStore, node: str, timing: Timing, client: ApiClient,
                  volumes: VolumeManager | None = None, ip_prefix: str = "10.244.0",
-                 probe_skip_ahead: bool = True) -> None:
+                 probe_skip_ahead: bool = True, image_rules: tuple[ImagePullRule, ...] = ()) -> None:
         self.env = env
         #: Probe workers skip ticks that cannot change anything (same trace, fewer events).
         self.probe_skip_ahead = probe_skip_ahead
@@ -627,6 +676,11 @@ class Kubelet:
         self.volumes: VolumeManager = volumes or NoVolumes()
         self.workers: dict[str, PodWorker] = {}
         self.backoff = Backoff()
+        #: Image pull back-off per ``<pod uid>_<image>`` (kubelet ``imageBackOff``).
+        self.image_backoff = Backoff(IMAGE_BACKOFF_INITIAL, IMAGE_BACKOFF_MAX)
+        #: The scenario's ``images:`` rules: pulls that fail.
+        self.image_rules = image_rules
+        self.recorder = EventRecorder(env, "kubelet")
         self.images: set[str] = set()
         self.pull_queue = simpy.Resource(env.sim, capacity=1)
         self.status_manager = StatusManager(self)
@@ -730,6 +784,7 @@ class Kubelet:
             if w is not None:
                 w.kill_now()
                 del self.workers[uid]
+            self.recorder.forget(f"pod/{pod.metadata.name}", uid)
             return
         if w is None:
             if pod.status.phase in (FAILED, SUCCEEDED) or not self.up:
@@ -742,27 +797,95 @@ class Kubelet:
             w.terminate(pod.spec.termination_grace_period_seconds if grace is None else grace)
 
     def pull_image(self, worker: PodWorker, c: ContainerRuntime) -> Gen:
-        """Make ``c``'s image present (serialized pulls per node).  False if it never can be."""
+        """``EnsureImageExists`` for ``c``: make its image present (pulls on a node are
+        serialized).  A pull that fails (``images:``) gives ``ErrImagePull``, then
+        ``ImagePullBackOff`` while the per pod-and-image back-off lasts (10 s doubling to
+        300 s); ``Never`` with an absent image gives ``ErrImageNeverPull``.  Retries at the
+        pod worker's syncs until it works; False if the pod is terminated meanwhile."""
         image = c.spec.image
         policy = c.spec.image_pull_policy
-        if image in self.images:
-            if policy == "Always":
+        rec, obj, uid = self.recorder, f"pod/{worker.name}", worker.uid
+        key = f"{uid}_{image}"
+        first_failure = True
+        last_error = ""
+        while True:
+            if worker.terminating:
+                return False
+            rule = failing_rule(self.image_rules, image) if self.image_rules else None
+            present = image in self.images
+            if present and policy != "Always":
+                rec.normal("Pulled", obj, f'Container image "{image}" already present on machine', uid)
+                return True
+            if policy == "Never":
+                message = f'Container image "{image}" is not present with pull policy of Never'
+                worker._set_waiting(c, "ErrImageNeverPull", message)
+                worker._sync_status()
+                rec.warning("ErrImageNeverPull", obj, message, uid)
+                rec.warning("Failed", obj, "Error: ErrImageNeverPull", uid)
+                yield self.env.timeout(self._requeue_delay())
+                continue
+            if self.image_backoff.in_backoff_since_update(key, self.env.now):
+                worker._set_waiting(c, "ImagePullBackOff", f'Back-off pulling image "{image}": ErrImagePull: {last_error}')
+                worker._sync_status()
+                rec.normal("BackOff", obj, f'Back-off pulling image "{image}"', uid)
+                rec.warning("Failed", obj, "Error: ImagePullBackOff", uid)
+                if self.timing.pod_worker_jitter:
+                    yield self.env.timeout(self._requeue_delay())
+                else:
+                    yield self.env.timeout(self.image_backoff.release_after_update(key) - self.env.now)
+                continue
+            requested = self.env.now
+            rec.normal("Pulling", obj, f'Pulling image "{image}"', uid)
+            if present and rule is None:
+                # Always: the registry resolves the digest; the layers are there already.
                 yield self.env.timeout(worker.sample("imagePullCached", c))
-            return True
-        if policy == "Never":
-            c.reason = "ErrImageNeverPull"
+                rec.normal("Pulled", obj, self._pulled(image, requested, requested), uid)
+                return True
+            with self.pull_queue.request() as req:
+                yield req
+                got = self.env.now
+                if rule is not None:
+                    yield self.env.timeout(TIMEOUT_SECONDS if rule.pull == TIMEOUT
+                                           else worker.sample("imagePullCached", c))
+                elif image not in self.images:
+                    worker.env.emit("ImagePulling", pod=worker.name, uid=uid, image=image, node=self.node)
+                    seconds = worker.sample("imagePull", c)
+                    yield self.env.timeout(seconds)
+                    self.images.add(image)
+                    worker.env.emit("ImagePulled", pod=worker.name, uid=uid, image=image, node=self.node,
+                                    seconds=seconds)
+                    rec.normal("Pulled", obj, self._pulled(image, got, requested), uid)
+                    return True
+                elif policy == "Always":  # pulled by another pod meanwhile: the digest round trip
+                    yield self.env.timeout(worker.sample("imagePullCached", c))
+                    rec.normal("Pulled", obj, self._pulled(image, got, requested), uid)
+                    return True
+                else:
+                    rec.normal("Pulled", obj, f'Container image "{image}" already present on machine', uid)
+                    return True
+            if worker.terminating:
+                return False
+            last_error = rule.error(image)
+            self.image_backoff.next(key, self.env.now, self.env.now)
+            worker._set_waiting(c, "ErrImagePull", last_error)
             worker._sync_status()
-            return False
-        with self.pull_queue.request() as req:
-            yield req
-            if image not in self.images:
-                worker.env.emit("ImagePulling", pod=worker.name, uid=worker.uid, image=image, node=self.node)
-                seconds = worker.sample("imagePull", c)
-                yield self.env.timeout(seconds)
-                self.images.add(image)
-                worker.env.emit("ImagePulled", pod=worker.name, uid=worker.uid, image=image, node=self.node,
-                                seconds=seconds)
-        return True
+            rec.warning("Failed", obj, f'Failed to pull image "{image}": {last_error}', uid)
+            rec.warning("Failed", obj, "Error: ErrImagePull", uid)
+            # The next sync: after the first failure PLEG's relist sees the new sandbox and syncs
+            # at once; later ones wait for the pod worker's requeue.
+            yield self.env.timeout(worker.sample_pleg() if first_failure else self._requeue_delay())
+            first_failure = False
+
+    def _pulled(self, image: str, started: float, requested: float) -> str:
+        """The ``Pulled`` message: the pull's own time, then with its wait in the pull queue."""
+        return (f'Successfully pulled image "{image}" in {go_duration_ms(self.env.now - started)} '
+                f"({go_duration_ms(self.env.now - requested)} including waiting)")
+
+    def _requeue_delay(self) -> float:
+        """When the pod worker syncs a pod again after a sync error: ``wait.Jitter(10 s, 0.5)``."""
+        if self.timing.pod_worker_jitter:
+            return self.env.rng("kubelet/podWorker").uniform(10.0, 15.0)
+        return 10.0
 
     def confirm_deletion(self, worker: PodWorker) -> Gen:
         """After the containers are gone: flush status, then delete the object with grace 0."""

@@ -129,8 +129,7 @@ class KubeletVolumeManager:
             if done.triggered or uid in self._gone:
                 return None
             if self.timeout_events:
-                self.env.emit("KubeEvent", reason="FailedMount", object=f"pod/{pod.metadata.name}",
-                              message=self._timeout_message(pod), component="kubelet")
+                self.kubelet.recorder.warning("FailedMount", f"pod/{pod.metadata.name}", self._timeout_message(pod), uid)
             jitter = self.kubelet.timing.pod_worker_jitter
             yield self.env.timeout(self.env.rng("kubelet/volumeWait").uniform(10.0, 15.0) if jitter else 10.0)
             if uid in self._gone:

@@ -15,6 +15,7 @@ from statefulsim.sim.api.storage import BETA_CLASS_ANNOTATION, PersistentVolumeC
 from statefulsim.sim.api.store import ApiClient, ApiError
 from statefulsim.sim.controllers.statefulset.utils import claim_name, ordinal_of
 from statefulsim.sim.env import SimEnv
+from statefulsim.sim.events import NORMAL, WARNING, EventRecorder
 
 RETAIN = "Retain"
 DELETE = "Delete"
@@ -80,6 +81,7 @@ class StatefulSetClaims:
     """ClaimControl of the StatefulSet controller (the seam in ``pod_control.py``)."""
 
     component = "statefulset-controller"
+    _recorder: EventRecorder | None = None
 
     def __init__(self, env: SimEnv, client: ApiClient, claims: Informer) -> None:
         self.env = env
@@ -89,7 +91,9 @@ class StatefulSetClaims:
         self._claims_of: dict[tuple[int, str, str, int], tuple[object, tuple[PersistentVolumeClaim, ...]]] = {}
 
     def _event(self, reason: str, obj: str, message: str) -> None:
-        self.env.emit("KubeEvent", reason=reason, object=obj, message=message, component=self.component)
+        if self._recorder is None:
+            self._recorder = EventRecorder(self.env, self.component)
+        self._recorder.event(WARNING if reason.startswith("Failed") else NORMAL, reason, obj, message)
 
     def for_pod(self, sts: StatefulSet, pod: Pod) -> tuple[PersistentVolumeClaim, ...]:
         """The claims ``pod`` should have (built once per set spec and ordinal: every sync asks)."""

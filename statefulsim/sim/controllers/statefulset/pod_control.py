@@ -12,6 +12,7 @@ import simpy
 from statefulsim.sim.api.objects import ApiObject, Pod, StatefulSet
 from statefulsim.sim.api.store import ApiError
 from statefulsim.sim.env import SimEnv
+from statefulsim.sim.events import NORMAL, WARNING, EventRecorder
 
 T = TypeVar("T", bound=ApiObject)
 
@@ -62,6 +63,7 @@ class PodControl:
     """Create, delete and update stateful pods; record Kubernetes events in the trace."""
 
     component = "statefulset-controller"
+    _recorder: EventRecorder | None = None
 
     def __init__(self, env: SimEnv, client: ObjectManager, claims: ClaimControl | None = None) -> None:
         self.env = env
@@ -78,7 +80,9 @@ class PodControl:
             self.written[key] = rv
 
     def _event(self, reason: str, obj: str, message: str) -> None:
-        self.env.emit("KubeEvent", reason=reason, object=obj, message=message, component=self.component)
+        if self._recorder is None:
+            self._recorder = EventRecorder(self.env, self.component)
+        self._recorder.event(WARNING if reason.startswith("Failed") else NORMAL, reason, obj, message)
 
     def create(self, sts: StatefulSet, pod: Pod) -> Generator[simpy.Event, Any, ApiError | None]:
         err = yield from self.claims.create_missing_claims(sts, pod)
