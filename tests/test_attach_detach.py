@@ -278,3 +278,17 @@ def test_a_read_write_once_volume_is_never_attached_to_two_nodes(name: str) -> N
         elif rec.event == "VolumeDetached":
             on[str(rec.fields["pv"])].discard(str(rec.fields["node"]))
     assert seen >= 3
+
+
+def test_the_report_says_when_the_pod_ran_again_and_why_it_waited() -> None:
+    from statefulsim import runner
+    from statefulsim.io.scenario import load_scenario
+    from statefulsim.present.story import story
+
+    root = pathlib.Path(__file__).resolve().parent.parent / "scenarios"
+    text = " ".join(story(runner.run(load_scenario(root / "node-failure-database.yaml")).trace))
+    assert ("db-1 ran again on spare: Ready at 11m34s, 6m34s after the old db-1 on node-b was deleted. "
+            "Its volume data-db-1 was detached from node-b 6m05s after the deletion (forced after the "
+            "6-minute maxWaitForUnmountDuration).") in text
+    text = " ".join(story(runner.run(load_scenario(root / "node-failure-database-oos.yaml")).trace))
+    assert "db-1 ran again on spare: Ready at 5m58s" in text and "(forced at once: the node is out of service)" in text
