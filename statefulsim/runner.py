@@ -51,7 +51,7 @@ def build_cluster(scenario: Scenario, seed: int | None = None) -> Cluster:
     cluster = Cluster(scenario.cluster, scenario.timing, scenario.seed if seed is None else seed)
     for obj in scenario.objects:
         cluster.add(obj)
-    run_actions(cluster, scenario.actions)
+    run_actions(cluster, scenario.actions, scenario.triggers)
     return cluster
 
 

@@ -100,6 +100,10 @@ EVENTS: Mapping[str, tuple[tuple[str, str], ...]] = {
     "Action": (("action", "string"),),
     "ActionFailed": (("action", "string"), ("error", "string")),
     "NodeDrained": (("node", "string"), ("pods", "integer")),
+    "RolledBack": (("statefulset", "string"), ("revision", "integer"), ("controllerRevision", "string")),
+    "RollbackSkipped": (("statefulset", "string"), ("revision", "integer"), ("message", "string")),
+    "ActionTimedOut": (("action", "string"), ("when", "object"), ("timeout", "number")),
+    "DrainTimedOut": (("node", "string"), ("timeout", "number"), ("pending", "strings")),
 }
 
 #: Fields an event may have after its required ones (checked when present): the spec facts.
@@ -107,6 +111,7 @@ OPTIONAL: Mapping[str, tuple[tuple[str, str], ...]] = {
     "StatefulSetCreated": _SPEC_FACTS,
     "StatefulSetUpdated": _SPEC_FACTS,
     "KubeEvent": (("type", "string"), ("count", "integer")),
+    "Action": (("when", "object"), ("after", "number")),  # a when: action, after its own fields
 }
 
 _GRACE = (("gracePeriodSeconds", "duration"),)
@@ -136,7 +141,10 @@ ACTION_FIELDS: Mapping[str, tuple[tuple[tuple[str, str], ...], tuple[tuple[str, 
     "dnsQuery": ((("name", "string"), ("qtype", "string"), ("from", "string")),
                  (("every", "duration"), ("until", "duration"))),
     "evictPod": ((("pod", "string"),), _GRACE),
-    "drainNode": (_NODE, _GRACE + (("force", "boolean"),)),
+    "drainNode": (_NODE, _GRACE + (("force", "boolean"), ("timeout", "number"), ("disableEviction", "boolean"),
+                                   ("deleteEmptydirData", "boolean"), ("ignoreDaemonsets", "boolean"))),
+    "rolloutUndo": ((("statefulset", "string"),), (("toRevision", "integer"),)),
+    "rolloutRestart": ((("statefulset", "string"),), ()),
 }
 
 _NAMES = {"string": "a string", "integer": "an integer", "number": "a finite number", "boolean": "true or false",

@@ -27,6 +27,17 @@ def test_scenario_examples_load_and_run(doc: str) -> None:
         assert len(result.trace) > 10
 
 
+@pytest.mark.parametrize(("name", "shows"), [("undo-then-restart", "RolledBack"), ("update-when-ready", "ActionTimedOut"),
+                                             ("drain-gives-up", "DrainTimedOut")])
+def test_rollout_when_and_drain_examples_meet_their_expectations(name: str, shows: str) -> None:
+    """docs/scenario.md's examples of rolloutUndo/rolloutRestart, when: actions and drain options (#15)."""
+    blocks = [b for b in yaml_blocks(ROOT / "docs" / "scenario.md") if f"metadata: {{name: {name}}}" in b]
+    assert len(blocks) == 1
+    result = run(load_scenario_text(blocks[0], file="docs/scenario.md", base_dir=str(ROOT / "scenarios")))
+    assert result.expectations and result.ok, [e for e in result.expectations if not e.ok]
+    assert result.trace.of(shows)
+
+
 def test_readme_starts_with_the_two_commands() -> None:
     text = (ROOT / "README.md").read_text()
     blocks = re.findall(r"```(\w*)\n(.*?)```", text, flags=re.S)

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping, Protocol, Sequence
 
-from statefulsim.durations import DurationError, format_clock, parse_duration
+from statefulsim.analysis.metrics import is_rolled_out, rollout_status_line, rollouts
+from statefulsim.analysis.replay import Replay, SetState
+from statefulsim.durations import DurationError, format_clock, format_duration, parse_duration
 from statefulsim.problems import Path, Problems, get_duration, get_int, get_list, get_mapping, get_str
 from statefulsim.registry import Registry
 from statefulsim.sim.trace import Trace, TraceRecord
@@ -71,6 +73,15 @@ def _when(r: TraceRecord | None) -> str:
     return "never" if r is None else f"at {format_clock(r.t)}"
 
 
+def parse_count(m: Mapping[str, Any], path: Path, problems: Problems) -> tuple[str, int, bool]:
+    """``{statefulset, atLeast: N}`` or ``{statefulset, equals: N}``: (set, N, exact)."""
+    if ("atLeast" in m) == ("equals" in m):
+        problems.add(path, "give exactly one of atLeast or equals")
+    exact = "equals" in m
+    count = get_int(m, "equals" if exact else "atLeast", path, problems, 0, minimum=0)
+    return get_str(m, "statefulset", path, problems, required=True), count, exact
+
+
 @dataclass(frozen=True)
 class ReadyReplicas:
     """The set's status reports at least (or exactly) N ready replicas no later than ``by``."""
@@ -84,12 +95,9 @@ class ReadyReplicas:
     @classmethod
     def parse(cls, m: Mapping[str, Any], path: Path, problems: Problems) -> ReadyReplicas:
         problems.unknown_keys(m, ("statefulset", "atLeast", "equals", "by"), path)
-        if ("atLeast" in m) == ("equals" in m):
-            problems.add(path, "give exactly one of atLeast or equals")
-        exact = "equals" in m
-        count = get_int(m, "equals" if exact else "atLeast", path, problems, 0, minimum=0)
+        statefulset, count, exact = parse_count(m, path, problems)
         by = get_duration(m, "by", path, problems, float("inf"))
-        return cls(get_str(m, "statefulset", path, problems, required=True), count, by, exact)
+        return cls(statefulset, count, by, exact)
 
     def statefulsets(self) -> Sequence[str]:
         return (self.statefulset,)
@@ -304,9 +312,101 @@ class DnsDelay:
                                            f"after {v.negative_answers_before} negative answers)")
 
 
+def _replayed_until(trace: Trace, statefulset: str, by: float) -> tuple[SetState | None, float | None, str | None]:
+    """The set as the replay shows it after the records up to ``by``, when the rollout status rule
+    last became true (None: it does not hold then), and its ``updateStrategy``."""
+    replay = Replay()
+    since: float | None = None
+    strategy: str | None = None
+    for r in trace:
+        if r.t > by:
+            break
+        replay.apply(r)
+        if r.get("statefulset") != statefulset:
+            continue
+        if r.event in ("StatefulSetCreated", "StatefulSetUpdated") and isinstance(r.get("updateStrategy"), str):
+            strategy = r.get("updateStrategy")
+        st = replay.sets.get(statefulset)
+        done = st is not None and st.deleted is None and is_rolled_out(st)
+        since = (since if since is not None else r.t) if done else None
+    return replay.sets.get(statefulset), since, strategy
+
+
+@dataclass(frozen=True)
+class _OfOneSet:
+    """An expectation about one StatefulSet (the loader checks that it exists)."""
+
+    statefulset: str
+
+    def statefulsets(self) -> Sequence[str]:
+        return (self.statefulset,)
+
+
+@dataclass(frozen=True)
+class RolloutComplete(_OfOneSet):
+    """At ``by`` (default: the end of the run) ``kubectl rollout status`` would say the rollout is
+    complete: :func:`~statefulsim.analysis.metrics.is_rolled_out` on the set as the trace shows it
+    then.  Fails with kubectl's error for an ``OnDelete`` set."""
+
+    by: float
+    kind: ClassVar[str] = "rolloutComplete"
+
+    @classmethod
+    def parse(cls, m: Mapping[str, Any], path: Path, problems: Problems) -> RolloutComplete:
+        problems.unknown_keys(m, ("statefulset", "by"), path)
+        return cls(get_str(m, "statefulset", path, problems, required=True),
+                   get_duration(m, "by", path, problems, float("inf")))
+
+    def check(self, trace: Trace) -> ExpectationResult:
+        by = "the end" if self.by == float("inf") else format_clock(self.by)
+        desc = f"{self.statefulset} rollout complete at {by}"
+        st, since, strategy = _replayed_until(trace, self.statefulset, self.by)
+        if strategy == "OnDelete":
+            return ExpectationResult(False, desc, "rollout status is only available for RollingUpdate strategy type")
+        if st is None or st.deleted is not None:
+            return ExpectationResult(False, desc, "the StatefulSet does not exist")
+        if since is None:
+            return ExpectationResult(False, desc, f"not complete: {rollout_status_line(st)}")
+        return ExpectationResult(True, desc, f"complete since {format_clock(since)}: {rollout_status_line(st)}")
+
+
+@dataclass(frozen=True)
+class RolloutDuration(_OfOneSet):
+    """Every rollout of the set (a template change, :func:`~statefulsim.analysis.metrics.rollouts`)
+    finishes, every updated pod available, within ``atMost`` of the template change.  A rollout
+    superseded by the next template change before it finished is shown but not judged."""
+
+    at_most: float
+    kind: ClassVar[str] = "rolloutDuration"
+
+    @classmethod
+    def parse(cls, m: Mapping[str, Any], path: Path, problems: Problems) -> RolloutDuration:
+        problems.unknown_keys(m, ("statefulset", "atMost"), path)
+        return cls(get_str(m, "statefulset", path, problems, required=True),
+                   get_duration(m, "atMost", path, problems, required=True))
+
+    def check(self, trace: Trace) -> ExpectationResult:
+        desc = f"{self.statefulset} rollouts take at most {format_duration(self.at_most)}"
+        found = rollouts(trace, self.statefulset)
+        if not found:
+            return ExpectationResult(False, desc, "no template change in the trace")
+        parts, ok = [], True
+        for r in found:
+            head = f"{r.revision} from {format_clock(r.started)}: "
+            if r.superseded:
+                parts.append(head + "superseded")
+            elif r.seconds is None:
+                ok = False
+                parts.append(head + "not finished")
+            else:
+                ok = ok and r.seconds <= self.at_most
+                parts.append(head + f"{r.seconds:.1f}s")
+        return ExpectationResult(ok, desc, "; ".join(parts))
+
+
 #: Expectation kinds by name (the key of an ``expect:`` item); the built-ins cannot be replaced.
 EXPECTATIONS: Registry[Any] = Registry("expectation")
-for _cls in (ReadyReplicas, AvailableReplicas, Pods, Before, Order, Never, DnsDelay):
+for _cls in (ReadyReplicas, AvailableReplicas, Pods, Before, Order, Never, DnsDelay, RolloutComplete, RolloutDuration):
     EXPECTATIONS.register(_cls.kind, _cls, builtin=True)
 
 

@@ -20,6 +20,7 @@ finished last is the one that delayed it.  Only the trace is read.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 import re
@@ -37,6 +38,7 @@ Milestone = tuple[str, str, int]
 #: Every edge kind, with what the wait is (docs/analysis.md has the same table).
 EDGE_KINDS: dict[str, str] = {
     "api": "a scenario action reaches the API server (scale, patch, deletePod, failNode, ...)",
+    "when": "a when: action's condition held (at the last milestone by then), and its after: passed",
     "controller": "the StatefulSet controller reacts to a spec or revision change",
     "ordered": "OrderedReady: a lower ordinal became Ready (or Available) before the next step",
     "ordered termination": "OrderedReady scale-down: the next higher condemned pod is gone",
@@ -95,7 +97,7 @@ _LINKED_VERBS = frozenset({
     "deletePod", "evictPod", "breakReadiness", "restoreReadiness", "breakLiveness", "restoreLiveness",
     "crashContainer", "failPod", "scale", "patch", "setImage", "deleteStatefulSet", "failNode", "recoverNode",
     "taintOutOfService", "untaintOutOfService", "deleteNode", "cordonNode", "uncordonNode", "drainNode",
-    "dnsQuery", "apply", "delete",
+    "dnsQuery", "apply", "delete", "rolloutUndo", "rolloutRestart",
 })
 
 
@@ -238,6 +240,8 @@ class _Builder:
         self.g = nx.DiGraph()
         self.seq = 0
         self.counts: dict[tuple[str, str], int] = {}
+        self.times: list[float] = []  # every milestone's t, in creation order (non-decreasing)
+        self.made: list[Milestone] = []
         self.by_uid: dict[str, _Pod] = {}
         self.by_name: dict[str, _Pod] = {}  # latest incarnation of a name
         self.set_pods: dict[str, dict[str, _Pod]] = {}  # set -> name -> latest incarnation
@@ -284,7 +288,14 @@ class _Builder:
         self.seq += 1
         self.g.add_node(m, t=t, event=event, subject=subject, n=n, seq=self.seq, index=index, uid=uid,
                         fields=dict(fields or {}))
+        self.times.append(t)
+        self.made.append(m)
         return m
+
+    def latest_by(self, t: float) -> Milestone | None:
+        """The last milestone made at or before ``t``."""
+        i = bisect.bisect_right(self.times, t + 1e-9)
+        return self.made[i - 1] if i else None
 
     def t(self, m: Milestone) -> float:
         return float(self.g.nodes[m]["t"])
@@ -435,7 +446,10 @@ class _Builder:
         verb = str(r.get("action"))
         touched = action_touches(r.fields)
         target = ",".join(touched)
+        after = r.get("after") if isinstance(r.get("after"), (int, float)) else 0.0
+        held = self.latest_by(r.t - after) if "when" in r.fields else None
         m = self.node("Action", f"{verb} {target}".strip(), r.t, index, fields=r.fields)
+        self.link(m, [(held, "when")])
         self.actions[(verb, str(target))] = m
         if verb == "apply":
             for obj in r.get("objects") or []:
@@ -460,7 +474,7 @@ class _Builder:
     def on_StatefulSetUpdated(self, r: TraceRecord, index: int) -> None:
         name = str(r.get("statefulset"))
         m = self.node("StatefulSetUpdated", name, r.t, index, fields=r.fields)
-        self.link(m, [(self.action(v, name), "api") for v in ("scale", "patch", "setImage")]
+        self.link(m, [(self.action(v, name), "api") for v in ("scale", "patch", "setImage", "rolloutUndo", "rolloutRestart")]
                   + [(self.action("apply statefulset", name), "api")])
         s = self.sets.get(name)
         if s is None:

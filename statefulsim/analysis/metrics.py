@@ -26,9 +26,10 @@ from statefulsim.analysis.replay import Replay, SetState, int_field
 from statefulsim.sim.trace import Trace, TraceRecord
 
 __all__ = [
-    "OBSERVING_VERBS", "POD_EVENTS", "AllReady", "PodLife", "ReplicaSteps", "all_ready", "below_quorum", "dns_delays",
-    "first_change", "first_statefulset", "is_rolled_out", "majority", "pod_lives", "replica_steps", "rollout_duration",
-    "statefulsets", "time_below", "time_below_window", "time_to_all_ready", "update_life",
+    "OBSERVING_VERBS", "POD_EVENTS", "TEMPLATE_VERBS", "AllReady", "PodLife", "ReplicaSteps", "Rollout", "all_ready",
+    "below_quorum", "dns_delays", "first_change", "first_statefulset", "is_rolled_out", "is_rolled_out_available",
+    "majority", "pod_lives", "replica_steps", "rollout_duration", "rollout_status_line", "rollouts", "statefulsets",
+    "time_below", "time_below_window", "time_to_all_ready", "update_life",
 ]
 
 #: Records about the pod object itself (each with ``pod`` and ``uid``): what a pod's life is made
@@ -186,6 +187,88 @@ def is_rolled_out(st: SetState) -> bool:
     return not isinstance(updated, int) or updated >= desired - (st.spec.partition or 0)
 
 
+def rollout_status_line(st: SetState) -> str:
+    """What ``kubectl rollout status`` prints for the replayed set (``StatefulSetStatusViewer``,
+    rows 2-6 of kubectl-surface.md §4.1), judged by :func:`is_rolled_out`: the partitioned form
+    when the trace gives a partition (``rollingUpdate`` set), the revision form when it does not."""
+    status = st.status or {}
+    desired = st.spec.replicas
+    updated = int_field(status.get("updatedReplicas"), 0)
+    observed = status.get("observedGeneration")
+    partitioned = st.spec.partition is not None
+    if is_rolled_out(st):
+        if partitioned:
+            return f"partitioned roll out complete: {updated} new pods have been updated..."
+        return (f"statefulset rolling update complete {int_field(status.get('currentReplicas'), 0)} pods at "
+                f"revision {status.get('currentRevision')}...")
+    if st.status is None or (isinstance(observed, int) and observed < st.generation):
+        return "Waiting for statefulset spec update to be observed..."
+    ready = int_field(status.get("readyReplicas"), 0)
+    if ready < desired:
+        return f"Waiting for {desired - ready} pods to be ready..."
+    if partitioned:
+        return (f"Waiting for partitioned roll out to finish: {updated} out of {desired - (st.spec.partition or 0)} "
+                "new pods have been updated...")
+    return f"waiting for statefulset rolling update to complete {updated} pods at revision {status.get('updateRevision')}..."
+
+
+def is_rolled_out_available(st: SetState) -> bool:
+    """:func:`is_rolled_out` with ``availableReplicas`` for ``readyReplicas``: every updated pod
+    (above the partition) is available, Ready for ``minReadySeconds``."""
+    status = st.status
+    return status is not None and is_rolled_out(st) and int_field(status.get("availableReplicas"), 0) >= st.spec.replicas
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """One template change of a StatefulSet: ``started`` at the ``StatefulSetUpdated`` whose
+    generation the first status with the new ``updateRevision`` observed, ``finished`` at the first
+    status after it at which :func:`is_rolled_out_available` holds (None: not by the end, or
+    ``superseded`` by the next template change first)."""
+
+    statefulset: str
+    revision: str
+    started: float
+    finished: float | None = None
+    superseded: bool = False
+
+    @property
+    def seconds(self) -> float | None:
+        return None if self.finished is None else self.finished - self.started
+
+
+def rollouts(trace: Trace, statefulset: str) -> list[Rollout]:
+    """Every template change of ``statefulset`` after its creation (a new ``updateRevision`` in
+    its status, including a rollback to an older revision), in order."""
+    replay = Replay()
+    out: list[Rollout] = []
+    updated_at: dict[int, float] = {}
+    revision: Any = None
+    for r in trace:
+        replay.apply(r)
+        if r.get("statefulset") != statefulset:
+            continue
+        if r.event == "StatefulSetCreated":
+            revision = None
+            updated_at.clear()
+        elif r.event == "StatefulSetUpdated":
+            updated_at[int_field(r.get("generation"), 0)] = r.t
+        elif r.event == "StatefulSetStatus":
+            new = r.get("updateRevision")
+            if revision is not None and new != revision:
+                if out and out[-1].finished is None:
+                    out[-1] = replace(out[-1], superseded=True)
+                observed = int_field(r.get("observedGeneration"), -1)
+                out.append(Rollout(statefulset, str(new), updated_at.get(observed, r.t)))
+            revision = new
+            st = replay.sets.get(statefulset)
+            last = out[-1] if out else None
+            if last is not None and last.finished is None and not last.superseded and st is not None \
+                    and is_rolled_out_available(st):
+                out[-1] = replace(last, finished=r.t)
+    return out
+
+
 def all_ready(trace: Trace) -> dict[str, AllReady]:
     """Every StatefulSet (by name, in order of creation) and when it was first all ready."""
     replay = Replay()
@@ -320,16 +403,18 @@ def time_below_window(trace: Trace, statefulset: str, quorum: int, start: float,
                       until: float | None = None) -> float:
     """Seconds below ``quorum`` Ready replicas (:func:`below_quorum`) from ``start`` on."""
     return sum(max(0.0, b - max(a, start)) for a, b in below_quorum(trace, statefulset, quorum, until) if b > start)
+#: The verbs whose first ``Action`` starts :func:`rollout_duration` (they change the pod template).
+TEMPLATE_VERBS = ("setImage", "patch", "rolloutUndo", "rolloutRestart")
 
 
 def rollout_duration(trace: Trace, statefulset: str | None = None) -> float | None:
-    """Seconds from the first ``setImage`` or ``patch`` Action (on ``statefulset``, default any) to
+    """Seconds from the first ``setImage``, ``patch``, ``rolloutUndo`` or ``rolloutRestart`` Action (on ``statefulset``, default any) to
     the first status where the set's ``updateRevision`` differs from the one before the action and
     ``currentRevision`` equals it (every pod on the new revision).  None without such an action,
     when the action made no new revision, or when the rollout did not finish by the end."""
     action = None
     for r in trace.of("Action"):
-        if r.fields.get("action") in ("setImage", "patch") and (
+        if r.fields.get("action") in TEMPLATE_VERBS and (
                 statefulset is None or r.fields.get("statefulset") == statefulset):
             action = r
             break

@@ -14,6 +14,7 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
+from statefulsim.analysis.conditions import parse_condition
 from statefulsim.analysis.expect import parse_expectations
 from statefulsim.durations import DurationError, parse_duration
 from statefulsim.errors import Problem, ScenarioError
@@ -61,9 +62,12 @@ from statefulsim.sim.dns.server import DnsConfig
 from statefulsim.sim.kubelet.images import PULL_FAILURES, ImagePullRule
 from statefulsim.sim.tiebreak import parse_tie_break
 from statefulsim.sim.timing import CLUSTER_KEYS, DEFAULTS, MATCH_KEYS, POD_KEYS, VOLUME_KEYS, Timing, TimingOverride
+from statefulsim.sim.triggers import Trigger
 from statefulsim.sim.versions import NEWEST, feature_gates
 
 API_VERSION = "statefulsim/v1"
+#: The keys of an action item besides its verb.
+TRIGGER_KEYS = ("at", "when", "after", "timeout")
 TOP_KEYS = ("apiVersion", "kind", "metadata", "seed", "until", "cluster", "manifests", "timing", "actions", "expect",
             "explore", "images")
 
@@ -226,6 +230,8 @@ class _Builder:
         self.external: list[Problem] = []
         #: Where each StatefulSet's spec.replicas was written: (document, key path in it).
         self.replicas_at: dict[int, tuple[Document, Path]] = {}
+        #: ``when:`` actions: index in the actions -> trigger.
+        self.triggers: dict[int, Trigger] = {}
         #: The simulated release, for warnings about manifests it would not serve.
         self.kubernetes_version = NEWEST
 
@@ -279,7 +285,8 @@ class _Builder:
         if p:
             return None
         return Scenario(name=name, seed=seed, until=until, cluster=cluster, objects=tuple(objects), timing=timing,
-                        actions=tuple(actions), expectations=tuple(expectations), description=description,
+                        actions=tuple(actions), triggers=dict(self.triggers), expectations=tuple(expectations),
+                        description=description,
                         source=self.file, notices=tuple(self.notices), explore=explore, limits=self.limits)
 
     # ------------------------------------------------------------------ cluster
@@ -695,27 +702,31 @@ class _Builder:
             if not isinstance(item, Mapping):
                 p.expected(ipath, "a mapping such as {at: 30s, scale: {statefulset: web, replicas: 5}}", item)
                 continue
-            at = get_duration(item, "at", ipath, p, last, required=True)
-            if at < last:
-                p.add(ipath + ("at",), f"actions must be in time order: {shown(item['at'])} comes after an action "
-                                       f"at {last:g}s")
-            last = max(last, at)
-            if at > until:
-                p.warn(ipath + ("at",), f"the action is after the end of the run ({until:g}s) and will not happen")
-            rest = [k for k in item if k != "at"]
+            trigger = self._trigger(item, ipath, len(out))
+            if trigger is None:
+                at = get_duration(item, "at", ipath, p, last, required=True)
+                if at < last:
+                    p.add(ipath + ("at",), f"actions must be in time order: {shown(item['at'])} comes after an action "
+                                           f"at {last:g}s")
+                last = max(last, at)
+                if at > until:
+                    p.warn(ipath + ("at",), f"the action is after the end of the run ({until:g}s) and will not happen")
+            else:
+                at = last  # it cannot fire before the action it follows
+            rest = [k for k in item if k not in TRIGGER_KEYS]
             if len(rest) != 1:
                 if not rest:
                     p.add(ipath, f"expected one action verb: {', '.join(verbs)}")
                 else:
                     unknown = [k for k in rest if k not in verbs]
                     if unknown:
-                        p.unknown_keys({k: None for k in unknown}, ["at"] + list(verbs), ipath, plugin="verb")
+                        p.unknown_keys({k: None for k in unknown}, list(TRIGGER_KEYS) + list(verbs), ipath, plugin="verb")
                     else:
                         p.add(ipath, f"expected one action verb per item, found {', '.join(map(str, rest))}")
                 continue
             verb = rest[0]
             if verb not in verbs:
-                p.unknown_keys({verb: None}, ["at"] + list(verbs), ipath, plugin="verb")
+                p.unknown_keys({verb: None}, list(TRIGGER_KEYS) + list(verbs), ipath, plugin="verb")
                 continue
             vpath = ipath + (verb,)
             if verb == "apply":
@@ -727,6 +738,28 @@ class _Builder:
                 continue
             out.append(ACTIONS[verb].parse(at, as_json(body), vpath, p))
         return out
+
+    def _trigger(self, item: Mapping[str, Any], path: Path, index: int) -> Trigger | None:
+        """The ``when:`` of an action item (None for an ``at:`` action), kept in ``self.triggers``
+        under the index the action will have."""
+        p = self.problems
+        if "when" not in item:
+            for key in ("after", "timeout"):
+                if key in item:
+                    p.add(path + (key,), "only an action with when: waits; an at: action fires at its time")
+            return None
+        if "at" in item:
+            p.add(path, "give at: (a time) or when: (a condition), not both")
+        condition = parse_condition(item["when"], path + ("when",), p)
+        after = get_duration(item, "after", path, p, 0.0)
+        timeout = get_duration(item, "timeout", path, p, math.inf)
+        if math.isinf(after):
+            p.add(path + ("after",), f"expected a finite duration, found {shown(item['after'])}")
+        if condition is None:
+            return None
+        trigger = Trigger(condition, after, None if math.isinf(timeout) else timeout)
+        self.triggers[index] = trigger
+        return trigger
 
     def _apply(self, at: float, body: Any, path: Path) -> Apply:
         items = body if isinstance(body, list) else [body]
@@ -764,6 +797,11 @@ class _Builder:
             if name is not None and name not in sets:
                 p.add(("actions", i, a.verb, "statefulset"),
                       f"no StatefulSet named {name!r} in manifests{suggest(name, sets)}" + (f"; defined: {', '.join(sorted(sets))}" if sets else ""))
+        for i, trigger in self.triggers.items():
+            for name in trigger.condition.statefulsets():
+                if name not in sets:
+                    p.add(("actions", i, "when", next(iter(trigger.condition.as_fields())), "statefulset"),
+                          f"no StatefulSet named {name!r} in manifests{suggest(name, sets)}")
         for i, e in enumerate(expectations):
             for name in e.statefulsets():
                 if name not in sets:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 from statefulsim.limits import Limits
 from statefulsim.model.explore import ExploreSpec
 from statefulsim.sim.api.objects import ApiObject
 from statefulsim.sim.cluster import ClusterConfig
 from statefulsim.sim.timing import Timing
+from statefulsim.sim.triggers import Trigger
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class Scenario:
     objects: tuple[ApiObject, ...] = ()
     timing: Timing = Timing()
     actions: tuple[Any, ...] = ()
+    #: The ``when:`` actions: index in ``actions`` -> what makes it fire (the others fire ``at:``).
+    triggers: Mapping[int, Trigger] = field(default_factory=dict)
     expectations: tuple[Any, ...] = ()
     description: str = ""
     source: str | None = None

@@ -35,7 +35,7 @@ __all__ = [
 
 #: Events the timeline shows by default (``StatefulSetStatus`` only when readyReplicas changes).
 DEFAULT_EVENTS: frozenset[str] = frozenset({
-    "Action", "ActionFailed",
+    "Action", "ActionFailed", "ActionTimedOut", "RolledBack", "RollbackSkipped", "DrainTimedOut",
     "PodCreated", "PodScheduled", "PodUnschedulable", "PodRunning", "PodReady", "PodNotReady",
     "ContainerRestarted", "ContainerKilled", "PodFailed", "PodTerminating", "PodDeleted",
     "RevisionCreated", "ControllerWaiting", "ControllerResumed",
@@ -45,7 +45,7 @@ DEFAULT_EVENTS: frozenset[str] = frozenset({
 })
 
 _EVENT_STYLES: dict[str, str] = {
-    "Action": "bold magenta", "ActionFailed": "bold red",
+    "Action": "bold magenta", "ActionFailed": "bold red", "ActionTimedOut": "bold red", "DrainTimedOut": "bold red",
     "PodReady": "green", "ControllerResumed": "green",
     "PodNotReady": "yellow", "PodTerminating": "yellow", "ControllerWaiting": "yellow",
     "PodUnschedulable": "red", "ContainerRestarted": "red", "ContainerKilled": "red", "PodFailed": "red",
@@ -496,6 +496,15 @@ def _describe(r: TraceRecord, st: _State) -> tuple[str, str, bool]:
         return target, text, True
     if ev == "ActionFailed":
         return "", f"{f.get('action')} failed: {f.get('error')}", True
+    if ev == "ActionTimedOut":
+        return "", f"{f.get('action')} never fired: {compact(f.get('when'))} did not hold within {_seconds(f.get('timeout'))}", True
+    if ev == "RolledBack":
+        return str(sts), f"rolled back to revision {f.get('revision')} ({f.get('controllerRevision')})", True
+    if ev == "RollbackSkipped":
+        return str(sts), f"skipped rollback ({f.get('message')})", True
+    if ev == "DrainTimedOut":
+        pending = ", ".join(map(str, f.get("pending") or ())) or "none"
+        return str(f.get("node", "")), f"drain gave up after {_seconds(f.get('timeout'))} (pending: {pending})", True
     if ev in ("PVCCreated", "PVCBound", "PVCDeleted"):
         # Shown on the pod's row (the claim <template>-<pod> is named in the text) to keep the column narrow.
         claim = str(f.get("pvc"))

@@ -10,13 +10,14 @@ Later features add verbs with :func:`register_action`.
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Mapping, Self, Sequence
 
 import simpy
 
 from statefulsim.limits import INT32_MAX
-from statefulsim.problems import Path, Problems, get_bool, get_int, get_str
+from statefulsim.problems import Path, Problems, get_bool, get_duration, get_int, get_str
 from statefulsim.sim.api.eviction import evict
 from statefulsim.sim.api.objects import (
     FAILED,
@@ -34,6 +35,8 @@ from statefulsim.sim.api.store import ApiError
 from statefulsim.sim.cluster import Cluster
 from statefulsim.sim.dns.actions import DnsQuery
 from statefulsim.sim.process import Gen
+from statefulsim.sim.rollout_actions import RolloutRestart, RolloutUndo
+from statefulsim.sim.triggers import Trigger, run_triggered
 
 # The verb-declaring names, re-exported where users and plug-ins have always imported them from.
 from statefulsim.sim.verb import Action as Action
@@ -573,17 +576,85 @@ DRAIN_EVICTION_RETRY = 5.0
 DRAIN_POLL_INTERVAL = 1.0
 
 
+def _get_timeout(m: Mapping[str, Any], key: str, path: Path, problems: Problems,
+                 default: float | None = None) -> float | None:
+    """kubectl drain's ``--timeout``: a duration; 0 (the default) waits forever (None)."""
+    seconds = get_duration(m, key, path, problems, 0.0)
+    return None if seconds == 0 or math.isinf(seconds) else seconds
+
+
+#: kubectl drain's pod filters, in its order (``makeFilters``): the error of each, by filter.
+DRAIN_FILTER_ERRORS = {
+    "daemonset": "DaemonSet-managed Pods (use --ignore-daemonsets to ignore)",
+    "local-storage": "Pods with local storage (use --delete-emptydir-data to override)",
+    "unreplicated": "Pods that declare no controller (use --force to override)",
+}
+#: What wait.PollUntilContextTimeout returns when its deadline passes (``ErrWaitTimeout``).
+WAIT_TIMEOUT = "timed out waiting for the condition"
+
+
 @dataclass(frozen=True)
 class DrainNode(Verb):
-    """``kubectl drain NODE``: cordon, then evict every pod on the node **concurrently** (one
-    goroutine per pod in ``drain.go``), retrying an eviction refused with 429 every 5 s, then wait
-    (polling every 1 s) until each pod is gone.  Pods without a controller stop the drain unless
-    ``force: true``."""
+    """``kubectl drain NODE``: cordon, filter the node's pods as kubectl does (DaemonSet pods are
+    an error unless ``ignoreDaemonsets``, then skipped; pods with an emptyDir an error unless
+    ``deleteEmptydirData``; pods without a controller an error unless ``force``), then evict
+    every pod **concurrently** (one goroutine per pod in ``drain.go``), retrying an eviction
+    refused with 429 every 5 s, and wait (polling every 1 s) until each pod is gone.  With
+    ``disableEviction`` the pods are deleted instead, one request after the other, bypassing
+    PodDisruptionBudgets, and waited for together.  ``gracePeriod`` goes into the eviction's or
+    delete's options.  ``timeout`` (0: none) is kubectl's global deadline: the drain gives up,
+    records ``DrainTimedOut`` and fails with kubectl's errors."""
 
     node: str
     grace_period_seconds: float | None = field(default=None, metadata=arg(_get_grace_seconds, trace="if_set"))
     force: bool = field(default=False, metadata=arg(get_bool, trace="if_set"))
+    timeout: float | None = field(default=None, metadata=arg(_get_timeout, trace="if_set"))
+    disable_eviction: bool = field(default=False, metadata=arg(get_bool, trace="if_set"))
+    delete_emptydir_data: bool = field(default=False, metadata=arg(get_bool, trace="if_set"))
+    ignore_daemonsets: bool = field(default=False, metadata=arg(get_bool, trace="if_set"))
     verb: ClassVar[str] = "drainNode"
+
+    @classmethod
+    def allowed_keys(cls) -> tuple[str, ...]:
+        return super().allowed_keys() + ("gracePeriod",)
+
+    @classmethod
+    def parse(cls, at: float, m: Mapping[str, Any], path: Path, problems: Problems) -> Self:
+        """``gracePeriod`` (kubectl's ``--grace-period``, whole seconds or a duration such as
+        ``30s``) is another name for ``gracePeriodSeconds``."""
+        problems.unknown_keys(m, cls.allowed_keys(), path)
+        args = cls.read(m, path, problems)
+        if m.get("gracePeriod") is not None:
+            if m.get("gracePeriodSeconds") is not None:
+                problems.add(path, "give gracePeriod or gracePeriodSeconds, not both")
+            grace = get_duration(m, "gracePeriod", path, problems, 0.0)
+            if math.isinf(grace) or not grace.is_integer():
+                problems.add(path + ("gracePeriod",), f"expected whole seconds (the API takes an integer), "
+                                                      f"found {m['gracePeriod']!r}")
+            args["grace_period_seconds"] = grace
+        return cls(at, **args)
+
+    def _filtered(self, pods: list[Pod]) -> tuple[list[Pod], str | None]:
+        """kubectl's ``GetPodsForDeletion``: the pods to evict, or the aggregated filter errors."""
+        keep: list[Pod] = []
+        failed: dict[str, list[str]] = {}
+        for p in pods:
+            ref = p.metadata.controller_ref()
+            done = p.status.phase in (FAILED, SUCCEEDED)
+            if ref is not None and ref.kind == "DaemonSet":
+                if not self.ignore_daemonsets:
+                    failed.setdefault("daemonset", []).append(f"{p.metadata.namespace}/{p.metadata.name}")
+                continue  # ignored, with a warning
+            if not done and any(v.empty_dir for v in p.spec.volumes) and not self.delete_emptydir_data:
+                failed.setdefault("local-storage", []).append(f"{p.metadata.namespace}/{p.metadata.name}")
+                continue
+            if not done and ref is None and not self.force:
+                failed.setdefault("unreplicated", []).append(f"{p.metadata.namespace}/{p.metadata.name}")
+                continue
+            keep.append(p)
+        errors = [f"cannot delete {DRAIN_FILTER_ERRORS[k]}: {', '.join(names)}"
+                  for k in DRAIN_FILTER_ERRORS if (names := failed.get(k))]
+        return keep, (errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]") if errors else None
 
     def execute(self, cluster: Cluster) -> Gen:
         env = cluster.env
@@ -592,25 +663,39 @@ class DrainNode(Verb):
         if result:
             return result
         listed = yield from cluster.user.list("Pod")
-        pods: list[Pod] = sorted((p for p in listed if p.spec.node_name == self.node),
-                                 key=lambda p: (p.metadata.namespace, p.metadata.name))
-        unmanaged = [p for p in pods if p.metadata.controller_ref() is None and p.status.phase not in (FAILED, SUCCEEDED)]
-        if unmanaged and not self.force:
-            names = ", ".join(f"{p.metadata.namespace}/{p.metadata.name}" for p in unmanaged)
-            return _fail(f"cannot delete Pods that declare no controller (use --force to override): {names}")
-        procs = [env.process(self._evict_and_wait(cluster, p)) for p in pods]
-        if procs:
-            yield simpy.AllOf(env.sim, procs)
-        errors = [p.value for p in procs if p.value]
+        pods, refused = self._filtered(sorted((p for p in listed if p.spec.node_name == self.node),
+                                              key=lambda p: (p.metadata.namespace, p.metadata.name)))
+        if refused:
+            return _fail(refused)
+        deadline = None if self.timeout is None else env.now + self.timeout
+        if self.disable_eviction:
+            errors = yield from self._delete_and_wait(cluster, pods)
+        else:
+            procs = [env.process(self._evict_and_wait(cluster, p, deadline)) for p in pods]
+            if procs:
+                yield simpy.AllOf(env.sim, procs)
+            errors = [p.value for p in procs if p.value]
         if errors:
+            if deadline is not None and env.now >= deadline:
+                pending = yield from self._pending(cluster, pods)
+                env.emit("DrainTimedOut", node=self.node, timeout=self.timeout, pending=pending)
             return _fail("; ".join(errors))
         env.emit("NodeDrained", node=self.node, pods=len(pods))
         return {}
 
-    def _evict_and_wait(self, cluster: Cluster, pod: Pod) -> Gen:
+    def _pending(self, cluster: Cluster, pods: list[Pod]) -> Gen:
+        """kubectl's second ``GetPodsForDeletion`` after a failure: the names of the pods it was
+        draining that are still on the node (``There are pending pods in node ...``)."""
+        listed = yield from cluster.user.list("Pod")
+        uids = {p.metadata.uid for p in pods}
+        return sorted(p.metadata.name for p in listed if p.spec.node_name == self.node and p.metadata.uid in uids)
+
+    def _evict_and_wait(self, cluster: Cluster, pod: Pod, deadline: float | None) -> Gen:
         env, store = cluster.env, cluster.store
         ns, name = pod.metadata.namespace, pod.metadata.name
         while True:
+            if deadline is not None and env.now >= deadline:
+                return f'error when evicting pods/"{name}" -n "{ns}": global timeout reached: {seconds_text(self.timeout)}'
             try:
                 res = yield from cluster.user.call(lambda: evict(store, ns, name, self.grace_period_seconds))
             except ApiError as e:
@@ -622,10 +707,43 @@ class DrainNode(Verb):
             if res.code != 429:
                 return f'error when evicting pods/"{name}" -n "{ns}": {res.message}'
             yield env.timeout(DRAIN_EVICTION_RETRY)
-        while True:  # waitForDelete: PollImmediate every second (a GET each time)
-            cur = yield from cluster.user.call(lambda: store.get("Pod", ns, name))
-            if cur is None or cur.metadata.uid != pod.metadata.uid:
-                return None
+        if not (yield from self._wait_for_delete(cluster, [pod], deadline)):
+            return f'error when waiting for pod "{name}" in namespace "{ns}" to terminate: {WAIT_TIMEOUT}'
+        return None
+
+    def _delete_and_wait(self, cluster: Cluster, pods: list[Pod]) -> Gen:
+        """``--disable-eviction``: DELETE each pod in turn, then wait for all of them together for at
+        most ``timeout`` from then (kubectl's ``deletePods``)."""
+        for p in pods:
+            try:
+                yield from cluster.user.delete("Pod", p.metadata.namespace, p.metadata.name,
+                                               grace_period_seconds=self.grace_period_seconds)
+            except ApiError as e:
+                if e.reason != "NotFound":
+                    return [e.message]
+        deadline = None if self.timeout is None else cluster.env.now + self.timeout
+        if not (yield from self._wait_for_delete(cluster, pods, deadline)):
+            return [WAIT_TIMEOUT]
+        return []
+
+    def _wait_for_delete(self, cluster: Cluster, pods: list[Pod], deadline: float | None) -> Gen:
+        """``waitForDelete``: a GET of each pending pod at once and then every second until each
+        is gone (or has another UID); False when ``deadline`` passes first."""
+        env, store = cluster.env, cluster.store
+        pending = list(pods)
+        while True:
+            left = []
+            for pod in pending:
+                ns, name = pod.metadata.namespace, pod.metadata.name
+                cur = yield from cluster.user.call(lambda: store.get("Pod", ns, name))
+                if cur is not None and cur.metadata.uid == pod.metadata.uid:
+                    left.append(pod)
+            pending = left
+            if not pending:
+                return True
+            if deadline is not None and env.now + DRAIN_POLL_INTERVAL >= deadline:
+                yield env.timeout(deadline - env.now)
+                return False
             yield env.timeout(DRAIN_POLL_INTERVAL)
 
 
@@ -635,7 +753,7 @@ ACTIONS: dict[str, Any] = {
     cls.verb: cls for cls in (Scale, Patch, SetImage, DeleteStatefulSet, DeleteObject, DeletePod, BreakReadiness, RestoreReadiness, BreakLiveness,
                               RestoreLiveness, CrashContainer,
                               FailPod, FailNode, RecoverNode, TaintOutOfService, UntaintOutOfService, DeleteNode, CordonNode, UncordonNode,
-                              EvictPod, DrainNode, DnsQuery)
+                              EvictPod, DrainNode, DnsQuery, RolloutUndo, RolloutRestart)
 }
 
 
@@ -657,12 +775,20 @@ def action_class(verb: str) -> Any:
 
 def describe_action(fields: Mapping[str, Any]) -> str:
     """What an ``Action`` record's verb did, in words (``scale web to 3``): its class's
-    ``describe``; without one, the verb and the record's fields."""
+    ``describe``; without one, the verb and the record's fields.  A ``when:`` action's condition
+    follows in parentheses (``scale web to 3 (when {rolloutComplete: {statefulset: web}})``)."""
+    when = {k: fields[k] for k in ("when", "after") if k in fields}
+    fields = {k: v for k, v in fields.items() if k not in when}
     describe = getattr(action_class(str(fields.get("action"))), "describe", None)
     if describe is None:  # unregistered, or a class that implements only parse/fields/execute
         rest = {k: v for k, v in fields.items() if k != "action"}
-        return f"{fields.get('action')} {compact(rest)}".rstrip()
-    return str(describe(fields))
+        text = f"{fields.get('action')} {compact(rest)}".rstrip()
+    else:
+        text = str(describe(fields))
+    if "when" in when:
+        after = f", {seconds_text(when['after'])} after" if "after" in when else ""
+        text += f" (when {compact(when['when'])}{after})"
+    return text
 
 
 def action_touches(fields: Mapping[str, Any]) -> tuple[str, ...]:
@@ -679,14 +805,22 @@ def perform_action(cluster: Cluster, action: Any) -> Gen:
         cluster.env.emit("ActionFailed", action=action.verb, error=result["error"])
 
 
-def run_actions(cluster: Cluster, actions: Sequence[Any]) -> None:
-    """Start one process that fires the actions at their times, in order."""
+def run_actions(cluster: Cluster, actions: Sequence[Any], triggers: Mapping[int, Trigger] | None = None) -> None:
+    """Start one process that fires the ``at:`` actions at their times, in order, and one per
+    ``when:`` action (``triggers``, by index in ``actions``; see :mod:`statefulsim.sim.triggers`)."""
+    triggers = triggers or {}
+    timed = [(i, a) for i, a in enumerate(actions) if i not in triggers]
+    started = {i - 1: cluster.env.event() for i in triggers if i > 0 and i - 1 not in triggers}
 
     def runner() -> Gen:
-        for action in sorted(actions, key=lambda a: a.at):
+        for i, action in sorted(timed, key=lambda ia: ia[1].at):
             if action.at > cluster.env.now:
                 yield cluster.env.timeout(action.at - cluster.env.now)
             cluster.env.emit("Action", action=action.verb, **action.fields())
-            cluster.env.process(perform_action(cluster, action))
+            proc = cluster.env.process(perform_action(cluster, action))
+            if i in started:
+                started[i].succeed(proc)
 
     cluster.env.process(runner())
+    if triggers:
+        run_triggered(cluster, actions, triggers, started, perform_action)

@@ -6,7 +6,7 @@ The core only appends records in memory; writing them to files is the I/O layer'
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 
 @dataclass(frozen=True)
@@ -34,11 +34,29 @@ class Trace:
         self._records: list[TraceRecord] = []
         #: when the run stopped (its ``until``), at or after the last record; None when unknown
         self.end: float | None = None
+        self._watchers: list[Callable[[TraceRecord], None]] = []
 
     def append(self, t: float, event: str, fields: Mapping[str, Any]) -> TraceRecord:
         rec = TraceRecord(t, event, dict(fields))
         self._records.append(rec)
+        if self._watchers:
+            for watcher in list(self._watchers):
+                watcher(rec)
         return rec
+
+    def watch(self, watcher: Callable[[TraceRecord], None]) -> Callable[[], None]:
+        """Call ``watcher`` with every record appended from now on, in order, right after it is
+        appended; returns the function that stops it.  A watcher only observes: it must not append."""
+        self._watchers.append(watcher)
+
+        def stop() -> None:
+            if watcher in self._watchers:
+                self._watchers.remove(watcher)
+        return stop
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without its watchers (they belong to the run that made it)."""
+        return {"_records": self._records, "_watchers": []}
 
     def __iter__(self) -> Iterator[TraceRecord]:
         return iter(self._records)

@@ -189,6 +189,7 @@ class PodAffinityTerm:
 class Volume:
     name: str
     claim_name: str | None = None  # a persistentVolumeClaim volume when set
+    empty_dir: bool = False  # an emptyDir volume (kubectl drain's local storage)
 
 
 # Taint keys the control plane sets (k8s.io/api/core/v1 well_known_taints.go).

@@ -100,7 +100,7 @@ def parse_pod_spec(spec: Mapping[str, Any], path: Path, problems: Problems) -> P
             pvc = get_mapping(v, "persistentVolumeClaim", vpath, problems)
             if isinstance(v["persistentVolumeClaim"], Mapping):
                 claim = get_str(pvc, "claimName", vpath + ("persistentVolumeClaim",), problems, required=True) or None
-        volumes.append(Volume(vname, claim))
+        volumes.append(Volume(vname, claim, empty_dir="emptyDir" in v))
     tolerations = _parse_tolerations(spec, path, problems)
     gates: list[str] = []
     for gpath, g in _mappings(spec, "readinessGates", path, problems):
