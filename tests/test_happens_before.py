@@ -202,7 +202,8 @@ def test_slow_wait_for_first_consumer_provisioning_is_on_the_path() -> None:
     path = critical_path(trace, ("PodReady", "web-0", 0))  # "web-0" would be its last Ready, after a deletePod
     names = [m[:2] for m in path.milestones]
     chain = [("PodCreated", "web-0"), ("VolumeProvisioning", "www-web-0"), ("PVCreated", None),
-             ("PVCBound", "www-web-0"), ("PodScheduled", "web-0"), ("VolumesMounted", "web-0")]
+             ("PVCBound", "www-web-0"), ("PodScheduled", "web-0"), ("VolumeAttached", None),
+             ("VolumesMounted", "web-0")]
     positions = [next(i for i, n in enumerate(names) if n[0] == ev and (subj is None or n[1] == subj))
                  for ev, subj in chain]
     assert positions == sorted(positions) and positions[-1] - positions[0] == len(chain) - 1

@@ -174,6 +174,8 @@ def _same(sc: Scenario) -> int:
 NO_CLASS_PATH = {
     "drain-with-pdb": "required pod anti-affinity",
     "node-failure": "required pod anti-affinity",
+    "node-failure-database": "required pod anti-affinity",
+    "node-failure-database-oos": "required pod anti-affinity",
     "storage-retention": "volume binding filters nodes",
     "quickstart": "volume binding filters nodes",
 }

@@ -9,6 +9,7 @@ import pytest
 
 from helpers import first, run, statefulset, times
 from statefulsim.analysis.expect import live_pods
+from statefulsim.sim.kubelet.volumemanager import next_retry
 
 
 def storage_class(name: str = "standard", mode: str = "WaitForFirstConsumer", default: bool = True,
@@ -47,19 +48,23 @@ def test_claims_named_and_created_before_their_pods() -> None:
 
 
 def test_wait_for_first_consumer_provisions_after_scheduling_choice() -> None:
-    r = run(storage_class(), with_claims(replicas=1), until="1m", timing=VOL)
+    r = run(storage_class(), with_claims(replicas=1), until="1m", timing={**VOL, "volumeMount": 1})
     created = first(r, "PodCreated", pod="web-0")
     provisioning = first(r, "VolumeProvisioning", pvc="data-web-0")
     bound = first(r, "PVCBound", pvc="data-web-0")
     scheduled = first(r, "PodScheduled", pod="web-0")
+    attached = first(r, "VolumeAttached", node=r.trace.first("PodScheduled").fields["node"])
     mounted = first(r, "VolumesMounted", pod="web-0")
     # The scheduler picks a node, annotates the claim, the provisioner creates the volume (3 s),
-    # the scheduler's 1 s poll sees it Bound and binds the pod; the kubelet mounts it (2 s).
+    # the scheduler's 1 s poll sees it Bound and binds the pod; the attach/detach controller
+    # attaches it at its next 100 ms tick (2 s); the kubelet's verify operation, failing from 4 s
+    # on with back-off 0.5 s, 1 s, 2 s, sees it at its 7.5 s try and mounts it (1 s).
     assert provisioning == pytest.approx(created)
     assert r.trace.first("VolumeProvisioning").fields["node"] is not None
     assert bound == pytest.approx(provisioning + 3)
     assert scheduled == pytest.approx(4.0)
-    assert mounted == pytest.approx(scheduled + 2)
+    assert attached == pytest.approx(scheduled + 0.1 + 2)
+    assert mounted == pytest.approx(next_retry(scheduled, attached) + 1) == pytest.approx(8.5)
 
 
 def test_immediate_provisions_before_scheduling_and_pod_waits_unschedulable() -> None:

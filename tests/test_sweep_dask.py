@@ -182,14 +182,14 @@ def test_ecdf_plot_has_a_curve_per_grid_point_and_counts_runs_that_never_got_the
         small: pathlib.Path, tmp_path: pathlib.Path) -> None:
     plot = tmp_path / "ecdf.png"
     state = tmp_path / "ecdf.jsonl"
-    result = invoke("sweep", small, "--runs", 20, "--workers", 1, "--quorum", 1, "--set", "until=20s,40s",
+    result = invoke("sweep", small, "--runs", 20, "--workers", 1, "--quorum", 1, "--set", "until=30s,60s",
                     "--state", state, "--plot", plot, "--plot-kind", "ecdf", "--quiet")
     assert result.exit_code == 0, result.output
     assert plot.stat().st_size > 20_000
-    sweep = run_sweep(str(small), runs=20, workers=1, quorum=1, axes=[parse_axis("until=20s,40s")], state=state)
+    sweep = run_sweep(str(small), runs=20, workers=1, quorum=1, axes=[parse_axis("until=30s,60s")], state=state)
     assert sweep.executed == 0
     never = 20 - len(sweep.values(0, "time_to_ready"))
-    assert 0 < never < 20  # 20 s is too short for some runs: that curve must end below 1
+    assert 0 < never < 20  # 30 s is too short for some runs (attach, verify back-off, mount): that curve must end below 1
     fig = ecdf_figure(sweep, quorum=1)
     ready, below = fig.axes[0], fig.axes[1]
     assert ready.get_title(loc="left") == "time_to_ready" and below.get_title(loc="left") == "time_below_quorum"
@@ -203,6 +203,6 @@ def test_ecdf_plot_has_a_curve_per_grid_point_and_counts_runs_that_never_got_the
             assert list(ln.get_xdata())[:len(vals) + 1] == [vals[0]] + vals
             assert list(ln.get_ydata())[:len(vals) + 1] == [0.0] + [k / 20 for k in range(1, len(vals) + 1)]
     legend = [t.get_text() for t in ready.get_legend().get_texts()]
-    assert legend == [f"until=20s ({never} of 20 runs: never all ready)", "until=40s (20 runs)"]
+    assert legend == [f"until=30s ({never} of 20 runs: never all ready)", "until=60s (20 runs)"]
     assert max(ready.get_lines()[0].get_ydata()) == pytest.approx((20 - never) / 20)
     assert max(ready.get_lines()[1].get_ydata()) == 1.0

@@ -446,7 +446,7 @@ def test_machine_verbs_opt_out() -> None:
 def test_machine_fires_the_new_verbs_and_heals_them() -> None:
     _CoveringMachine.fired.clear()
     run_state_machine_as_test(_CoveringMachine, settings=simulation_settings(
-        12, stateful_step_count=10, database=None, derandomize=True))
+        12, stateful_step_count=12, database=None, derandomize=True))
     fired = _CoveringMachine.fired
     for verb in NEW_VERBS + ("uncordonNode",):
         assert fired[verb] > 0, fired

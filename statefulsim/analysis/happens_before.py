@@ -51,7 +51,14 @@ EDGE_KINDS: dict[str, str] = {
     "volume provisioning": "the provisioner creates the volume (the provisioning delay)",
     "claim binding": "the claim is bound to its new volume",
     "volume binding": "the pod is bound to a node once its claims are bound",
-    "volume attach": "the kubelet attaches and mounts the pod's claims",
+    "volume attach": "the attach/detach controller attaches the pod's volume to its node (after a detach "
+                     "elsewhere); a trace without VolumeAttached records: the kubelet attaches and mounts",
+    "volume mount": "the kubelet sees the volume attached (its verify back-off) and mounts it",
+    "volume unmount": "the kubelet unmounts a gone pod's volume",
+    "volume detach": "the node reports the volume unmounted (10 s status tick) and the controller detaches it",
+    "force detach": "maxWaitForUnmountDuration: 6 min after the pod left an unreachable node, the volume "
+                    "is detached without the node's word",
+    "out-of-service detach": "the node's out-of-service taint lets the controller detach at once",
     "sandbox": "the kubelet sets up the pod sandbox and its IP, before pulling or starting",
     "image pull": "the image is pulled",
     "init container": "an init container runs to completion",
@@ -242,6 +249,11 @@ class _Builder:
         self.sets: dict[str, _Set] = {}
         self.claims: dict[str, dict[str, Milestone]] = {}  # pvc -> {"created", "bound", ...}
         self.pvs: dict[str, Milestone] = {}
+        self.pv_claim: dict[str, str] = {}  # pv -> the claim bound to it
+        self.claim_pv: dict[str, str] = {}  # claim -> its volume
+        self.attached: dict[tuple[str, str], Milestone] = {}  # (pv, node) -> VolumeAttached
+        self.detached: dict[str, Milestone] = {}  # pv -> latest VolumeDetached
+        self.unmounted: dict[tuple[str, str], Milestone] = {}  # (pv, node) -> latest VolumeUnmounted
         self.actions: dict[tuple[str, str], Milestone] = {}
         self.touched: dict[str, Milestone] = {}  # subject -> the plug-in action that acted on it last
         self.node_events: dict[tuple[str, str], Milestone] = {}  # (node, event) -> latest
@@ -679,9 +691,50 @@ class _Builder:
             return
         pod, m = got
         causes: list[tuple[Milestone | None, str]] = [(pod.scheduled, "volume attach")]
-        causes += [(self.claims.get(str(c), {}).get("bound"), "volume attach") for c in r.get("claims") or []]
+        claims = [str(c) for c in r.get("claims") or []]
+        causes += [(self.claims.get(c, {}).get("bound"), "volume attach") for c in claims]
+        causes += [(self.attached.get((self.claim_pv.get(c, ""), pod.node or "")), "volume mount") for c in claims]
         self.kubelet_step(causes, pod, m)
         pod.mounted = m
+
+    def volume_users(self, pv: str, node: str) -> list[_Pod]:
+        """The incarnations, newest first, of the pod whose claim is bound to ``pv``, on ``node``."""
+        pvc = self.pv_claim.get(pv)
+        owner = self.claim_owner(pvc) if pvc is not None else None
+        if owner is None:
+            return []
+        return [p for p in reversed(self.incarnations.get(owner[1], [])) if p.node == node]
+
+    def on_VolumeAttached(self, r: TraceRecord, index: int) -> None:
+        pv, node = str(r.get("pv")), str(r.get("node"))
+        m = self.node("VolumeAttached", pv, r.t, index, fields=r.fields)
+        users = [p for p in self.volume_users(pv, node) if p.deleted is None]
+        self.link(m, [(users[0].scheduled if users else None, "volume attach"),
+                      (self.detached.get(pv), "volume attach")])
+        self.attached[(pv, node)] = m
+
+    def on_VolumeDetached(self, r: TraceRecord, index: int) -> None:
+        pv, node, force = str(r.get("pv")), str(r.get("node")), r.get("force")
+        m = self.node("VolumeDetached", pv, r.t, index, fields=r.fields)
+        gone = next((p for p in self.volume_users(pv, node) if p.deleted is not None or p.terminal is not None), None)
+        left = None if gone is None else gone.deleted or gone.terminal
+        kind = {"timeout": "force detach", "out-of-service": "out-of-service detach"}.get(str(force), "volume detach")
+        causes: list[tuple[Milestone | None, str]] = [(left, kind), (self.unmounted.get((pv, node)), "volume detach")]
+        if force == "out-of-service":
+            causes.append((self.node_events.get((node, "NodeTainted out-of-service")), kind))
+        self.link(m, causes)
+        self.detached[pv] = m
+        self.attached.pop((pv, node), None)
+
+    def on_VolumeUnmounted(self, r: TraceRecord, index: int) -> None:
+        got = self.pod_node(r, index)
+        if not got:
+            return
+        pod, m = got
+        node = str(r.get("node"))
+        self.link(m, [(pod.exited, "volume unmount"), (pod.terminal, "volume unmount"),
+                      (pod.deleted, "volume unmount"), (self.node_events.get((node, "NodeReady")), "node recovery")])
+        self.unmounted[(str(r.get("pv")), node)] = m
 
     def first_step_causes(self, pod: _Pod) -> list[tuple[Milestone | None, str]]:
         """The sandbox wait, for a pod's first pull or container start (none later on)."""
@@ -786,6 +839,8 @@ class _Builder:
         claim = self.claims.setdefault(pvc, {})
         self.link(m, [(claim.get("created"), "claim binding"), (self.pvs.get(str(r.get("pv"))), "claim binding")])
         claim["bound"] = m
+        self.pv_claim[str(r.get("pv"))] = pvc
+        self.claim_pv[pvc] = str(r.get("pv"))
 
     def on_PVCTerminating(self, r: TraceRecord, index: int) -> None:
         pvc = str(r.get("pvc"))

@@ -25,7 +25,11 @@ SOURCES = {
 NOT_RECORDED = {
     "provisioning": "needs PersistentVolumeClaim and PersistentVolume objects (`kubectl get pvc,pv -o json`), "
                     "which calibrate does not read",
-    "volumeAttach": "the pod status has no time for the attach and mount of its volumes",
+    "volumeAttach": "needs the attach/detach controller's SuccessfulAttachVolume events with the pod's "
+                    "scheduling time, which calibrate does not read",
+    "volumeDetach": "a detach has no event (the attach/detach controller records none)",
+    "volumeMount": "the pod status has no time for the mount of its volumes",
+    "volumeUnmount": "the pod status has no time for the unmount of its volumes",
     "sandbox": "the pod status has no time for sandbox and CNI (only events' SandboxChanged, not kept)",
     "initContainerRun": "calibrated as containerStart of the container after it, not separately",
 }

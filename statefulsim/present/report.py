@@ -8,6 +8,7 @@ or a :class:`~statefulsim.analysis.result.RunData`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Collection, Mapping, Sequence
 
@@ -42,6 +43,7 @@ DEFAULT_EVENTS: frozenset[str] = frozenset({
     "RevisionCreated", "ControllerWaiting", "ControllerResumed",
     "StatefulSetCreated", "StatefulSetUpdated", "StatefulSetDeleted", "StatefulSetStatus", "PodStatus",
     "PVCCreated", "PVCBound", "PVCDeleted", "DNSAnswer",
+    "VolumeAttached", "VolumeDetached",
 })
 
 _EVENT_STYLES: dict[str, str] = {
@@ -383,6 +385,7 @@ class _State:
     templates: set[str] = field(default_factory=set)  # volumeClaimTemplates of the sets seen
     #: (name, client) -> (answers so far of the current kind, whether they had an address)
     dns: dict[tuple[str, str], tuple[int, bool]] = field(default_factory=dict)
+    moving: set[str] = field(default_factory=set)  # volumes detached while a pod moves them
 
 
 def _since(t: float, start: float | None, what: str) -> str:
@@ -405,6 +408,21 @@ def _describe(r: TraceRecord, st: _State) -> tuple[str, str, bool]:
         update_life(life, r)
     created = life.created if life is not None else None
 
+    if ev in ("VolumeAttached", "VolumeDetached"):
+        force = {"timeout": "forced after 6 min", "out-of-service": "forced: out of service"}.get(str(f.get("force")))
+        text = f"attached to {f.get('node')}" if ev == "VolumeAttached" else f"detached from {f.get('node')}"
+        took = _dur(float(f.get("seconds") or 0))
+        # Shown when a volume moves: a forced detach, a detach while a pod elsewhere waits for the
+        # volume (a Multi-Attach event came first), and the attach that follows either.
+        pv = str(f.get("pv"))
+        if ev == "VolumeDetached":
+            shown = force is not None or pv in st.moving
+            if shown:
+                st.moving.add(pv)
+        else:
+            shown = pv in st.moving
+            st.moving.discard(pv)
+        return str(f.get("pvc") or pv), text + _paren(f"{force}, {took}" if force else took), shown
     if ev == "PodCreated":
         n = st.names[str(pod)] = st.names.get(str(pod), 0) + 1
         rev = f.get("revision")
@@ -521,10 +539,17 @@ def _describe(r: TraceRecord, st: _State) -> tuple[str, str, bool]:
             return obj, f"{name} from {f.get('client')}: {', '.join(map(str, f.get('answers') or ()))}{after}", True
         return obj, f"{name} from {f.get('client')}: {f.get('rcode')}", True
     if ev == "KubeEvent":
+        if f.get("reason") == "FailedAttachVolume":
+            st.moving.update(re.findall(r'for volume "([^"]+)"', str(f.get("message"))))
         return str(f.get("object", "")), f"{f.get('reason')}: {f.get('message')}", True
     obj = pod if pod is not None else sts if sts is not None else ""
     rest = ", ".join(f"{k}={v}" for k, v in f.items() if k not in ("pod", "uid", "statefulset"))
     return str(obj), rest, True
+
+
+def _volume_warning(r: TraceRecord) -> bool:
+    """A Multi-Attach or mount-timeout event: the timeline shows why a pod waits for its volume."""
+    return r.event == "KubeEvent" and r.fields.get("reason") in ("FailedAttachVolume", "FailedMount")
 
 
 def describe_records(source: Trace | RunData, events: Collection[str] | None = None) -> list[tuple[TraceRecord, str, str]]:
@@ -539,7 +564,7 @@ def describe_records(source: Trace | RunData, events: Collection[str] | None = N
     for r in _trace(source):
         obj, text, interesting = _describe(r, st)
         if events is None:
-            if r.event in DEFAULT_EVENTS and interesting:
+            if (r.event in DEFAULT_EVENTS or _volume_warning(r)) and interesting:
                 out.append((r, obj, text))
         elif r.event in events:
             out.append((r, obj, text))

@@ -128,6 +128,28 @@ def _after_actions(trace: Trace, lives: Sequence[PodLife]) -> list[str]:
     return out
 
 
+def _moves(trace: Trace, lives: Sequence[PodLife]) -> list[str]:
+    """A pod that came back on another node: when it was Ready again, and how long its volumes
+    kept it waiting (a detach from the old node, forced or not, before the attach to the new)."""
+    out = []
+    for new in lives:
+        old = next((o for o in reversed(lives) if o.pod == new.pod and o.deleted is not None
+                    and o.created is not None and new.created is not None and o.created < new.created), None)
+        if old is None or old.node == new.node or new.ready is None or old.deleted is None:
+            continue
+        text = (f"{new.pod} ran again on {new.node}: Ready at {format_duration(new.ready)}, "
+                f"{_dur(new.ready - old.deleted)} after the old {new.pod} on {old.node} was deleted.")
+        for d in trace.of("VolumeDetached", node=old.node):
+            if old.deleted <= d.t <= new.ready and str(d.fields.get("pvc") or "").endswith(f"-{new.pod}"):
+                why = {"timeout": "forced after the 6-minute maxWaitForUnmountDuration",
+                       "out-of-service": "forced at once: the node is out of service"}.get(str(d.fields.get("force")),
+                                                                                       "once the node reported it unmounted")
+                text += (f" Its volume {d.fields.get('pvc') or d.fields.get('pv')} was detached from {old.node} "
+                         f"{_dur(d.t - old.deleted)} after the deletion ({why}).")
+        out.append(text)
+    return out
+
+
 def story(trace: TraceSource) -> list[str]:
     """Plain-language sentences about the run, in the order things happened."""
     trace = as_trace(trace)
@@ -144,6 +166,7 @@ def story(trace: TraceSource) -> list[str]:
         out.append(text)
     out += _dns(trace)
     out += _after_actions(trace, lives)
+    out += _moves(trace, lives)
     if claims.created:
         kept = [c for c in claims.created if c not in claims.deleted]
         if claims.deleted:

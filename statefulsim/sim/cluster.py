@@ -8,6 +8,7 @@ from typing import Any, Callable, Mapping
 from statefulsim.sim.api.informer import SharedInformerFactory
 from statefulsim.sim.api.objects import HOSTNAME_LABEL, ApiObject, Node, NodeStatus, ObjectMeta, Pod, ResourceRequests
 from statefulsim.sim.api.store import ApiClient, ObjectStore, WatchEvent
+from statefulsim.sim.controllers.attachdetach import AttachDetachController, NodeVolumeStatus
 from statefulsim.sim.controllers.disruption import DisruptionController
 from statefulsim.sim.controllers.endpointslice import EndpointSliceController
 from statefulsim.sim.controllers.garbagecollector import GarbageCollector, PvcProtection
@@ -22,11 +23,12 @@ from statefulsim.sim.dns.server import PRESETS, ClusterDns, DnsConfig, default_p
 from statefulsim.sim.env import SimEnv
 from statefulsim.sim.kubelet.images import ImagePullRule
 from statefulsim.sim.kubelet.kubelet import LEASE_RENEW_SECONDS, Kubelet, PodWorker
+from statefulsim.sim.kubelet.volumemanager import KubeletVolumeManager
 from statefulsim.sim.observer import TraceObserver
 from statefulsim.sim.scheduler import Scheduler
 from statefulsim.sim.timing import Timing
 from statefulsim.sim.versions import NEWEST, feature_gates
-from statefulsim.sim.volumebinding import KubeletVolumeManager, SchedulerVolumeBinder
+from statefulsim.sim.volumebinding import SchedulerVolumeBinder
 
 #: Events between two calls of :meth:`Cluster.run`'s progress callback (a few ms of work).
 PROGRESS_STEPS = 4096
@@ -157,13 +159,19 @@ class Cluster:
         minor = int(self.gates.version.split(".")[1])
         self.dns = ClusterDns(self.env, self.store, config.dns or PRESETS[default_preset(minor)], watch,
                               timing.model("dnsQuery"))
-        volumes = KubeletVolumeManager(self.env, self.store, timing)
+        self.kcm_informers = SharedInformers(self.store, watch, self.kcm)
+        self.volume_status = NodeVolumeStatus(self.env)
+        self.attach_detach = AttachDetachController(
+            self.env, timing, self.kcm_informers, self.kcm.informer("PersistentVolumeClaim"),
+            self.kcm.informer("PersistentVolume"), self.kcm.informer("StorageClass"), self.volume_status)
         self.kubelets: dict[str, Kubelet] = {}
         for i, n in enumerate(config.nodes):
             client = ApiClient(self.env, self.store, f"kubelet/{n.name}", api, config.kubelet_qps, config.kubelet_burst)
-            kubelet = Kubelet(self.env, self.store, n.name, timing, client, volumes,
+            kubelet = Kubelet(self.env, self.store, n.name, timing, client,
                               ip_prefix=f"10.{244 + i // 256}.{i % 256}", probe_skip_ahead=config.probe_skip_ahead,
                               image_rules=config.images)
+            kubelet.volumes = KubeletVolumeManager(kubelet, self.attach_detach, self.volume_status,
+                                                   timeout_events=minor <= 27)
             # Each kubelet renews its Lease on its own 10 s grid (a random phase per node).
             kubelet.lease_origin = kubelet.lease_phase = self.env.rng(f"lease/{n.name}").uniform(0.0, LEASE_RENEW_SECONDS)
             kubelet.registration = n.to_node()
@@ -177,7 +185,6 @@ class Cluster:
         """kube-controller-manager's node lifecycle, taint eviction, pod GC and disruption
         controllers, on shared informers, each with its own client (--kube-api-qps/burst)."""
         ctl = self.config.controller
-        self.kcm_informers = SharedInformers(self.store, watch, self.kcm)
 
         def client(name: str) -> ApiClient:
             return ApiClient(self.env, self.store, name, api, ctl.api_qps, ctl.api_burst)

@@ -1,5 +1,5 @@
-"""Volumes seen from the scheduler (the VolumeBinding plugin) and the kubelet (the volume
-manager's attach-and-mount wait) (reference pods §5.3–§5.7)."""
+"""Volumes seen from the scheduler: the VolumeBinding plugin (reference pods §5.3–§5.7).  The
+kubelet's side is statefulsim/sim/kubelet/volumemanager.py."""
 
 from __future__ import annotations
 
@@ -16,18 +16,14 @@ from statefulsim.sim.api.storage import (
     PersistentVolumeClaim,
 )
 from statefulsim.sim.api.store import ApiClient, ApiError, ObjectStore
+from statefulsim.sim.controllers.attachdetach import pod_claims
 from statefulsim.sim.controllers.volume import NO_PROVISIONER, class_of, static_candidates
 from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.env import SimEnv
 from statefulsim.sim.process import Gen
-from statefulsim.sim.timing import Timing
 
 BIND_POLL_SECONDS = 1.0
 BIND_TIMEOUT_SECONDS = 600.0  # VolumeBindingArgs.bindTimeoutSeconds
-
-
-def pod_claims(pod: Pod) -> list[str]:
-    return [v.claim_name for v in pod.spec.volumes if v.claim_name]
 
 
 NO_VOLUME = "node(s) didn't find available persistent volumes to bind"
@@ -144,28 +140,3 @@ class SchedulerVolumeBinder:
             if self.env.now >= deadline:
                 return False
             yield self.env.timeout(BIND_POLL_SECONDS)
-
-
-class KubeletVolumeManager:
-    """``WaitForAttachAndMount``: every claim of the pod Bound, then attach and mount take
-    ``volumeAttach`` (timing)."""
-
-    def __init__(self, env: SimEnv, store: ObjectStore, timing: Timing) -> None:
-        self.env = env
-        self.store = store
-        self.timing = timing
-
-    def wait_for_attach_and_mount(self, pod: Pod) -> Gen:
-        names = pod_claims(pod)
-        if not names:
-            return None
-        while True:
-            claims = [self.store.get("PersistentVolumeClaim", pod.metadata.namespace, n) for n in names]
-            if all(c is not None and c.phase == BOUND for c in claims):
-                break
-            yield self.env.timeout(0.3)  # the volume manager polls every 300 ms
-        klass = next((c.storage_class_name for c in claims if c is not None and c.storage_class_name), "")
-        model = self.timing.for_volume("volumeAttach", storage_class=klass or "")
-        yield self.env.timeout(self.env.sample(model, "volume/attach"))
-        self.env.emit("VolumesMounted", pod=pod.metadata.name, uid=pod.metadata.uid, claims=names)
-        return None

@@ -83,6 +83,9 @@ TIMING_MAX: dict[str, float] = {
     "dnsQuery": 0.01,
     "provisioning": 20.0,
     "volumeAttach": 20.0,
+    "volumeDetach": 20.0,
+    "volumeMount": 5.0,
+    "volumeUnmount": 3.0,
     "sandbox": 5.0,
     "imagePull": 30.0,
     "imagePullCached": 1.0,
@@ -685,7 +688,12 @@ def settle_time(statefulset: Mapping[str, Any], timing: Mapping[str, Any], *, re
     for _ in pod.get("initContainers") or ():
         start += ub("imagePull") + ub("containerStart") + ub("initContainerRun")
     if spec.get("volumeClaimTemplates"):
-        start += ub("provisioning") + ub("volumeAttach") + 2.0
+        # A moved volume: unmount, the node-status tick (10 s), detach, attach; the kubelet's
+        # verify back-off notices it at most twice as late (kubelet/volumemanager.py); mount.
+        move = ub("volumeUnmount") + 10.0 + ub("volumeDetach") + ub("volumeAttach")
+        start += ub("provisioning") + 2 * move + ub("volumeMount") + 2.0
+        if any("failNode" in a for a in actions):
+            start += 360.0  # maxWaitForUnmountDuration before a force detach from a dead node
     start += float(spec.get("minReadySeconds", 0))
     stop = float(pod.get("terminationGracePeriodSeconds", 30)) + ub("preStop") + 4.0 + 10 * api
     settle = (n + 2) * (start + stop) + 120.0

@@ -167,7 +167,8 @@ class VolumeController:
     def _provision(self, claim: PersistentVolumeClaim, klass: StorageClass, node_labels: dict[str, str] | None) -> Gen:
         """The external provisioner's CreateVolume, then the new PV (bound to the claim)."""
         key = f"{claim.metadata.namespace}/{claim.metadata.name}"
-        model = self.timing.for_volume("provisioning", storage_class=klass.metadata.name)
+        model = self.timing.for_volume("provisioning", storage_class=klass.metadata.name,
+                                       provisioner=klass.provisioner)
         self.env.emit("VolumeProvisioning", pvc=claim.metadata.name, storageClass=klass.metadata.name,
                       node=(node_labels or {}).get(HOSTNAME_LABEL))
         yield self.env.timeout(self.env.sample(model, "volume/provisioning"))

@@ -54,13 +54,20 @@ LEASE_RENEW_SECONDS = 10.0
 
 
 class VolumeManager(Protocol):
-    """What the kubelet waits for before it creates the sandbox (attach and mount)."""
+    """What the kubelet waits for before it creates the sandbox (attach and mount), and what
+    it does once a pod's containers are gone (unmount; statefulsim/sim/kubelet/volumemanager.py)."""
 
     def wait_for_attach_and_mount(self, pod: Pod) -> Gen: ...
+
+    def unmount_volumes(self, pod: Pod) -> Gen: ...
 
 
 class NoVolumes:
     def wait_for_attach_and_mount(self, pod: Pod) -> Gen:
+        return None
+        yield  # pragma: no cover
+
+    def unmount_volumes(self, pod: Pod) -> Gen:
         return None
         yield  # pragma: no cover
 
@@ -590,6 +597,8 @@ class PodWorker:
                 c.state = "terminated"
                 c.exit_code = 137
         self.kubelet.status_manager.forget(self.uid)
+        if any(v.claim_name for v in self.pod.spec.volumes):
+            self.env.process(self.kubelet.volumes.unmount_volumes(self.pod))
 
 
 class StatusManager:
@@ -882,6 +891,7 @@ class Kubelet:
         """After the containers are gone: flush status, then delete the object with grace 0."""
         yield from self.status_manager.flush(worker.uid)
         yield from self.until_up()
+        yield from self.volumes.unmount_volumes(worker.pod)  # volume dirs cleaned up first
         try:
             yield from self.client.delete("Pod", worker.pod.metadata.namespace, worker.name,
                                           grace_period_seconds=0, uid=worker.uid)
