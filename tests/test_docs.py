@@ -17,8 +17,17 @@ def yaml_blocks(path: pathlib.Path) -> list[str]:
     return re.findall(r"```yaml\n(.*?)```", path.read_text(), flags=re.S)
 
 
-@pytest.mark.parametrize("doc", ["README.md", "docs/scenario.md"])
+SCENARIO_DOCS = sorted(p.relative_to(ROOT).as_posix() for p in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]
+                       if any("kind: Scenario" in b for b in yaml_blocks(p)))
+
+
+def test_the_scenario_examples_are_found() -> None:
+    assert {"README.md", "docs/scenario.md", "docs/explore.md"} <= set(SCENARIO_DOCS)
+
+
+@pytest.mark.parametrize("doc", SCENARIO_DOCS)
 def test_scenario_examples_load_and_run(doc: str) -> None:
+    """Every complete scenario in README.md and docs/ (a yaml block with ``kind: Scenario``)."""
     blocks = [b for b in yaml_blocks(ROOT / doc) if "kind: Scenario" in b]
     assert blocks, f"{doc} has no scenario example"
     for block in blocks:
