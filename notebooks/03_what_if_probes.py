@@ -21,82 +21,63 @@
 # longer initial delay adds to every pod, and a longer period adds on average about half a period
 # per pod.
 #
-# This notebook varies both over a small grid, runs each point over a few seeds, and measures the
-# rollout time: from the `setImage` action until all 3 pods run the new revision and are Ready.
-# (A plain loop over `statefulsim.run`; `statefulsim sweep` does the same at scale, with
-# percentiles and confidence intervals.)
+# This notebook varies both over a small grid with `statefulsim.sweep.run_sweep` (the library behind
+# `statefulsim sweep`), runs each point over a few seeds, and reads its `rollout_duration` metric:
+# from the `setImage` action until all 3 pods run the new revision and are Ready.
 
 # %%
-import copy
-import itertools
+import tempfile
 from pathlib import Path
 
 import yaml
 from matplotlib.figure import Figure
 
 import statefulsim
+from statefulsim.sweep import parse_axis, run_sweep
 
 ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "scenarios").is_dir())
 MANIFESTS = list(yaml.safe_load_all((ROOT / "scenarios/manifests/web.yaml").read_text()))
-UPDATE_AT = 60.0
 
 PERIODS = [1, 5, 10]           # readinessProbe.periodSeconds
 DELAYS = [0, 10]               # readinessProbe.initialDelaySeconds
-SEEDS = [1, 2, 3, 4]
+SEEDS = 4
 
-
-def scenario_for(period: int, delay: int, seed: int) -> statefulsim.Scenario:
-    manifests = copy.deepcopy(MANIFESTS)
-    for m in manifests:
-        if m["kind"] == "StatefulSet":
-            probe = m["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
-            probe["periodSeconds"] = period
-            probe["initialDelaySeconds"] = delay
-    return statefulsim.notebook.scenario_from_data({
-        "apiVersion": "statefulsim/v1",
-        "kind": "Scenario",
-        "metadata": {"name": f"probe-p{period}-d{delay}"},
-        "seed": seed,
-        "until": "6m",
-        "cluster": {"nodes": 3},
-        "manifests": manifests,
-        "actions": [
-            {"at": "1s", "scale": {"statefulset": "web", "replicas": 3}},
-            {"at": f"{UPDATE_AT:g}s",
-             "setImage": {"statefulset": "web", "container": "nginx", "image": "registry.k8s.io/nginx-slim:0.26"}},
-        ],
-    })
-
-
-def rollout_time(result: statefulsim.RunResult) -> float | None:
-    """Seconds from the image change until every replica is updated and Ready (None: not done)."""
-    first_revision = None
-    for r in result.records():
-        if r["event"] != "StatefulSetStatus":
-            continue
-        first_revision = first_revision or r.get("updateRevision")
-        if (r["t"] >= UPDATE_AT and r.get("updateRevision") != first_revision
-                and r.get("updatedReplicas") == 3 and r.get("readyReplicas") == 3):
-            return r["t"] - UPDATE_AT
-    return None
+scenario = {
+    "apiVersion": "statefulsim/v1",
+    "kind": "Scenario",
+    "metadata": {"name": "probe-what-if"},
+    "seed": 1,
+    "until": "6m",
+    "cluster": {"nodes": 3},
+    "manifests": MANIFESTS,
+    "actions": [
+        {"at": "1s", "scale": {"statefulset": "web", "replicas": 3}},
+        {"at": "60s",
+         "setImage": {"statefulset": "web", "container": "nginx", "image": "registry.k8s.io/nginx-slim:0.26"}},
+    ],
+}
+path = Path(tempfile.mkdtemp()) / "probe-what-if.yaml"
+path.write_text(yaml.safe_dump(scenario, sort_keys=False))
 
 # %% [markdown]
 # ## The grid
+#
+# Each axis is a field of the scenario by its path, as `statefulsim sweep --set PATH=V1,V2` takes it.
 
 # %%
-runs = []
-for period, delay, seed in itertools.product(PERIODS, DELAYS, SEEDS):
-    result = statefulsim.run(scenario_for(period, delay, seed))
-    runs.append({"periodSeconds": period, "initialDelaySeconds": delay, "seed": seed,
-                 "rollout_s": rollout_time(result), "ok": not statefulsim.check_invariants(result.trace)})
-assert all(r["rollout_s"] is not None and r["ok"] for r in runs)
-print(f"{len(runs)} runs")
+PROBE = "manifests[web].spec.template.spec.containers[nginx].readinessProbe"
+sweep = run_sweep(str(path), runs=SEEDS, seed_start=1, workers=1,
+                  axes=[parse_axis(f"{PROBE}.periodSeconds={','.join(map(str, PERIODS))}"),
+                        parse_axis(f"{PROBE}.initialDelaySeconds={','.join(map(str, DELAYS))}")])
+assert all(r.metrics["rollout_duration"] is not None and r.metrics["stuck"] == 0 for r in sweep.runs)
+sweep
 
 # %%
 summary = []
-for period, delay in itertools.product(PERIODS, DELAYS):
-    xs = sorted(r["rollout_s"] for r in runs if (r["periodSeconds"], r["initialDelaySeconds"]) == (period, delay))
-    summary.append({"periodSeconds": period, "initialDelaySeconds": delay, "runs": len(xs),
+for pt in sweep.points:
+    xs = sorted(sweep.values(pt.index, "rollout_duration"))
+    summary.append({"periodSeconds": pt.point[f"{PROBE}.periodSeconds"],
+                    "initialDelaySeconds": pt.point[f"{PROBE}.initialDelaySeconds"], "runs": len(xs),
                     "min_s": round(xs[0], 1), "mean_s": round(sum(xs) / len(xs), 1), "max_s": round(xs[-1], 1)})
 try:
     import pandas as pd
@@ -122,7 +103,7 @@ for delay in DELAYS:
                 marker="o", capsize=4, label=f"initialDelaySeconds={delay}")
 ax.set_xlabel("readinessProbe.periodSeconds")
 ax.set_ylabel("rollout time (s)")
-ax.set_title(f"3-replica OrderedReady rolling update, {len(SEEDS)} seeds per point")
+ax.set_title(f"3-replica OrderedReady rolling update, {SEEDS} seeds per point")
 ax.legend()
 statefulsim.notebook.inline_figures()
 fig

@@ -388,7 +388,7 @@ def validate(scenario: str, plugins: tuple[str, ...] = (), allow_large: bool = F
 def show(ctx: click.Context, trace_file: str, no_timeline: bool, view: str | None = None, selector: str | None = None,
          view_set: str | None = None, output_watch_events: bool = False, view_output: str = "table",
          scenario_path: str | None = None) -> None:
-    """Print the timeline and tables of a trace saved with ``run --trace``, or a kubectl view of it."""
+    """Print the timeline and tables of a trace saved with run --trace, or a kubectl view of it."""
     from statefulsim.io.trace_io import read_jsonl
     from statefulsim.present.report import render_trace
 
@@ -422,7 +422,7 @@ def show(ctx: click.Context, trace_file: str, no_timeline: bool, view: str | Non
 @click.option("--quorum", type=click.IntRange(min=1), default=None, metavar="N",
               help="Shade the time with fewer than N Ready replicas.")
 def plot(trace_file: str, output: str | None, quorum: int | None) -> None:
-    """Draw a trace saved with ``run --trace``: pods over time and replicas, in one image."""
+    """Draw a trace saved with run --trace: pods over time and replicas, in one image."""
     from statefulsim.present.plots import plot_trace_file
     from statefulsim.present.printable import printable
 

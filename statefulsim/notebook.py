@@ -119,10 +119,22 @@ def _display(obj: Any) -> None:
         ipy_display.display(obj)
 
 
+class ShownFigures(tuple):  # type: ignore[type-arg]
+    """The figures :func:`show_run` has already displayed: a tuple (``timeline, replicas = ...``)
+    that a notebook cell does not echo again as ``(<Figure ...>, <Figure ...>)``."""
+
+    def _ipython_display_(self) -> None:
+        """Already shown: display nothing."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} figures, shown>"
+
+
 def show_run(result: RunResult | Trace, *, quorum: int | None = None, statefulset: str | None = None,
              display: bool = True) -> tuple[Figure, Figure]:
     """The timeline (Gantt) and replicas figures of a run.  In a notebook (IPython running) both
-    are displayed, one under the other; they are returned either way."""
+    are displayed, one under the other, and the returned pair is not echoed again when it is
+    the cell's last value; they are returned either way."""
     from statefulsim.present.plots import replicas_figure, timeline_figure
 
     figs = (timeline_figure(result, quorum=quorum),
@@ -130,6 +142,7 @@ def show_run(result: RunResult | Trace, *, quorum: int | None = None, statefulse
     if display:
         for fig in figs:
             _display(fig)
+        return ShownFigures(figs)
     return figs
 
 

@@ -368,6 +368,33 @@ class SweepResult:
             out.append(row)
         return out
 
+    def __repr__(self) -> str:
+        axes = sorted({k for pt in self.points for k in pt.point})
+        return (f"<SweepResult: {len(self.points)} grid point{'' if len(self.points) == 1 else 's'}"
+                f"{' over ' + ', '.join(axes) if axes else ''} × {len(self.seeds)} seeds = {len(self.runs)} runs, "
+                f"{self.executed} run now>")
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the summary line, then per grid point the median (p50) of each metric."""
+        import html
+
+        metrics = self.metric_names()
+        head = "".join(f"<th>{html.escape(m)}</th>" for m in metrics)
+        rows = []
+        by_point: dict[int, dict[str, Summary]] = {}
+        for s in self.summaries():
+            by_point.setdefault(s.point_index, {})[s.metric] = s
+        for pt in self.points:
+            label = ", ".join(f"{k}={v}" for k, v in pt.point.items()) or "(the scenario)"
+            cells = []
+            for m in metrics:
+                found = by_point.get(pt.index, {}).get(m)
+                p50 = found.percentiles.get(50, (None, None, None))[0] if found is not None else None
+                cells.append(f"<td>{'—' if p50 is None else f'{p50:g}'}</td>")
+            rows.append(f"<tr><td>{html.escape(label)}</td>{''.join(cells)}</tr>")
+        return (f"<p><b>{html.escape(repr(self))}</b></p><table><tr><th>point (median of each metric)</th>{head}</tr>"
+                + "".join(rows) + "</table>")
+
     def summaries(self, confidence: float = CONFIDENCE) -> list[Summary]:
         """One :class:`Summary` per grid point × metric, in grid then metric order."""
         out: list[Summary] = []

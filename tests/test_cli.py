@@ -235,6 +235,20 @@ def test_version_and_help() -> None:
     assert result.exit_code == 0 and "run" in result.output and "validate" in result.output
 
 
+def test_help_has_no_restructuredtext_markup() -> None:
+    """The help is read on a terminal: no ``literals``, :roles: or directives from docstrings."""
+    from statefulsim.cli import cli
+
+    texts = {"statefulsim": invoke("--help").output}
+    for name in cli.commands:  # type: ignore[attr-defined]
+        texts[name] = invoke(name, "--help").output
+    assert len(texts) > 10
+    for name, text in texts.items():
+        for markup in ("``", ":func:", ":class:", ":meth:", ":ref:"):
+            assert markup not in text, f"statefulsim {name} --help shows {markup!r}"
+        assert not re.search(r"^\s*\.\. [a-z-]+::", text, flags=re.M), f"statefulsim {name} --help has a directive"
+
+
 # ---------------------------------------------------------------- the real process
 
 

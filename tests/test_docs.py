@@ -227,3 +227,27 @@ def test_readme_timeline_excerpt_is_what_the_quick_start_prints() -> None:
     printed = {" ".join(line.split()) for line in out.splitlines()}
     for line in excerpt:
         assert " ".join(line.split()) in printed, line
+
+
+def test_cli_md_quick_start_output_is_what_the_run_prints() -> None:
+    """docs/cli.md's `$ statefulsim run scenarios/quickstart.yaml` example: every quoted line (``...``
+    marks a cut) is in what the command prints, so no figure in it can go stale."""
+    import os
+
+    from click.testing import CliRunner
+
+    from statefulsim.cli import cli
+
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    block = text.split("```\n$ statefulsim run scenarios/quickstart.yaml\n", 1)[1].split("$ echo $?", 1)[0]
+    cwd = os.getcwd()
+    try:
+        os.chdir(ROOT)
+        out = CliRunner(env={"COLUMNS": "200"}).invoke(cli, ["run", "scenarios/quickstart.yaml"]).output
+    finally:
+        os.chdir(cwd)
+    printed = " ".join(out.split())
+    quoted = [line for line in block.splitlines() if line.strip() and line.strip() != "..."]
+    assert len(quoted) > 30
+    for line in quoted:
+        assert " ".join(line.split()) in printed, line

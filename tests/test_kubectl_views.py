@@ -245,3 +245,41 @@ def test_show_view_of_a_saved_trace(tmp_path: pathlib.Path) -> None:
     assert needs.exit_code == 2 and "give --scenario FILE" in needs.output
     json_out = r.invoke(cli, ["show", str(trace), "--view", "pods", "-o", "json", "--scenario", "quickstart"])
     assert json_out.exit_code == 0 and json_out.stdout.startswith("{")
+
+
+# -- golden files: the quick start as kubectl would have shown it ------------------------------
+
+GOLDEN_VIEWS = ROOT / "tests" / "golden"
+
+
+@pytest.mark.parametrize("view", ["pods", "events", "rollout"])
+def test_quickstart_views_golden(view: str) -> None:
+    """``run quickstart --view pods|events|rollout``, byte for byte.  A deliberate change
+    regenerates with ``STATEFULSIM_REGEN_GOLDEN=1`` (as the golden traces do)."""
+    import os
+
+    out = CliRunner().invoke(cli, ["run", "quickstart", "--view", view])
+    assert out.exit_code == 0, out.output
+    path = GOLDEN_VIEWS / f"quickstart_view_{view}.txt"
+    if os.environ.get("STATEFULSIM_REGEN_GOLDEN") == "1":
+        path.write_text(out.stdout, encoding="utf-8")
+    assert path.read_text(encoding="utf-8") == out.stdout, f"{path.name} changed; see this test's docstring"
+
+
+def test_quickstart_pods_view_tells_the_kubectl_story() -> None:
+    """What a learner compares with the tutorial: per pod Pending, Init:0/1, PodInitializing,
+    Running 0/1, Running 1/1 in order, and on the scale down Terminating then Completed."""
+    rows = list(pod_watch_rows(run_quickstart().trace))
+    for pod in ("mysql-0", "mysql-1", "mysql-2"):
+        statuses = [(r.ready, r.status) for r in rows if r.name == pod]
+        up = [s for s in statuses if s[1] != "Terminating" and s[1] != "Completed"]
+        assert up == [("0/1", "Pending"), ("0/1", "Init:0/1"), ("0/1", "PodInitializing"), ("0/1", "Running"),
+                      ("1/1", "Running")], (pod, statuses)
+        assert statuses[-1] == ("0/1", "Completed") and ("1/1", "Terminating") in statuses
+    assert [r.event for r in rows if r.name == "mysql-0"][-1] == "DELETED"
+
+
+def run_quickstart() -> Any:
+    from statefulsim.runner import run as run_scenario
+
+    return run_scenario("quickstart")

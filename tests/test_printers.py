@@ -144,3 +144,67 @@ def test_pod_row(pod: Pod, ready: str, status: str, restarts: str) -> None:
 ])
 def test_human_duration(seconds: float, text: str) -> None:
     assert human_duration(seconds) == text
+
+
+# -- the printer of earlier releases (kubectl-surface.md §1.7) ---------------------------------
+
+def test_printer_rules_per_release() -> None:
+    from statefulsim.sim.api.printers import PrinterRules
+
+    assert PrinterRules.for_minor(37) == PrinterRules()
+    old = PrinterRules.for_minor(25)
+    assert not (old.scheduling_gated or old.sidecars or old.terminal_phase_not_terminating or old.error_reason)
+    assert PrinterRules.for_minor(30).sidecars and not PrinterRules.for_minor(30).terminal_phase_not_terminating
+    assert PrinterRules.for_minor(31).terminal_phase_not_terminating and not PrinterRules.for_minor(34).error_reason
+
+
+@pytest.mark.parametrize(("minor", "status"), [(30, "Terminating"), (31, "Completed"), (37, "Completed")])
+def test_terminal_pod_being_deleted_shows_terminating_before_1_31(minor: int, status: str) -> None:
+    from statefulsim.sim.api.printers import PrinterRules
+
+    pod = make("Succeeded", statuses=(T("c", "Completed", 0),), deleted=True)
+    assert pod_row(pod, PrinterRules.for_minor(minor)).status == status
+
+
+@pytest.mark.parametrize(("minor", "status"), [(34, "Completed"), (35, "Error")])
+def test_completed_with_a_failed_container_shows_the_error_from_1_35(minor: int, status: str) -> None:
+    from statefulsim.sim.api.printers import PrinterRules
+
+    pod = make("Failed", ("a", "b"), statuses=(T("a", "Completed", 0), T("b", "Error", 1)))
+    assert pod_row(pod, PrinterRules.for_minor(minor)).status == status
+
+
+@pytest.mark.parametrize(("minor", "row"), [(25, ("0/1", "Pending")), (26, ("0/1", "SchedulingGated")),
+                                            (27, ("0/1", "Init:0/1")), (28, ("0/2", "ContainerCreating"))])
+def test_gates_and_sidecars_by_release(minor: int, row: tuple[str, str]) -> None:
+    from statefulsim.sim.api.printers import PrinterRules
+
+    rules = PrinterRules.for_minor(minor)
+    if minor < 27:
+        pod = make("Pending", conditions={"PodScheduled": (False, "SchedulingGated")})
+    else:  # a started sidecar, the main container still being created
+        pod = make("Pending", sidecars=("s",), init_statuses=(R("s", ready=False),),
+                   statuses=(W("c", "ContainerCreating"),))
+    r = pod_row(pod, rules)
+    assert (r.ready, r.status) == row
+
+
+def test_a_1_30_cluster_shows_terminating_to_the_end_of_a_scale_down() -> None:
+    """The simulated API server's printer follows cluster.kubernetesVersion."""
+    import yaml
+
+    from statefulsim.io.scenario import load_scenario_text
+    from statefulsim.runner import run
+
+    def statuses(version: str) -> list[str]:
+        root = __import__("pathlib").Path(__file__).resolve().parent.parent
+        doc = yaml.safe_load((root / "scenarios" / "quickstart.yaml").read_text())
+        doc["cluster"]["kubernetesVersion"] = version
+        doc["expect"] = []
+        result = run(load_scenario_text(yaml.safe_dump(doc), file="q.yaml", base_dir=str(root / "scenarios")))
+        rows = [r for r in result.trace.of("PodStatus") if r.fields["pod"] == "mysql-2"]
+        return [str(r.fields["status"]) for r in rows]
+
+    old, new = statuses("1.30"), statuses("1.37")
+    assert old[-1] == "Terminating" and "Completed" not in old
+    assert new[-1] == "Completed" and "Terminating" in new

@@ -27,7 +27,7 @@ from statefulsim.sim.trace import Trace, TraceRecord, TraceSource, as_trace
 
 __all__ = [
     "OBSERVING_VERBS", "POD_EVENTS", "TEMPLATE_VERBS", "AllReady", "PodLife", "ReplicaSteps", "Rollout", "all_ready",
-    "below_quorum", "dns_delays", "first_change", "first_statefulset", "is_rolled_out", "is_rolled_out_available",
+    "below_quorum", "dns_delays", "pod_dns_names", "first_change", "first_statefulset", "is_rolled_out", "is_rolled_out_available",
     "majority", "pod_lives", "replica_steps", "rollout_duration", "rollout_status_line", "rollouts", "statefulsets",
     "time_below", "time_below_window", "time_to_all_ready", "update_life",
 ]
@@ -450,10 +450,9 @@ def rollout_duration(trace: TraceSource, statefulset: str | None = None) -> floa
 # ---------------------------------------------------------------------------- DNS
 
 
-def dns_delays(trace: TraceSource) -> dict[str, float | None]:
-    """For every name a ``dnsQuery`` asked about whose first label is a pod of the run: seconds
-    from the pod's first Ready to the first answer with an address (``dns_visibility``), keyed
-    ``dns_delay[NAME]``.  None when the pod never became Ready or the name never resolved."""
+def pod_dns_names(trace: TraceSource) -> list[tuple[str, str]]:
+    """``(name, pod)`` for every name a ``dnsQuery`` asked about whose first label is a pod of the
+    run, in the order first asked."""
     trace = as_trace(trace)
     pods = {r.fields.get("pod") for r in trace.of("PodCreated")}
     names: list[str] = []
@@ -461,10 +460,13 @@ def dns_delays(trace: TraceSource) -> dict[str, float | None]:
         n = r.fields.get("name")
         if isinstance(n, str) and n not in names:
             names.append(n)
-    out: dict[str, float | None] = {}
-    for n in names:
-        pod = n.split(".", 1)[0]
-        if pod in pods:
-            out[f"dns_delay[{n}]"] = dns_visibility(trace, n, pod).delay
-    return out
+    return [(n, n.split(".", 1)[0]) for n in names if n.split(".", 1)[0] in pods]
+
+
+def dns_delays(trace: TraceSource) -> dict[str, float | None]:
+    """For every name of :func:`pod_dns_names`: seconds from the pod's first Ready to the first
+    answer with an address (``dns_visibility``), keyed ``dns_delay[NAME]``.  None when the pod
+    never became Ready or the name never resolved."""
+    trace = as_trace(trace)
+    return {f"dns_delay[{n}]": dns_visibility(trace, n, pod).delay for n, pod in pod_dns_names(trace)}
 

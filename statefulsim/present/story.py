@@ -85,16 +85,7 @@ def _startup(trace: Trace, name: str, lives: Sequence[PodLife]) -> str | None:
 
 def _dns(trace: Trace) -> list[str]:
     out = []
-    pods = {r.fields.get("pod") for r in trace.of("PodCreated")}
-    seen: list[str] = []
-    for r in trace.of("DNSAnswer"):
-        name = r.fields.get("name")
-        if isinstance(name, str) and name not in seen:
-            seen.append(name)
-    for name in seen:
-        pod = name.split(".", 1)[0]
-        if pod not in pods:
-            continue
+    for name, pod in metrics.pod_dns_names(trace):
         v = dns_visibility(trace, name, pod)
         if v.first_answer_at is None:
             out.append(f"{name} never resolved to an address ({_plural(v.negative_answers_before, 'negative answer')}).")

@@ -7,6 +7,7 @@ from typing import Any, Callable, Mapping
 
 from statefulsim.sim.api.informer import SharedInformerFactory
 from statefulsim.sim.api.objects import HOSTNAME_LABEL, ApiObject, Node, NodeStatus, ObjectMeta, Pod, ResourceRequests
+from statefulsim.sim.api.printers import PrinterRules
 from statefulsim.sim.api.store import ApiClient, ObjectStore, WatchEvent
 from statefulsim.sim.controllers.attachdetach import AttachDetachController, NodeVolumeStatus
 from statefulsim.sim.controllers.disruption import DisruptionController
@@ -128,7 +129,7 @@ class Cluster:
         self.env = SimEnv(seed, config.tie_break)
         self.store = ObjectStore(self.env)
         self.gates = feature_gates(config.kubernetes_version)
-        self.observer = TraceObserver(self.env, self.store)
+        self.observer = TraceObserver(self.env, self.store, PrinterRules.for_minor(self.gates.minor))
         api = timing.model("apiLatency")
         watch = timing.model("watchLatency")
         # The user's kubectl: no client-side rate limit.

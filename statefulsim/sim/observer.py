@@ -8,7 +8,7 @@ from typing import Any
 
 from statefulsim.sim.api.discovery import EndpointSlice
 from statefulsim.sim.api.objects import FAILED, RUNNING, SUCCEEDED, Node, Pod, PodDisruptionBudget, StatefulSet
-from statefulsim.sim.api.printers import pod_row
+from statefulsim.sim.api.printers import NEWEST_RULES, PrinterRules, pod_row
 from statefulsim.sim.api.storage import BOUND, RELEASED, PersistentVolume, PersistentVolumeClaim
 from statefulsim.sim.api.store import ADDED, DELETED, ObjectStore, WatchEvent
 from statefulsim.sim.controllers.statefulset.utils import parent_name_and_ordinal, pod_revision
@@ -31,8 +31,9 @@ def _spec_facts(sts: StatefulSet) -> dict[str, Any]:
 
 
 class TraceObserver:
-    def __init__(self, env: SimEnv, store: ObjectStore) -> None:
+    def __init__(self, env: SimEnv, store: ObjectStore, printer: PrinterRules = NEWEST_RULES) -> None:
         self.env = env
+        self.printer = printer  # the simulated API server's pod printer (PodStatus rows)
         self._claim_user: dict[tuple[str, str], str] = {}  # (namespace, claim) -> pod using it
         self._rows: dict[str, tuple[str, str, int]] = {}  # pod uid -> its last PodStatus row
         store.observe(self.on_change)
@@ -155,7 +156,7 @@ class TraceObserver:
 
     def _pod_status(self, pod: Pod) -> None:
         """``PodStatus`` when the row ``kubectl get pods -w`` prints for the pod changed."""
-        r = pod_row(pod)
+        r = pod_row(pod, self.printer)
         row = (r.ready, r.status, r.restarts)
         uid = pod.metadata.uid
         if self._rows.get(uid) != row:

@@ -23,6 +23,8 @@ class FeatureGates:
     #: 1.34+ (PR #130909): the first unhealthy pod and the rolling update's wait use
     #: availability (``isUnavailable``); before, ``isHealthy`` (Running, Ready, not terminating).
     min_ready_seconds_in_updates: bool
+    #: the minor version, for the API server's pod printer (sim/api/printers.py PrinterRules)
+    minor: int = 37
 
 
 def parse_version(text: str) -> tuple[int, int, int]:
@@ -52,4 +54,5 @@ def feature_gates(version: str = NEWEST) -> FeatureGates:
         pod_index_label=minor >= 28,
         scheduler_pop_from_backoff_q=minor >= 33,
         min_ready_seconds_in_updates=minor >= 34,
+        minor=minor,
     )

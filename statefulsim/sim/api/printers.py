@@ -3,8 +3,9 @@
 A pure function of one pod object, mirroring the API server's table printer ``printPod``
 (kubernetes/kubernetes ``pkg/printers/internalversion/printers.go``) as of Kubernetes 1.35,
 the first release with PR #124766 (a ``Completed`` pod whose other container exited non-zero
-shows that error); see docs/trace.md (``PodStatus``).  kubectl only lays the cells out, so
-the row follows the server's printer, not kubectl's version.
+shows that error), with the earlier releases' differences behind :class:`PrinterRules`; see
+docs/trace.md (``PodStatus``).  kubectl only lays the cells out, so the row follows the
+server's printer, not kubectl's version.
 
 Reference: kubectl-surface.md §1.3-§1.7.
 """
@@ -37,6 +38,32 @@ def is_failing(status: str) -> bool:
     step (``ContainerCreating``, ``Init:1/2``, ``PodInitializing``) or ``Terminating``."""
     word = status.removeprefix("Init:")
     return word in FAILING_STATUSES or word.startswith(("ExitCode:", "Signal:"))
+
+
+@dataclass(frozen=True)
+class PrinterRules:
+    """What the API server's ``printPod`` of one release does differently (kubectl-surface.md
+    §1.7).  The default is the newest printer."""
+
+    #: 1.26+ (PR #113274): a pod with PodScheduled reason SchedulingGated says ``SchedulingGated``
+    scheduling_gated: bool = True
+    #: 1.28+ (KEP-753): init containers with ``restartPolicy: Always`` count as sidecars in READY,
+    #: RESTARTS and the init walk; before, they are init containers like the others
+    sidecars: bool = True
+    #: 1.31+ (PR #122038): a pod in a terminal phase shows its phase's reason, not ``Terminating``,
+    #: once it has a deletionTimestamp
+    terminal_phase_not_terminating: bool = True
+    #: 1.35+ (PR #124766): ``Completed`` with another container exited non-zero shows that error
+    error_reason: bool = True
+
+    @classmethod
+    def for_minor(cls, minor: int) -> PrinterRules:
+        """The rules of Kubernetes 1.``minor``."""
+        return cls(scheduling_gated=minor >= 26, sidecars=minor >= 28, terminal_phase_not_terminating=minor >= 31,
+                   error_reason=minor >= 35)
+
+
+NEWEST_RULES = PrinterRules()
 
 
 @dataclass(frozen=True)
@@ -73,8 +100,9 @@ def _later(a: float | None, b: float | None) -> float | None:
     return b if a is None or b > a else a
 
 
-def pod_row(pod: Pod) -> PodRow:
-    """``printPod``'s READY, STATUS and RESTARTS for ``pod`` (the row's AGE is the caller's)."""
+def pod_row(pod: Pod, rules: PrinterRules = NEWEST_RULES) -> PodRow:
+    """``printPod``'s READY, STATUS and RESTARTS for ``pod`` (the row's AGE is the caller's), as
+    the printer of ``rules`` (default: the newest) computes them."""
     st = pod.status
     restarts = sidecar_restarts = 0
     last_restart: float | None = None
@@ -83,9 +111,9 @@ def pod_row(pod: Pod) -> PodRow:
     ready = 0
     reason = st.reason or st.phase
     scheduled = st.condition("PodScheduled")
-    if scheduled is not None and scheduled.reason == "SchedulingGated":
+    if rules.scheduling_gated and scheduled is not None and scheduled.reason == "SchedulingGated":
         reason = "SchedulingGated"
-    sidecars = {c.name for c in pod.spec.init_containers if c.restart_policy == "Always"}
+    sidecars = {c.name for c in pod.spec.init_containers if c.restart_policy == "Always"} if rules.sidecars else set()
     total += len(sidecars)
     initializing = False
     for i, c in enumerate(st.init_container_statuses):
@@ -129,14 +157,14 @@ def pod_row(pod: Pod) -> PodRow:
         if reason == "Completed":
             if has_running and st.ready:
                 reason = "Running"
-            elif error_reason:
+            elif error_reason and rules.error_reason:
                 reason = error_reason
             elif has_running:
                 reason = "NotReady"
     if pod.metadata.deletion_timestamp is not None:
         if st.reason == NODE_UNREACHABLE_POD_REASON:
             reason = "Unknown"
-        elif st.phase not in (SUCCEEDED, FAILED):
+        elif st.phase not in (SUCCEEDED, FAILED) or not rules.terminal_phase_not_terminating:
             reason = "Terminating"
     return PodRow(f"{ready}/{total}", reason, restarts, last_restart)
 
