@@ -44,8 +44,9 @@ class SimEnv:
         return model.sample(self.rng(stream))
 
     def emit(self, event: str, **fields: Any) -> None:
-        """Append a trace record at the current time."""
-        self.trace.append(self.now, event, fields)
+        """Append a trace record at the current time (``**fields`` is a fresh dict, so the record
+        keeps it rather than a copy)."""
+        self.trace.append_owned(float(self.sim.now), event, fields)
 
     def sequence(self, name: str) -> int:
         """0, 1, 2, ... per ``name``: a creation order that does not depend on the RNG."""

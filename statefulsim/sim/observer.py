@@ -146,10 +146,11 @@ class TraceObserver:
             emit("PodReady", pod=name, uid=uid)
         elif was and not now:
             emit("PodNotReady", pod=name, uid=uid)
-        before = {c.name: c.restart_count for c in old.status.container_statuses}
-        for c in pod.status.container_statuses:
-            if c.restart_count > before.get(c.name, 0):
-                emit("ContainerRestarted", pod=name, uid=uid, container=c.name, restartCount=c.restart_count)
+        if pod.status.container_statuses is not old.status.container_statuses:  # else no restart
+            before = {c.name: c.restart_count for c in old.status.container_statuses}
+            for c in pod.status.container_statuses:
+                if c.restart_count > before.get(c.name, 0):
+                    emit("ContainerRestarted", pod=name, uid=uid, container=c.name, restartCount=c.restart_count)
         if pod.status is not old.status or pod.metadata.deletion_timestamp != old.metadata.deletion_timestamp:
             self._pod_status(pod)
 

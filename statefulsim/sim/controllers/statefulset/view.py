@@ -291,12 +291,6 @@ class OwnedPodIndex:
         for o in s.unsteady:
             if start <= o < end:
                 candidates[o - start] = by_ordinal[o]
-        old: dict[int, Pod] = {}
-        for rev, ords in s.revisions.items():
-            if rev != update_rev:
-                for o in ords:
-                    if start <= o < end:
-                        old[o - start] = by_ordinal[o]
         # Running+Ready pods that are not yet available for minReadySeconds.
         not_available = 0
         if mrs > 0 and s.ready:
@@ -307,6 +301,14 @@ class OwnedPodIndex:
                     not_available += 1
                     if start <= o < end:
                         candidates[o - start] = pod
+        # Steady old pods: in range, at another revision, not candidates (one pass, after the
+        # candidates are final, instead of collecting every old pod and filtering a copy).
+        old: dict[int, Pod] = {}
+        for rev, ords in s.revisions.items():
+            if rev != update_rev:
+                for o in ords:
+                    if start <= o < end and o - start not in candidates:
+                        old[o - start] = by_ordinal[o]
         condemned = [by_ordinal[o] for o in reversed(s.ordinals[hi:])] + [by_ordinal[o] for o in reversed(s.ordinals[:lo])]
 
         ready = len(s.ready)
@@ -318,5 +320,4 @@ class OwnedPodIndex:
             current_replicas=s.live_revisions.get(status.current_revision, 0),
             updated_replicas=s.live_revisions.get(update_rev, 0),
         )
-        return SyncView(start, n, Candidates(candidates, holes, lambda i: new_pod(start + i)), condemned, counted,
-                        {i: p for i, p in old.items() if i not in candidates})
+        return SyncView(start, n, Candidates(candidates, holes, lambda i: new_pod(start + i)), condemned, counted, old)
