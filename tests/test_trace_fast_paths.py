@@ -54,3 +54,16 @@ def test_records_are_slotted_frozen_and_pickle() -> None:
         rec.t = 2.0  # type: ignore[misc]
     back = pickle.loads(pickle.dumps(rec))
     assert back == rec and back.as_dict() == {"t": 1.5, "event": "PodCreated", "pod": "web-0", "ordinal": 0}
+
+
+def test_a_pickled_trace_keeps_its_end() -> None:
+    """Sweep workers send traces back pickled; the run's end must survive (time below quorum)."""
+    import pickle
+
+    from statefulsim.sim.trace import Trace
+
+    trace = Trace()
+    trace.append(1.0, "NodeReady", {"node": "n"})
+    trace.end = 300.0
+    back = pickle.loads(pickle.dumps(trace))
+    assert back.end == 300.0 and len(back) == 1

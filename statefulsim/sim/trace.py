@@ -63,8 +63,8 @@ class Trace:
         return stop
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickled without its watchers (they belong to the run that made it)."""
-        return {"_records": self._records, "_watchers": []}
+        """Pickled without its watchers (they belong to the run that made it), with its end."""
+        return {"_records": self._records, "_watchers": [], "end": self.end}
 
     def __iter__(self) -> Iterator[TraceRecord]:
         return iter(self._records)
