@@ -18,6 +18,7 @@ docs/analysis.md, "Metrics":
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -27,7 +28,7 @@ from statefulsim.sim.trace import Trace, TraceRecord, TraceSource, as_trace
 
 __all__ = [
     "OBSERVING_VERBS", "POD_EVENTS", "TEMPLATE_VERBS", "AllReady", "PodLife", "ReplicaSteps", "Rollout", "all_ready",
-    "below_quorum", "dns_delays", "pod_dns_names", "first_change", "first_statefulset", "is_rolled_out", "is_rolled_out_available",
+    "below_quorum", "dns_delays", "pod_dns_names", "first_change", "first_statefulset", "is_rolled_out", "is_rolled_out_available", "kubectl_rollout_status",
     "majority", "pod_lives", "replica_steps", "rollout_duration", "rollout_status_line", "rollouts", "statefulsets",
     "time_below", "time_below_window", "time_to_all_ready", "update_life",
 ]
@@ -190,29 +191,36 @@ def is_rolled_out(st: SetState) -> bool:
     return not isinstance(updated, int) or updated >= desired - (st.spec.partition or 0)
 
 
-def rollout_status_line(st: SetState) -> str:
-    """What ``kubectl rollout status`` prints for the replayed set (``StatefulSetStatusViewer``,
-    rows 2-6 of kubectl-surface.md §4.1), judged by :func:`is_rolled_out`: the partitioned form
-    when the trace gives a partition (``rollingUpdate`` set), the revision form when it does not."""
-    status = st.status or {}
-    desired = st.spec.replicas
-    updated = int_field(status.get("updatedReplicas"), 0)
+def kubectl_rollout_status(replicas: int, generation: int, partition: int | None, status: Mapping[str, Any],
+                           update_strategy: str = "RollingUpdate") -> tuple[str, bool]:
+    """kubectl's ``StatefulSetStatusViewer.Status`` (``rollout_status.go``; kubectl-surface.md
+    §4.1), its checks in its order: (the line, whether the rollout is done) for a set with this
+    spec (``partition`` None: no ``rollingUpdate`` block) and last status.  The OnDelete error is
+    returned as its ``error: ...`` line and counts as done."""
+    if update_strategy != "RollingUpdate":
+        return "error: rollout status is only available for RollingUpdate strategy type", True
     observed = status.get("observedGeneration")
-    partitioned = st.spec.partition is not None
-    if is_rolled_out(st):
-        if partitioned:
-            return f"partitioned roll out complete: {updated} new pods have been updated..."
-        return (f"statefulset rolling update complete {int_field(status.get('currentReplicas'), 0)} pods at "
-                f"revision {status.get('currentRevision')}...")
-    if st.status is None or (isinstance(observed, int) and observed < st.generation):
-        return "Waiting for statefulset spec update to be observed..."
+    if not observed or generation > int_field(observed, 0):
+        return "Waiting for statefulset spec update to be observed...", False
     ready = int_field(status.get("readyReplicas"), 0)
-    if ready < desired:
-        return f"Waiting for {desired - ready} pods to be ready..."
-    if partitioned:
-        return (f"Waiting for partitioned roll out to finish: {updated} out of {desired - (st.spec.partition or 0)} "
-                "new pods have been updated...")
-    return f"waiting for statefulset rolling update to complete {updated} pods at revision {status.get('updateRevision')}..."
+    updated = int_field(status.get("updatedReplicas"), 0)
+    if ready < replicas:
+        return f"Waiting for {replicas - ready} pods to be ready...", False
+    if partition is not None:
+        if updated < replicas - partition:
+            return (f"Waiting for partitioned roll out to finish: {updated} out of {replicas - partition} "
+                    "new pods have been updated..."), False
+        return f"partitioned roll out complete: {updated} new pods have been updated...", True
+    if status.get("updateRevision") != status.get("currentRevision"):
+        return (f"waiting for statefulset rolling update to complete {updated} pods at revision "
+                f"{status.get('updateRevision')}..."), False
+    return (f"statefulset rolling update complete {int_field(status.get('currentReplicas'), 0)} pods at revision "
+            f"{status.get('currentRevision')}..."), True
+
+
+def rollout_status_line(st: SetState) -> str:
+    """What ``kubectl rollout status`` prints for the replayed set (:func:`kubectl_rollout_status`)."""
+    return kubectl_rollout_status(st.spec.replicas, st.generation, st.spec.partition, st.status or {})[0]
 
 
 def is_rolled_out_available(st: SetState) -> bool:

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from statefulsim.analysis.metrics import kubectl_rollout_status
+from statefulsim.analysis.replay import int_field
 from statefulsim.durations import format_clock, human_duration
 from statefulsim.registry import Registry
 from statefulsim.sim.trace import Trace, TraceRecord
@@ -279,32 +281,10 @@ class _SetState:
     status: Mapping[str, object] = field(default_factory=dict)
 
 
-def _int(value: object) -> int:
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
-
-
 def rollout_status_line(s: _SetState) -> tuple[str, bool]:
-    """kubectl's ``StatefulSetStatusViewer.Status``: (the line, whether the rollout is done).  The
-    OnDelete error is returned as its ``error: ...`` line and counts as done."""
-    if s.update_strategy != "RollingUpdate":
-        return "error: rollout status is only available for RollingUpdate strategy type", True
-    observed = s.status.get("observedGeneration")
-    if not observed or s.generation > _int(observed):
-        return "Waiting for statefulset spec update to be observed...", False
-    ready = _int(s.status.get("readyReplicas"))
-    updated = _int(s.status.get("updatedReplicas"))
-    if ready < s.replicas:
-        return f"Waiting for {s.replicas - ready} pods to be ready...", False
-    if s.partition is not None:
-        if updated < s.replicas - s.partition:
-            return (f"Waiting for partitioned roll out to finish: {updated} out of {s.replicas - s.partition} "
-                    "new pods have been updated..."), False
-        return f"partitioned roll out complete: {updated} new pods have been updated...", True
-    if s.status.get("updateRevision") != s.status.get("currentRevision"):
-        return (f"waiting for statefulset rolling update to complete {updated} pods at revision "
-                f"{s.status.get('updateRevision')}..."), False
-    return (f"statefulset rolling update complete {_int(s.status.get('currentReplicas'))} pods at revision "
-            f"{s.status.get('currentRevision')}..."), True
+    """kubectl's ``StatefulSetStatusViewer.Status`` for the set as the view saw it
+    (:func:`statefulsim.analysis.metrics.kubectl_rollout_status`)."""
+    return kubectl_rollout_status(s.replicas, s.generation, s.partition, s.status, s.update_strategy)
 
 
 def rollout_status_lines(trace: Iterable[TraceRecord], *, statefulset: str | None = None) -> list[str]:
@@ -320,11 +300,11 @@ def rollout_status_lines(trace: Iterable[TraceRecord], *, statefulset: str | Non
             continue
         if r.event in ("StatefulSetCreated", "StatefulSetUpdated"):
             s = sets.setdefault(name, _SetState(name))
-            s.replicas = _int(r.fields.get("replicas"))
-            s.generation = _int(r.fields.get("generation", 1)) or 1
+            s.replicas = int_field(r.fields.get("replicas"), 0)
+            s.generation = int_field(r.fields.get("generation"), 1) or 1
             s.update_strategy = str(r.fields.get("updateStrategy", "RollingUpdate"))
             part = r.fields.get("partition")
-            s.partition = _int(part) if part is not None else None
+            s.partition = int_field(part, 0) if part is not None else None
             if r.event == "StatefulSetCreated":
                 s.status = {}
             if name not in watching:
