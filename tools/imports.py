@@ -53,6 +53,8 @@ LAYER_OF: dict[str, str] = {
     "statefulsim.present": "presentation",
     # the compare command's body runs the scenario N times, so it sits with the runner
     "statefulsim.present.compare_report": "top",
+    # the explore command's body (explore_cli) runs the exploration and renders its ExploreResult
+    "statefulsim.present.explore_report": "top",
     "statefulsim.runner": "top",
     "statefulsim.sweep": "top",
     "statefulsim.explore": "top",
