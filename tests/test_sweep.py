@@ -1,5 +1,5 @@
 """Sweeps: metrics of a run, percentiles with confidence intervals, grids over scenario paths,
-worker-count independence and resume (statefulsim/sweep.py, docs/cli.md "Sweeps").
+worker-count independence and resume (statefulsim/sweep/, docs/cli.md "Sweeps").
 
 Speed note: the 200-run sweeps use the quickstart scenario with 2 replicas, cut to ``until: 2m``
 without its scale-to-0 action and expectations (about 20 ms a run instead of 55 ms); the full

@@ -1,4 +1,4 @@
-"""Sweep executors (local processes, Dask), batching and ECDF plots (statefulsim/sweep.py,
+"""Sweep executors (local processes, Dask), batching and ECDF plots (statefulsim/sweep/,
 docs/cli.md "Sweeps").
 
 Speed note: the 200-run sweeps use the quickstart with 1 replica, faster image pulls and app
