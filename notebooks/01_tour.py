@@ -23,14 +23,12 @@
 # StatefulSet `web` whose readiness probe is an HTTP GET every second.
 
 # %%
-from pathlib import Path
 
 import statefulsim
 from statefulsim.analysis.dns import dns_visibility
 
-# The repository root, whether this runs from notebooks/ (JupyterLab) or from the root.
-ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "scenarios").is_dir())
-SCENARIOS = ROOT / "scenarios"
+# The bundled scenarios and manifests (package data): found from any directory, also after pip install.
+SCENARIOS = statefulsim.notebook.examples_dir()
 
 # %% [markdown]
 # ## The scenario

@@ -26,15 +26,14 @@
 
 # %%
 import copy
-from pathlib import Path
 
 import yaml
 
 import statefulsim
 from statefulsim.present.plots import replicas_figure, timeline_figure
 
-ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "scenarios").is_dir())
-MANIFESTS = list(yaml.safe_load_all((ROOT / "scenarios/manifests/web.yaml").read_text()))
+# the tutorial's manifest, bundled with statefulsim (found from any directory, also after pip install)
+MANIFESTS = list(yaml.safe_load_all((statefulsim.notebook.examples_dir() / "manifests" / "web.yaml").read_text()))
 
 
 def scenario_for(policy: str, seed: int = 3) -> statefulsim.Scenario:

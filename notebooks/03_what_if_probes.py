@@ -35,8 +35,8 @@ from matplotlib.figure import Figure
 import statefulsim
 from statefulsim.sweep import parse_axis, run_sweep
 
-ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "scenarios").is_dir())
-MANIFESTS = list(yaml.safe_load_all((ROOT / "scenarios/manifests/web.yaml").read_text()))
+# the tutorial's manifest, bundled with statefulsim (found from any directory, also after pip install)
+MANIFESTS = list(yaml.safe_load_all((statefulsim.notebook.examples_dir() / "manifests" / "web.yaml").read_text()))
 
 PERIODS = [1, 5, 10]           # readinessProbe.periodSeconds
 DELAYS = [0, 10]               # readinessProbe.initialDelaySeconds

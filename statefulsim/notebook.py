@@ -9,6 +9,8 @@
 * :func:`show_run`: the timeline and the replicas figure of a run, displayed in a notebook and
   returned.
 * :func:`side_by_side`: several figures next to each other in one figure.
+* :func:`examples_dir`: the folder of the bundled scenarios and manifests (package data), so a
+  notebook finds them from any directory, in a checkout or after ``pip install``.
 * :func:`inline_figures`: in Jupyter, matplotlib Figures returned by a cell display as images
   (called by the two functions above).
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Collection, Sequence
 
 from statefulsim.runner import RunResult
@@ -29,7 +32,7 @@ if TYPE_CHECKING:
 
     from statefulsim.model.scenario import Scenario
 
-__all__ = ["inline_figures", "records_table", "scenario_from_data", "show_run", "side_by_side", "time_to_all_ready"]
+__all__ = ["examples_dir", "inline_figures", "records_table", "scenario_from_data", "show_run", "side_by_side", "time_to_all_ready"]
 
 
 def _records(source: RunResult | Trace | Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -38,6 +41,14 @@ def _records(source: RunResult | Trace | Sequence[dict[str, Any]]) -> list[dict[
     if isinstance(source, Trace):
         return [r.as_dict() for r in source]
     return [dict(r) for r in source]
+
+
+def examples_dir() -> Path:
+    """The directory of the bundled scenarios and their manifests (``statefulsim examples`` lists
+    them): ``examples_dir() / "manifests" / "web.yaml"`` is the tutorial's nginx set."""
+    from statefulsim.io.bundled import bundled_dir
+
+    return bundled_dir()
 
 
 def records_table(source: RunResult | Trace | Sequence[dict[str, Any]], *, events: Collection[str] | None = None,

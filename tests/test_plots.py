@@ -379,3 +379,27 @@ def test_claim_records_make_no_pod_rows() -> None:
     trace.append(1.0, "PVCBound", {"pvc": "www-web-0", "pv": "pv-1", "pod": "web-0"})
     [row] = pod_rows(trace, until=5.0)
     assert [inc.uid for inc in row.incarnations] == ["u0"]
+
+
+def _tick_boxes(fig: Figure) -> list[Any]:
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    boxes = []
+    for ax in fig.axes:
+        for label in ax.get_xticklabels():
+            if label.get_visible() and label.get_text():
+                boxes.append(label.get_window_extent(renderer))
+    return boxes
+
+
+@pytest.mark.parametrize("width", [6.0, 9.0, 14.0])
+@pytest.mark.parametrize("until", ["2m", "70m"])
+def test_time_tick_labels_never_touch_even_on_narrow_figures(width: float, until: str) -> None:
+    # issue #18: figures drawn at width=9 for side_by_side had their mm:ss labels run together
+    result = run(load_scenario(ROOT / "scenarios" / "quickstart.yaml"), until=until)
+    for fig in (timeline_figure(result, title="", width=width), replicas_figure(result, title="", width=width)):
+        boxes = sorted(_tick_boxes(fig), key=lambda b: (b.y0, b.x0))
+        assert len(boxes) >= 3, "the time axis should still have labels"
+        for a, b in zip(boxes, boxes[1:]):
+            if abs(a.y0 - b.y0) < 1:  # the same axis row
+                assert a.x1 < b.x0, f"tick labels overlap at width {width}: {a} and {b}"

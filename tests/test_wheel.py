@@ -49,3 +49,31 @@ def test_copied_examples_run_from_their_new_home(installed: pathlib.Path, tmp_pa
     assert copied.returncode == 0, copied.stderr
     run = _run(installed, tmp_path, "-m", "statefulsim", "run", "ex/storage-retention.yaml", "-q")
     assert run.returncode == 0, run.stderr
+
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_the_notebooks_run_on_the_wheel_outside_the_repository(installed: pathlib.Path, tmp_path: pathlib.Path,
+                                                              path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # issue #18: a user who downloads a notebook next to nothing but the installed wheel can run it
+    jupytext = pytest.importorskip("jupytext")
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    (work / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    nb = jupytext.read(work / path.name)
+    nb.cells.append(nbformat.v4.new_code_cell("import statefulsim; print(statefulsim.__file__)"))
+    # the kernel inherits this environment: the wheel first on its path (the checkout's editable
+    # install is a finder appended after the path entries, so it does not win)
+    monkeypatch.setenv("PYTHONPATH", str(installed))
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=False,
+                                     resources={"metadata": {"path": str(work)}})
+    client.execute()
+    printed = "".join(str(o.get("text", "")) for o in nb.cells[-1].outputs).strip()
+    assert printed.startswith(str(installed)), printed
+    assert str(ROOT) not in printed

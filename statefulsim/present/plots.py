@@ -471,12 +471,27 @@ def _clock(seconds: float, hours: bool) -> str:
 _STEPS = (1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 
 
+#: Inches a tick label takes per character at the default 10 pt, and the least gap between two.
+_TICK_CHAR, _TICK_GAP = 0.085, 0.2
+
+
+def _max_ticks(ax: Axes, hours: bool) -> int:
+    """How many time labels fit side by side on ``ax`` without touching: at most 12, fewer on a
+    narrow panel (a figure drawn at ``width=9`` for a side-by-side comparison)."""
+    fig = ax.get_figure(root=True)
+    assert isinstance(fig, Figure)
+    inches = ax.get_position().width * fig.get_figwidth()
+    label = _TICK_CHAR * (7 if hours else 5) + _TICK_GAP
+    return max(2, min(12, int(inches / label)))
+
+
 def _time_axis(ax: Axes, end: float, *, labels: bool) -> None:
-    """Seconds on the x axis, labelled ``mm:ss`` (``h:mm:ss`` from one hour on), at round steps;
-    tick labels only with ``labels`` (the bottom panel)."""
+    """Seconds on the x axis, labelled ``mm:ss`` (``h:mm:ss`` from one hour on), at round steps,
+    as many as fit without the labels touching; tick labels only with ``labels`` (the bottom panel)."""
     span = max(end, 1.0)
-    step = next((s for s in _STEPS if span / s <= 12), _STEPS[-1])
     hours = end >= 3600
+    most = _max_ticks(ax, hours)
+    step = next((s for s in _STEPS if span / s <= most), _STEPS[-1])
     ax.set_xlim(-span * 0.01, span * 1.01)
     if labels:
         ax.xaxis.set_major_locator(MultipleLocator(step))
