@@ -1,79 +1,96 @@
-"""The built wheel, not the checkout, runs the newcomer's commands from outside the repository (#18)."""
+"""The built wheel, not the checkout, runs the newcomer's commands and the notebooks from outside the
+repository, in a fresh virtual environment (#18 "Done when").
+
+The fresh venv is made without pip (``venv --without-pip``: fast, and no network); the wheel is
+installed into its site-packages, not editable; its dependencies come from this interpreter's
+site-packages through a path entry (``deps.pth``), so nothing is downloaded.  A path entry adds the
+directory only: the ``.pth`` files in it, among them the checkout's editable install, are not run,
+so ``import statefulsim`` can only find the wheel (each test checks ``statefulsim.__file__``).
+"""
 
 from __future__ import annotations
 
-import os
 import pathlib
 import subprocess
 import sys
 import sysconfig
+import textwrap
+import venv
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+def fresh(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    """The fresh venv's python, with the wheel installed."""
     work = tmp_path_factory.mktemp("wheel")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "dist"), str(ROOT)],
                    check=True, capture_output=True)
     wheel = next((work / "dist").glob("statefulsim-*.whl"))
-    target = work / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+    env_dir = work / "venv"
+    venv.EnvBuilder(with_pip=False, symlinks=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    site = pathlib.Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                       check=True, capture_output=True, text=True).stdout.strip())
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel)],
                    check=True, capture_output=True)
-    return target
+    (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
+    return python
 
 
-def _run(target: pathlib.Path, cwd: pathlib.Path, *args: str) -> subprocess.CompletedProcess[str]:
-    # -S: no site processing, so the checkout's editable install (a .pth file) is not on the path;
-    # the dependencies come from this interpreter's site-packages, statefulsim only from the wheel.
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(target), sysconfig.get_paths()["purelib"]]))
-    return subprocess.run([sys.executable, "-S", *args], cwd=cwd, env=env, capture_output=True, text=True)
+def _run(python: pathlib.Path, cwd: pathlib.Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(python), *args], cwd=cwd, capture_output=True, text=True)
 
 
-def test_the_wheel_runs_examples_quickstart_and_version(installed: pathlib.Path, tmp_path: pathlib.Path) -> None:
-    where = _run(installed, tmp_path, "-c", "import statefulsim; print(statefulsim.__file__)")
-    assert where.stdout.strip().startswith(str(installed)), where
-    version = _run(installed, tmp_path, "-m", "statefulsim", "--version")
+def test_the_fresh_venv_imports_the_wheel_not_the_checkout(fresh: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    where = _run(fresh, tmp_path, "-c", "import statefulsim; print(statefulsim.__file__)")
+    assert where.returncode == 0, where.stderr
+    assert where.stdout.strip().startswith(str(fresh.parent.parent)), where.stdout
+    assert str(ROOT) not in where.stdout
+    assert (pathlib.Path(where.stdout.strip()).parent / "py.typed").is_file()
+
+
+def test_the_wheel_runs_examples_quickstart_and_version(fresh: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    version = _run(fresh, tmp_path, "-m", "statefulsim", "--version")
     assert version.returncode == 0 and version.stdout.startswith("statefulsim, version "), version
-    listing = _run(installed, tmp_path, "-m", "statefulsim", "examples")
+    listing = _run(fresh, tmp_path, "-m", "statefulsim", "examples")
     assert listing.returncode == 0 and "quickstart" in listing.stdout, listing
-    run = _run(installed, tmp_path, "-m", "statefulsim", "run", "quickstart")
+    run = _run(fresh, tmp_path, "-m", "statefulsim", "run", "quickstart")
     assert run.returncode == 0 and "PodReady" in run.stdout, run.stderr
-    assert (installed / "statefulsim" / "py.typed").is_file()
 
 
-def test_copied_examples_run_from_their_new_home(installed: pathlib.Path, tmp_path: pathlib.Path) -> None:
-    copied = _run(installed, tmp_path, "-m", "statefulsim", "examples", "--copy", "ex")
+def test_copied_examples_run_from_their_new_home(fresh: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    copied = _run(fresh, tmp_path, "-m", "statefulsim", "examples", "--copy", "ex")
     assert copied.returncode == 0, copied.stderr
-    run = _run(installed, tmp_path, "-m", "statefulsim", "run", "ex/storage-retention.yaml", "-q")
+    run = _run(fresh, tmp_path, "-m", "statefulsim", "run", "ex/storage-retention.yaml", "-q")
     assert run.returncode == 0, run.stderr
 
 
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
+#: Run by the fresh venv's python: converts the notebook and executes it on that python's own kernel.
+EXECUTE = textwrap.dedent("""
+    import os, sys
+    import jupytext, nbclient, nbformat
+    nb = jupytext.read(sys.argv[1])
+    nb.cells.append(nbformat.v4.new_code_cell("import statefulsim; print(statefulsim.__file__)"))
+    os.environ.pop("MPLBACKEND", None)
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=False,
+                            resources={"metadata": {"path": os.getcwd()}}).execute()
+    print("".join(str(o.get("text", "")) for o in nb.cells[-1].outputs).strip())
+""")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_the_notebooks_run_on_the_wheel_outside_the_repository(installed: pathlib.Path, tmp_path: pathlib.Path,
-                                                              path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # issue #18: a user who downloads a notebook next to nothing but the installed wheel can run it
-    jupytext = pytest.importorskip("jupytext")
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    pytest.importorskip("ipykernel")
-    work = tmp_path / "elsewhere"
-    work.mkdir()
-    (work / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    nb = jupytext.read(work / path.name)
-    nb.cells.append(nbformat.v4.new_code_cell("import statefulsim; print(statefulsim.__file__)"))
-    # the kernel inherits this environment: the wheel first on its path (the checkout's editable
-    # install is a finder appended after the path entries, so it does not win)
-    monkeypatch.setenv("PYTHONPATH", str(installed))
-    monkeypatch.delenv("MPLBACKEND", raising=False)
-    client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=False,
-                                     resources={"metadata": {"path": str(work)}})
-    client.execute()
-    printed = "".join(str(o.get("text", "")) for o in nb.cells[-1].outputs).strip()
-    assert printed.startswith(str(installed)), printed
+def test_the_notebooks_run_on_the_wheel_outside_the_repository(fresh: pathlib.Path, tmp_path: pathlib.Path,
+                                                              path: pathlib.Path) -> None:
+    # a user who downloads a notebook next to nothing but the installed wheel can run it
+    for module in ("jupytext", "nbformat", "nbclient", "ipykernel"):
+        pytest.importorskip(module)
+    (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    done = _run(fresh, tmp_path, "-c", EXECUTE, path.name)
+    assert done.returncode == 0, done.stderr[-3000:]
+    printed = done.stdout.strip().splitlines()[-1]
+    assert printed.startswith(str(fresh.parent.parent)), printed  # the kernel ran the fresh venv's wheel
     assert str(ROOT) not in printed
