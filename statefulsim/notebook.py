@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 
     from statefulsim.model.scenario import Scenario
 
-__all__ = ["examples_dir", "inline_figures", "records_table", "scenario_from_data", "show_run", "side_by_side", "time_to_all_ready"]
+__all__ = ["examples_dir", "inline_figures", "records_table", "scenario_from_data", "show_run", "side_by_side",
+           "time_to_all_ready"]
 
 
 def _records(source: RunResult | Trace | Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -117,7 +117,8 @@ def get_list(m: Mapping[str, Any], key: str, path: Path, problems: Problems, *, 
     return v
 
 
-def get_str(m: Mapping[str, Any], key: str, path: Path, problems: Problems, default: str = "", *, required: bool = False, choices: Sequence[str] | None = None, plugin: str | None = None) -> str:
+def get_str(m: Mapping[str, Any], key: str, path: Path, problems: Problems, default: str = "", *,
+            required: bool = False, choices: Sequence[str] | None = None, plugin: str | None = None) -> str:
     if key not in m or m[key] is None:
         if required:
             problems.add(path + (key,), "required key is missing")
@@ -133,7 +134,8 @@ def get_str(m: Mapping[str, Any], key: str, path: Path, problems: Problems, defa
     return v
 
 
-def get_int(m: Mapping[str, Any], key: str, path: Path, problems: Problems, default: int = 0, *, minimum: int | None = None, required: bool = False, maximum: int = INT64_MAX) -> int:
+def get_int(m: Mapping[str, Any], key: str, path: Path, problems: Problems, default: int = 0, *,
+            minimum: int | None = None, required: bool = False, maximum: int = INT64_MAX) -> int:
     """An integer in ``minimum..maximum``: by default any int64, as the API stores integers;
     pass ``maximum=INT32_MAX`` for the API's int32 fields (``spec.replicas``)."""
     if key not in m or m[key] is None:

@@ -33,6 +33,9 @@ _SPEC_FACTS = (("updateStrategy", "string"), ("partition", "integer|null"),
                ("maxUnavailable", "integer|string|null"), ("ordinalsStart", "integer"),
                ("minReadySeconds", "number"), ("serviceName", "string"), ("volumeClaimTemplates", "strings"))
 
+_ATTACHMENT = (("pv", "string"), ("pvc", "string|null"), ("node", "string"), ("attachment", "string"),
+               ("seconds", "number"))
+
 #: Event name -> its fields in file order, each (name, type).  Every one is required.
 EVENTS: Mapping[str, tuple[tuple[str, str], ...]] = {
     "PodCreated": _POD + (("ordinal", "integer"), ("statefulset", "string|null"), ("revision", "string|null")),
@@ -81,9 +84,8 @@ EVENTS: Mapping[str, tuple[tuple[str, str], ...]] = {
     "EvictionBlocked": _POD + (("pdb", "string"), ("message", "string"), ("cause", "string")),
     "VolumeProvisioning": (("pvc", "string"), ("storageClass", "string|null"), ("node", "string|null")),
     "VolumesMounted": _POD + (("claims", "strings"),),
-    "VolumeAttached": (("pv", "string"), ("pvc", "string|null"), ("node", "string"), ("attachment", "string"), ("seconds", "number")),
-    "VolumeDetached": (("pv", "string"), ("pvc", "string|null"), ("node", "string"), ("attachment", "string"), ("seconds", "number"),
-                       ("force", "string|null")),
+    "VolumeAttached": _ATTACHMENT,
+    "VolumeDetached": _ATTACHMENT + (("force", "string|null"),),
     "VolumeUnmounted": _POD + (("pv", "string"), ("node", "string")),
     "GarbageCollected": (("kind", "string"), ("name", "string"), ("owner", "string|null")),
     "DNSAnswer": (("name", "string"), ("qtype", "string"), ("rcode", "string"), ("answers", "strings"),

@@ -316,7 +316,12 @@ def test_image_pull_policy_defaulting(image: str, expected: str) -> None:
 def test_explicit_image_pull_policy_kept_and_checked() -> None:
     problems = Problems()
     spec = parse_pod_spec(
-        {"containers": [{"name": "c", "image": "nginx", "imagePullPolicy": "Never"}, {"name": "d", "image": "n", "imagePullPolicy": "always"}]},
+        {
+            "containers": [
+                {"name": "c", "image": "nginx", "imagePullPolicy": "Never"},
+                {"name": "d", "image": "n", "imagePullPolicy": "always"},
+            ]
+        },
         (),
         problems,
     )
@@ -545,7 +550,12 @@ def test_service_headless() -> None:
 
 
 def test_service_without_selector_and_bad_ports() -> None:
-    doc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"ports": [{"port": "80"}, {"port": 81, "targetPort": [1]}]}}
+    doc = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "s"},
+        "spec": {"ports": [{"port": "80"}, {"port": 81, "targetPort": [1]}]},
+    }
     obj, problems = load(doc)
     assert obj is None
     msgs = messages(problems)
@@ -580,14 +590,26 @@ def test_node_capacity() -> None:
 
 
 def test_node_defaults_and_problems() -> None:
-    obj, problems = load({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n", "labels": {"kubernetes.io/hostname": "h"}}})
+    obj, problems = load(
+        {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n", "labels": {"kubernetes.io/hostname": "h"}}}
+    )
     assert isinstance(obj, Node) and obj.status.max_pods == 110 and obj.metadata.labels["kubernetes.io/hostname"] == "h"
     obj, problems = load(
-        {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n"}, "status": {"capacity": {"pods": "1.5", "memory": "lots"}}, "spec": {"taints": [{"key": "k", "effect": "NoSchedul"}]}}
+        {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {"name": "n"},
+            "status": {"capacity": {"pods": "1.5", "memory": "lots"}},
+            "spec": {"taints": [{"key": "k", "effect": "NoSchedul"}]},
+        }
     )
     assert obj is None
     msgs = messages(problems)
-    assert set(msgs) == {P + ("status", "capacity", "pods"), P + ("status", "capacity", "memory"), P + ("spec", "taints", 0, "effect")}
+    assert set(msgs) == {
+        P + ("status", "capacity", "pods"),
+        P + ("status", "capacity", "memory"),
+        P + ("spec", "taints", 0, "effect"),
+    }
 
 
 def test_bare_pod() -> None:
@@ -595,7 +617,12 @@ def test_bare_pod() -> None:
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": "p", "namespace": "ns"},
-        "spec": {"nodeName": "node-1", "restartPolicy": "Never", "containers": [{"name": "c", "image": "x"}], "priorityClassName": "high"},
+        "spec": {
+            "nodeName": "node-1",
+            "restartPolicy": "Never",
+            "containers": [{"name": "c", "image": "x"}],
+            "priorityClassName": "high",
+        },
     }
     obj, problems = load(doc)
     assert isinstance(obj, Pod) and not problems.items

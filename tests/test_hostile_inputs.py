@@ -163,7 +163,11 @@ def test_quantities_and_durations_out_of_range(tmp_path: Path) -> None:
     for value, needle in (('"1e99999999"', "at most 2^63-1 (the largest quantity Kubernetes represents)"),
                           ('"9Ei"', "at most 2^63-1")):
         manifest = tmp_path / "web.yaml"
-        manifest.write_text(text.replace("        image: registry", f"        resources: {{requests: {{cpu: {value}}}}}\n        image: registry", 1))
+        manifest.write_text(
+            text.replace(
+                "        image: registry", f"        resources: {{requests: {{cpu: {value}}}}}\n        image: registry", 1
+            )
+        )
         f = tmp_path / "q.yaml"
         f.write_text(f"apiVersion: statefulsim/v1\nkind: Scenario\nmetadata: {{name: q}}\nmanifests:\n  - file: {manifest}\n")
         bad_input(invoke("validate", f), "resources.requests.cpu", needle)

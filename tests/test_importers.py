@@ -63,7 +63,8 @@ def test_pods_text_new_incarnation_after_terminating() -> None:
     trace = build_trace([parse_pods_text(text, "x.txt", statefulset="web")])
     events = [(r.event, r.fields.get("uid")) for r in trace if r.event != "StatefulSetCreated"]
     assert events == [("PodCreated", "web-0#1"), ("PodRunning", "web-0#1"), ("PodReady", "web-0#1"),
-                      ("PodFirstSeen", "web-0#1"), ("PodTerminating", "web-0#1"), ("PodNotReady", "web-0#1"), ("PodDeleted", "web-0#1"),
+                      ("PodFirstSeen", "web-0#1"), ("PodTerminating", "web-0#1"), ("PodNotReady", "web-0#1"),
+                      ("PodDeleted", "web-0#1"),
                       ("PodCreated", "web-0#2"), ("PodRunning", "web-0#2"), ("PodReady", "web-0#2"),
                       ("ContainerRestarted", "web-0#2")]
     assert trace.first("PodDeleted").t < trace.of("PodCreated")[1].t + 1e-9

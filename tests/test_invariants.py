@@ -82,7 +82,8 @@ class T:
     def status(self, t: float, replicas: int, ready: int, current: str = "r1", update: str = "r1",
                generation: int = 1, updated: int | None = None) -> T:
         return self.add(t, "StatefulSetStatus", statefulset=self.set, replicas=replicas, readyReplicas=ready,
-                        availableReplicas=ready, currentReplicas=replicas, updatedReplicas=replicas if updated is None else updated,
+                        availableReplicas=ready, currentReplicas=replicas,
+                        updatedReplicas=replicas if updated is None else updated,
                         currentRevision=current, updateRevision=update, observedGeneration=generation)
 
     def spec(self, t: float, generation: int, replicas: int, patch: dict[str, Any] | None = None, *,

@@ -137,7 +137,9 @@ def test_ports_merge_by_container_port_only() -> None:
     # upstream's quirk: the merge key is containerPort alone, so a UDP port with the same number
     # merges into the TCP one
     live = sts(dict(NGINX, ports=[{"containerPort": 53, "protocol": "TCP"}]))
-    out = strategic_merge_patch(live, pod_spec(containers=[{"name": "nginx", "ports": [{"containerPort": 53, "protocol": "UDP"}]}]))
+    out = strategic_merge_patch(
+        live, pod_spec(containers=[{"name": "nginx", "ports": [{"containerPort": 53, "protocol": "UDP"}]}])
+    )
     assert containers(out)[0]["ports"] == [{"containerPort": 53, "protocol": "UDP"}]
 
 
@@ -180,7 +182,9 @@ def test_json_patch_operations() -> None:
     assert containers(out) == [dict(NGINX, image="nginx:2"), SIDECAR]
     assert out["metadata"]["annotations"] == {"example.com/owner": "me"} and out["spec"]["minReadySeconds"] == 3
     with pytest.raises(PatchError, match=r"testing value /spec/replicas failed \(operation 1\)"):
-        json_patch(doc, [{"op": "replace", "path": "/spec/replicas", "value": 5}, {"op": "test", "path": "/spec/replicas", "value": 4}])
+        json_patch(
+            doc, [{"op": "replace", "path": "/spec/replicas", "value": 5}, {"op": "test", "path": "/spec/replicas", "value": 4}]
+        )
     with pytest.raises(PatchError, match="cannot be applied"):
         json_patch(doc, [{"op": "remove", "path": "/spec/minReadySeconds"}])
     assert doc == sts(NGINX)  # all or nothing, on a copy

@@ -156,15 +156,21 @@ def test_each_patch_is_checked_against_the_set_the_actions_before_it_leave() -> 
     ok = load_scenario_text(
         "apiVersion: statefulsim/v1\nkind: Scenario\nmetadata: {name: s}\nuntil: 1m\nmanifests:\n"
         "  - file: manifests/web.yaml\nactions:\n"
-        f"  - {{at: 10s, patch: {{statefulset: web, type: json, patch: [{{op: add, path: /spec/template/spec/containers/-, value: {sidecar}}}]}}}}\n"
-        "  - {at: 20s, patch: {statefulset: web, type: json, patch: [{op: replace, path: /spec/template/spec/containers/1/image, value: busybox:2}]}}\n"
+        f"  - {{at: 10s, patch: {{statefulset: web, type: json, patch: [{{op: add, "
+        f"path: /spec/template/spec/containers/-, value: {sidecar}}}]}}}}\n"
+        "  - {at: 20s, patch: {statefulset: web, type: json, patch: [{op: replace, "
+        "path: /spec/template/spec/containers/1/image, value: busybox:2}]}}\n"
         "  - {at: 30s, setImage: {statefulset: web, container: log, image: busybox:3}}\n"
         "  - {at: 40s, scale: {statefulset: web, replicas: 2}}\n"
         "  - {at: 50s, patch: {statefulset: web, type: json, patch: [{op: test, path: /spec/replicas, value: 2}]}}\n",
-        file="s.yaml", base_dir=str(ROOT / "scenarios"))
+        file="s.yaml",
+        base_dir=str(ROOT / "scenarios"),
+    )
     assert len(ok.actions) == 5
     # without the first action, the second and third are refused when the scenario loads
-    found = _problems("{statefulset: web, type: json, patch: [{op: replace, path: /spec/template/spec/containers/1/image, value: x}]}")
+    found = _problems(
+        "{statefulset: web, type: json, patch: [{op: replace, path: /spec/template/spec/containers/1/image, value: x}]}"
+    )
     assert len(found) == 1 and "the patch would be rejected" in found[0]
 
 

@@ -131,8 +131,12 @@ def test_rollout_duration_judges_every_rollout_not_superseded() -> None:
     idle = run(statefulset(replicas=1), until="30s")
     none = _check(idle, "rolloutDuration", {"statefulset": "web", "atMost": "1m"})
     assert not none.ok and none.detail == "no template change in the trace"
-    broken = run(statefulset(replicas=1), until="1m", timing={"overrides": [{"match": {"image": "nginx:9"}, "appReady": "never"}]},
-                 actions=[{"at": "10s", "setImage": {"statefulset": "web", "container": "app", "image": "nginx:9"}}])
+    broken = run(
+        statefulset(replicas=1),
+        until="1m",
+        timing={"overrides": [{"match": {"image": "nginx:9"}, "appReady": "never"}]},
+        actions=[{"at": "10s", "setImage": {"statefulset": "web", "container": "app", "image": "nginx:9"}}],
+    )
     unfinished = _check(broken, "rolloutDuration", {"statefulset": "web", "atMost": "10m"})
     assert not unfinished.ok and unfinished.detail.endswith("not finished")
 

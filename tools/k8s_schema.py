@@ -2,7 +2,8 @@
 
 Usage: ``python tools/k8s_schema.py metav1=META_GO corev1=CORE_GO appsv1=APPS_GO NOTE > OUT``
 with ``apimachinery/pkg/apis/meta/v1/types.go``, ``api/core/v1/types.go`` and
-``api/apps/v1/types.go`` (each named by the Go import alias the others use for it).  For each struct reachable from ``StatefulSet`` it writes every JSON
+``api/apps/v1/types.go`` (each named by the Go import alias the others use for it).  For each
+struct reachable from ``StatefulSet`` it writes every JSON
 field with its shape (scalar, object, list, map), the element type, and the ``patchStrategy`` /
 ``patchMergeKey`` tags: what strategic merge patch and strict field validation read.  Types
 with their own JSON form (``metav1.Time``, ``resource.Quantity``, ``intstr.IntOrString``,

@@ -114,7 +114,10 @@ class ReadyReplicas:
         if best is not None and best.t <= self.by:
             return ExpectationResult(True, desc, f"reached at {format_clock(best.t)}")
         last = [r.fields[self.kind] for r in trace.of("StatefulSetStatus", statefulset=self.statefulset)]
-        seen = f"reached only at {format_clock(best.t)}" if best is not None else f"never reached (last {self.kind}: {last[-1] if last else 'no status'})"
+        if best is not None:
+            seen = f"reached only at {format_clock(best.t)}"
+        else:
+            seen = f"never reached (last {self.kind}: {last[-1] if last else 'no status'})"
         return ExpectationResult(False, desc, seen)
 
 

@@ -28,7 +28,8 @@ from statefulsim.sim.trace import Trace, TraceRecord, TraceSource, as_trace
 
 __all__ = [
     "OBSERVING_VERBS", "POD_EVENTS", "TEMPLATE_VERBS", "AllReady", "PodLife", "ReplicaSteps", "Rollout", "all_ready",
-    "below_quorum", "dns_delays", "pod_dns_names", "first_change", "first_statefulset", "is_rolled_out", "is_rolled_out_available", "kubectl_rollout_status",
+    "below_quorum", "dns_delays", "pod_dns_names", "first_change", "first_statefulset", "is_rolled_out",
+    "is_rolled_out_available", "kubectl_rollout_status",
     "majority", "pod_lives", "replica_steps", "rollout_duration", "rollout_status_line", "rollouts", "statefulsets",
     "time_below", "time_below_window", "time_to_all_ready", "update_life",
 ]
@@ -427,7 +428,8 @@ TEMPLATE_VERBS = ("setImage", "patch", "rolloutUndo", "rolloutRestart")
 
 
 def rollout_duration(trace: TraceSource, statefulset: str | None = None) -> float | None:
-    """Seconds from the first ``setImage``, ``patch``, ``rolloutUndo`` or ``rolloutRestart`` Action (on ``statefulset``, default any) to
+    """Seconds from the first ``setImage``, ``patch``, ``rolloutUndo`` or ``rolloutRestart`` Action
+    (on ``statefulset``, default any) to
     the first status where the set's ``updateRevision`` differs from the one before the action and
     ``currentRevision`` equals it (every pod on the new revision).  None without such an action,
     when the action made no new revision, or when the rollout did not finish by the end."""

@@ -113,7 +113,8 @@ def decode_utf8(data: bytes, name: str) -> str:
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
         column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
-        raise InputFileError(name, f"cannot read file: not valid UTF-8: byte 0x{data[e.start]:02x} at column {column}", line) from None
+        raise InputFileError(name, f"cannot read file: not valid UTF-8: byte 0x{data[e.start]:02x} at column {column}",
+                             line) from None
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> None:

@@ -326,7 +326,9 @@ class _Builder:
         self._limit("controllerWorkers", workers, cpath + ("workers",), f"{workers} workers")
         settings = ControllerSettings(
             workers=workers,
-            api_qps=float(ctl["apiQPS"]) if isinstance(ctl.get("apiQPS"), (int, float)) and not isinstance(ctl.get("apiQPS"), bool) and 0 < ctl["apiQPS"] < 1e300 else self._bad_number(ctl, "apiQPS", cpath, 20.0),
+            api_qps=(float(ctl["apiQPS"]) if isinstance(ctl.get("apiQPS"), (int, float))
+                     and not isinstance(ctl.get("apiQPS"), bool) and 0 < ctl["apiQPS"] < 1e300
+                     else self._bad_number(ctl, "apiQPS", cpath, 20.0)),
             api_burst=get_int(ctl, "apiBurst", cpath, p, 30, minimum=1),
         )
         dns = self._dns(get_mapping(m, "dns", path, p), path + ("dns",)) if "dns" in m else None
@@ -803,7 +805,8 @@ class _Builder:
                 manifests.update((o.metadata.name, o) for o in a.objects if isinstance(o, StatefulSet))
             if name is not None and name not in sets:
                 p.add(("actions", i, a.verb, "statefulset"),
-                      f"no StatefulSet named {name!r} in manifests{suggest(name, sets)}" + (f"; defined: {', '.join(sorted(sets))}" if sets else ""))
+                      f"no StatefulSet named {name!r} in manifests{suggest(name, sets)}"
+                      + (f"; defined: {', '.join(sorted(sets))}" if sets else ""))
         for i, trigger in self.triggers.items():
             for name in trigger.condition.statefulsets():
                 if name not in sets:

@@ -98,8 +98,9 @@ def write_jsonl(
     ``TraceRecord.as_dict()``.
     The file starts with a ``TraceStart`` and ends with a ``TraceEnd`` line (not counted), so
     :func:`read_jsonl` can tell a whole trace from a cut-off one; ``TraceEnd`` is at ``end``
-    (default: the trace's ``end``, the run's until) when that is after the last record.  A path is written atomically (statefulsim.io.files.atomic_write): a write cut short leaves
-    the file that was there before.
+    (default: the trace's ``end``, the run's until) when that is after the last record.  A path is
+    written atomically (statefulsim.io.files.atomic_write): a write cut short leaves the file that
+    was there before.
     """
     records = as_trace(trace_or_records) if isinstance(trace_or_records, HasTrace) else trace_or_records
     lines = [dumps_record(r) + "\n" for r in records]

@@ -47,7 +47,8 @@ DEFAULT_EVENTS: frozenset[str] = frozenset({
 })
 
 _EVENT_STYLES: dict[str, str] = {
-    "Action": "bold magenta", "ActionFailed": "bold red", "ActionNote": "magenta", "ActionTimedOut": "bold red", "DrainTimedOut": "bold red",
+    "Action": "bold magenta", "ActionFailed": "bold red", "ActionNote": "magenta", "ActionTimedOut": "bold red",
+    "DrainTimedOut": "bold red",
     "PodReady": "green", "ControllerResumed": "green",
     "PodNotReady": "yellow", "PodTerminating": "yellow", "ControllerWaiting": "yellow",
     "PodUnschedulable": "red", "ContainerRestarted": "red", "ContainerKilled": "red", "PodFailed": "red",
@@ -506,7 +507,8 @@ def _describe(r: TraceRecord, st: _State) -> tuple[str, str, bool]:
     if ev == "ActionNote":
         return "", str(f.get("message")), True
     if ev == "ActionTimedOut":
-        return "", f"{f.get('action')} never fired: {compact(f.get('when'))} did not hold within {_seconds(f.get('timeout'))}", True
+        return ("", f"{f.get('action')} never fired: {compact(f.get('when'))} did not hold within "
+                    f"{_seconds(f.get('timeout'))}", True)
     if ev == "RolledBack":
         return str(sts), f"rolled back to revision {f.get('revision')} ({f.get('controllerRevision')})", True
     if ev == "RollbackSkipped":
@@ -557,7 +559,8 @@ def describe_records(source: Trace | RunData, events: Collection[str] | None = N
 
     With ``events=None`` the :data:`DEFAULT_EVENTS` are shown, StatefulSetStatus only when
     readyReplicas changes, PodStatus only when a container cannot run (``ErrImagePull``,
-    ``CrashLoopBackOff``, ``Error``, ...) or the pod is ``NotReady`` / ``Unknown``; with an explicit collection every record of those events is shown.
+    ``CrashLoopBackOff``, ``Error``, ...) or the pod is ``NotReady`` / ``Unknown``; with an
+    explicit collection every record of those events is shown.
     """
     st = _State()
     out: list[tuple[TraceRecord, str, str]] = []
@@ -607,8 +610,9 @@ def render_trace(trace: TraceSource, console: Console, *, title: str | None = No
     parts: list[RenderableType] = []
     if show_timeline:
         parts += [_heading("Timeline"), timeline(trace), Text("")]
-    parts += [summary_table(trace, width=console.width), Text(""), statefulset_table(trace, waiting=waiting, quorum=quorum, quorum_from=quorum_from,
-                                                                       until=until, width=console.width)]
+    parts += [summary_table(trace, width=console.width), Text(""),
+              statefulset_table(trace, waiting=waiting, quorum=quorum, quorum_from=quorum_from, until=until,
+                                width=console.width)]
     claims = claims_table(trace)
     if claims is not None:
         parts += [Text(""), claims]

@@ -90,7 +90,8 @@ def _dns(trace: Trace) -> list[str]:
         if v.first_answer_at is None:
             out.append(f"{name} never resolved to an address ({_plural(v.negative_answers_before, 'negative answer')}).")
         elif v.delay is not None:
-            before = f"answered NXDOMAIN {_plural(v.negative_answers_before, 'time')}, then" if v.negative_answers_before else "answered"
+            before = (f"answered NXDOMAIN {_plural(v.negative_answers_before, 'time')}, then"
+                      if v.negative_answers_before else "answered")
             out.append(f"{name} {before} with its address {_dur(v.delay)} after {pod} became Ready.")
     return out
 
