@@ -48,6 +48,7 @@ from statefulsim.testing import (
     timing_models,
     to_yaml,
 )
+from statefulsim.testing.strategies.helpers import _seconds_of
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -140,7 +141,7 @@ def test_statefulset_specs_bounds(sts: dict[str, Any]) -> None:
 @given(timing_models(allow_never=True), action_timelines("web", healing=False, verbs=statefulsim.testing.ALL_VERBS,
                                                          max_actions=8))
 def test_timing_and_actions_alone(timing: dict[str, Any], actions: list[dict[str, Any]]) -> None:
-    times = [statefulsim.testing.strategies._seconds_of(a["at"]) for a in actions]
+    times = [_seconds_of(a["at"]) for a in actions]
     assert times == sorted(times) and all(0 <= t <= 300 for t in times)
     _loads({"apiVersion": "statefulsim/v1", "kind": "Scenario", "metadata": {"name": "t"}, "until": "20m",
             "manifests": [statefulsim.testing.headless_service("web"),
@@ -223,8 +224,8 @@ def test_default_timelines_draw_valid_bodies_of_every_verb(actions: list[dict[st
             assert ("until" in body) == ("every" in body)
             if "until" in body:
                 # whole milliseconds, as the strategy draws them (17.183 + 60 is not 77.183 in floats)
-                at = round(1000 * statefulsim.testing.strategies._seconds_of(a["at"]))
-                assert at < round(1000 * statefulsim.testing.strategies._seconds_of(body["until"])) <= at + 60_000
+                at = round(1000 * _seconds_of(a["at"]))
+                assert at < round(1000 * _seconds_of(body["until"])) <= at + 60_000
     assert "deleteStatefulSet" not in _verbs(actions) and "uncordonNode" not in _verbs(actions)[:1]
 
 
@@ -279,7 +280,7 @@ def test_delete_statefulset_is_opt_in_and_runs() -> None:
 @FAST
 @given(action_timelines("web", healing=True, max_actions=8, window=60, nodes=("node-1", "node-2")))
 def test_healing_timelines_uncordon_every_cordoned_or_drained_node(actions: list[dict[str, Any]]) -> None:
-    from statefulsim.testing.strategies import API_HEAL_MIN_MS, _seconds_of
+    from statefulsim.testing.strategies import API_HEAL_MIN_MS
 
     last_cordon: dict[str, float] = {}
     last_uncordon: dict[str, float] = {}
@@ -351,7 +352,7 @@ def test_format_seconds_round_trips(ms: int) -> None:
 def test_delay_models_load_and_are_bounded(model: Any) -> None:
     import random
 
-    from statefulsim.testing.strategies import _model
+    from statefulsim.testing.strategies.delays import _model
 
     m = _model(model)
     bound = delay_upper_bound(model)

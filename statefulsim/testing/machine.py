@@ -32,17 +32,8 @@ from statefulsim.sim.cluster import Cluster
 from statefulsim.sim.process import Gen
 from statefulsim.sim.trace import Trace
 from statefulsim.testing.checks import END_OF_RUN_INVARIANTS, InvariantViolation, chosen_invariants, load_data, to_yaml
-from statefulsim.testing.strategies import (
-    API_HEAL_MIN_MS,
-    DEFAULT_IMAGES,
-    DEFAULT_VERBS,
-    _action_body,
-    _gaps,
-    _pods,
-    format_seconds,
-    scenarios,
-    settle_time,
-)
+from statefulsim.testing.strategies import DEFAULT_IMAGES, DEFAULT_VERBS, format_seconds, scenarios, settle_time
+from statefulsim.testing.strategies.actions import API_HEAL_MIN_MS, _action_body, _gaps, _pods
 
 __all__ = ["StatefulSetMachine"]
 
