@@ -7,8 +7,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from statefulsim.io.importers import parse_pods_text
+from statefulsim.io.kubectl_export import pods_watch_text
+from statefulsim.io.scenario import load_scenario
+from statefulsim.present.kubectl_views import VIEWS, ViewOptions
+from statefulsim.runner import run
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_recordings_text_is_the_pods_view() -> None:
+    r = run(load_scenario(ROOT / "scenarios" / "quickstart.yaml"))
+    assert pods_watch_text(r.trace) == "".join(line + "\n" for line in VIEWS.get("pods").lines(r.trace, ViewOptions()))
+    golden = (ROOT / "tests" / "golden" / "quickstart_view_pods.txt").read_text()
+    assert pods_watch_text(r.trace) == golden
 
 
 def test_a_deleted_pods_terminal_rows_are_the_same_pod() -> None:

@@ -14,7 +14,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from statefulsim.durations import go_duration, human_duration
+from statefulsim.durations import go_duration
+from statefulsim.io.kubectl_tables import pod_watch_rows, pods_watch_lines
 from statefulsim.model.scenario import Scenario
 from statefulsim.sim.api.objects import Container, StatefulSet
 from statefulsim.sim.trace import Trace, TraceRecord, TraceSource, as_trace
@@ -194,21 +195,9 @@ def _event(epoch: _dt.datetime, t: float, reason: str, kind: str, name: str, com
             "source": {"component": component}, "firstTimestamp": _stamp(epoch, t), "lastTimestamp": _stamp(epoch, t)}
 
 
-def pods_watch_text(trace: TraceSource, scenario: Scenario) -> str:
-    """``kubectl get pods -w``: the header, then a row whenever a pod's row would change."""
-    trace = as_trace(trace)
-    lines = [f"{'NAME':<12}{'READY':<8}{'STATUS':<13}{'RESTARTS':<10}AGE"]
-    shown: dict[str, tuple[str, ...]] = {}
-    for t, kind, s in _history(trace, scenario):
-        if kind == "DELETED":
-            continue
-        apps = [c for c, init in s.containers if not init]
-        ready = len(apps) if s.ready is not None and s.ready[0] else 0
-        status = "Terminating" if s.deletion is not None else {"Succeeded": "Completed"}.get(s.phase, s.phase)
-        restarts = str(sum(s.restarts.values()))
-        row = (s.name, f"{ready}/{len(apps)}", status, restarts)
-        if shown.get(s.uid) == row:
-            continue
-        shown[s.uid] = row
-        lines.append(f"{row[0]:<12}{row[1]:<8}{row[2]:<13}{row[3]:<10}{human_duration(t - s.created)}")
-    return "\n".join(lines) + "\n"
+def pods_watch_text(trace: TraceSource, scenario: Scenario | None = None, *, statefulset: str | None = None) -> str:
+    """``kubectl get pods -w``: the text ``--view pods`` prints (one implementation,
+    :mod:`statefulsim.io.kubectl_tables`), ended by a newline.  ``scenario`` is not needed (the
+    rows come from the trace alone) and kept for symmetry with the JSON writers."""
+    del scenario
+    return "".join(line + "\n" for line in pods_watch_lines(pod_watch_rows(as_trace(trace), statefulset=statefulset)))
