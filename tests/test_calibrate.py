@@ -13,6 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 from statefulsim.calibrate import Observations, Sample, estimate, fit_sample
+from statefulsim.calibrate.estimate import ALL
 from statefulsim.cli import cli
 from statefulsim.errors import TraceFormatError
 from statefulsim.io.kubectl_export import events_json, go_duration, pods_snapshot_json, pods_watch_json, pods_watch_text
@@ -91,10 +92,80 @@ def test_round_trip_from_kubectl_json(runs) -> None:
     pulls = sum(len(r.trace.of("ImagePulled")) for r in runs)
     assert len(pull.sample.values) == pulls >= 3 * SEEDS  # one pull per node that runs a pod
     assert len(ready.sample.values) == REPLICAS * SEEDS
-    _check_lognormal(pull, *PULL, resolution=0.0)  # Pulled events print the duration to the nanosecond
+    # Pulled events print the duration truncated to the millisecond: read at the middle, ±0.5 ms
+    assert (pull.sample.resolution, pull.sample.censoring) == (0.0005, "interval")
+    _check_lognormal(pull, *PULL, resolution=0.0)
     _check_lognormal(ready, *READY, resolution=ready.sample.resolution)
     assert "imagePull" not in result.missing
     assert "provisioning" in result.missing  # no claims in the recording: said, not guessed
+
+
+PROVISIONING = (4.0, 20.0)  # provisioning lognormal median, p99
+ATTACH = (6.0, 25.0)  # volumeAttach lognormal median, p99
+
+VOLUME_SCENARIO = f"""
+apiVersion: statefulsim/v1
+kind: Scenario
+metadata: {{name: roundtrip-volumes}}
+until: 5m
+cluster: {{nodes: {REPLICAS}}}
+manifests:
+  - apiVersion: storage.k8s.io/v1
+    kind: StorageClass
+    metadata: {{name: gp3}}
+    provisioner: ebs.csi.aws.com
+    volumeBindingMode: WaitForFirstConsumer
+  - apiVersion: apps/v1
+    kind: StatefulSet
+    metadata: {{name: db}}
+    spec:
+      replicas: {REPLICAS}
+      podManagementPolicy: Parallel
+      serviceName: db
+      selector: {{matchLabels: {{app: db}}}}
+      template:
+        metadata: {{labels: {{app: db}}}}
+        spec:
+          containers:
+          - name: db
+            image: registry.example/db:1
+      volumeClaimTemplates:
+      - metadata: {{name: data}}
+        spec:
+          storageClassName: gp3
+          accessModes: [ReadWriteOnce]
+          resources: {{requests: {{storage: 1Gi}}}}
+timing:
+  provisioning: {{lognormal: {{median: {PROVISIONING[0]:g}s, p99: {PROVISIONING[1]:g}s}}}}
+  volumeAttach: {{lognormal: {{median: {ATTACH[0]:g}s, p99: {ATTACH[1]:g}s}}}}
+"""
+
+
+def test_round_trip_of_volume_provisioning_and_attach_from_events() -> None:
+    """provisioning (ProvisioningSucceeded - Provisioning on the claim) and volumeAttach
+    (SuccessfulAttachVolume - Scheduled on the pod) from `kubectl get events -o json` alone, written
+    at the top of the timing section, where the simulator reads them for every class."""
+    scenario = load_scenario_text(VOLUME_SCENARIO)
+    texts = []
+    for seed in range(SEEDS):
+        r = run(scenario, seed=seed)
+        texts.append((f"events-{seed}.json", events_json(r.trace, scenario=r.scenario)))
+    result = calibrate(read_recordings(texts), [f for f, _ in texts])
+    fits = _fits(result)
+    provisioning, attach = fits[("provisioning", ALL)], fits[("volumeAttach", ALL)]
+    assert len(provisioning.sample.values) == len(attach.sample.values) == REPLICAS * SEEDS
+    assert provisioning.sample.resolution == 1.0  # two stamps to the second
+    assert attach.sample.resolution == pytest.approx(0.5, abs=1e-5)  # one to the second, the scheduler's to the microsecond
+    _check_lognormal(provisioning, *PROVISIONING, resolution=provisioning.sample.resolution)
+    # the attach/detach reconciler's 100 ms grid and the watch add a little to every attach
+    _check_lognormal(attach, *ATTACH, resolution=attach.sample.resolution + 0.3)
+    assert "provisioning" not in result.missing and "volumeAttach" not in result.missing
+    section = yaml.safe_load(result.yaml)["timing"]
+    assert section["provisioning"]["lognormal"] and section["volumeAttach"]["lognormal"]
+    timed = load_scenario_text(VOLUME_SCENARIO.split("timing:")[0] + "timing:\n"
+                               + result.yaml.split("timing:\n", 1)[1])
+    assert isinstance(timed.timing.for_volume("provisioning", storage_class="gp3", provisioner="ebs.csi.aws.com"),
+                      LogNormal)
 
 
 def test_snapshot_json_and_yaml_give_the_watch_stream_samples(runs) -> None:
@@ -114,7 +185,7 @@ def test_round_trip_from_get_pods_w_text(runs) -> None:
     texts = [(f"pods-{i}.txt", pods_watch_text(r.trace, r.scenario)) for i, r in enumerate(runs)]
     result = calibrate(read_recordings(texts), [f for f, _ in texts])
     ready = _fits(result)[("appReady", ("statefulset", "web"))]
-    assert ready.sample.resolution == 1.0
+    assert ready.sample.resolution == 1.0 and ready.sample.censoring == "difference"  # fitted as censored
     # the unsubtracted probe phase (U(0, 1 s)) is within one more resolution step
     _check_lognormal(ready, *READY, resolution=2 * ready.sample.resolution)
     assert "no Pulled events" in result.missing["imagePull"]
@@ -229,7 +300,7 @@ def test_bundled_recordings_are_the_simulators_and_compare_accepts_them(name: st
     scenario_path = RECORDINGS.parent / f"{name}.yaml"
     r = run(load_scenario(scenario_path), seed=seed)
     base = RECORDINGS / f"{name}-seed{seed}"
-    exported = {"-pods.json": pods_watch_json(r.trace, r.scenario), "-events.json": events_json(r.trace),
+    exported = {"-pods.json": pods_watch_json(r.trace, r.scenario), "-events.json": events_json(r.trace, scenario=r.scenario),
                 "-pods.txt": pods_watch_text(r.trace, r.scenario)}
     for suffix, text in exported.items():
         path = base.parent / (base.name + suffix)
@@ -268,3 +339,77 @@ def test_compare_rows_and_orderings() -> None:
                                                                             5, 6)]
     assert result.ok
     assert not compare({("web-9", "ready"): 1.0}, runs).ok  # never simulated
+
+
+def test_censored_fit_recovers_what_whole_seconds_hide() -> None:
+    """Durations of median 2 s recorded as differences of two stamps truncated to the second (as
+    `kubectl get pods -o json` or events show them): many are 0 or 1.  Fitted as exact values the
+    zeros rule out the lognormal; fitted as interval-censored observations it comes back."""
+    import random
+
+    rng = random.Random(7)
+    truth = LogNormal(2.0, 6.0)
+    values = []
+    for _ in range(400):
+        t0 = rng.uniform(0, 1000)
+        values.append(float(math.floor(t0 + truth.sample(rng)) - math.floor(t0)))
+    assert values.count(0.0) > 0
+    exact = fit_sample(values, resolution=0.0)
+    assert "lognormal" not in [f.model for f in exact]
+    censored = fit_sample(values, resolution=1.0, censoring="difference")
+    best = censored[0]
+    assert best.model == "lognormal", [(f.model, f.aic) for f in censored]
+    got = dict(best.params)
+    sigma = math.log(6.0 / 2.0) / _Z99
+    assert abs(math.log(got["median"] / 2.0)) <= 3 * sigma / math.sqrt(len(values))
+    assert abs(math.log(got["p99"] / 6.0)) <= 3 * sigma * math.sqrt((1 + _Z99 ** 2 / 2) / len(values))
+    assert best.ks < 1.36 / math.sqrt(len(values))
+
+
+def test_a_plugin_delay_model_with_a_fitter_is_a_candidate() -> None:
+    """A delay model registered by a plug-in gets a fitter the same way (FITTERS, a Registry)."""
+    from statefulsim.calibrate.fit import FITTERS, register_fitter
+    from statefulsim.sim.delays import DELAY_MODELS, Shifted, register_delay_model
+
+    class ShiftedExponentialFitter:
+        def start(self, values, resolution):
+            lo = min(values)
+            mean = sum(values) / len(values) - lo
+            return [lo, math.log(mean)] if mean > 0 else None
+
+        def cdf(self, free, x):
+            return 1 - math.exp(-(x - free[0]) / math.exp(free[1])) if x > free[0] else 0.0
+
+        def logpdf(self, free, x):
+            return -free[1] - (x - free[0]) / math.exp(free[1]) if x >= free[0] else -math.inf
+
+        def params(self, free):
+            return (("offset", free[0]), ("mean", math.exp(free[1])))
+
+    from statefulsim.sim.delays import Exponential
+    register_delay_model("shiftedExponential", lambda p: Shifted(p["offset"], Exponential(p["mean"])),
+                         ("offset", "mean"))
+    register_fitter("shiftedExponential", ShiftedExponentialFitter())
+    try:
+        import random
+
+        rng = random.Random(3)
+        values = [10.0 + rng.expovariate(1 / 2.0) for _ in range(300)]
+        best = fit_sample(values)[0]
+        assert best.model == "shiftedExponential"
+        assert dict(best.params)["offset"] == pytest.approx(10.0, abs=0.05)
+        assert best.yaml().startswith("{shiftedExponential: {offset: 10")
+        assert isinstance(best.delay(), Shifted)
+        with pytest.raises(ValueError, match="already registered"):
+            register_fitter("shiftedExponential", ShiftedExponentialFitter())
+    finally:
+        FITTERS.unregister("shiftedExponential")
+        DELAY_MODELS.unregister("shiftedExponential")
+    assert "shiftedExponential" not in FITTERS
+
+
+def test_every_built_in_delay_model_has_a_fitter() -> None:
+    from statefulsim.calibrate.fit import FITTERS
+    from statefulsim.sim.delays import DELAY_MODELS
+
+    assert sorted(FITTERS.names()) == sorted(DELAY_MODELS.names())

@@ -8,8 +8,10 @@ kubectl prints to the second; the AGE unit for ``kubectl get pods -w`` text).
 
 from __future__ import annotations
 
+import re
 import statistics
 from dataclasses import dataclass, field
+from typing import Callable
 
 #: Keys calibrate looks for, and what each is estimated from.
 SOURCES = {
@@ -20,13 +22,25 @@ SOURCES = {
                       "(includes up to 1 s for the kubelet's PLEG to notice the exit)",
     "appShutdown": "an app container's finishedAt minus the start of the pod's graceful deletion "
                    "(deletionTimestamp minus deletionGracePeriodSeconds), for clean exits (code 0) without preStop",
+    "provisioning": "a claim's ProvisioningSucceeded event minus the external provisioner's Provisioning event "
+                    "(or, without it, the StatefulSet controller's 'create Claim' event)",
+    "volumeAttach": "a pod's SuccessfulAttachVolume event minus its Scheduled event (pods with a "
+                    "FailedAttachVolume event, which waited for a detach elsewhere, are left out)",
 }
+#: The scope of keys that are not per image or set: written at the top of the ``timing:`` section.
+ALL = ("all", "")
+
+
+def scope_label(scope: tuple[str, str]) -> str:
+    """`` of image mysql:8.0``, `` of statefulset web``; nothing for :data:`ALL`."""
+    return "" if scope == ALL else f" of {scope[0]} {scope[1]}"
+
+
+def missing_name(key: str, scope: tuple[str, str]) -> str:
+    """How the report names a key of one scope it could not fit: ``containerStart (image a:1)``."""
+    return key if scope == ALL else f"{key} ({scope[0]} {scope[1]})"
 #: Timing keys no recording format read here can give, and why.
 NOT_RECORDED = {
-    "provisioning": "needs PersistentVolumeClaim and PersistentVolume objects (`kubectl get pvc,pv -o json`), "
-                    "which calibrate does not read",
-    "volumeAttach": "needs the attach/detach controller's SuccessfulAttachVolume events with the pod's "
-                    "scheduling time, which calibrate does not read",
     "volumeDetach": "a detach has no event (the attach/detach controller records none)",
     "volumeMount": "the pod status has no time for the mount of its volumes",
     "volumeUnmount": "the pod status has no time for the unmount of its volumes",
@@ -78,42 +92,74 @@ class Pull:
     source: str
 
 
+@dataclass(frozen=True)
+class EventTimes:
+    """One Event object of ``kubectl get events -o json``: its reason, involved object and the
+    time of its first occurrence (seconds on its file's clock, the middle of the interval its
+    timestamp allows: a stamp to the second is read as stamp + 0.5 s)."""
+
+    reason: str
+    kind: str
+    name: str
+    uid: str
+    message: str
+    first: float
+    resolution: float  # of ``first``: 1 s for firstTimestamp, 1 µs for a MicroTime eventTime
+    source: str
+
+
 @dataclass
 class Observations:
     """Everything the recordings showed, merged."""
 
     pods: list[PodTimes] = field(default_factory=list)
     pulls: list[Pull] = field(default_factory=list)
+    events: list[EventTimes] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Sample:
-    """Durations of one timing key in one scope (``("image", "mysql:8.0")``, ``("statefulset", "web")``)."""
+    """Durations of one timing key in one scope (``("image", "mysql:8.0")``, ``("statefulset", "web")``).
+
+    ``resolution`` is the largest error the recording allows on a value (seconds); ``censoring``
+    says how it arose: ``difference`` (two stamps, each truncated: a triangular error on
+    ±resolution) or ``interval`` (one truncated value read at its middle: uniform on ±resolution).
+    """
 
     key: str
     scope: tuple[str, str]
     values: list[float] = field(default_factory=list)
     resolution: float = 0.0
     sources: list[str] = field(default_factory=list)
+    censoring: str = "difference"
 
-    def add(self, value: float, resolution: float, source: str) -> None:
+    def add(self, value: float, resolution: float, source: str, censoring: str = "difference") -> None:
+        if not self.values or resolution > self.resolution:
+            self.censoring = censoring
         self.values.append(value)
         self.resolution = max(self.resolution, resolution)
         if source not in self.sources:
             self.sources.append(source)
 
 
+def _between(start: float, end: float) -> tuple[float, str]:
+    """Resolution and censoring of ``end`` - ``start`` for stamps of these resolutions (steps)."""
+    kind = "difference" if min(start, end) > 0.1 * max(start, end) else "interval"
+    return (start + end) / 2, kind
+
+
 def estimate(obs: Observations) -> tuple[list[Sample], dict[str, str]]:
     """The samples of every key the observations give, and for each key they cannot give, why."""
     samples: dict[tuple[str, tuple[str, str]], Sample] = {}
 
-    def add(key: str, scope: tuple[str, str], value: float, resolution: float, source: str) -> None:
+    def add(key: str, scope: tuple[str, str], value: float, resolution: float, source: str,
+            censoring: str = "difference") -> None:
         if value >= 0:
-            samples.setdefault((key, scope), Sample(key, scope)).add(value, resolution, source)
+            samples.setdefault((key, scope), Sample(key, scope)).add(value, resolution, source, censoring)
 
     for p in obs.pulls:
-        add("imagePull", ("image", p.image), p.seconds, p.resolution, p.source)
+        add("imagePull", ("image", p.image), p.seconds, p.resolution / 2, p.source, "interval")
     text_only = True
     for pod in obs.pods:
         scope = ("statefulset", pod.statefulset or pod.pod)
@@ -139,8 +185,18 @@ def estimate(obs: Observations) -> tuple[list[Sample], dict[str, str]]:
             for c in apps:
                 if c.finished is not None and c.exit_code == 0 and not c.pre_stop and c.finished >= pod.terminating:
                     add("appShutdown", scope, c.finished - pod.terminating, pod.resolution, pod.source)
+    _volume_samples(obs.events, add)
     missing = dict(NOT_RECORDED)
     found = {k for k, _ in samples}
+    has_events = bool(obs.events) or bool(obs.pulls)
+    if "provisioning" not in found:
+        missing["provisioning"] = ("no ProvisioningSucceeded event with the claim's Provisioning or creation event "
+                                   + ("in the events (static or pre-bound volumes, or events expired)" if has_events
+                                      else "(no `kubectl get events -o json` given)"))
+    if "volumeAttach" not in found:
+        missing["volumeAttach"] = ("no SuccessfulAttachVolume event with the pod's Scheduled event "
+                                   + ("in the events (no attachable volumes, or events expired)" if has_events
+                                      else "(no `kubectl get events -o json` given)"))
     if "imagePull" not in found:
         missing["imagePull"] = ("no Pulled events with a duration (images cached on the nodes, or no "
                                 "`kubectl get events -o json` given)")
@@ -153,12 +209,50 @@ def estimate(obs: Observations) -> tuple[list[Sample], dict[str, str]]:
     out = []
     for s in samples.values():
         if s.values and statistics.median(s.values) < 2 * s.resolution:
-            missing[f"{s.key} ({s.scope[0]} {s.scope[1]})"] = (
+            missing[missing_name(s.key, s.scope)] = (
                 f"below the recording's resolution: median {statistics.median(s.values):.3g} s, resolution "
                 f"±{s.resolution:g} s")
             continue
         out.append(s)
     return out, missing
+
+
+_CLAIM_CREATED = re.compile(r"^create Claim (\S+) Pod \S+ in StatefulSet \S+ success")
+
+
+def _volume_samples(events: list[EventTimes], add: Callable[..., None]) -> None:
+    """provisioning and volumeAttach from events, each paired within its own file (one clock)."""
+    by_file: dict[str, list[EventTimes]] = {}
+    for e in events:
+        by_file.setdefault(e.source, []).append(e)
+    for file, evs in by_file.items():
+        evs = sorted(evs, key=lambda e: e.first)
+        starts: dict[tuple[str, str], list[EventTimes]] = {}  # (what, object) -> events, in time order
+        failed = {(e.name, e.uid) for e in evs if e.reason == "FailedAttachVolume"}
+        for e in evs:
+            if e.reason == "Provisioning" and e.kind == "PersistentVolumeClaim":
+                starts.setdefault(("provisioning", e.name), []).append(e)
+            elif e.reason == "SuccessfulCreate" and e.kind == "StatefulSet" and (m := _CLAIM_CREATED.match(e.message)):
+                starts.setdefault(("created", m.group(1)), []).append(e)
+            elif e.reason == "Scheduled" and e.kind == "Pod":
+                starts.setdefault(("scheduled", e.name), []).append(e)
+            elif e.reason == "ProvisioningSucceeded" and e.kind == "PersistentVolumeClaim":
+                start = _latest(starts.get(("provisioning", e.name)), e) or _latest(starts.get(("created", e.name)), e)
+                if start is not None:
+                    res, kind = _between(start.resolution, e.resolution)
+                    add("provisioning", ALL, e.first - start.first, res, file, kind)
+            elif e.reason == "SuccessfulAttachVolume" and e.kind == "Pod" and (e.name, e.uid) not in failed:
+                start = _latest([s for s in starts.get(("scheduled", e.name), ()) if not e.uid or not s.uid
+                                 or s.uid == e.uid], e)
+                if start is not None:
+                    res, kind = _between(start.resolution, e.resolution)
+                    add("volumeAttach", ALL, e.first - start.first, res, file, kind)
+
+
+def _latest(candidates: list[EventTimes] | None, end: EventTimes) -> EventTimes | None:
+    """The last of ``candidates`` that is not later than ``end`` (within their resolutions)."""
+    before = [c for c in candidates or () if c.first <= end.first + (c.resolution + end.resolution) / 2]
+    return before[-1] if before else None
 
 
 def _sidecar(c: ContainerTimes) -> bool:

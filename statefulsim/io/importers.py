@@ -137,6 +137,11 @@ def _pod_row(tokens: Sequence[str], cols: dict[str, int]) -> _Row:
     return _Row(name, status, restarts, parse_age(tokens[i]), _age_resolution(tokens[i]), int(have), int(want))
 
 
+#: STATUS of a deleted pod whose containers have exited: kubectl 1.27+ shows the terminal phase
+#: (``printPod``: Terminating only while the phase is not terminal), and the deletion row repeats it.
+_TERMINAL_STATUSES = frozenset({"Completed", "Error", "Succeeded", "Failed", "ContainerStatusUnknown"})
+
+
 def parse_pods_text(text: str, file: str = "<text>", statefulset: str | None = None) -> Recording:
     """``kubectl get pods -w`` output, also pasted from a terminal.  Every pod row is a state;
     changes become records.  Lines that are not pod rows (shell prompts, other commands' output,
@@ -195,7 +200,7 @@ def parse_pods_text(text: str, file: str = "<text>", statefulset: str | None = N
         rows += 1
         name, status, restarts, age = row.name, row.status, row.restarts, row.age
         pod = pods.get(name)
-        if pod is not None and pod.terminating and status != "Terminating":
+        if pod is not None and pod.terminating and status != "Terminating" and status not in _TERMINAL_STATUSES:
             _replace_text_pod(pod, name, now - age, emit)  # -w prints no deletion row
             pod = None
         elif pod is not None and pod.created + age + pod.resolution + row.resolution + now_resolution < now:

@@ -14,9 +14,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from statefulsim.durations import go_duration, human_duration
+from statefulsim.durations import go_duration
+from statefulsim.io.kubectl_tables import involved_object, pod_watch_rows, pods_watch_lines
 from statefulsim.model.scenario import Scenario
 from statefulsim.sim.api.objects import Container, StatefulSet
+from statefulsim.sim.api.storage import StorageClass
 from statefulsim.sim.trace import Trace, TraceRecord, TraceSource, as_trace
 
 __all__ = ["DEFAULT_EPOCH", "events_json", "go_duration", "pods_snapshot_json", "pods_watch_json", "pods_watch_text"]
@@ -170,45 +172,80 @@ def pods_snapshot_json(trace: TraceSource, scenario: Scenario, at: float, epoch:
                       indent=2) + "\n"
 
 
-def events_json(trace: TraceSource, epoch: _dt.datetime = DEFAULT_EPOCH) -> str:
-    """``kubectl get events -o json``: the kubelet's ``Pulled`` events and the StatefulSet controller's."""
+#: involvedObject kinds of the trace's ``KubeEvent`` object prefixes.
+_KINDS = {"pod": "Pod", "pvc": "PersistentVolumeClaim", "persistentvolumeclaim": "PersistentVolumeClaim",
+          "statefulset": "StatefulSet", "node": "Node", "pv": "PersistentVolume",
+          "persistentvolume": "PersistentVolume", "poddisruptionbudget": "PodDisruptionBudget"}
+#: Components that write events with the events.k8s.io/v1 API: ``eventTime`` to the microsecond and
+#: no ``firstTimestamp``/``lastTimestamp`` (kube-scheduler); the others use the core/v1 recorder.
+_EVENTS_V1 = frozenset({"default-scheduler"})
+
+
+def events_json(trace: TraceSource, epoch: _dt.datetime = DEFAULT_EPOCH, *, scenario: Scenario | None = None) -> str:
+    """``kubectl get events -o json``: every event of the run (the trace's ``KubeEvent`` records),
+    repeats folded into one Event with ``count`` and ``lastTimestamp`` as the API server keeps
+    them, and the external provisioner's ``Provisioning`` / ``ProvisioningSucceeded`` events on a
+    claim, which the simulator does not record as events: they are written here from the
+    ``VolumeProvisioning`` and ``PVCreated`` records.  Timestamps are to the second (core/v1
+    ``firstTimestamp``/``lastTimestamp``), the scheduler's ``eventTime`` to the microsecond."""
     trace = as_trace(trace)
-    items: list[Mapping[str, Any]] = []
+    provisioners = {o.name: o.provisioner for o in (scenario.objects if scenario is not None else ())
+                    if isinstance(o, StorageClass)}
+    uids: dict[str, str] = {}  # pod name -> the uid of its current incarnation
+    provisioning: dict[str, str] = {}  # claim -> its class, while the provisioner works on it
+    events: dict[tuple[str, ...], dict[str, Any]] = {}
+
+    def add(t: float, reason: str, kind: str, name: str, component: str, message: str, type_: str = "Normal") -> None:
+        uid = uids.get(name, "") if kind == "Pod" else ""
+        key = (kind, name, uid, reason, message, component)
+        ev = events.get(key)
+        if ev is not None:
+            ev["count"] += 1
+            if component not in _EVENTS_V1:
+                ev["lastTimestamp"] = _stamp(epoch, t)
+            return
+        obj = {"kind": kind, "name": name, "namespace": "default"}
+        if uid:
+            obj["uid"] = uid
+        ev = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": f"{name}.{len(events):016x}",
+                                                                "namespace": "default"},
+              "involvedObject": obj, "reason": reason, "message": message, "type": type_, "count": 1}
+        if component in _EVENTS_V1:
+            micro = (epoch + _dt.timedelta(microseconds=math.floor(t * 1e6)))
+            ev.update({"eventTime": micro.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "firstTimestamp": None,
+                       "lastTimestamp": None, "reportingComponent": component, "source": {}})
+        else:
+            ev.update({"eventTime": None, "firstTimestamp": _stamp(epoch, t), "lastTimestamp": _stamp(epoch, t),
+                       "reportingComponent": component, "source": {"component": component}})
+        events[key] = ev
+
     for r in trace:
-        if r.event == "ImagePulled":
-            d = go_duration(r.fields["seconds"])
-            items.append(_event(epoch, r.t, "Pulled", "Pod", r.fields["pod"], "kubelet",
-                                f'Successfully pulled image "{r.fields["image"]}" in {d} ({d} including waiting)'))
-        elif r.event == "KubeEvent" and r.fields["component"] == "statefulset-controller":
-            kind, _, name = str(r.fields["object"]).partition("/")
-            set_name = str(r.fields["message"]).split(" in StatefulSet ")[-1].split()[0]
-            items.append(_event(epoch, r.t, r.fields["reason"], "StatefulSet", set_name, r.fields["component"], r.fields["message"]))
-            del kind, name
-    return json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=2) + "\n"
+        if r.event == "PodCreated":
+            uids[str(r.fields["pod"])] = str(r.fields["uid"])
+        elif r.event == "KubeEvent":
+            prefix, _, name = involved_object(r.fields).partition("/")
+            add(r.t, str(r.fields["reason"]), _KINDS.get(prefix, prefix.capitalize()), name,
+                str(r.fields["component"]), str(r.fields["message"]).strip(), str(r.fields.get("type") or "Normal"))
+        elif r.event == "VolumeProvisioning":
+            claim, klass = str(r.fields["pvc"]), str(r.fields["storageClass"])
+            provisioning[claim] = klass
+            add(r.t, "Provisioning", "PersistentVolumeClaim", claim, _provisioner(provisioners, klass),
+                f'External provisioner is provisioning volume for claim "default/{claim}"')
+        elif r.event == "PVCreated" and r.get("pvc") in provisioning:
+            klass = provisioning.pop(str(r.fields["pvc"]))
+            add(r.t, "ProvisioningSucceeded", "PersistentVolumeClaim", str(r.fields["pvc"]),
+                _provisioner(provisioners, klass), f'Successfully provisioned volume {r.fields["pv"]}')
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": list(events.values())}, indent=2) + "\n"
 
 
-def _event(epoch: _dt.datetime, t: float, reason: str, kind: str, name: str, component: str,
-           message: str) -> Mapping[str, Any]:
-    return {"apiVersion": "v1", "kind": "Event", "reason": reason, "message": message, "type": "Normal",
-            "involvedObject": {"kind": kind, "name": name, "namespace": "default"}, "count": 1,
-            "source": {"component": component}, "firstTimestamp": _stamp(epoch, t), "lastTimestamp": _stamp(epoch, t)}
+def _provisioner(provisioners: Mapping[str, str], klass: str) -> str:
+    """The external provisioner's event source: ``<driver>_<instance>`` as external-provisioner writes it."""
+    return f"{provisioners.get(klass, 'external-provisioner')}_csi-controller-0"
 
 
-def pods_watch_text(trace: TraceSource, scenario: Scenario) -> str:
-    """``kubectl get pods -w``: the header, then a row whenever a pod's row would change."""
-    trace = as_trace(trace)
-    lines = [f"{'NAME':<12}{'READY':<8}{'STATUS':<13}{'RESTARTS':<10}AGE"]
-    shown: dict[str, tuple[str, ...]] = {}
-    for t, kind, s in _history(trace, scenario):
-        if kind == "DELETED":
-            continue
-        apps = [c for c, init in s.containers if not init]
-        ready = len(apps) if s.ready is not None and s.ready[0] else 0
-        status = "Terminating" if s.deletion is not None else {"Succeeded": "Completed"}.get(s.phase, s.phase)
-        restarts = str(sum(s.restarts.values()))
-        row = (s.name, f"{ready}/{len(apps)}", status, restarts)
-        if shown.get(s.uid) == row:
-            continue
-        shown[s.uid] = row
-        lines.append(f"{row[0]:<12}{row[1]:<8}{row[2]:<13}{row[3]:<10}{human_duration(t - s.created)}")
-    return "\n".join(lines) + "\n"
+def pods_watch_text(trace: TraceSource, scenario: Scenario | None = None, *, statefulset: str | None = None) -> str:
+    """``kubectl get pods -w``: the text ``--view pods`` prints (one implementation,
+    :mod:`statefulsim.io.kubectl_tables`), ended by a newline.  ``scenario`` is not needed (the
+    rows come from the trace alone) and kept for symmetry with the JSON writers."""
+    del scenario
+    return "".join(line + "\n" for line in pods_watch_lines(pod_watch_rows(as_trace(trace), statefulset=statefulset)))

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
-from statefulsim.calibrate.estimate import ContainerTimes, Observations, PodTimes, Pull
+from statefulsim.calibrate.estimate import ContainerTimes, EventTimes, Observations, PodTimes, Pull
 from statefulsim.errors import ScenarioError, TraceFormatError
 from statefulsim.io import importers
 from statefulsim.io.importers import _check_shape, _json_objects, _time
@@ -29,6 +29,8 @@ CALIBRATE_FORMATS = ("pods-text", "pods-json", "pods-yaml", "events-json")
 TIMESTAMP_RESOLUTION = 1.0
 #: AGE while a pod is younger than 2 minutes (``95s``); coarser later (``12m``: 1 min).
 AGE_RESOLUTION = 1.0
+#: ``Pulled`` durations: the kubelet prints them truncated to the millisecond.
+PULL_RESOLUTION = 1e-3
 
 
 class RecordingError(TraceFormatError):
@@ -65,7 +67,14 @@ _POD_SHAPE = ("object", {
 })
 _EVENT_SHAPE = ("object", {"reason": ("string|null", None), "message": ("string|null", None),
                            "involvedObject": ("object|null", {"kind": ("string|null", None),
-                                                              "name": ("string|null", None)})})
+                                                              "name": ("string|null", None),
+                                                              "uid": ("string|null", None)}),
+                           "firstTimestamp": _TIME, "lastTimestamp": _TIME, "eventTime": _TIME,
+                           "count": ("integer|null", None)})
+#: Event reasons whose times calibrate reads (docs/calibrate.md): the volume keys' two ends.
+_TIMED_REASONS = frozenset({"Provisioning", "ProvisioningSucceeded", "SuccessfulCreate", "Scheduled",
+                            "SuccessfulAttachVolume", "FailedAttachVolume"})
+_FRACTION = re.compile(r"\.(\d+)")
 
 _PULLED = re.compile(r'^Successfully pulled image "([^"]+)" in (\S+)')
 _GO_PART = re.compile(r"(\d+(?:\.(\d+))?)(h|ms|us|µs|ns|m|s)")
@@ -257,11 +266,26 @@ def _pods(file: str, fmt: str, text: str, statefulset: str | None) -> tuple[list
     return out, notes
 
 
-def _pulls(file: str, text: str) -> tuple[list[Pull], list[str]]:
+def _events(file: str, text: str) -> tuple[list[Pull], list[EventTimes], list[str]]:
+    """The Pulled events' durations and the times of the events the volume keys need."""
     pulls: list[Pull] = []
+    timed: list[EventTimes] = []
+    epoch: _dt.datetime | None = None
     cached = without = 0
     for line, prefix, ev in _items(file, "events-json", text):
         _check_shape(ev, _EVENT_SHAPE, file, line or 0, prefix)
+        where = prefix + "." if prefix else ""
+        if ev.get("reason") in _TIMED_REASONS:
+            field_name = next((k for k in ("firstTimestamp", "eventTime", "lastTimestamp") if ev.get(k)), None)
+            if field_name is not None:
+                t = _time(ev[field_name], file, line or 0, where + field_name)
+                epoch = t if epoch is None else epoch
+                frac = _FRACTION.search(str(ev[field_name]))
+                res = 10.0 ** -len(frac.group(1)) if frac else TIMESTAMP_RESOLUTION
+                obj = ev.get("involvedObject") or {}
+                timed.append(EventTimes(str(ev["reason"]), str(obj.get("kind") or ""), str(obj.get("name") or ""),
+                                        str(obj.get("uid") or ""), str(ev.get("message") or ""),
+                                        (t - epoch).total_seconds() + res / 2, res, file))
         if ev.get("reason") != "Pulled":
             continue
         message = str(ev.get("message") or "")
@@ -277,13 +301,17 @@ def _pulls(file: str, text: str) -> tuple[list[Pull], list[str]]:
         except ValueError:
             raise RecordingError(file, line, (prefix + "." if prefix else "") + "message",
                                  "a pull duration such as 'in 8.207s'", repr(m.group(2))) from None
-        pulls.append(Pull(str((ev.get("involvedObject") or {}).get("name")), m.group(1), seconds, resolution, file))
+        # the kubelet truncates the duration to the millisecond (image_manager.go) and Go drops trailing
+        # zeros: the printed digits are finer than that, or as fine; read as the middle of the interval
+        resolution = min(resolution, PULL_RESOLUTION)
+        pulls.append(Pull(str((ev.get("involvedObject") or {}).get("name")), m.group(1), seconds + resolution / 2,
+                          resolution, file))
     notes = []
     if cached:
         notes.append(f"{file}: {cached} Pulled events say the image was already present (cached): no pull time")
     if without:
         notes.append(f"{file}: {without} Pulled events give no duration (kubelets before 1.26 do not print one)")
-    return pulls, notes
+    return pulls, timed, notes
 
 
 def _text_pods(file: str, text: str, statefulset: str | None) -> tuple[list[PodTimes], list[str]]:
@@ -310,21 +338,31 @@ def _text_pods(file: str, text: str, statefulset: str | None) -> tuple[list[PodT
                  "no clock between rows: a pod created after a quiet spell (no row printed) is dated at the last row"]
 
 
+_RESOLUTION_NOTE = {
+    "pods-json": "timestamps to the second (a difference of two: ±1 s)",
+    "pods-yaml": "timestamps to the second (a difference of two: ±1 s)",
+    "events-json": "Pulled durations truncated to 1 ms (±0.5 ms); firstTimestamp to the second, the "
+                   "scheduler's eventTime to the microsecond",
+    "pods-text": "AGE to the second (a difference of two: ±1 s)",
+}
+
+
 def read_recordings(texts: Sequence[tuple[str, str]], statefulset: str | None = None) -> Observations:
     """Parse ``(file name, content)`` pairs into one :class:`Observations` (no file I/O here)."""
     obs = Observations()
     for file, text in texts:
         fmt = detect_calibrate_format(text, file)
         if fmt == "events-json":
-            pulls, notes = _pulls(file, text)
+            pulls, timed, notes = _events(file, text)
             obs.pulls.extend(pulls)
+            obs.events.extend(timed)
         elif fmt == "pods-text":
             pods, notes = _text_pods(file, text, statefulset)
             obs.pods.extend(pods)
         else:
             pods, notes = _pods(file, fmt, text, statefulset)
             obs.pods.extend(pods)
-        obs.notes.extend([f"{file}: {fmt}"] + notes)
+        obs.notes.extend([f"{file}: {fmt}: {_RESOLUTION_NOTE[fmt]}"] + notes)
     return obs
 
 

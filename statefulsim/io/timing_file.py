@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Mapping, Sequence
 
-from statefulsim.calibrate.fit import CRITERION, KeyFit
+from statefulsim.calibrate.estimate import ALL, scope_label
+from statefulsim.calibrate.fit import CRITERION, FITTERS, KeyFit, how_fitted
 from statefulsim.io.files import atomic_write_text
 
 __all__ = ["load_timing_include", "render_timing_yaml", "write_timing_yaml"]
@@ -19,15 +20,17 @@ def _quote(s: str) -> str:
 def _comment(f: KeyFit) -> str:
     others = ", ".join(f"{c.model} {c.aic - f.chosen.aic:+.1f}" for c in f.candidates[1:])
     s = f.sample
-    return (f"# {s.key} of {s.scope[0]} {s.scope[1]}: {len(s.values)} samples from {', '.join(s.sources)} "
-            f"(resolution ±{s.resolution:.3g} s); {f.chosen.model} by AIC"
+    return (f"# {s.key}{scope_label(s.scope)}: {len(s.values)} samples from {', '.join(s.sources)} "
+            f"(resolution ±{s.resolution:.3g} s, {how_fitted(s)}); {f.chosen.model} "
+            + ("(no spread beyond the resolution)" if f.chosen.model == "constant" else "by AIC")
             + (f" (AIC vs. it: {others})" if others else "") + f"; KS distance {f.chosen.ks:.3f}")
 
 
 def render_timing_yaml(fits: Sequence[KeyFit], missing: Mapping[str, str], sources: Sequence[str]) -> str:
-    """The text of a timing.yaml: a ``timing:`` section with one override per image or set."""
+    """The text of a timing.yaml: a ``timing:`` section with the keys that are not per image or set
+    (the volume keys) at its top and one override per image or set."""
     out = ["# Written by `statefulsim calibrate` from: " + ", ".join(sources),
-           f"# Models fitted by maximum likelihood (constant, uniform, exponential, lognormal); chosen by {CRITERION}.",
+           f"# Models fitted by maximum likelihood ({', '.join(FITTERS.names())}); chosen by {CRITERION}.",
            "# KS distance: the largest gap between the samples' and the model's cumulative distribution.",
            "# Use it in a scenario as `timing: {file: timing.yaml}`, or paste the section."]
     for key, why in sorted(missing.items()):
@@ -35,7 +38,10 @@ def render_timing_yaml(fits: Sequence[KeyFit], missing: Mapping[str, str], sourc
     out.append("timing:")
     by_scope: dict[tuple[str, str], list[KeyFit]] = {}
     for f in fits:
-        by_scope.setdefault(f.sample.scope, []).append(f)
+        if f.sample.scope == ALL:  # not per image or set: a key of the section itself
+            out += ["  " + _comment(f), f"  {f.sample.key}: {f.chosen.yaml()}"]
+        else:
+            by_scope.setdefault(f.sample.scope, []).append(f)
     if not by_scope:
         out.append("  overrides: []")
     else:

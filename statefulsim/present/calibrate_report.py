@@ -8,8 +8,8 @@ from typing import Mapping, Sequence
 from rich.console import Console
 from rich.text import Text
 
-from statefulsim.calibrate.estimate import Observations, estimate
-from statefulsim.calibrate.fit import MIN_SAMPLES, KeyFit, fit_key
+from statefulsim.calibrate.estimate import Observations, estimate, missing_name, scope_label
+from statefulsim.calibrate.fit import MIN_SAMPLES, KeyFit, fit_key, how_fitted
 from statefulsim.io.importers import _read
 from statefulsim.io.snapshots import read_recordings
 from statefulsim.io.timing_file import render_timing_yaml, write_timing_yaml
@@ -32,10 +32,13 @@ def calibrate(observations: Observations, sources: Sequence[str]) -> Calibration
     fits = []
     for s in samples:
         if len(s.values) < MIN_SAMPLES:
-            missing[f"{s.key} ({s.scope[0]} {s.scope[1]})"] = (f"{len(s.values)} sample(s): a fit needs at least "
+            missing[missing_name(s.key, s.scope)] = (f"{len(s.values)} sample(s): a fit needs at least "
                                                                f"{MIN_SAMPLES}")
             continue
-        fits.append(fit_key(s))
+        try:
+            fits.append(fit_key(s))
+        except ValueError as e:
+            missing[missing_name(s.key, s.scope)] = str(e)
     return Calibration(tuple(fits), missing, tuple(observations.notes), render_timing_yaml(fits, missing, sources))
 
 
@@ -51,8 +54,8 @@ def calibrate_cli(console: Console, files: Sequence[str], out: str | None, state
         console.print(Text(f"note: {note}", style="dim"))
     for f in result.fits:
         s, c = f.sample, f.chosen
-        console.print(Text(f"{s.key} ({s.scope[0]} {s.scope[1]}): n={len(s.values)}, {c.delay().describe()}, "
-                           f"KS {c.ks:.3f}, resolution ±{s.resolution:.3g} s"))
+        console.print(Text(f"{s.key}{scope_label(s.scope)}: n={len(s.values)}, {c.delay().describe()}, "
+                           f"KS {c.ks:.3f}, resolution ±{s.resolution:.3g} s, {how_fitted(s)}"))
     for key, why in sorted(result.missing.items()):
         console.print(Text(f"not estimated: {key}: {why}", style="yellow"))
     if out is None:
