@@ -76,3 +76,37 @@ def test_sweep_worker_takes_the_lean_path(monkeypatch: pytest.MonkeyPatch) -> No
     scenario = load_scenario(path)
     for seed, metrics in result.runs:
         assert metrics == run_metrics(run(scenario, seed=seed).trace, until=scenario.until, quorum=2)
+
+
+def test_run_one_pauses_the_collector_and_frees_the_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cyclic collector is off during a run, back on after it, and the run's cluster (cyclic
+    garbage) is freed before run_one returns."""
+    import gc
+    import weakref
+
+    from statefulsim import runner
+    from statefulsim.sweep import running
+
+    clusters: list[weakref.ref[object]] = []
+    during: list[bool] = []
+    build = runner.build_cluster
+
+    def spy(*args: object, **kw: object) -> object:
+        cluster = build(*args, **kw)  # type: ignore[arg-type]
+        clusters.append(weakref.ref(cluster))
+        during.append(gc.isenabled())
+        return cluster
+
+    monkeypatch.setattr(runner, "build_cluster", spy)
+    point = prepare(ROOT / "scenarios" / "quickstart.yaml", ())[0]
+    batch = make_batches([(point, 5)], 1, None, None)[0]
+    assert gc.isenabled()
+    metrics = running.run_one(batch.text, batch.file, batch.base_dir, 5, None, None)
+    assert gc.isenabled() and during == [False] and clusters[0]() is None
+    assert metrics["time_to_ready"] is not None
+    gc.disable()
+    try:  # a caller's disabled collector stays disabled
+        running.run_one(batch.text, batch.file, batch.base_dir, 5, None, None)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
