@@ -14,6 +14,7 @@ from statefulsim.model.scenario import Scenario
 from statefulsim.plugins import load_plugins
 from statefulsim.sim.actions import run_actions
 from statefulsim.sim.cluster import Cluster
+from statefulsim.sim.observer import TraceObserver
 
 
 class RunResult(RunData):
@@ -47,9 +48,11 @@ class RunResult(RunData):
         return text[text.find("<svg"):]
 
 
-def build_cluster(scenario: Scenario, seed: int | None = None) -> Cluster:
-    """A cluster with the scenario's objects created and its actions scheduled, not yet run."""
-    cluster = Cluster(scenario.cluster, scenario.timing, scenario.seed if seed is None else seed)
+def build_cluster(scenario: Scenario, seed: int | None = None, *,
+                  observer: type[TraceObserver] = TraceObserver) -> Cluster:
+    """A cluster with the scenario's objects created and its actions scheduled, not yet run;
+    ``observer`` writes its trace (a sweep passes :class:`~statefulsim.sim.lean_observer.LeanTraceObserver`)."""
+    cluster = Cluster(scenario.cluster, scenario.timing, scenario.seed if seed is None else seed, observer=observer)
     for obj in scenario.objects:
         cluster.add(obj)
     run_actions(cluster, scenario.actions, scenario.triggers)

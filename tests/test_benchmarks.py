@@ -48,3 +48,30 @@ def test_floor_loops_run(monkeypatch: pytest.MonkeyPatch) -> None:
     for build in (floor.bare, floor.callback, floor.skeleton):
         seconds, steps = floor.cpu(build, repeat=1)
         assert seconds >= 0 and 250 <= steps <= 310
+
+
+def test_sweep_run_case_measures_one_run_in_bare_events(run: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run, "BARE_EVENTS", 2000)
+    r = run.sweep_run_cpu(3, repeat=1)
+    assert r["cpu"] > 0 and r["wall"] > 0 and r["bare_per_event"] > 0
+    assert 300 < r["events"] < 2000  # one quick-start run: about 650 SimPy steps
+
+
+def test_sweep_run_case_uses_the_quick_start_of_issue_20(run: ModuleType) -> None:
+    """The benchmark's own copy is self-contained and is the quick start before #18: no claims,
+    no DNS client, scaled to 0 at 2m of 4m."""
+    from statefulsim.io.scenario import load_scenario
+
+    text = run.QUICKSTART_20.read_text()
+    assert "file:" not in text and "volumeClaimTemplates" not in text and "dnsQuery" not in text
+    scenario = load_scenario(run.QUICKSTART_20)
+    assert scenario.until == 240 and len(scenario.actions) == 1 and not scenario.triggers
+    assert {o.kind for o in scenario.objects} == {"ConfigMap", "Service", "StatefulSet"}
+    batch = run.sweep_batch(2)
+    assert batch.seeds == (0, 1) and batch.text
+
+
+def test_profile_script_times_every_phase(run: ModuleType) -> None:
+    profile = _load("profile_sweep")
+    times = profile.phases(run.sweep_batch(2))
+    assert times["Cluster.run (the simulation)"] > 0 and all(v >= 0 for v in times.values())

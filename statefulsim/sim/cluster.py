@@ -123,13 +123,15 @@ def in_zones(nodes: tuple[NodeConfig, ...], zones: tuple[str, ...], region: str)
 class Cluster:
     """A control plane (store, StatefulSet controller, scheduler) and a kubelet per node."""
 
-    def __init__(self, config: ClusterConfig = ClusterConfig(), timing: Timing = Timing(), seed: int = 0) -> None:
+    def __init__(self, config: ClusterConfig = ClusterConfig(), timing: Timing = Timing(), seed: int = 0, *,
+                 observer: type[TraceObserver] = TraceObserver) -> None:
+        """``observer``: what turns object changes into trace records (a sweep passes a lean one)."""
         self.config = config
         self.timing = timing
         self.env = SimEnv(seed, config.tie_break)
         self.store = ObjectStore(self.env)
         self.gates = feature_gates(config.kubernetes_version)
-        self.observer = TraceObserver(self.env, self.store, PrinterRules.for_minor(self.gates.minor))
+        self.observer = observer(self.env, self.store, PrinterRules.for_minor(self.gates.minor))
         api = timing.model("apiLatency")
         watch = timing.model("watchLatency")
         # The user's kubectl: no client-side rate limit.

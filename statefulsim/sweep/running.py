@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 from statefulsim.io.paths import self_contained
 from statefulsim.sweep.grid import PreparedPoint
@@ -13,6 +15,7 @@ from statefulsim.sweep.metrics import run_metrics
 
 if TYPE_CHECKING:
     from statefulsim.model.scenario import Scenario
+    from statefulsim.sim.trace import Trace
 
 
 _LOADED: dict[str, Scenario] = {}
@@ -31,15 +34,59 @@ def _scenario_for(text: str, file: str, base_dir: str) -> Scenario:
     return sc
 
 
+def runs_lean(scenario: Scenario) -> bool:
+    """Whether a sweep runs ``scenario`` with the lean observer: unless it has ``when:`` actions,
+    whose triggers may wait for any record."""
+    return not scenario.triggers
+
+
+def sweep_trace(scenario: Scenario, seed: int, *, lean: bool | None = None) -> Trace:
+    """The trace of one run of a sweep: ``scenario`` with ``seed`` up to its ``until``, with the
+    lean observer (:class:`~statefulsim.sim.lean_observer.LeanTraceObserver`, only the records the
+    metrics read) when ``lean`` (default :func:`runs_lean`), without checking expectations (a
+    sweep reports metrics only).  Its metrics equal those of the full run's trace."""
+    from statefulsim.runner import build_cluster
+    from statefulsim.sim.lean_observer import LeanTraceObserver
+    from statefulsim.sim.observer import TraceObserver
+
+    if lean is None:
+        lean = runs_lean(scenario)
+    cluster = build_cluster(scenario, seed, observer=LeanTraceObserver if lean else TraceObserver)
+    cluster.run(scenario.until)
+    trace = cluster.env.trace
+    trace.end = scenario.until
+    return trace
+
+
+@contextlib.contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for one run, then collect its youngest generation.
+
+    A run makes almost no cyclic garbage while it runs (its cluster lives to the end), so the
+    collector's passes over the run's live objects are wasted; the cluster becomes cyclic garbage
+    when the run ends, and one pass over the youngest generation, which then holds everything
+    the run allocated, frees it before the next run.  The collector's state is restored."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+            gc.collect(0)
+
+
 def run_one(text: str, file: str, base_dir: str, seed: int, quorum: int | None,
             statefulset: str | None) -> dict[str, float | None]:
-    """Load a prepared grid point (cached per process), run it with ``seed``, return its metrics.
-    Module level, so a spawned worker process can call it."""
-    from statefulsim.runner import run
-
+    """Load a prepared grid point (cached per process), run it with ``seed`` (:func:`sweep_trace`,
+    with :func:`cyclic_gc_paused`), return its metrics.  Module level, so a spawned worker process
+    can call it."""
     scenario = _scenario_for(text, file, base_dir)
-    result = run(scenario, seed=seed)
-    return run_metrics(result.trace, until=result.until, quorum=quorum, statefulset=statefulset)
+    with cyclic_gc_paused():
+        trace = sweep_trace(scenario, seed)
+        metrics = run_metrics(trace, until=scenario.until, quorum=quorum, statefulset=statefulset)
+        del trace
+    return metrics
 
 
 @dataclass(frozen=True)
