@@ -176,10 +176,10 @@ def test_quantities_and_durations_out_of_range(tmp_path: Path) -> None:
 
 
 def test_a_long_run_shows_progress_on_a_terminal_only(capsys: object, tmp_path: Path) -> None:
-    from statefulsim import cli as cli_module
+    from statefulsim.cli.output import Progress
 
     ticks = iter([1.0, 5.0, 5.1, 9.0])
-    progress = cli_module._Progress()
+    progress = Progress()
     progress._clock, progress._start = (lambda: next(ticks)), 0.0
     progress(60.0, 600.0)  # 1 s of wall time: nothing yet
     progress(300.0, 600.0)  # 5 s: a line

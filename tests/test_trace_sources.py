@@ -44,7 +44,8 @@ def test_run_refuses_what_until_does_not_take(until: str, message: str) -> None:
 def _public_functions() -> list[tuple[str, object]]:
     out = []
     for info in pkgutil.walk_packages(statefulsim.__path__, "statefulsim."):
-        if info.name.rsplit(".", 1)[-1].startswith("_") or info.name in ("statefulsim.cli", "statefulsim.__main__"):
+        cli = info.name in ("statefulsim.cli", "statefulsim.__main__") or info.name.startswith("statefulsim.cli.")
+        if info.name.rsplit(".", 1)[-1].startswith("_") or cli:
             continue
         module = importlib.import_module(info.name)
         names = getattr(module, "__all__", None) or [n for n in vars(module) if not n.startswith("_")]

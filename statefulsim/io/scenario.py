@@ -739,7 +739,7 @@ class _Builder:
             if not isinstance(body, Mapping):
                 p.expected(vpath, "a mapping", body)
                 continue
-            out.append(ACTIONS[verb].parse(at, as_json(body), vpath, p))
+            out.append(ACTIONS.get(verb).parse(at, as_json(body), vpath, p))
         return out
 
     def _trigger(self, item: Mapping[str, Any], path: Path, index: int) -> Trigger | None:

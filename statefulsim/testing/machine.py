@@ -49,7 +49,7 @@ def parse_action(at_ms: int, body: Mapping[str, Any]) -> Any:
     if verb not in ACTIONS:
         raise ValueError(f"unknown verb {verb!r}")
     problems = Problems()
-    action = ACTIONS[verb].parse(at_ms / 1000, as_json(fields), (verb,), problems)
+    action = ACTIONS.get(verb).parse(at_ms / 1000, as_json(fields), (verb,), problems)
     if problems:
         raise ValueError("; ".join(str(p) for p in problems.items))
     return action
