@@ -20,7 +20,7 @@ MYSQL = ROOT / "scenarios" / "manifests" / "mysql.yaml"
 
 def parse(verb: str, m: dict[str, Any], at: float = 0.0) -> tuple[Any, list[tuple[str, str]]]:
     problems = Problems()
-    action = ACTIONS[verb].parse(at, m, ("actions", 0, verb), problems)
+    action = ACTIONS.get(verb).parse(at, m, ("actions", 0, verb), problems)
     return action, [(".".join(map(str, p.path[2:])), p.message) for p in problems.items]
 
 
@@ -111,7 +111,7 @@ def test_a_registered_verb_declared_by_its_fields() -> None:
         assert out[1] == ("testRestart.pod", "required key is missing")
         assert action.fields() == {"pod": "", "maxRestarts": 3, "mode": "hard"}
     finally:
-        del ACTIONS["testRestart"]
+        ACTIONS.unregister("testRestart")
 
 
 def test_a_field_that_is_not_a_string_needs_an_arg() -> None:

@@ -132,7 +132,7 @@ def test_custom_verb_example_registers_and_runs() -> None:
         deleted = {r.fields["pod"] for r in result.trace if r.event == "PodTerminating" and r.t >= 40}
         assert {"web-0", "web-1"} <= deleted
     finally:
-        ACTIONS.pop("deleteLowest", None)
+        ACTIONS.unregister("deleteLowest")
         sys.modules.pop("docs_example", None)
 
 

@@ -41,7 +41,7 @@ def plugin_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.syspath_prepend(str(PLUGINS))  # restored afterwards, with anything load_plugins added
     yield
     sys.modules.pop("sample_plugin", None)
-    ACTIONS.pop("sampleDeleteLowest", None)
+    ACTIONS.unregister("sampleDeleteLowest")
     if "SampleBatch2" in policy_names():
         unregister_policy("SampleBatch2")
 

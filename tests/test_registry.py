@@ -44,3 +44,60 @@ def test_empty_name_rejected() -> None:
     reg: Registry[int] = Registry("widget")
     with pytest.raises(ValueError, match="non-empty"):
         reg.register("", 1)
+
+
+def test_every_plug_in_family_is_one_registry() -> None:
+    """Policies, delay models, verbs, expectations, invariants and kubectl views: one type, one shape."""
+    from statefulsim.analysis.expect import EXPECTATIONS
+    from statefulsim.analysis.invariants.registry import INVARIANTS
+    from statefulsim.present.kubectl_views import VIEWS
+    from statefulsim.sim.actions import ACTIONS
+    from statefulsim.sim.controllers.statefulset.policies import POLICIES
+    from statefulsim.sim.delays import DELAY_MODELS
+
+    families = {"pod management policy": POLICIES, "delay model": DELAY_MODELS, "verb": ACTIONS,
+                "expectation": EXPECTATIONS, "invariant": INVARIANTS, "view": VIEWS}
+    for what, family in families.items():
+        assert type(family) is Registry and family.what == what and len(family) > 0
+        with pytest.raises(KeyError, match=f"unknown {what} 'no-such-name'; registered: "):
+            family.get("no-such-name")
+
+
+def test_verbs_registry_keeps_built_ins_and_replaces_plug_ins() -> None:
+    from dataclasses import dataclass
+    from typing import Any, ClassVar
+
+    from statefulsim.sim.actions import ACTIONS, Scale, Verb, action_class, action_verbs, register_action, unregister_action
+
+    assert ACTIONS.is_builtin("scale") and ACTIONS.get("scale") is Scale
+    assert "dnsQuery" in ACTIONS and "rolloutUndo" in ACTIONS  # the verbs of sim/dns and sim/rollout_actions
+
+    @dataclass(frozen=True)
+    class NotScale(Verb):
+        statefulset: str
+        verb: ClassVar[str] = "scale"
+
+        def execute(self, cluster: Any) -> Any:
+            yield from ()
+
+    with pytest.raises(ValueError, match="built-in verb"):
+        register_action(NotScale)
+    with pytest.raises(ValueError, match="built-in verb"):
+        unregister_action("scale")
+
+    @dataclass(frozen=True)
+    class Mine(NotScale):
+        verb: ClassVar[str] = "testMine"
+
+    @dataclass(frozen=True)
+    class Mine2(NotScale):
+        verb: ClassVar[str] = "testMine"
+
+    register_action(Mine)
+    try:
+        register_action(Mine2)  # a plug-in verb registered again is replaced
+        assert action_class("testMine") is Mine2 and "testMine" in action_verbs()
+    finally:
+        unregister_action("testMine")
+    assert action_class("testMine") is None and action_class("apply") is not None
+    assert ACTIONS.get("scale") is Scale

@@ -42,7 +42,15 @@ from statefulsim.sim.actions.pods import (
     RestoreLiveness,
     RestoreReadiness,
 )
-from statefulsim.sim.actions.registry import ACTIONS, action_class, action_touches, action_verbs, describe_action, register_action
+from statefulsim.sim.actions.registry import (
+    ACTIONS,
+    action_class,
+    action_touches,
+    action_verbs,
+    describe_action,
+    register_action,
+    unregister_action,
+)
 from statefulsim.sim.actions.running import perform_action, run_actions
 from statefulsim.sim.actions.statefulset import DeleteObject, DeleteStatefulSet, Patch, Scale, SetImage, statefulset_document
 
@@ -96,4 +104,5 @@ __all__ = [
     "run_actions",
     "seconds_text",
     "statefulset_document",
+    "unregister_action",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+from statefulsim.registry import Registry
 from statefulsim.sim.actions.apply import Apply
 from statefulsim.sim.actions.evictions import DrainNode, EvictPod
 from statefulsim.sim.actions.nodes import (
@@ -29,20 +30,27 @@ from statefulsim.sim.dns.actions import DnsQuery
 from statefulsim.sim.rollout_actions import RolloutRestart, RolloutUndo
 from statefulsim.sim.verb import Verb, compact, seconds_text
 
-#: verb -> class with a ``parse(at, mapping, path, problems)`` classmethod (``apply`` is parsed by
-#: the scenario loader because it carries manifests).
-ACTIONS: dict[str, Any] = {
-    cls.verb: cls for cls in (Scale, Patch, SetImage, DeleteStatefulSet, DeleteObject, DeletePod, BreakReadiness, RestoreReadiness, BreakLiveness,
-                              RestoreLiveness, CrashContainer,
-                              FailPod, FailNode, RecoverNode, TaintOutOfService, UntaintOutOfService, DeleteNode, CordonNode, UncordonNode,
-                              EvictPod, DrainNode, DnsQuery, RolloutUndo, RolloutRestart)
-}
+#: The scenario verbs by name: verb -> class with a ``parse(at, mapping, path, problems)``
+#: classmethod (``apply`` is parsed by the scenario loader because it carries manifests, so it is
+#: not here).  The built-ins cannot be replaced or removed.
+ACTIONS: Registry[Any] = Registry("verb")
+for _cls in (Scale, Patch, SetImage, DeleteStatefulSet, DeleteObject, DeletePod, BreakReadiness, RestoreReadiness,
+             BreakLiveness, RestoreLiveness, CrashContainer, FailPod, FailNode, RecoverNode, TaintOutOfService,
+             UntaintOutOfService, DeleteNode, CordonNode, UncordonNode, EvictPod, DrainNode, DnsQuery, RolloutUndo,
+             RolloutRestart):
+    ACTIONS.register(_cls.verb, _cls, builtin=True)
 
 
 def register_action(cls: Any) -> None:
     """Add a scenario verb: ``cls.verb`` names it; ``cls.parse``, ``cls.fields`` and ``cls.execute``
-    implement it (a subclass of :class:`Verb` has ``parse`` and ``fields`` from its dataclass fields)."""
-    ACTIONS[cls.verb] = cls
+    implement it (a subclass of :class:`Verb` has ``parse`` and ``fields`` from its dataclass fields).
+    Registering a plug-in verb again replaces it; a built-in verb raises ``ValueError``."""
+    ACTIONS.register(cls.verb, cls, replace=True)
+
+
+def unregister_action(verb: str) -> None:
+    """Remove a plug-in verb (not a built-in one); an unknown verb is ignored."""
+    ACTIONS.unregister(verb)
 
 
 def action_verbs() -> Sequence[str]:
@@ -52,7 +60,9 @@ def action_verbs() -> Sequence[str]:
 def action_class(verb: str) -> Any:
     """The class registered for ``verb``, None for a verb not registered here (a trace from
     another version or plug-in set)."""
-    return Apply if verb == "apply" else ACTIONS.get(verb)
+    if verb == "apply":
+        return Apply
+    return ACTIONS.get(verb) if verb in ACTIONS else None
 
 
 def describe_action(fields: Mapping[str, Any]) -> str:
