@@ -366,46 +366,38 @@ def test_censored_fit_recovers_what_whole_seconds_hide() -> None:
     assert best.ks < 1.36 / math.sqrt(len(values))
 
 
-def test_a_plugin_delay_model_with_a_fitter_is_a_candidate() -> None:
-    """A delay model registered by a plug-in gets a fitter the same way (FITTERS, a Registry)."""
+def test_a_plugin_delay_model_with_a_fitter_is_a_candidate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A delay model registered by a plug-in gets a fitter the same way (FITTERS, a Registry), and
+    `calibrate --plugin MODULE` makes it a candidate."""
+    import random
+    import sys
+
     from statefulsim.calibrate.fit import FITTERS, register_fitter
-    from statefulsim.sim.delays import DELAY_MODELS, Shifted, register_delay_model
+    from statefulsim.sim.delays import DELAY_MODELS, Shifted
 
-    class ShiftedExponentialFitter:
-        def start(self, values, resolution):
-            lo = min(values)
-            mean = sum(values) / len(values) - lo
-            return [lo, math.log(mean)] if mean > 0 else None
-
-        def cdf(self, free, x):
-            return 1 - math.exp(-(x - free[0]) / math.exp(free[1])) if x > free[0] else 0.0
-
-        def logpdf(self, free, x):
-            return -free[1] - (x - free[0]) / math.exp(free[1]) if x >= free[0] else -math.inf
-
-        def params(self, free):
-            return (("offset", free[0]), ("mean", math.exp(free[1])))
-
-    from statefulsim.sim.delays import Exponential
-    register_delay_model("shiftedExponential", lambda p: Shifted(p["offset"], Exponential(p["mean"])),
-                         ("offset", "mean"))
-    register_fitter("shiftedExponential", ShiftedExponentialFitter())
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent / "plugins"))
+    rng = random.Random(3)
+    items = [{"kind": "Event", "reason": "Pulled", "involvedObject": {"kind": "Pod", "name": f"web-{i}"},
+              "message": f'Successfully pulled image "a:1" in {go_duration(round(10.0 + rng.expovariate(0.5), 3))} '
+                         "(1s including waiting)"} for i in range(300)]
+    events = tmp_path / "events.json"
+    events.write_text(json.dumps({"kind": "List", "items": items}))
     try:
-        import random
-
-        rng = random.Random(3)
-        values = [10.0 + rng.expovariate(1 / 2.0) for _ in range(300)]
-        best = fit_sample(values)[0]
-        assert best.model == "shiftedExponential"
+        res = CliRunner().invoke(cli, ["calibrate", str(events), "--plugin", "calibrate_fitter_plugin"])
+        assert res.exit_code == 0, res.output
+        assert "imagePull: {shiftedExponential: {offset: 10" in res.output
+        assert "(constant, uniform, exponential, lognormal, shiftedExponential)" in res.output
+        best = fit_sample([float(v) for v in [10.0 + rng.expovariate(0.5) for _ in range(300)]])[0]
+        assert best.model == "shiftedExponential" and isinstance(best.delay(), Shifted)
         assert dict(best.params)["offset"] == pytest.approx(10.0, abs=0.05)
-        assert best.yaml().startswith("{shiftedExponential: {offset: 10")
-        assert isinstance(best.delay(), Shifted)
         with pytest.raises(ValueError, match="already registered"):
-            register_fitter("shiftedExponential", ShiftedExponentialFitter())
+            register_fitter("shiftedExponential", FITTERS.get("shiftedExponential"))
     finally:
         FITTERS.unregister("shiftedExponential")
         DELAY_MODELS.unregister("shiftedExponential")
+        sys.modules.pop("calibrate_fitter_plugin", None)
     assert "shiftedExponential" not in FITTERS
+    assert "shiftedExponential" not in CliRunner().invoke(cli, ["calibrate", str(events)]).output
 
 
 def test_every_built_in_delay_model_has_a_fitter() -> None:
