@@ -16,7 +16,14 @@ from statefulsim.calibrate import Observations, Sample, estimate, fit_sample
 from statefulsim.calibrate.estimate import ALL
 from statefulsim.cli import cli
 from statefulsim.errors import TraceFormatError
-from statefulsim.io.kubectl_export import events_json, go_duration, pods_snapshot_json, pods_watch_json, pods_watch_text
+from statefulsim.io.kubectl_export import (
+    events_json,
+    go_duration,
+    pods_snapshot_json,
+    pods_watch_json,
+    pods_watch_text,
+    volumes_snapshot_json,
+)
 from statefulsim.io.scenario import load_scenario, load_scenario_text
 from statefulsim.io.snapshots import RecordingError, parse_go_duration, read_recordings
 from statefulsim.present.calibrate_report import Calibration, calibrate
@@ -168,6 +175,23 @@ def test_round_trip_of_volume_provisioning_and_attach_from_events() -> None:
                       LogNormal)
 
 
+def test_round_trip_of_provisioning_from_pvc_pv_snapshots() -> None:
+    """`kubectl get pvc,pv -o json`: a provisioned volume's creationTimestamp minus its claim's, per
+    StorageClass (an override `match: {storageClass: gp3}`)."""
+    scenario = load_scenario_text(VOLUME_SCENARIO)
+    texts = [(f"volumes-{seed}.json", volumes_snapshot_json(r.trace, r.scenario, at=120.0))
+             for seed in range(SEEDS) for r in [run(scenario, seed=seed)]]
+    assert json.loads(texts[0][1])["items"][0]["kind"] == "PersistentVolumeClaim"
+    result = calibrate(read_recordings(texts), [f for f, _ in texts])
+    fit = _fits(result)[("provisioning", ("storageClass", "gp3"))]
+    assert len(fit.sample.values) == REPLICAS * SEEDS and fit.sample.censoring == "difference"
+    # the claim is created a few ms before the scheduler picks the pod's node (WaitForFirstConsumer)
+    _check_lognormal(fit, *PROVISIONING, resolution=fit.sample.resolution)
+    section = yaml.safe_load(result.yaml)["timing"]
+    assert section["overrides"][0]["match"] == {"storageClass": "gp3"}
+    assert any("WaitForFirstConsumer" in n for n in result.notes)
+
+
 def test_snapshot_json_and_yaml_give_the_watch_stream_samples(runs) -> None:
     r = runs[0]
     at = max(x.t for x in r.trace.of("PodReady")) + 1  # every pod Ready: `kubectl get pods -o json` then
@@ -230,7 +254,15 @@ def test_missing_timing_include_is_a_scenario_error(tmp_path: Path) -> None:
     ("e.json", "", "e.json:1: expected a kubectl recording, found an empty file"),
     ("t.jsonl", '{"t": 0, "event": "PodCreated"}\n', "t.jsonl:1: expected a kubectl recording (calibrate learns "
                                                       "from a real cluster), found a statefulsim trace"),
-    ("d.json", '{"kind": "Deployment"}', "d.json:1: kind: expected Pod, Event or a List of them"),
+    ("d.json", '{"kind": "Deployment"}', "d.json:1: kind: expected Pod, Event, PersistentVolumeClaim, "
+                                         "PersistentVolume or a List of them"),
+    ("v.json", '{"kind": "List", "items": [{"kind": "PersistentVolume", "metadata": {"name": "pv-1",\n'
+               '"creationTimestamp": "soon"}, "spec": {"claimRef": {"name": "c"}}}]}',
+     "v.json:1: items[0].metadata.creationTimestamp is not an RFC 3339 timestamp"),
+    ("w.json", '{"kind": "PersistentVolumeClaim", "metadata": {"name": "c"}, "spec": {"storageClassName": 3}}',
+     "w.json:1: spec.storageClassName: expected"),
+    ("ev2.json", '{"kind": "List", "items": [{"kind": "Event", "reason": "Scheduled", "eventTime": "later"}]}',
+     "ev2.json:1: items[0].eventTime is not an RFC 3339 timestamp"),
     ("p.json", '{"kind": "List", "items": [{"kind": "Pod", "metadata": {"name": "web-0"},\n "status": '
                '{"conditions": [{"type": "Ready", "lastTransitionTime": 5}]}}]}',
      "p.json:1: items[0].status.conditions[0].lastTransitionTime: expected"),
