@@ -16,7 +16,14 @@ from statefulsim.calibrate import Observations, Sample, estimate, fit_sample
 from statefulsim.calibrate.estimate import ALL
 from statefulsim.cli import cli
 from statefulsim.errors import TraceFormatError
-from statefulsim.io.kubectl_export import events_json, go_duration, pods_snapshot_json, pods_watch_json, pods_watch_text
+from statefulsim.io.kubectl_export import (
+    events_json,
+    go_duration,
+    pods_snapshot_json,
+    pods_watch_json,
+    pods_watch_text,
+    volumes_snapshot_json,
+)
 from statefulsim.io.scenario import load_scenario, load_scenario_text
 from statefulsim.io.snapshots import RecordingError, parse_go_duration, read_recordings
 from statefulsim.present.calibrate_report import Calibration, calibrate
@@ -168,6 +175,23 @@ def test_round_trip_of_volume_provisioning_and_attach_from_events() -> None:
                       LogNormal)
 
 
+def test_round_trip_of_provisioning_from_pvc_pv_snapshots() -> None:
+    """`kubectl get pvc,pv -o json`: a provisioned volume's creationTimestamp minus its claim's, per
+    StorageClass (an override `match: {storageClass: gp3}`)."""
+    scenario = load_scenario_text(VOLUME_SCENARIO)
+    texts = [(f"volumes-{seed}.json", volumes_snapshot_json(r.trace, r.scenario, at=120.0))
+             for seed in range(SEEDS) for r in [run(scenario, seed=seed)]]
+    assert json.loads(texts[0][1])["items"][0]["kind"] == "PersistentVolumeClaim"
+    result = calibrate(read_recordings(texts), [f for f, _ in texts])
+    fit = _fits(result)[("provisioning", ("storageClass", "gp3"))]
+    assert len(fit.sample.values) == REPLICAS * SEEDS and fit.sample.censoring == "difference"
+    # the claim is created a few ms before the scheduler picks the pod's node (WaitForFirstConsumer)
+    _check_lognormal(fit, *PROVISIONING, resolution=fit.sample.resolution)
+    section = yaml.safe_load(result.yaml)["timing"]
+    assert section["overrides"][0]["match"] == {"storageClass": "gp3"}
+    assert any("WaitForFirstConsumer" in n for n in result.notes)
+
+
 def test_snapshot_json_and_yaml_give_the_watch_stream_samples(runs) -> None:
     r = runs[0]
     at = max(x.t for x in r.trace.of("PodReady")) + 1  # every pod Ready: `kubectl get pods -o json` then
@@ -230,7 +254,15 @@ def test_missing_timing_include_is_a_scenario_error(tmp_path: Path) -> None:
     ("e.json", "", "e.json:1: expected a kubectl recording, found an empty file"),
     ("t.jsonl", '{"t": 0, "event": "PodCreated"}\n', "t.jsonl:1: expected a kubectl recording (calibrate learns "
                                                       "from a real cluster), found a statefulsim trace"),
-    ("d.json", '{"kind": "Deployment"}', "d.json:1: kind: expected Pod, Event or a List of them"),
+    ("d.json", '{"kind": "Deployment"}', "d.json:1: kind: expected Pod, Event, PersistentVolumeClaim, "
+                                         "PersistentVolume or a List of them"),
+    ("v.json", '{"kind": "List", "items": [{"kind": "PersistentVolume", "metadata": {"name": "pv-1",\n'
+               '"creationTimestamp": "soon"}, "spec": {"claimRef": {"name": "c"}}}]}',
+     "v.json:1: items[0].metadata.creationTimestamp is not an RFC 3339 timestamp"),
+    ("w.json", '{"kind": "PersistentVolumeClaim", "metadata": {"name": "c"}, "spec": {"storageClassName": 3}}',
+     "w.json:1: spec.storageClassName: expected"),
+    ("ev2.json", '{"kind": "List", "items": [{"kind": "Event", "reason": "Scheduled", "eventTime": "later"}]}',
+     "ev2.json:1: items[0].eventTime is not an RFC 3339 timestamp"),
     ("p.json", '{"kind": "List", "items": [{"kind": "Pod", "metadata": {"name": "web-0"},\n "status": '
                '{"conditions": [{"type": "Ready", "lastTransitionTime": 5}]}}]}',
      "p.json:1: items[0].status.conditions[0].lastTransitionTime: expected"),
@@ -366,46 +398,38 @@ def test_censored_fit_recovers_what_whole_seconds_hide() -> None:
     assert best.ks < 1.36 / math.sqrt(len(values))
 
 
-def test_a_plugin_delay_model_with_a_fitter_is_a_candidate() -> None:
-    """A delay model registered by a plug-in gets a fitter the same way (FITTERS, a Registry)."""
+def test_a_plugin_delay_model_with_a_fitter_is_a_candidate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A delay model registered by a plug-in gets a fitter the same way (FITTERS, a Registry), and
+    `calibrate --plugin MODULE` makes it a candidate."""
+    import random
+    import sys
+
     from statefulsim.calibrate.fit import FITTERS, register_fitter
-    from statefulsim.sim.delays import DELAY_MODELS, Shifted, register_delay_model
+    from statefulsim.sim.delays import DELAY_MODELS, Shifted
 
-    class ShiftedExponentialFitter:
-        def start(self, values, resolution):
-            lo = min(values)
-            mean = sum(values) / len(values) - lo
-            return [lo, math.log(mean)] if mean > 0 else None
-
-        def cdf(self, free, x):
-            return 1 - math.exp(-(x - free[0]) / math.exp(free[1])) if x > free[0] else 0.0
-
-        def logpdf(self, free, x):
-            return -free[1] - (x - free[0]) / math.exp(free[1]) if x >= free[0] else -math.inf
-
-        def params(self, free):
-            return (("offset", free[0]), ("mean", math.exp(free[1])))
-
-    from statefulsim.sim.delays import Exponential
-    register_delay_model("shiftedExponential", lambda p: Shifted(p["offset"], Exponential(p["mean"])),
-                         ("offset", "mean"))
-    register_fitter("shiftedExponential", ShiftedExponentialFitter())
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent / "plugins"))
+    rng = random.Random(3)
+    items = [{"kind": "Event", "reason": "Pulled", "involvedObject": {"kind": "Pod", "name": f"web-{i}"},
+              "message": f'Successfully pulled image "a:1" in {go_duration(round(10.0 + rng.expovariate(0.5), 3))} '
+                         "(1s including waiting)"} for i in range(300)]
+    events = tmp_path / "events.json"
+    events.write_text(json.dumps({"kind": "List", "items": items}))
     try:
-        import random
-
-        rng = random.Random(3)
-        values = [10.0 + rng.expovariate(1 / 2.0) for _ in range(300)]
-        best = fit_sample(values)[0]
-        assert best.model == "shiftedExponential"
+        res = CliRunner().invoke(cli, ["calibrate", str(events), "--plugin", "calibrate_fitter_plugin"])
+        assert res.exit_code == 0, res.output
+        assert "imagePull: {shiftedExponential: {offset: 10" in res.output
+        assert "(constant, uniform, exponential, lognormal, shiftedExponential)" in res.output
+        best = fit_sample([float(v) for v in [10.0 + rng.expovariate(0.5) for _ in range(300)]])[0]
+        assert best.model == "shiftedExponential" and isinstance(best.delay(), Shifted)
         assert dict(best.params)["offset"] == pytest.approx(10.0, abs=0.05)
-        assert best.yaml().startswith("{shiftedExponential: {offset: 10")
-        assert isinstance(best.delay(), Shifted)
         with pytest.raises(ValueError, match="already registered"):
-            register_fitter("shiftedExponential", ShiftedExponentialFitter())
+            register_fitter("shiftedExponential", FITTERS.get("shiftedExponential"))
     finally:
         FITTERS.unregister("shiftedExponential")
         DELAY_MODELS.unregister("shiftedExponential")
+        sys.modules.pop("calibrate_fitter_plugin", None)
     assert "shiftedExponential" not in FITTERS
+    assert "shiftedExponential" not in CliRunner().invoke(cli, ["calibrate", str(events)]).output
 
 
 def test_every_built_in_delay_model_has_a_fitter() -> None:

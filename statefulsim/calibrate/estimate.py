@@ -23,7 +23,8 @@ SOURCES = {
     "appShutdown": "an app container's finishedAt minus the start of the pod's graceful deletion "
                    "(deletionTimestamp minus deletionGracePeriodSeconds), for clean exits (code 0) without preStop",
     "provisioning": "a claim's ProvisioningSucceeded event minus the external provisioner's Provisioning event "
-                    "(or, without it, the StatefulSet controller's 'create Claim' event)",
+                    "(or, without it, the StatefulSet controller's 'create Claim' event); or, from `kubectl get "
+                    "pvc,pv -o json`, a provisioned volume's creationTimestamp minus its claim's",
     "volumeAttach": "a pod's SuccessfulAttachVolume event minus its Scheduled event (pods with a "
                     "FailedAttachVolume event, which waited for a detach elsewhere, are left out)",
 }
@@ -108,6 +109,20 @@ class EventTimes:
     source: str
 
 
+@dataclass(frozen=True)
+class ClaimTimes:
+    """A PersistentVolumeClaim of ``kubectl get pvc,pv -o json``: its creation and, when a
+    provisioner created its volume, the volume's creation (seconds on its file's clock)."""
+
+    name: str
+    uid: str
+    storage_class: str | None
+    created: float | None
+    provisioned: float | None
+    resolution: float
+    source: str
+
+
 @dataclass
 class Observations:
     """Everything the recordings showed, merged."""
@@ -115,6 +130,7 @@ class Observations:
     pods: list[PodTimes] = field(default_factory=list)
     pulls: list[Pull] = field(default_factory=list)
     events: list[EventTimes] = field(default_factory=list)
+    claims: list[ClaimTimes] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -186,11 +202,16 @@ def estimate(obs: Observations) -> tuple[list[Sample], dict[str, str]]:
                 if c.finished is not None and c.exit_code == 0 and not c.pre_stop and c.finished >= pod.terminating:
                     add("appShutdown", scope, c.finished - pod.terminating, pod.resolution, pod.source)
     _volume_samples(obs.events, add)
+    for claim in obs.claims:
+        if claim.created is not None and claim.provisioned is not None:
+            scope = ("storageClass", claim.storage_class) if claim.storage_class else ALL
+            add("provisioning", scope, claim.provisioned - claim.created, claim.resolution, claim.source, "difference")
     missing = dict(NOT_RECORDED)
     found = {k for k, _ in samples}
     has_events = bool(obs.events) or bool(obs.pulls)
     if "provisioning" not in found:
-        missing["provisioning"] = ("no ProvisioningSucceeded event with the claim's Provisioning or creation event "
+        missing["provisioning"] = ("no provisioned volume with its claim (`kubectl get pvc,pv -o json`) and no "
+                                   "ProvisioningSucceeded event with the claim's Provisioning or creation event "
                                    + ("in the events (static or pre-bound volumes, or events expired)" if has_events
                                       else "(no `kubectl get events -o json` given)"))
     if "volumeAttach" not in found:

@@ -6,6 +6,7 @@ import click
 from rich.text import Text
 
 from statefulsim.cli.errors import EXIT_EXPECTATION_FAILED
+from statefulsim.cli.options import plugin_option
 from statefulsim.cli.output import make_console, plural
 
 
@@ -58,10 +59,13 @@ def check_cmd(ctx: click.Context, files: tuple[str, ...], fmt: str, statefulset:
 @click.argument("files", nargs=-1, required=True, metavar="RECORDING...", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "out", default=None, metavar="FILE", help="Write the timing section to FILE.")
 @click.option("--statefulset", default=None, metavar="NAME", help="The StatefulSet the pods belong to.")
-def calibrate_cmd(files: tuple[str, ...], out: str | None, statefulset: str | None) -> None:
+@plugin_option
+def calibrate_cmd(files: tuple[str, ...], out: str | None, statefulset: str | None, plugins: tuple[str, ...] = ()) -> None:
     """Fit the timing from kubectl recordings of your cluster (docs/calibrate.md)."""
+    from statefulsim.plugins import load_plugins
     from statefulsim.present.calibrate_report import calibrate_cli
 
+    load_plugins(plugins)  # a plug-in's delay model and its fitter (register_fitter) become candidates
     calibrate_cli(make_console(), files, out, statefulset)
 
 
@@ -71,11 +75,15 @@ def calibrate_cmd(files: tuple[str, ...], out: str | None, statefulset: str | No
 @click.option("--runs", default=20, show_default=True, type=click.IntRange(1, 10000), help="Runs (seeds) to simulate.")
 @click.option("--statefulset", default=None, metavar="NAME", help="The StatefulSet the pods belong to.")
 @click.option("--plot", default=None, metavar="FILE.png", help="Draw observed vs simulated to FILE.")
+@plugin_option
 @click.pass_context
 def compare_cmd(ctx: click.Context, files: tuple[str, ...], scenario: str, runs: int, statefulset: str | None,
-                plot: str | None) -> None:
+                plot: str | None, plugins: tuple[str, ...] = ()) -> None:
     """Observed milestones against the simulated spread of SCENARIO (docs/calibrate.md)."""
+    from statefulsim.plugins import load_plugins
     from statefulsim.present.compare_report import compare_cli
+
+    load_plugins(plugins)
 
     if not compare_cli(make_console(), files, scenario, runs, statefulset, plot).ok:
         ctx.exit(EXIT_EXPECTATION_FAILED)

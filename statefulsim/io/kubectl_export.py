@@ -21,7 +21,8 @@ from statefulsim.sim.api.objects import Container, StatefulSet
 from statefulsim.sim.api.storage import StorageClass
 from statefulsim.sim.trace import Trace, TraceRecord, TraceSource, as_trace
 
-__all__ = ["DEFAULT_EPOCH", "events_json", "go_duration", "pods_snapshot_json", "pods_watch_json", "pods_watch_text"]
+__all__ = ["DEFAULT_EPOCH", "events_json", "go_duration", "pods_snapshot_json", "pods_watch_json", "pods_watch_text",
+           "volumes_snapshot_json"]
 
 DEFAULT_EPOCH = _dt.datetime(2026, 1, 1, tzinfo=_dt.timezone.utc)
 
@@ -168,6 +169,58 @@ def pods_snapshot_json(trace: TraceSource, scenario: Scenario, at: float, epoch:
             break
         last[s.uid] = None if kind == "DELETED" else s.pod(epoch)
     items = [p for p in last.values() if p is not None]
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": items, "metadata": {"resourceVersion": ""}},
+                      indent=2) + "\n"
+
+
+def volumes_snapshot_json(trace: TraceSource, scenario: Scenario, at: float,
+                          epoch: _dt.datetime = DEFAULT_EPOCH) -> str:
+    """``kubectl get pvc,pv -o json`` at time ``at``: a List of the claims and volumes that exist
+    then, with their ``creationTimestamp`` (to the second), class, phase and the volume's
+    ``claimRef``; a dynamically provisioned volume is named ``pvc-<claim uid>`` and annotated
+    ``pv.kubernetes.io/provisioned-by``, as external-provisioner writes it."""
+    trace = as_trace(trace)
+    provisioners = {o.name: o.provisioner for o in scenario.objects if isinstance(o, StorageClass)}
+    claims: dict[str, dict[str, Any]] = {}
+    volumes: dict[str, dict[str, Any]] = {}
+    for r in trace:
+        if r.t > at:
+            break
+        if r.event == "PVCCreated":
+            claims[str(r.fields["pvc"])] = {"created": r.t, "class": r.get("storageClass"), "volume": None, "uid": ""}
+        elif r.event == "PVCDeleted":
+            claims.pop(str(r.fields["pvc"]), None)
+        elif r.event == "PVCBound" and r.get("pvc") in claims:
+            claims[str(r.fields["pvc"])]["volume"] = r.get("pv")
+        elif r.event == "PVCreated":
+            volumes[str(r.fields["pv"])] = {"created": r.t, "class": r.get("storageClass"), "claim": r.get("pvc"),
+                                            "phase": "Bound" if r.get("pvc") else "Available"}
+        elif r.event == "PVReleased" and r.get("pv") in volumes:
+            volumes[str(r.fields["pv"])]["phase"] = "Released"
+        elif r.event == "PVDeleted":
+            volumes.pop(str(r.fields["pv"]), None)
+    items: list[dict[str, Any]] = []
+    for name, c in claims.items():
+        volume = c["volume"]
+        uid = volume[4:] if isinstance(volume, str) and volume.startswith("pvc-") else f"claim-{name}"
+        c["uid"] = uid
+        spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "storageClassName": c["class"]}
+        if volume:
+            spec["volumeName"] = volume
+        items.append({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                      "metadata": {"name": name, "namespace": "default", "uid": uid,
+                                   "creationTimestamp": _stamp(epoch, c["created"])},
+                      "spec": spec, "status": {"phase": "Bound" if volume else "Pending"}})
+    for name, v in volumes.items():
+        meta: dict[str, Any] = {"name": name, "uid": f"pv-{name}", "creationTimestamp": _stamp(epoch, v["created"])}
+        if name.startswith("pvc-") and v["class"] in provisioners:
+            meta["annotations"] = {"pv.kubernetes.io/provisioned-by": provisioners[str(v["class"])]}
+        pv_spec: dict[str, Any] = {"storageClassName": v["class"], "persistentVolumeReclaimPolicy": "Delete"}
+        if v["claim"]:
+            pv_spec["claimRef"] = {"kind": "PersistentVolumeClaim", "namespace": "default", "name": v["claim"],
+                                   "uid": name[4:] if name.startswith("pvc-") else f"claim-{v['claim']}"}
+        items.append({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": meta, "spec": pv_spec,
+                      "status": {"phase": v["phase"]}})
     return json.dumps({"apiVersion": "v1", "kind": "List", "items": items, "metadata": {"resourceVersion": ""}},
                       indent=2) + "\n"
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
-from statefulsim.calibrate.estimate import ContainerTimes, EventTimes, Observations, PodTimes, Pull
+from statefulsim.calibrate.estimate import ClaimTimes, ContainerTimes, EventTimes, Observations, PodTimes, Pull
 from statefulsim.errors import ScenarioError, TraceFormatError
 from statefulsim.io import importers
 from statefulsim.io.importers import _check_shape, _json_objects, _time
@@ -23,7 +23,8 @@ from statefulsim.io.yamlsource import line_for, load_documents
 __all__ = ["CALIBRATE_FORMATS", "RecordingError", "detect_calibrate_format", "parse_go_duration", "read_recordings"]
 
 #: What calibrate reads (``--format`` is not needed: every file is told from its content).
-CALIBRATE_FORMATS = ("pods-text", "pods-json", "pods-yaml", "events-json")
+CALIBRATE_FORMATS = ("pods-text", "pods-json", "pods-yaml", "events-json", "volumes-json")
+_VOLUME_KINDS = frozenset({"PersistentVolumeClaim", "PersistentVolume"})
 
 #: RFC 3339 timestamps in pod objects are written to the second.
 TIMESTAMP_RESOLUTION = 1.0
@@ -100,10 +101,13 @@ def detect_calibrate_format(text: str, file: str) -> str:
         kind = _kind(value)
         if kind in ("Pod", "Event"):
             return "pods-json" if kind == "Pod" else "events-json"
+        if kind in _VOLUME_KINDS or kind == "a List of PersistentVolume, PersistentVolumeClaim":
+            return "volumes-json"
         if isinstance(value, dict) and "t" in value and "event" in value:
             raise RecordingError(file, 1, "", "a kubectl recording (calibrate learns from a real cluster)",
                                  "a statefulsim trace (.jsonl)")
-        raise RecordingError(file, 1, "kind", "Pod, Event or a List of them (kubectl get pods|events -o json)",
+        raise RecordingError(file, 1, "kind", "Pod, Event, PersistentVolumeClaim, PersistentVolume or a List of "
+                             "them (kubectl get pods|events|pvc,pv -o json)",
                              repr(kind))
     if any(line.split()[:1] in (["NAME"], ["NAMESPACE"]) for line in stripped.splitlines()[:1000]):
         return "pods-text"  # a kubectl table, maybe after shell prompts (as `check` tells it)
@@ -314,6 +318,64 @@ def _events(file: str, text: str) -> tuple[list[Pull], list[EventTimes], list[st
     return pulls, timed, notes
 
 
+_VOLUME_SHAPE = ("object", {
+    "kind": ("string", None),
+    "metadata": ("object", {"name": ("string", None), "uid": ("string|null", None), "creationTimestamp": _TIME,
+                            "annotations": ("object|null", {"*": ("string", None)})}),
+    "spec": ("object|null", {"storageClassName": ("string|null", None),
+                             "claimRef": ("object|null", {"name": ("string|null", None), "uid": ("string|null", None)})}),
+})
+
+
+def _claims(file: str, text: str) -> tuple[list[ClaimTimes], list[str]]:
+    """Claims with their creation and their provisioned volume's (``kubectl get pvc,pv -o json``)."""
+    epoch: _dt.datetime | None = None
+    claims: dict[str, tuple[str, str | None, float | None]] = {}  # uid -> name, class, created
+    provisioned: dict[str, float] = {}  # claim uid (or name) -> the provisioned volume's creation
+    static = 0
+
+    def secs(value: Any, line: int | None, where: str) -> float:
+        nonlocal epoch
+        t = _time(value, file, line or 0, where)
+        epoch = t if epoch is None else epoch
+        return (t - epoch).total_seconds()
+
+    for line, prefix, obj in _items(file, "volumes-json", text):
+        where = prefix + "." if prefix else ""
+        _check_shape(obj, _VOLUME_SHAPE, file, line or 0, prefix)
+        kind = obj.get("kind")
+        if kind not in _VOLUME_KINDS:
+            raise RecordingError(file, line, where + "kind", "PersistentVolumeClaim or PersistentVolume", repr(kind))
+        meta = obj.get("metadata") or {}
+        if "name" not in meta:
+            raise RecordingError(file, line, where + "metadata.name", "the object's name", "nothing")
+        stamp = meta.get("creationTimestamp")
+        t = secs(stamp, line, where + "metadata.creationTimestamp") if stamp else None
+        spec = obj.get("spec") or {}
+        if kind == "PersistentVolumeClaim":
+            claims[str(meta.get("uid") or meta["name"])] = (meta["name"], spec.get("storageClassName"), t)
+            continue
+        ref = spec.get("claimRef") or {}
+        if t is None or not ref:
+            continue
+        if "pv.kubernetes.io/provisioned-by" not in (meta.get("annotations") or {}):
+            static += 1  # created by hand before the claim: its creation says nothing about provisioning
+            continue
+        provisioned[str(ref.get("uid") or ref.get("name"))] = t
+    out = []
+    for uid, (name, klass, created) in claims.items():
+        end = provisioned.get(uid, provisioned.get(name))
+        out.append(ClaimTimes(name, uid, klass, created, end, TIMESTAMP_RESOLUTION, file))
+    notes = [f"{file}: a provisioned volume's creation minus its claim's: for a WaitForFirstConsumer class this "
+             "includes the wait for the pod's scheduling"]
+    if static:
+        notes.append(f"{file}: {static} bound volumes were not provisioned (no pv.kubernetes.io/provisioned-by): "
+                     "no provisioning time")
+    if not claims:
+        notes.append(f"{file}: no PersistentVolumeClaims (`kubectl get pvc,pv -o json` gives both)")
+    return out, notes
+
+
 def _text_pods(file: str, text: str, statefulset: str | None) -> tuple[list[PodTimes], list[str]]:
     rec = importers.parse_pods_text(text, file, statefulset)
     pods: dict[str, dict[str, Any]] = {}
@@ -344,6 +406,7 @@ _RESOLUTION_NOTE = {
     "events-json": "Pulled durations truncated to 1 ms (±0.5 ms); firstTimestamp to the second, the "
                    "scheduler's eventTime to the microsecond",
     "pods-text": "AGE to the second (a difference of two: ±1 s)",
+    "volumes-json": "creationTimestamp to the second (a difference of two: ±1 s)",
 }
 
 
@@ -356,6 +419,9 @@ def read_recordings(texts: Sequence[tuple[str, str]], statefulset: str | None = 
             pulls, timed, notes = _events(file, text)
             obs.pulls.extend(pulls)
             obs.events.extend(timed)
+        elif fmt == "volumes-json":
+            claims, notes = _claims(file, text)
+            obs.claims.extend(claims)
         elif fmt == "pods-text":
             pods, notes = _text_pods(file, text, statefulset)
             obs.pods.extend(pods)
