@@ -54,3 +54,22 @@ def test_imports_follow_the_layers(edges: list) -> None:  # type: ignore[type-ar
 
 def test_no_new_import_cycles(edges: list) -> None:  # type: ignore[type-arg]
     assert imports.cycles(imports.graph(edges)) == KNOWN_CYCLES
+
+
+def test_split_packages_sit_in_their_layers() -> None:
+    """The packages made of one-module-per-banner files keep the layer of the module they were."""
+    expected = {"statefulsim.analysis.invariants.walk": "analysis", "statefulsim.sim.actions.registry": "core",
+                "statefulsim.testing.strategies.documents": "top", "statefulsim.cli.scenarios": "cli"}
+    assert {m: imports.layer(m) for m in expected} == expected
+
+
+def test_cli_commands_and_verb_declarations_stay_apart(edges: list) -> None:  # type: ignore[type-arg]
+    """CLI command modules import no other command module and the shared CLI modules import none
+    (only the package ``__init__`` wires them); ``sim/verb.py`` imports no verb module."""
+    commands = {f"statefulsim.cli.{m}" for m in ("scenarios", "traces", "sweeps", "recordings", "bundled")}
+    assert commands <= set(imports.modules())
+    bad = [f"{e.source} -> {e.target}" for e in edges
+           if (e.target in commands and e.source.startswith("statefulsim.cli.") and e.source != e.target)
+           or (e.source == "statefulsim.sim.verb" and (e.target.startswith("statefulsim.sim.actions")
+                                                       or e.target.endswith(".actions")))]
+    assert bad == []
