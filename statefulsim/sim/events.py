@@ -44,8 +44,9 @@ class EventRecorder:
         self.component = component
         #: (object, uid) -> (type, reason, message) -> count
         self._counts: dict[tuple[str, str], dict[tuple[str, str, str], int]] = {}
-        #: (object, uid, type, reason) -> (distinct messages, time of the last similar event)
-        self._similar: dict[tuple[str, str, str, str], tuple[set[str], float]] = {}
+        #: (object, uid) -> (type, reason) -> (distinct messages, time of the last similar event);
+        #: nested per object so that :meth:`forget` drops an object's entries without a scan
+        self._similar: dict[tuple[str, str], dict[tuple[str, str], tuple[set[str], float]]] = {}
         #: (object, uid) -> (tokens, time of the last refill)
         self._spam: dict[tuple[str, str], tuple[float, float]] = {}
         self.dropped = 0  # events the spam filter dropped
@@ -55,12 +56,15 @@ class EventRecorder:
         arbitrary one of the 10 messages (``PopAny``) once the 10th arrives; here always the newest,
         so the first 9 keep their own Events and later ones share the combined one, deterministically."""
         now = self.env.now
-        key = (obj, uid, type_, reason)
-        messages, last = self._similar.get(key, (set(), -AGGREGATE_INTERVAL - 1.0))
+        similar = self._similar.get((obj, uid))
+        if similar is None:
+            similar = self._similar[(obj, uid)] = {}
+        key = (type_, reason)
+        messages, last = similar.get(key, (set(), -AGGREGATE_INTERVAL - 1.0))
         if now - last > AGGREGATE_INTERVAL:
             messages = set()
         messages.add(message)
-        self._similar[key] = (messages, now)
+        similar[key] = (messages, now)
         if len(messages) < AGGREGATE_MAX_EVENTS:
             return message, message
         messages.discard(message)
@@ -101,8 +105,7 @@ class EventRecorder:
         """The object is gone: drop its counters (the API server's copies expire with it)."""
         self._counts.pop((obj, uid), None)
         self._spam.pop((obj, uid), None)
-        for key in [k for k in self._similar if k[0] == obj and k[1] == uid]:
-            del self._similar[key]
+        self._similar.pop((obj, uid), None)
 
 
 def go_duration_ms(seconds: float) -> str:

@@ -412,16 +412,23 @@ class ProbeWorker:
         t = plan.wake_at
         n = 0
         running: tuple[float, bool] | None = None
-        while True:
-            if t >= now:
-                break
-            if probing:
-                if dur > 0 and t + dur >= now:
+        if not probing:
+            while t < now:
+                t += period  # _tick_after(t, t, period), inlined: this loop can run for hours of ticks
+        elif dur > 0:
+            while t < now:
+                if t + dur >= now:
                     self.probes_run += 1
                     running = (t, ok)
                     break
                 n += 1
-            t = _tick_after(t, t + busy, period)
+                end = t + busy
+                while t <= end:
+                    t += period
+        else:
+            while t < now:
+                n += 1
+                t += period
         self._next_tick = t
         if n:
             self.probes_run += n

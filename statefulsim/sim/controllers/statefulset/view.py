@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from dataclasses import dataclass, field, replace
+import weakref
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Callable, Iterator, Mapping
 
@@ -147,6 +148,103 @@ class Candidates(Mapping[int, Pod]):
         by these candidates, whichever of the two looks at it first."""
         return Candidates({**extra, **self._pods}, self._holes, self.__getitem__)
 
+    def with_old(self, old: OldPods) -> Candidates:
+        """:meth:`with_pods` for the steady old pods of an :class:`OldPods` snapshot, without
+        building their dict: they are looked up and listed lazily."""
+        return _WithOld(self, old)
+
+
+class OldPods:
+    """index -> pod for the steady in-range pods at another revision than the update revision,
+    as :class:`OwnedPodIndex` had them when the view was taken: a sorted copy of its
+    per-revision ordinal lists (a C-level slice), and its live ordinal -> pod dict read copy on
+    write (the index saves a pod into :attr:`saved` before its entry changes), filtered lazily,
+    so a sync that looks at a few of them (the rolling update walks from the top) does not pay
+    for all of them."""
+
+    def __init__(self, ordinals: list[int], pods: dict[int, Pod], start: int, skip: Mapping[int, Pod]) -> None:
+        self._ordinals = ordinals  # sorted, in range; may include ``skip``'s (the candidates)
+        self._live = pods
+        #: ordinal -> the pod as it was when the view was taken, for entries changed since
+        self.saved: dict[int, Pod] = {}
+        self._start = start
+        self._skip = skip
+        #: how many times this snapshot was walked or probed (tests check the lazy path ran)
+        self.lookups = 0
+
+    def get(self, index: int) -> Pod | None:
+        self.lookups += 1
+        if index in self._skip:
+            return None
+        o = self._start + index
+        j = bisect.bisect_left(self._ordinals, o)
+        if j == len(self._ordinals) or self._ordinals[j] != o:
+            return None
+        return self.pod(o)
+
+    def pod(self, o: int) -> Pod:
+        """The pod at ordinal ``o`` (one of the snapshot's) as it was when the view was taken."""
+        return self.saved.get(o) or self._live[o]
+
+    def ascending(self) -> Iterator[int]:
+        self.lookups += 1
+        start, skip = self._start, self._skip
+        return (o - start for o in self._ordinals if o - start not in skip)
+
+    def descending(self) -> Iterator[int]:
+        self.lookups += 1
+        start, skip = self._start, self._skip
+        return (o - start for o in reversed(self._ordinals) if o - start not in skip)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.ascending())
+
+    def __bool__(self) -> bool:
+        return next(self.ascending(), None) is not None
+
+    def as_dict(self) -> dict[int, Pod]:
+        """Every index and pod (what the eager view built)."""
+        return {i: self.pod(self._start + i) for i in self.ascending()}
+
+
+class _WithOld(Candidates):
+    """Candidates and an :class:`OldPods` snapshot together (disjoint: the snapshot skips the
+    candidates), iterated in index order as one mapping."""
+
+    def __init__(self, base: Candidates, old: OldPods) -> None:
+        super().__init__(base._pods, base._holes, base.__getitem__)
+        self._sorted = base._sorted
+        self._old = old
+
+    def __getitem__(self, index: int) -> Pod:
+        pod = self._pods.get(index)
+        if pod is None:
+            pod = self._old.get(index)
+            if pod is None:
+                return self._make(index)  # the base candidates build (or refuse) a hole, once
+        return pod
+
+    def __iter__(self) -> Iterator[int]:
+        if not len(self._holes):
+            return heapq.merge(self._sorted, self._old.ascending())
+        return heapq.merge(self._sorted, self._holes, self._old.ascending())
+
+    def descending(self) -> Iterator[int]:
+        if not len(self._holes):
+            return heapq.merge(reversed(self._sorted), self._old.descending(), reverse=True)
+        return heapq.merge(reversed(self._sorted), self._holes.descending(), self._old.descending(), reverse=True)
+
+    def __len__(self) -> int:
+        return len(self._pods) + len(self._holes) + sum(1 for _ in self._old.ascending())
+
+    def __contains__(self, index: object) -> bool:
+        return index in self._pods or index in self._holes or (isinstance(index, int) and self._old.get(index) is not None)
+
+    def pods(self) -> Iterator[Pod]:
+        yield from self._pods.values()
+        for i in self._old.ascending():
+            yield self._old.pod(self._old._start + i)
+
 
 @dataclass
 class SyncView:
@@ -161,8 +259,8 @@ class SyncView:
     status: StatefulSetStatus
     #: steady in-range pods at another revision than the update revision: nothing for
     #: processReplica to do, but the rolling update replaces them.  Every in-range pod outside
-    #: ``candidates`` is available (both view builders guarantee it).
-    old: dict[int, Pod] = field(default_factory=dict)
+    #: ``candidates`` is available (both view builders guarantee it).  None: there are none.
+    old: OldPods | None = None
 
     def count_unavailable(self, min_ready_seconds: float, now: float) -> int:
         """In-range pods not available now, holes included: only candidates can be."""
@@ -172,7 +270,7 @@ class SyncView:
     @cached_property
     def for_update(self) -> Candidates:
         """The pods the rolling update looks at: the candidates and the steady old pods."""
-        return self.candidates.with_pods(self.old) if self.old else self.candidates
+        return self.candidates.with_old(self.old) if self.old else self.candidates
 
 
 
@@ -202,8 +300,11 @@ class _SetPods:
         self.ordinals: list[int] = []  # sorted
         self.unsteady: set[int] = set()
         self.ready: list[tuple[float, int]] = []  # (Ready since, ordinal) of Running+Ready pods, sorted
-        self.revisions: dict[str, set[int]] = {}  # revision -> ordinals (all pods)
+        self.revisions: dict[str, list[int]] = {}  # revision -> ordinals (all pods), sorted
         self.live_revisions: dict[str, int] = {}  # revision -> non-terminating pod count
+        #: the live :class:`OldPods` snapshots of ``by_ordinal`` (copy on write: a pod is saved
+        #: into each before its entry changes)
+        self.snapshots: weakref.WeakSet[OldPods] = weakref.WeakSet()
 
     def add(self, o: int, pod: Pod) -> None:
         self.by_ordinal[o] = pod
@@ -213,19 +314,22 @@ class _SetPods:
         if pod.status.phase == RUNNING and pod.status.ready:
             bisect.insort(self.ready, (_ready_since(pod), o))
         rev = pod.metadata.labels.get(REVISION_LABEL, "")
-        self.revisions.setdefault(rev, set()).add(o)
+        bisect.insort(self.revisions.setdefault(rev, []), o)
         if pod.metadata.deletion_timestamp is None:
             self.live_revisions[rev] = self.live_revisions.get(rev, 0) + 1
 
     def remove(self, o: int) -> None:
         pod = self.by_ordinal.pop(o)
+        if self.snapshots:
+            for snap in self.snapshots:
+                snap.saved.setdefault(o, pod)
         del self.ordinals[bisect.bisect_left(self.ordinals, o)]
         self.unsteady.discard(o)
         if pod.status.phase == RUNNING and pod.status.ready:
             del self.ready[bisect.bisect_left(self.ready, (_ready_since(pod), o))]
         rev = pod.metadata.labels.get(REVISION_LABEL, "")
         ords = self.revisions[rev]
-        ords.discard(o)
+        del ords[bisect.bisect_left(ords, o)]
         if not ords:
             del self.revisions[rev]
         if pod.metadata.deletion_timestamp is None:
@@ -301,14 +405,20 @@ class OwnedPodIndex:
                     not_available += 1
                     if start <= o < end:
                         candidates[o - start] = pod
-        # Steady old pods: in range, at another revision, not candidates (one pass, after the
-        # candidates are final, instead of collecting every old pod and filtering a copy).
-        old: dict[int, Pod] = {}
+        # Steady old pods: in range, at another revision, not candidates.  Only copied here (the
+        # sorted ordinals and the pods, at C speed) and filtered when the sync looks at them.
+        old_ords: list[int] = []
+        old_revs = 0
         for rev, ords in s.revisions.items():
             if rev != update_rev:
-                for o in ords:
-                    if start <= o < end and o - start not in candidates:
-                        old[o - start] = by_ordinal[o]
+                old_revs += 1
+                old_ords += ords[bisect.bisect_left(ords, start):bisect.bisect_left(ords, end)]
+        old: OldPods | None = None
+        if old_ords:
+            if old_revs > 1:
+                old_ords.sort()  # several old revisions: merge their lists
+            old = OldPods(old_ords, by_ordinal, start, candidates)
+            s.snapshots.add(old)
         condemned = [by_ordinal[o] for o in reversed(s.ordinals[hi:])] + [by_ordinal[o] for o in reversed(s.ordinals[:lo])]
 
         ready = len(s.ready)
