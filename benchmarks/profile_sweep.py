@@ -21,29 +21,43 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
-def phases(batch: Any) -> dict[str, float]:
-    """CPU seconds of each phase of ``run_one`` summed over ``batch``'s seeds, timed directly
-    (cProfile misattributes the cumulative time of frames around SimPy's generators)."""
+def phases(batch: Any, lean: bool = True) -> dict[str, float]:
+    """CPU seconds of each phase of a sweep run summed over ``batch``'s seeds, timed directly
+    (cProfile misattributes the cumulative time of frames around SimPy's generators).  ``lean``:
+    as ``run_one`` runs them now (lean observer, collector paused, no expectations); otherwise as
+    before issue #20 (full observer, expectations checked, collector on)."""
+    import contextlib
+    import gc
+
     from statefulsim.analysis.expect import check_all
     from statefulsim.runner import build_cluster
+    from statefulsim.sim.lean_observer import LeanTraceObserver
+    from statefulsim.sim.observer import TraceObserver
     from statefulsim.sweep.metrics import run_metrics
-    from statefulsim.sweep.running import _scenario_for
+    from statefulsim.sweep.running import _scenario_for, cyclic_gc_paused
 
     out = dict.fromkeys(["scenario load (cached per process)", "build_cluster (set-up)",
-                         "Cluster.run (the simulation)", "check_all (expectations)", "run_metrics"], 0.0)
+                         "Cluster.run (the simulation)", "check_all (expectations)", "run_metrics",
+                         "collecting the run's garbage"], 0.0)
     keys = list(out)
     for seed in batch.seeds:
         t = [time.process_time()]
         scenario = _scenario_for(batch.text, batch.file, batch.base_dir)
         t.append(time.process_time())
-        cluster = build_cluster(scenario, seed)
-        t.append(time.process_time())
-        cluster.run(scenario.until)
-        cluster.env.trace.end = scenario.until
-        t.append(time.process_time())
-        check_all(scenario.expectations, cluster.env.trace)
-        t.append(time.process_time())
-        run_metrics(cluster.env.trace, until=scenario.until, quorum=batch.quorum, statefulset=batch.statefulset)
+        with cyclic_gc_paused() if lean else contextlib.nullcontext():
+            cluster = build_cluster(scenario, seed, observer=LeanTraceObserver if lean else TraceObserver)
+            t.append(time.process_time())
+            cluster.run(scenario.until)
+            cluster.env.trace.end = scenario.until
+            t.append(time.process_time())
+            if not lean:
+                check_all(scenario.expectations, cluster.env.trace)
+            t.append(time.process_time())
+            run_metrics(cluster.env.trace, until=scenario.until, quorum=batch.quorum, statefulset=batch.statefulset)
+            t.append(time.process_time())
+            del cluster
+        if not lean:
+            gc.collect(0)  # not part of the old path; keeps its next runs' heap alike
         t.append(time.process_time())
         for i, k in enumerate(keys):
             out[k] += t[i + 1] - t[i]
@@ -68,10 +82,13 @@ def main(argv: list[str]) -> None:
     run_batch(batch)
     cpu = time.process_time() - c0
     print(f"{args.runs} runs through run_batch: {cpu / args.runs * 1000:.2f} ms CPU per run")
-    times = phases(batch)
-    total = sum(times.values())
-    for label, seconds in times.items():
-        print(f"  {label:<38} {seconds / total * 100:5.1f} %  {seconds / args.runs * 1000:6.2f} ms per run")
+    for lean in (True, False):
+        times = phases(batch, lean)
+        total = sum(times.values())
+        print(f"by phase, {'as run_one runs them' if lean else 'as before #20 (full observer, expectations, GC on)'}: "
+              f"{total / args.runs * 1000:.2f} ms per run")
+        for label, seconds in times.items():
+            print(f"  {label:<38} {seconds / total * 100:5.1f} %  {seconds / args.runs * 1000:6.2f} ms per run")
     prof = cProfile.Profile()
     prof.enable()
     run_batch(batch)

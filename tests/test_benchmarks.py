@@ -52,9 +52,12 @@ def test_floor_loops_run(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_sweep_run_case_measures_one_run_in_bare_events(run: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(run, "BARE_EVENTS", 2000)
-    r = run.sweep_run_cpu(3, repeat=1)
-    assert r["cpu"] > 0 and r["wall"] > 0 and r["bare_per_event"] > 0
-    assert 300 < r["events"] < 2000  # one quick-start run: about 650 SimPy steps
+    out = run.sweep_run_cpu(3, rounds=1)
+    assert sorted(out) == ["full", "lean"]
+    for r in out.values():
+        assert r["cpu"] > 0 and r["wall"] > 0 and r["bare_per_event"] > 0
+        assert r["worth"] == pytest.approx(r["cpu"] / r["bare_per_event"])
+        assert 300 < r["events"] < 2000  # one quick-start run: about 650 SimPy steps
 
 
 def test_sweep_run_case_uses_the_quick_start_of_issue_20(run: ModuleType) -> None:
