@@ -47,16 +47,17 @@ def test_empty_name_rejected() -> None:
 
 
 def test_every_plug_in_family_is_one_registry() -> None:
-    """Policies, delay models, verbs, expectations, invariants and kubectl views: one type, one shape."""
+    """Policies, delay models, verbs, expectations, invariants, kubectl views and sweep executors: one type, one shape."""
     from statefulsim.analysis.expect import EXPECTATIONS
     from statefulsim.analysis.invariants.registry import INVARIANTS
     from statefulsim.present.kubectl_views import VIEWS
     from statefulsim.sim.actions import ACTIONS
     from statefulsim.sim.controllers.statefulset.policies import POLICIES
     from statefulsim.sim.delays import DELAY_MODELS
+    from statefulsim.sweep import EXECUTORS
 
     families = {"pod management policy": POLICIES, "delay model": DELAY_MODELS, "verb": ACTIONS,
-                "expectation": EXPECTATIONS, "invariant": INVARIANTS, "view": VIEWS}
+                "expectation": EXPECTATIONS, "invariant": INVARIANTS, "view": VIEWS, "sweep executor": EXECUTORS}
     for what, family in families.items():
         assert type(family) is Registry and family.what == what and len(family) > 0
         with pytest.raises(KeyError, match=f"unknown {what} 'no-such-name'; registered: "):
@@ -70,7 +71,7 @@ def test_verbs_registry_keeps_built_ins_and_replaces_plug_ins() -> None:
     from statefulsim.sim.actions import ACTIONS, Scale, Verb, action_class, action_verbs, register_action, unregister_action
 
     assert ACTIONS.is_builtin("scale") and ACTIONS.get("scale") is Scale
-    assert "dnsQuery" in ACTIONS and "rolloutUndo" in ACTIONS  # the verbs of sim/dns and sim/rollout_actions
+    assert "dnsQuery" in ACTIONS and "rolloutUndo" in ACTIONS  # the verbs of sim/dns and sim/actions/rollout
 
     @dataclass(frozen=True)
     class NotScale(Verb):
@@ -101,3 +102,28 @@ def test_verbs_registry_keeps_built_ins_and_replaces_plug_ins() -> None:
         unregister_action("testMine")
     assert action_class("testMine") is None and action_class("apply") is not None
     assert ACTIONS.get("scale") is Scale
+
+
+def test_sweep_executors_keep_built_ins_and_take_plug_ins() -> None:
+    from statefulsim.sweep import EXECUTORS, SweepError, register_executor, unregister_executor
+    from statefulsim.sweep.executors import ExecutorOptions, LocalExecutor, make_executor
+
+    assert EXECUTORS.is_builtin("local") and EXECUTORS.is_builtin("dask")
+    made: list[int] = []
+
+    def inline(options: ExecutorOptions) -> LocalExecutor:
+        made.append(options.worker_count())
+        return LocalExecutor(1)
+
+    register_executor("inline", inline)
+    try:
+        register_executor("inline", inline)  # a plug-in registered twice replaces itself
+        assert isinstance(make_executor("inline", ExecutorOptions(workers=1)), LocalExecutor) and made == [1]
+        with pytest.raises(ValueError, match="built-in sweep executor"):
+            register_executor("local", inline)
+        with pytest.raises(ValueError, match="cannot unregister the built-in"):
+            unregister_executor("dask")
+    finally:
+        unregister_executor("inline")
+    with pytest.raises(SweepError, match="unknown executor 'inline'; known: dask, local"):
+        make_executor("inline", ExecutorOptions(workers=1))

@@ -10,7 +10,7 @@ import pytest
 from helpers import run, statefulset
 from statefulsim.errors import ScenarioError
 from statefulsim.runner import run as run_path
-from statefulsim.sim.rollout_actions import RESTARTED_AT, SIM_EPOCH_SECONDS, rfc3339
+from statefulsim.sim.actions.rollout import RESTARTED_AT, SIM_EPOCH_SECONDS, rfc3339
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import pytest
 import yaml
 from click.testing import CliRunner
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
@@ -279,20 +279,22 @@ def test_delete_statefulset_is_opt_in_and_runs() -> None:
 
 @FAST
 @given(action_timelines("web", healing=True, max_actions=8, window=60, nodes=("node-1", "node-2")))
+@example([{"at": "0.544s", "cordonNode": {"node": "node-1"}}, {"at": "5.544s", "uncordonNode": {"node": "node-1"}}])
 def test_healing_timelines_uncordon_every_cordoned_or_drained_node(actions: list[dict[str, Any]]) -> None:
     from statefulsim.testing.strategies import API_HEAL_MIN_MS
 
-    last_cordon: dict[str, float] = {}
-    last_uncordon: dict[str, float] = {}
+    # in whole milliseconds, as the strategy draws them: in float seconds 5.544 < 0.544 + 5.0
+    last_cordon: dict[str, int] = {}
+    last_uncordon: dict[str, int] = {}
     for a in actions:
         (verb, body), = ((k, v) for k, v in a.items() if k != "at")
         if verb in ("cordonNode", "drainNode"):
-            last_cordon[body["node"]] = _seconds_of(a["at"])
+            last_cordon[body["node"]] = round(1000 * _seconds_of(a["at"]))
         elif verb == "uncordonNode":
-            last_uncordon[body["node"]] = _seconds_of(a["at"])
+            last_uncordon[body["node"]] = round(1000 * _seconds_of(a["at"]))
     for node, t in last_cordon.items():
         # uncordoned afterwards, late enough that the cordon cannot overtake it
-        assert last_uncordon[node] >= t + API_HEAL_MIN_MS / 1000, actions
+        assert last_uncordon[node] >= t + API_HEAL_MIN_MS, actions
     assert set(last_uncordon) == set(last_cordon)
 
 

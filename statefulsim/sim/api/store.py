@@ -280,7 +280,8 @@ class ObjectStore:
                     return cur
             meta = evolve(
                 cur.metadata,
-                deletion_timestamp=now + grace if cur.metadata.deletion_timestamp is None or grace == 0 else min(cur.metadata.deletion_timestamp, now + grace),
+                deletion_timestamp=(now + grace if cur.metadata.deletion_timestamp is None or grace == 0
+                                    else min(cur.metadata.deletion_timestamp, now + grace)),
                 deletion_grace_period_seconds=grace,
                 resource_version=self._next_rv(),
             )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, ClassVar, Mapping
 
 from statefulsim.problems import Problems, get_int
+from statefulsim.sim.actions.common import _fail
 from statefulsim.sim.api.objects import ControllerRevision, StatefulSet
 from statefulsim.sim.api.store import ApiError
 from statefulsim.sim.cluster import Cluster
@@ -39,10 +40,6 @@ def rfc3339(t: float) -> str:
     month = mp + 3 if mp < 10 else mp - 9
     year = yoe + era * 400 + (month <= 2)
     return f"{year:04d}-{month:02d}-{day:02d}T{secs // 3600:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}Z"
-
-
-def _fail(message: str) -> dict[str, Any]:
-    return {"error": message}
 
 
 def with_template(sts: StatefulSet, template: Mapping[str, Any]) -> StatefulSet | str:
