@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from statefulsim.sim.api.informer import SharedInformerFactory
 from statefulsim.sim.api.objects import HOSTNAME_LABEL, ApiObject, Node, NodeStatus, ObjectMeta, Pod, ResourceRequests
@@ -33,6 +35,29 @@ from statefulsim.sim.volumebinding import SchedulerVolumeBinder
 
 #: Events between two calls of :meth:`Cluster.run`'s progress callback (a few ms of work).
 PROGRESS_STEPS = 4096
+
+#: The cyclic collector's thresholds while a cluster runs (Python's default is (700, 10, 10)).
+RUN_GC_THRESHOLD = (100_000, 50, 100)
+
+
+@contextlib.contextmanager
+def fewer_gc_passes() -> Iterator[None]:
+    """Raise the cyclic collector's thresholds to :data:`RUN_GC_THRESHOLD` for the block, then
+    restore the caller's (also when the block raises).
+
+    A running cluster allocates hundreds of thousands of long-lived objects (pods, events,
+    records) and almost no cyclic garbage, so with the default thresholds the collector keeps
+    re-walking the live heap: 8 % of a 1 000-replica scale run's CPU and 21 % of a 10 000-replica
+    one (the oldest generation's passes grow with the heap).  The collector still runs, so
+    garbage stays bounded; a threshold of 0 (collection disabled through the thresholds) is kept.
+    Collection does not touch the simulation's state, so the trace is the same."""
+    old = gc.get_threshold()
+    if old[0] != 0:
+        gc.set_threshold(*RUN_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 
 OS_LABEL = "kubernetes.io/os"
@@ -226,17 +251,19 @@ class Cluster:
 
     def run(self, until: float, progress: Callable[[float], None] | None = None) -> None:
         """Run the simulation up to ``until``.  ``progress(now)`` is called every
-        :data:`PROGRESS_STEPS` events; the run (and its trace) is the same with or without it."""
+        :data:`PROGRESS_STEPS` events; the run (and its trace) is the same with or without it.
+        The cyclic collector runs less often meanwhile (:func:`fewer_gc_passes`)."""
         sim = self.env.sim
-        if progress is not None:
-            steps = 0
-            # Exactly the steps sim.run(until) would take before its stop event at ``until``.
-            while sim.peek() < until:
-                sim.step()
-                steps += 1
-                if steps % PROGRESS_STEPS == 0:
-                    progress(float(sim.now))
-        sim.run(until=until)
+        with fewer_gc_passes():
+            if progress is not None:
+                steps = 0
+                # Exactly the steps sim.run(until) would take before its stop event at ``until``.
+                while sim.peek() < until:
+                    sim.step()
+                    steps += 1
+                    if steps % PROGRESS_STEPS == 0:
+                        progress(float(sim.now))
+            sim.run(until=until)
 
     @property
     def now(self) -> float:

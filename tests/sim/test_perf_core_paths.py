@@ -4,6 +4,7 @@ tests/project/test_golden_traces.py, tests/sim/test_indexed_sync.py and tests/si
 
 from __future__ import annotations
 
+import gc
 import random
 from dataclasses import replace
 from typing import Any
@@ -12,7 +13,8 @@ import pytest
 
 from helpers import assert_same_records, scenario, statefulset
 from statefulsim.model.scenario import Scenario
-from statefulsim.runner import run
+from statefulsim.runner import build_cluster, run
+from statefulsim.sim.cluster import RUN_GC_THRESHOLD
 from statefulsim.sim.controllers.statefulset import view as view_module
 from statefulsim.sim.events import EventRecorder
 from statefulsim.sim.kubelet.probes import _tick_after
@@ -142,3 +144,41 @@ def test_old_pods_snapshot_keeps_the_pod_as_it_was() -> None:
     index.remove(pods[2])  # the pod goes away while the sync runs
     assert v.for_update[2] is pods[2] and list(v.for_update.descending()) == [2, 1, 0]
     assert v.old.saved == {2: pods[2]}
+
+
+# ----------------------------------------------------------------------------- fewer GC passes
+
+
+def test_cluster_run_raises_the_gc_thresholds_and_restores_them() -> None:
+    """While the cluster runs the thresholds are RUN_GC_THRESHOLD (checked from inside the
+    simulation); the caller's are back afterwards, also when the run raises."""
+    sc = scenario(statefulset(replicas=2))
+    before = gc.get_threshold()
+    gc.set_threshold(900, 11, 12)
+    try:
+        cluster = build_cluster(sc, 1)
+        seen: list[tuple[int, ...]] = []
+
+        def watch() -> Any:
+            yield cluster.env.sim.timeout(1.0)
+            seen.append(gc.get_threshold())
+
+        cluster.env.sim.process(watch())
+        cluster.run(5.0)
+        assert seen == [RUN_GC_THRESHOLD]
+        assert gc.get_threshold() == (900, 11, 12)
+
+        def boom() -> Any:
+            yield cluster.env.sim.timeout(1.0)
+            raise RuntimeError("boom")
+
+        cluster.env.sim.process(boom())
+        with pytest.raises(RuntimeError):
+            cluster.run(10.0)
+        assert gc.get_threshold() == (900, 11, 12)
+        gc.set_threshold(0, 11, 12)  # collection disabled through the thresholds stays disabled
+        cluster.env.sim.process(watch())
+        cluster.run(20.0)
+        assert seen[-1][0] == 0
+    finally:
+        gc.set_threshold(*before)
