@@ -180,3 +180,82 @@ def test_search_candidates_are_the_candidate_list() -> None:
     for name in ("web-0.web", "a.b.c.d.e.f", "web.", "x"):
         assert list(search_candidates(name, search, 5)) == candidates(name, search, 5)
     assert search_candidates("web-0.web", search, 5) is search_candidates("web-0.web", search, 5)
+
+
+# ----------------------------------------------------------------------------- volume controller
+
+
+def _storage_class(name: str, mode: str = "WaitForFirstConsumer", provisioner: str = "ebs.csi.aws.com",
+                   reclaim: str = "Delete") -> dict[str, Any]:
+    return {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": name},
+            "provisioner": provisioner, "volumeBindingMode": mode, "reclaimPolicy": reclaim}
+
+
+def _claims(name: str, klass: str, replicas: int = 3, size: str = "1Gi") -> dict[str, Any]:
+    spec = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}, "storageClassName": klass}
+    return {**statefulset(name, replicas=replicas, policy="Parallel",
+                          extra_spec={"volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": spec}],
+                                      "persistentVolumeClaimRetentionPolicy": {"whenScaled": "Delete"}})}
+
+
+def _static_pv(i: int, size: str, node: str, klass: str = "local") -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": f"local-pv-{i}"},
+            "spec": {"capacity": {"storage": size}, "accessModes": ["ReadWriteOnce"], "storageClassName": klass,
+                     "local": {"path": f"/mnt/disks/{i}"},
+                     "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+                         {"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}]}]}}}}
+
+
+def _volume_scenarios() -> list[Scenario]:
+    wffc = scenario(_storage_class("wffc"), _claims("db", "wffc"), _claims("web", "wffc", 2), until="4m",
+                    timing={"provisioning": 3, "volumeAttach": 2},
+                    actions=[{"at": "60s", "scale": {"statefulset": "db", "replicas": 1}},
+                             {"at": "90s", "scale": {"statefulset": "db", "replicas": 4}},
+                             {"at": "120s", "delete": {"kind": "PersistentVolumeClaim", "name": "data-web-1"}},
+                             {"at": "121s", "deletePod": {"pod": "web-1"}}])
+    immediate = scenario(_storage_class("now", mode="Immediate", reclaim="Retain"), _claims("web", "now"),
+                         until="3m", timing={"provisioning": 2},
+                         actions=[{"at": "60s", "scale": {"statefulset": "web", "replicas": 1}},
+                                  {"at": "90s", "scale": {"statefulset": "web", "replicas": 3}}])
+    pvs = [_static_pv(i, size, f"node-{1 + i % 3}") for i, size in enumerate(["5Gi", "2Gi", "2Gi", "10Gi", "1Gi"])]
+    static = scenario(_storage_class("local", provisioner="kubernetes.io/no-provisioner"), *pvs,
+                      _claims("web", "local", 4, size="2Gi"), until="3m", timing={"volumeAttach": 1},
+                      actions=[{"at": "60s", "scale": {"statefulset": "web", "replicas": 2}},
+                               {"at": "90s", "scale": {"statefulset": "web", "replicas": 5}}])
+    return [wffc, immediate, static]
+
+
+def test_pending_claims_and_indexed_matches_give_the_scans_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tracked not-Bound claims equal the scan of the claims informer (same order) at every
+    requeue, and the indexed ``matching_volume`` the scan of every volume at every claim sync."""
+    from statefulsim.sim.controllers import volume as volume_module
+    from statefulsim.sim.controllers.volume import VolumeController
+
+    fast_pending, fast_match = VolumeController.pending_claims, VolumeController.matching_volume
+    controllers: list[VolumeController] = []
+    calls = {"pending": 0, "match": 0, "chosen": 0}
+
+    def checking_pending(self: VolumeController) -> list[str]:
+        if self not in controllers:
+            controllers.append(self)
+        got = fast_pending(self)
+        assert got == [f"claim/{c.metadata.namespace}/{c.metadata.name}"
+                       for c in self.claims.list() if c.phase != volume_module.BOUND]
+        calls["pending"] += 1
+        return got
+
+    def checking_match(self: VolumeController, claim: Any, klass: str, node_labels: Any) -> Any:
+        got = fast_match(self, claim, klass, node_labels)
+        assert got is volume_module.matching_volume(claim, klass, self.volumes.list(), node_labels)
+        calls["match"] += 1
+        calls["chosen"] += got is not None
+        return got
+
+    monkeypatch.setattr(VolumeController, "pending_claims", checking_pending)
+    monkeypatch.setattr(VolumeController, "matching_volume", checking_match)
+    for sc in _volume_scenarios():
+        result = run(sc)
+        assert result.trace.of("PVCBound")
+    assert calls["pending"] > 20 and calls["match"] > 20 and calls["chosen"] > 5
+    assert sum(c.indexed_matches for c in controllers) == calls["match"]
+    assert sum(c.pending_uses - c.pending_rebuilds for c in controllers) > 20
