@@ -69,7 +69,7 @@ class Resolver:
 
     def resolve(self, name: str, qtype: str) -> Gen:
         """Look ``name`` up; returns a :class:`Resolution`.  Each query is :meth:`ClusterDns.query`
-        inlined: its round trip, then its arrival."""
+        inlined: its round trip (:meth:`ClusterDns.round_trip`), then its arrival."""
         key = normalize(name)
         if qtype == "A" and key in self.hosts:
             return Resolution(name, qtype, NOERROR, (self.hosts[key],), 0.0, "hosts", True, 0, key)
@@ -80,12 +80,13 @@ class Resolver:
             if hit is not None:
                 return Resolution(name, qtype, hit.rcode, hit.records, hit.ttl, "client-cache", True, 0, key)
         dns, sim, node = self.dns, self.env.sim, self.node
+        sample, rng = dns.query_latency.sample, dns.latency_rng  # dns.round_trip(), inlined
         queries = 0
         cached_names: list[str] = []
         got_nodata: tuple[Answer, str, bool, str] | None = None
         last: tuple[Answer, str, bool, str] | None = None
         for fqdn in search_candidates(name, self.search, self.ndots):
-            latency = dns.round_trip()
+            latency = sample(rng)
             if latency > 0:
                 yield sim.timeout(latency)
             ans, server, cached = dns.arrive(fqdn, qtype, node)

@@ -165,8 +165,9 @@ class ClusterDns:
         self.replicas = [CoreDnsReplica(env, store, f"coredns-{i}", config, watch_latency)
                          for i in range(max(1, config.replicas))]
         self._node_caches: dict[str, DnsCache] = {}
+        self._node_local = config.node_local
         # The streams' generators (env.rng returns the same object for a name on every call).
-        self._latency_rng = env.rng("dns/latency")
+        self.latency_rng = env.rng("dns/latency")
         self._replica_rng = env.rng("dns/replica")
 
     def query(self, qname: str, qtype: str, node: str = "") -> Gen:
@@ -179,19 +180,24 @@ class ClusterDns:
 
     def round_trip(self) -> float:
         """Draw one query's round trip (the ``dns/latency`` stream)."""
-        return self.query_latency.sample(self._latency_rng)
+        return self.query_latency.sample(self.latency_rng)
 
     def arrive(self, qname: str, qtype: str, node: str = "") -> tuple[Answer, str, bool]:
         """The query reaches the node's NodeLocal DNSCache or a replica now; (answer, server, cached)."""
-        if self.config.node_local:
-            cache = self._node_caches.setdefault(node, TtlCache(NODE_LOCAL))
-            hit = cache.get(qname, qtype, self.env.now)
-            if hit is not None:
-                return hit, f"nodelocaldns/{node or 'client'}", True
-            ans, server, cached = self._upstream(qname, qtype)
-            cache.put(qname, qtype, ans, self.env.now)
-            return ans, server, cached
-        return self._upstream(qname, qtype)
+        if not self._node_local:  # _upstream, inlined
+            replicas = self.replicas
+            replica = replicas[self._replica_rng.randrange(len(replicas))] if len(replicas) > 1 else replicas[0]
+            ans, cached = replica.lookup(qname, qtype)
+            return ans, replica.name, cached
+        cache = self._node_caches.get(node)
+        if cache is None:
+            cache = self._node_caches[node] = TtlCache(NODE_LOCAL)
+        hit = cache.get(qname, qtype, self.env.now)
+        if hit is not None:
+            return hit, f"nodelocaldns/{node or 'client'}", True
+        ans, server, cached = self._upstream(qname, qtype)
+        cache.put(qname, qtype, ans, self.env.now)
+        return ans, server, cached
 
     def _upstream(self, qname: str, qtype: str) -> tuple[Answer, str, bool]:
         replicas = self.replicas
