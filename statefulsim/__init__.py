@@ -43,7 +43,7 @@ from statefulsim.sim.verb import Verb, arg, namespace_field
 __version__ = "0.1.0"
 
 # One run, one loader, the results, the errors, and the types and registrations a plug-in needs;
-# sorted, and guarded by an equality test (tests/test_public_api.py).  Notebook helpers live in
+# sorted, and guarded by an equality test (tests/api/test_public_api.py).  Notebook helpers live in
 # statefulsim.notebook; everything else in its own module.
 __all__ = [
     "ApiError",

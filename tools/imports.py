@@ -45,6 +45,7 @@ LAYER_OF: dict[str, str] = {
     "statefulsim.registry": "core",
     "statefulsim.limits": "core",
     "statefulsim.durations": "core",
+    "statefulsim.text": "core",
     "statefulsim.trace_schema": "core",
     "statefulsim.plugins": "core",
     "statefulsim.analysis": "analysis",

@@ -10,7 +10,7 @@ from statefulsim.model.scenario import Scenario
 from statefulsim.sim.cluster import Cluster
 from statefulsim.sim.trace import Trace
 
-__all__ = ["RunData"]
+__all__ = ["RunData", "trace_of"]
 
 
 @dataclass
@@ -57,3 +57,8 @@ class RunData:
             elif r.event == "ControllerResumed":
                 out[str(r.fields["statefulset"])] = None
         return out
+
+
+def trace_of(source: Trace | RunData) -> Trace:
+    """The trace of ``source``: a :class:`Trace` itself, or a run's ``trace``."""
+    return source if isinstance(source, Trace) else source.trace

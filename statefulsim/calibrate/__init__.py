@@ -7,5 +7,5 @@ Pure: parsed recordings in (:mod:`statefulsim.io.snapshots` reads the files), sa
 from statefulsim.calibrate.estimate import ClaimTimes, ContainerTimes, EventTimes, Observations, PodTimes, Pull, Sample, estimate
 from statefulsim.calibrate.fit import CRITERION, Fit, KeyFit, fit_key, fit_sample, timing_section
 
-__all__ = ["CRITERION", "ClaimTimes", "ContainerTimes", "EventTimes", "Fit", "KeyFit", "Observations", "PodTimes", "Pull", "Sample", "estimate",
-           "fit_key", "fit_sample", "timing_section"]
+__all__ = ["CRITERION", "ClaimTimes", "ContainerTimes", "EventTimes", "Fit", "KeyFit", "Observations", "PodTimes", "Pull",
+           "Sample", "estimate", "fit_key", "fit_sample", "timing_section"]

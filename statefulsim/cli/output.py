@@ -12,10 +12,6 @@ from rich.console import Console
 from statefulsim.durations import format_clock
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 class Progress:
     """A one-line "simulated HH:MM:SS of HH:MM:SS" on standard error for a run that takes more
     than a few seconds, when standard error is a terminal (never in a pipe, a log or a test)."""

@@ -7,7 +7,8 @@ from rich.text import Text
 
 from statefulsim.cli.errors import EXIT_EXPECTATION_FAILED
 from statefulsim.cli.options import plugin_option
-from statefulsim.cli.output import make_console, plural
+from statefulsim.cli.output import make_console
+from statefulsim.text import plural
 
 
 @click.command(name="check")

@@ -9,9 +9,10 @@ from rich.text import Text
 
 from statefulsim.cli.errors import EXIT_EXPECTATION_FAILED, OutputError
 from statefulsim.cli.options import DurationType, allow_large_option, plugin_option, view_options
-from statefulsim.cli.output import make_console, plural, terminal_progress
+from statefulsim.cli.output import make_console, terminal_progress
 from statefulsim.cli.views import check_view_flags, check_view_set, print_view, scenario_template_labels
 from statefulsim.errors import ScenarioError
+from statefulsim.text import plural
 
 
 @click.command()

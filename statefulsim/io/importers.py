@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterator, NoReturn, Sequence
 from statefulsim.errors import TraceFormatError
 from statefulsim.io.files import InputFileError, decode_utf8, read_input
 from statefulsim.sim.trace import Trace, TraceSource, as_trace
+from statefulsim.text import plural
 
 __all__ = ["FORMATS", "Recording", "build_trace", "detect_file_format", "detect_format", "load_recording", "parse_events_json",
            "parse_pods_json", "parse_pods_text"]
@@ -296,7 +297,7 @@ def _skipped_note(file: str, skipped: Sequence[tuple[int, str]], text: str) -> s
     listed = _listed(shown, 8)
     if skipped[-1][0] == last and _ROW_START.match(skipped[-1][1]):  # the last row, cut off: always say so
         listed = (_listed(shown[:-1], 8) + f", last {shown[-1]}" if len(shown) > 8 else listed) + " (cut off?)"
-    return (f"{file}: skipped {_plural(len(skipped), 'line')} that are not `kubectl get pods` rows (prompts, "
+    return (f"{file}: skipped {plural(len(skipped), 'line')} that are not `kubectl get pods` rows (prompts, "
             f"other output, a cut-off row): line {listed}")
 
 
@@ -305,7 +306,7 @@ def _not_statefulset_note(recs: Sequence[_Rec]) -> list[str]:
     names = sorted({str(r.fields["pod"]) for r in recs if r.event == "PodCreated" and not r.fields.get("statefulset")})
     if not names:
         return []
-    return [f"{_plural(len(names), 'pod')} of other workloads, not judged (no StatefulSet's <set>-<ordinal> name; "
+    return [f"{plural(len(names), 'pod')} of other workloads, not judged (no StatefulSet's <set>-<ordinal> name; "
             f"see --statefulset): {_listed(names)}"]
 
 
@@ -566,12 +567,8 @@ def _first_seen_note(recs: Sequence[_Rec]) -> list[str]:
     late = sorted({str(r.fields["pod"]) for r in recs if r.event == "PodFirstSeen" and r.fields["uid"] in in_sets})
     if not late:
         return []
-    return [f"{_plural(len(late), 'pod')} already existed when first seen ({_listed(late)}): what they went "
+    return [f"{plural(len(late), 'pod')} already existed when first seen ({_listed(late)}): what they went "
             f"through before their first row is unknown, and is not judged"]
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _listed(items: Sequence[str], limit: int = 10) -> str:

@@ -40,6 +40,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator, NullL
 
 from statefulsim.analysis import metrics
 from statefulsim.analysis.metrics import POD_EVENTS, ReplicaSteps
+from statefulsim.analysis.result import trace_of
 from statefulsim.durations import format_duration
 from statefulsim.errors import StatefulSimError
 from statefulsim.sim.actions import action_touches
@@ -99,13 +100,9 @@ _HATCHES = ("", "////", "\\\\\\\\", "xxxx", "....", "++++", "oo")
 # ---------------------------------------------------------------------------- data
 
 
-def _trace(source: Trace | RunData) -> Trace:
-    return source if isinstance(source, Trace) else source.trace
-
-
 def _end_of(source: Trace | RunData, until: float | None) -> float:
     """The right edge of the plots: ``until``, else the run's end, else the last record's time."""
-    trace = _trace(source)
+    trace = trace_of(source)
     last = trace[len(trace) - 1].t if len(trace) else 0.0
     if until is None and not isinstance(source, Trace):
         until = source.until
@@ -320,7 +317,7 @@ def pod_rows(source: Trace | RunData, *, until: float | None = None) -> list[Pod
     A pod not deleted by the end lasts until ``until`` (default: the run's end for a RunData,
     the last record's time for a trace). DNS visibility: see :class:`DnsSpan`.
     """
-    trace = _trace(source)
+    trace = trace_of(source)
     end = _end_of(source, until)
     rows, by_row = _pod_lives(trace, end)
     for lives in by_row.values():
@@ -339,20 +336,20 @@ def pod_rows(source: Trace | RunData, *, until: float | None = None) -> list[Pod
 
 def statefulsets(source: Trace | RunData) -> list[str]:
     """StatefulSet names in order of appearance (:func:`statefulsim.analysis.metrics.statefulsets`)."""
-    return metrics.statefulsets(_trace(source))
+    return metrics.statefulsets(trace_of(source))
 
 
 def replica_steps(source: Trace | RunData, statefulset: str, *, until: float | None = None) -> ReplicaSteps:
     """Desired, ready, available and existing replicas of one StatefulSet over time, up to the
     plots' right edge (:func:`statefulsim.analysis.metrics.replica_steps`)."""
-    return metrics.replica_steps(_trace(source), statefulset, end=_end_of(source, until))
+    return metrics.replica_steps(trace_of(source), statefulset, end=_end_of(source, until))
 
 
 def below_quorum(source: Trace | RunData, statefulset: str, quorum: int,
                  until: float | None = None) -> list[tuple[float, float]]:
     """The intervals, up to ``until`` (default: the plots' right edge), with fewer than ``quorum``
     Ready replicas (:func:`statefulsim.analysis.metrics.below_quorum`)."""
-    return metrics.below_quorum(_trace(source), statefulset, quorum, _end_of(source, until) if until is None else until)
+    return metrics.below_quorum(trace_of(source), statefulset, quorum, _end_of(source, until) if until is None else until)
 
 
 def time_below(source: Trace | RunData, statefulset: str, quorum: int, until: float | None = None) -> float:
@@ -432,7 +429,7 @@ def action_marks(source: Trace | RunData, *, merge_within: float = 0.0) -> list[
     """The trace's ``Action`` records, numbered; actions less than ``merge_within`` seconds after the
     first of a group share its line."""
     groups: list[tuple[float, list[str]]] = []
-    for r in _trace(source):
+    for r in trace_of(source):
         if r.event != "Action":
             continue
         if groups and r.t - groups[-1][0] <= merge_within:
@@ -639,7 +636,7 @@ _DNS_H = 0.14    # height of the DNS bar below it
 def _revisions(source: Trace | RunData) -> dict[str, dict[str, int]]:
     """StatefulSet → revision → its index in order of appearance (``RevisionCreated``, ``PodCreated``)."""
     out: dict[str, dict[str, int]] = {}
-    for r in _trace(source):
+    for r in trace_of(source):
         if r.event in ("RevisionCreated", "PodCreated"):
             rev, sts = r.get("revision"), r.get("statefulset")
             if isinstance(rev, str):

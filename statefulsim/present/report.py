@@ -19,12 +19,14 @@ from rich.text import Text
 from statefulsim.analysis import metrics
 from statefulsim.analysis.expect import ExpectationResult
 from statefulsim.analysis.metrics import PodLife, update_life
+from statefulsim.analysis.result import trace_of
 from statefulsim.analysis.stuck import stuck_statefulsets
 from statefulsim.durations import format_clock, format_duration
 from statefulsim.present.story import story
 from statefulsim.sim.actions import compact, describe_action, seconds_text
 from statefulsim.sim.api.printers import is_failing
 from statefulsim.sim.trace import Trace, TraceRecord, TraceSource, as_trace
+from statefulsim.text import plural
 
 if TYPE_CHECKING:
     from statefulsim.analysis.result import RunData
@@ -62,10 +64,6 @@ _SET_EVENTS = frozenset({
 })
 
 
-def _trace(source: Trace | RunData) -> Trace:
-    return source if isinstance(source, Trace) else source.trace
-
-
 def _seconds(value: Any) -> str:
     """``30s``, ``1.5s`` / ``2m05s``, ``never`` (:func:`statefulsim.sim.actions.seconds_text`)."""
     return seconds_text(value)
@@ -78,10 +76,6 @@ def _dur(seconds: float) -> str:
     return format_duration(seconds)
 
 
-def _plural(n: Any, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def _count(value: Any) -> str:
     return "—" if value is None else str(value)
 
@@ -92,7 +86,7 @@ def _count(value: Any) -> str:
 def pod_lives(source: Trace | RunData) -> list[PodLife]:
     """Every pod incarnation in the trace, ordered by StatefulSet, ordinal, then creation
     (:func:`statefulsim.analysis.metrics.pod_lives`)."""
-    return metrics.pod_lives(_trace(source))
+    return metrics.pod_lives(trace_of(source))
 
 
 def _short_clock(t: float | None, hours: bool) -> str:
@@ -121,7 +115,7 @@ WIDE = 120
 def summary_table(source: Trace | RunData, width: int | None = None) -> Table:
     """One row per pod incarnation: when it was created, scheduled, running, ready, deleted.
     Narrower than :data:`NARROW` columns, the least useful columns go first."""
-    trace = _trace(source)
+    trace = trace_of(source)
     hours = _needs_hours(trace)
     lives = pod_lives(trace)
     narrow = width is not None and width < NARROW
@@ -210,7 +204,7 @@ def set_summaries(source: Trace | RunData, waiting: Mapping[str, Any] | None = N
     if waiting is None and not isinstance(source, Trace):
         waiting = source.waiting()
     sets: dict[str, SetSummary] = {}
-    for r in _trace(source):
+    for r in trace_of(source):
         name = r.get("statefulset")
         if r.event not in _SET_EVENTS or not isinstance(name, str):
             continue
@@ -231,7 +225,7 @@ def set_summaries(source: Trace | RunData, waiting: Mapping[str, Any] | None = N
             s.waiting_reason, s.waiting_pod, s.waiting_since = r.get("reason"), r.get("pod"), r.t
         elif r.event == "ControllerResumed":
             s.waiting_reason = s.waiting_pod = s.waiting_since = None
-    trace = _trace(source)
+    trace = trace_of(source)
     for name, ready in metrics.all_ready(trace).items():
         if name in sets:
             sets[name].first_created, sets[name].all_ready_at = ready.created, ready.at
@@ -277,7 +271,7 @@ def statefulset_table(source: Trace | RunData, *, waiting: Mapping[str, Any] | N
     narrow = width is not None and width < WIDE
     summaries = set_summaries(source, waiting, quorum=quorum, quorum_from=quorum_from, until=until)
     rollouts = any(s.rollout is not None for s in summaries) or any(
-        r.fields.get("action") in ("setImage", "patch") for r in _trace(source).of("Action"))
+        r.fields.get("action") in ("setImage", "patch") for r in trace_of(source).of("Action"))
     table = Table(title="StatefulSets", title_justify="left", title_style="bold", box=None,
                   padding=(0, 1), pad_edge=False, header_style="bold dim")
     table.add_column("statefulset", no_wrap=True)
@@ -315,7 +309,7 @@ def statefulset_table(source: Trace | RunData, *, waiting: Mapping[str, Any] | N
 def claims_table(source: Trace | RunData) -> Table | None:
     """One row per PersistentVolumeClaim: its pod, class, when it was created and bound, and
     whether it still exists at the end; None when the run has no claims."""
-    trace = _trace(source)
+    trace = trace_of(source)
     claims: dict[str, dict[str, Any]] = {}
     for r in trace:
         if r.event in ("PVCCreated", "PVCBound", "PVCDeleted"):
@@ -479,7 +473,7 @@ def _describe(r: TraceRecord, st: _State) -> tuple[str, str, bool]:
     if ev == "StatefulSetCreated":
         st.desired[str(sts)] = f.get("replicas")
         st.templates.update(str(x) for x in f.get("volumeClaimTemplates") or ())
-        return str(sts), f"created: {_plural(f.get('replicas'), 'replica')}, {f.get('podManagementPolicy')}", True
+        return str(sts), f"created: {plural(f.get('replicas'), 'replica')}, {f.get('podManagementPolicy')}", True
     if ev == "StatefulSetUpdated":
         old, new = st.desired.get(str(sts)), f.get("replicas")
         st.desired[str(sts)] = new
@@ -537,7 +531,7 @@ def _describe(r: TraceRecord, st: _State) -> tuple[str, str, bool]:
             return obj, "", False
         st.dns[dns_key] = (1, has_address)
         if has_address:
-            after = _paren(f"after {_plural(prev[0], 'negative answer')}") if prev is not None else ""
+            after = _paren(f"after {plural(prev[0], 'negative answer')}") if prev is not None else ""
             return obj, f"{name} from {f.get('client')}: {', '.join(map(str, f.get('answers') or ()))}{after}", True
         return obj, f"{name} from {f.get('client')}: {f.get('rcode')}", True
     if ev == "KubeEvent":
@@ -564,7 +558,7 @@ def describe_records(source: Trace | RunData, events: Collection[str] | None = N
     """
     st = _State()
     out: list[tuple[TraceRecord, str, str]] = []
-    for r in _trace(source):
+    for r in trace_of(source):
         obj, text, interesting = _describe(r, st)
         if events is None:
             if (r.event in DEFAULT_EVENTS or _volume_warning(r)) and interesting:

@@ -15,6 +15,7 @@ from statefulsim.analysis.stuck import stuck_statefulsets
 from statefulsim.durations import format_duration
 from statefulsim.sim.actions import describe_action
 from statefulsim.sim.trace import Trace, TraceSource, as_trace
+from statefulsim.text import plural
 
 __all__ = ["story"]
 
@@ -27,10 +28,6 @@ def _names(items: Sequence[str]) -> str:
     if len(items) <= 2:
         return " and ".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 @dataclass
@@ -72,7 +69,7 @@ def _startup(trace: Trace, name: str, lives: Sequence[PodLife]) -> str | None:
                   for a, b in zip(first, first[1:]))
     how = ("one at a time, each only after the one before it was Running and Ready" if ordered and len(first) > 1
            else "at once" if len(first) > 1 else "")
-    text = f"StatefulSet {name} ({policy}) created {_plural(len(first), 'pod')} ({_names(pods)})"
+    text = f"StatefulSet {name} ({policy}) created {plural(len(first), 'pod')} ({_names(pods)})"
     text += f" {how}." if how else "."
     took = [f"{life.pod} {_dur(life.time_to_ready)}" for life in first if life.time_to_ready is not None]
     if ready is not None and ready.at is not None:
@@ -88,9 +85,9 @@ def _dns(trace: Trace) -> list[str]:
     for name, pod in metrics.pod_dns_names(trace):
         v = dns_visibility(trace, name, pod)
         if v.first_answer_at is None:
-            out.append(f"{name} never resolved to an address ({_plural(v.negative_answers_before, 'negative answer')}).")
+            out.append(f"{name} never resolved to an address ({plural(v.negative_answers_before, 'negative answer')}).")
         elif v.delay is not None:
-            before = (f"answered NXDOMAIN {_plural(v.negative_answers_before, 'time')}, then"
+            before = (f"answered NXDOMAIN {plural(v.negative_answers_before, 'time')}, then"
                       if v.negative_answers_before else "answered")
             out.append(f"{name} {before} with its address {_dur(v.delay)} after {pod} became Ready.")
     return out
@@ -153,7 +150,7 @@ def story(trace: TraceSource) -> list[str]:
             out.append(line)
     claims = _claims(trace, lives)
     if claims.created:
-        text = f"{_plural(len(claims.created), 'claim')} ({_names(claims.created)}) "
+        text = f"{plural(len(claims.created), 'claim')} ({_names(claims.created)}) "
         text += "were created and bound, each before its pod ran." if claims.bound_first else "were created."
         out.append(text)
     out += _dns(trace)
@@ -162,10 +159,10 @@ def story(trace: TraceSource) -> list[str]:
     if claims.created:
         kept = [c for c in claims.created if c not in claims.deleted]
         if claims.deleted:
-            out.append(f"{_plural(len(claims.deleted), 'claim')} {'was' if len(claims.deleted) == 1 else 'were'} "
-                       f"deleted; {_plural(len(kept), 'claim')} kept.")
+            out.append(f"{plural(len(claims.deleted), 'claim')} {'was' if len(claims.deleted) == 1 else 'were'} "
+                       f"deleted; {plural(len(kept), 'claim')} kept.")
         elif any(r.fields.get("action") == "scale" for r in trace.of("Action")):
-            out.append(f"The {_plural(len(kept), 'claim')} {'was' if len(kept) == 1 else 'were'} kept: "
+            out.append(f"The {plural(len(kept), 'claim')} {'was' if len(kept) == 1 else 'were'} kept: "
                        "scaling down left them in place, so the data is there for the next scale up.")
     for stuck in stuck_statefulsets(trace):
         out.append(stuck.message() + ".")

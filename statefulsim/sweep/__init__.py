@@ -29,6 +29,7 @@ from statefulsim.sweep.executors import (
     LocalExecutor,
     make_executor,
     register_executor,
+    unregister_executor,
 )
 from statefulsim.sweep.figures import PLOT_KINDS, ecdf_figure, plot_sweep, sweep_figure
 from statefulsim.sweep.grid import (
@@ -71,5 +72,5 @@ __all__ = [
     "make_batches", "make_executor", "parse_axis", "parse_path", "parse_value", "percentile_ci", "plot_sweep",
     "point_label", "prepare", "read_state", "register_executor", "render_table", "rollout_duration", "run_batch",
     "run_metrics", "run_one", "run_sweep", "self_contained", "set_path", "sweep_figure", "time_below_quorum",
-    "time_to_ready", "validated_variant", "write_csv",
+    "time_to_ready", "unregister_executor", "validated_variant", "write_csv",
 ]

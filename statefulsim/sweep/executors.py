@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any, Callable, Generator, Protocol, Sequence, TypeVar
 
+from statefulsim.registry import Registry
 from statefulsim.sweep.grid import SweepError
 from statefulsim.sweep.running import BatchResult, RunBatch, run_batch
 
@@ -206,18 +207,27 @@ def _dask(options: ExecutorOptions) -> Executor:
                         options.scheduler, options.connect_timeout)
 
 
-#: Executors by the name ``--executor`` takes; add one with :func:`register_executor`.
-EXECUTORS: dict[str, ExecutorFactory] = {"local": _local, "dask": _dask}
+#: Executors by the name ``--executor`` takes (``local`` and ``dask`` built in); add one with
+#: :func:`register_executor`.
+EXECUTORS: Registry[ExecutorFactory] = Registry("sweep executor")
+EXECUTORS.register("local", _local, builtin=True)
+EXECUTORS.register("dask", _dask, builtin=True)
 
 
 def register_executor(name: str, factory: ExecutorFactory) -> None:
-    """Make ``factory(options)`` available as ``--executor NAME`` / ``run_sweep(executor=NAME)``."""
-    EXECUTORS[name] = factory
+    """Make ``factory(options)`` available as ``--executor NAME`` / ``run_sweep(executor=NAME)``.
+    Registering a plug-in executor again replaces it; a built-in name raises ``ValueError``."""
+    EXECUTORS.register(name, factory, replace=True)
+
+
+def unregister_executor(name: str) -> None:
+    """Remove a plug-in executor (not ``local`` or ``dask``); an unknown name is ignored."""
+    EXECUTORS.unregister(name)
 
 
 def make_executor(name: str, options: ExecutorOptions) -> Executor:
     """The executor registered as ``name``; :class:`SweepError` for an unknown name."""
-    factory = EXECUTORS.get(name)
-    if factory is None:
+    if name not in EXECUTORS:
         raise SweepError(f"unknown executor {name!r}; known: {', '.join(sorted(EXECUTORS))}")
+    factory = EXECUTORS.get(name)
     return factory(options)

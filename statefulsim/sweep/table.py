@@ -67,7 +67,8 @@ def render_table(result: SweepResult, console: Console, *, quorum: int | None = 
         shown.discard("time_below_quorum")
     caption = "; ".join(f"{parse_path(a)[-1][1]} = {a}" for a in axes if parse_path(a)[-1][1] != a)
     table = Table(title=f"{len(result.seeds)} seeds × {len(result.points)} grid point"
-                        f"{'' if len(result.points) == 1 else 's'}; n: runs with a value; seconds: pXX [95% CI]", title_justify="left",
+                        f"{'' if len(result.points) == 1 else 's'}; n: runs with a value; seconds: pXX [95% CI]",
+                  title_justify="left",
                   caption=Text(caption) if caption else None, caption_justify="left", box=box.SIMPLE_HEAD)
     for a in axes:
         width = max(len(value_text(p.point[a])) for p in result.points)

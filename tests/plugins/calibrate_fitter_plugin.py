@@ -1,4 +1,4 @@
-"""A plug-in delay model with its fitter, for tests/test_calibrate_plugins.py (docs/calibrate.md)."""
+"""A plug-in delay model with its fitter, for tests/calibrate/test_calibrate.py (docs/calibrate.md)."""
 
 from __future__ import annotations
 

@@ -123,7 +123,8 @@ def check_stable_storage(trace: TraceSource) -> list[Violation]:
             if first is None:
                 mounted[pod] = (claims, uid, r.t)
             elif first[1] != uid and first[0] != claims:
-                out.append(Violation("stable-storage", r.t, (_pod_ref(pod),) + tuple(f"pvc/{c}" for c in sorted(claims ^ first[0])),
+                changed = tuple(f"pvc/{c}" for c in sorted(claims ^ first[0]))
+                out.append(Violation("stable-storage", r.t, (_pod_ref(pod),) + changed,
                                      f"{pod} (uid {uid[:8]}) mounted {', '.join(sorted(claims)) or 'no claims'}, but its "
                                      f"incarnation {first[1][:8]} mounted {', '.join(sorted(first[0])) or 'no claims'} at "
                                      f"{format_clock(first[2])}; every incarnation must use the same claims"))

@@ -82,7 +82,8 @@ def check_reverse_ordinal_update(trace: TraceSource) -> list[Violation]:
             if not d.pod.running_and_ready or some_unavailable:
                 continue
         top = d.higher_old[0]
-        out.append(Violation("reverse-ordinal-update", d.t, (_pod_ref(d.pod.name),) + tuple(_pod_ref(p.name) for p in d.higher_old),
+        higher = tuple(_pod_ref(p.name) for p in d.higher_old)
+        out.append(Violation("reverse-ordinal-update", d.t, (_pod_ref(d.pod.name),) + higher,
                              f"the controller replaced {d.pod.name} for the update to {d.target} while the higher "
                              f"{top.name} still ran revision {top.revision}; rolling updates go from the highest "
                              f"ordinal down"))

@@ -9,7 +9,7 @@ Later features add verbs with :func:`register_action`.
 The modules, by what the verbs act on: ``statefulset``, ``pods``, ``nodes``, ``evictions``
 (``evictPod``, ``drainNode``) and ``apply``; ``common`` holds what they share, ``registry`` the
 verbs by name (:data:`ACTIONS`, built-ins and plug-ins alike, the DNS verb of
-:mod:`statefulsim.sim.dns.actions` and the rollout verbs of :mod:`statefulsim.sim.rollout_actions`
+:mod:`statefulsim.sim.dns.actions` and the rollout verbs of :mod:`statefulsim.sim.actions.rollout`
 among them) and ``running`` runs a scenario's actions.
 """
 

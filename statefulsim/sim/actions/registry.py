@@ -25,9 +25,9 @@ from statefulsim.sim.actions.pods import (
     RestoreLiveness,
     RestoreReadiness,
 )
+from statefulsim.sim.actions.rollout import RolloutRestart, RolloutUndo
 from statefulsim.sim.actions.statefulset import DeleteObject, DeleteStatefulSet, Patch, Scale, SetImage
 from statefulsim.sim.dns.actions import DnsQuery
-from statefulsim.sim.rollout_actions import RolloutRestart, RolloutUndo
 from statefulsim.sim.verb import Verb, compact, seconds_text
 
 #: The scenario verbs by name: verb -> class with a ``parse(at, mapping, path, problems)``

@@ -219,10 +219,11 @@ class ObjectStore:
             deletion_timestamp=cur.metadata.deletion_timestamp,
             deletion_grace_period_seconds=cur.metadata.deletion_grace_period_seconds,
         )
-        new: Any = evolve(obj, metadata=meta)
         if hasattr(cur, "status") and hasattr(obj, "status"):
             # The main resource does not change status (status subresource semantics).
-            new = evolve(new, status=getattr(cur, "status"))
+            new: Any = evolve(obj, metadata=meta, status=getattr(cur, "status"))
+        else:
+            new = evolve(obj, metadata=meta)
         return self._store_modified(cur, new)  # type: ignore[no-any-return]
 
     def update_status(self, obj: T, *, check_version: bool = True) -> T:
@@ -231,9 +232,8 @@ class ObjectStore:
         if check_version and obj.metadata.resource_version != cur.metadata.resource_version:
             raise ApiError("Conflict", f"the object {obj.metadata.name} has been modified")
         meta = evolve(cur.metadata, resource_version=self._next_rv())
-        new: Any = evolve(cur, metadata=meta)
         status = getattr(obj, "status")
-        new = evolve(new, status=_whole_seconds(status) if isinstance(status, PodStatus) else status)
+        new: Any = evolve(cur, metadata=meta, status=_whole_seconds(status) if isinstance(status, PodStatus) else status)
         return self._store_modified(cur, new)  # type: ignore[no-any-return]
 
     def _store_modified(self, cur: ApiObject, new: T) -> T:
@@ -280,7 +280,8 @@ class ObjectStore:
                     return cur
             meta = evolve(
                 cur.metadata,
-                deletion_timestamp=now + grace if cur.metadata.deletion_timestamp is None or grace == 0 else min(cur.metadata.deletion_timestamp, now + grace),
+                deletion_timestamp=(now + grace if cur.metadata.deletion_timestamp is None or grace == 0
+                                    else min(cur.metadata.deletion_timestamp, now + grace)),
                 deletion_grace_period_seconds=grace,
                 resource_version=self._next_rv(),
             )

@@ -184,7 +184,8 @@ def _action_timelines(draw: st.DrawFn, statefulset: str, max_replicas: int, star
 
 
 def action_timelines(statefulset: str = "web", *, max_replicas: int = 5, start_ordinal: int = 0,
-                     pod_ordinals: int | None = None, nodes: Sequence[str] = ("node-1", "node-2", "node-3"), images: Sequence[str] = DEFAULT_IMAGES[1:],
+                     pod_ordinals: int | None = None, nodes: Sequence[str] = ("node-1", "node-2", "node-3"),
+                     images: Sequence[str] = DEFAULT_IMAGES[1:],
                      container: str = CONTAINER, verbs: Sequence[str] = DEFAULT_VERBS, min_actions: int = 0,
                      max_actions: int = 6, window: float = 300.0, healing: bool = True,
                      max_heal_after: float = 480.0, service: str | None = None) -> st.SearchStrategy[list[dict[str, Any]]]:
@@ -200,8 +201,8 @@ def action_timelines(statefulset: str = "web", *, max_replicas: int = 5, start_o
     SRV name ``_web._tcp.<service>``, from the client or a pod, once or repeated for up to a
     minute; ``service`` defaults to ``statefulset``) and, only when asked for,
     deleteStatefulSet.  Pods are ``<statefulset>-<k>`` for k in
-    ``[start_ordinal, start_ordinal + pod_ordinals)`` (default: ``max_replicas`` of them); a pod that does not exist at that time makes
-    the action fail at run time (``ActionFailed``), which is allowed.
+    ``[start_ordinal, start_ordinal + pod_ordinals)`` (default: ``max_replicas`` of them); a pod
+    that does not exist at that time makes the action fail at run time (``ActionFailed``), which is allowed.
 
     ``healing=True`` pairs every breakReadiness with a later restoreReadiness of the same pod,
     every failNode with a later recoverNode of the same node, and every cordonNode and drainNode

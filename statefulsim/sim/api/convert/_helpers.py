@@ -69,7 +69,8 @@ def _str_list(m: Mapping[str, Any], key: str, path: Path, problems: Problems) ->
     return tuple(out)
 
 
-def _mappings(m: Mapping[str, Any], key: str, path: Path, problems: Problems, *, required: bool = False) -> list[tuple[Path, Mapping[str, Any]]]:
+def _mappings(m: Mapping[str, Any], key: str, path: Path, problems: Problems, *,
+              required: bool = False) -> list[tuple[Path, Mapping[str, Any]]]:
     """The items of a list of mappings with their paths; other items are problems."""
     out: list[tuple[Path, Mapping[str, Any]]] = []
     for i, item in enumerate(get_list(m, key, path, problems, required=required)):

@@ -88,7 +88,8 @@ def _parse_requests(c: Mapping[str, Any], path: Path, problems: Problems) -> Res
                 continue
             raw = sec[name]
             if name == "memory" and isinstance(raw, str) and raw.strip().endswith("m"):
-                problems.warn(qpath, f"{raw!r} means {raw.strip()[:-1]} thousandths of a byte; did you mean {raw.strip()[:-1]}Mi?")
+                number = raw.strip()[:-1]
+                problems.warn(qpath, f"{raw!r} means {number} thousandths of a byte; did you mean {number}Mi?")
     requests, limits = values["requests"], values["limits"]
     for name in ("cpu", "memory"):
         if name in requests and name in limits and requests[name] > limits[name]:

@@ -189,7 +189,8 @@ def _parse_set_selector(
     spath = path + ("selector",)
     if not _present(spec, "selector"):
         if api_version in _SELECTOR_REQUIRED_VERSIONS:
-            problems.add(spath, f"required key is missing (required for {api_version}; write matchLabels equal to the template labels)")
+            problems.add(spath, f"required key is missing (required for {api_version}; "
+                                "write matchLabels equal to the template labels)")
             return None
         if not template.labels:
             problems.add(spath, f"required key is missing ({api_version} defaults it from the template labels, which are empty)")
@@ -214,7 +215,8 @@ def _parse_set_selector(
     return selector
 
 
-def parse_statefulset(doc: Mapping[str, Any], api_version: str, path: Path, problems: Problems, *, known_policies: Sequence[str] = (ORDERED_READY, PARALLEL)) -> StatefulSet | None:
+def parse_statefulset(doc: Mapping[str, Any], api_version: str, path: Path, problems: Problems, *,
+                      known_policies: Sequence[str] = (ORDERED_READY, PARALLEL)) -> StatefulSet | None:
     """A StatefulSet manifest; apps/v1beta1 also copies template labels to empty metadata labels."""
     before = _count(problems)
     meta = parse_metadata(doc, path, problems)

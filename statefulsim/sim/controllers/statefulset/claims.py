@@ -55,7 +55,8 @@ def _ref(kind: str, name: str, uid: str) -> OwnerReference:
     return OwnerReference(kind=kind, name=name, uid=uid, controller=True, block_owner_deletion=True)
 
 
-def desired_owner_refs(sts: StatefulSet, pod: Pod, claim: PersistentVolumeClaim, condemned: bool) -> tuple[OwnerReference, ...] | None:
+def desired_owner_refs(sts: StatefulSet, pod: Pod, claim: PersistentVolumeClaim,
+                       condemned: bool) -> tuple[OwnerReference, ...] | None:
     """The claim's owner references as the retention policy wants them (table §6.2), or None when
     the claim must be left alone (a stale reference, or another controller owns it)."""
     refs = claim.metadata.owner_references
@@ -121,7 +122,8 @@ class StatefulSetClaims:
                     errors.append(e)  # AlreadyExists too (a stale cache): the pod waits, with backoff
                     if e.reason != "AlreadyExists":
                         self._event("FailedCreate", f"pvc/{claim.name}",
-                                    f"create Claim {claim.name} for Pod {pod.name} in StatefulSet {sts.name} failed error: {e.message}")
+                                    f"create Claim {claim.name} for Pod {pod.name} in StatefulSet {sts.name} "
+                                    f"failed error: {e.message}")
                     continue
                 self._event("SuccessfulCreate", f"pvc/{claim.name}",
                             f"create Claim {claim.name} Pod {pod.name} in StatefulSet {sts.name} success")

@@ -472,8 +472,8 @@ class StatefulSetControl:
                 return StepResult(True, err)
         if not identity_matches(sts, pod):
             labels = dict(pod.metadata.labels)
-            labels.update({k: v for k, v in self.new_versioned_pod(sts, r.current, r.update, ordinal_of(pod)).metadata.labels.items()
-                           if k != "controller-revision-hash"})
+            wanted = self.new_versioned_pod(sts, r.current, r.update, ordinal_of(pod)).metadata.labels
+            labels.update({k: v for k, v in wanted.items() if k != "controller-revision-hash"})
             err = yield from self.pods.update(sts, with_labels(pod, labels))
             if err is not None:
                 return StepResult(True, err)
