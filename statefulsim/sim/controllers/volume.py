@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from statefulsim.sim.api.informer import SharedInformerFactory
+from statefulsim.sim.api.informer import IndexFn, SharedInformerFactory
 from statefulsim.sim.api.objects import HOSTNAME_LABEL, ObjectMeta
 from statefulsim.sim.api.storage import (
     AVAILABLE,
@@ -89,6 +89,21 @@ def matching_volume(claim: PersistentVolumeClaim, klass: str, volumes: list[Pers
     return next((v for v in fits if node_labels is None or v.fits_node(node_labels)), None)
 
 
+def _claim_ref_index(v: PersistentVolume) -> tuple[str, ...]:
+    """A volume filed under ``ns/name`` of the claim it is (pre-)bound to."""
+    ref = v.claim_ref
+    return (f"{ref.namespace}/{ref.name}",) if ref is not None else ()
+
+
+def _available_index(v: PersistentVolume) -> tuple[str, ...]:
+    """An Available, unclaimed volume filed under its class (what ``static_candidates`` fits)."""
+    return (v.storage_class_name,) if v.phase == AVAILABLE and v.claim_ref is None else ()
+
+
+#: The PV informer's indexes for :meth:`VolumeController.matching_volume`.
+VOLUME_INDEXES: dict[str, IndexFn] = {"volume/claimRef": _claim_ref_index, "volume/availableClass": _available_index}
+
+
 class VolumeController:
     """PV controller + provisioner: binds claims to volumes, provisions, releases."""
 
@@ -100,11 +115,19 @@ class VolumeController:
         self.client = ApiClient(env, store, "persistentvolume-controller", api_latency, 20.0, 30)
         factory = informers or SharedInformerFactory(store, watch_latency, "watch/pv-controller")
         self.claims = factory.informer("PersistentVolumeClaim")
-        self.volumes = factory.informer("PersistentVolume")
+        self.volumes = factory.informer("PersistentVolume", indexes=VOLUME_INDEXES)
         self.classes = factory.informer("StorageClass")
         self.nodes = factory.informer("Node")
         self.queue = WorkQueue(env, "volume", self.sync, workers=5, base_delay=1.0)
         self._provisioning: set[str] = set()
+        # The claims not Bound, in the claims informer's cache order: informer key -> queue key.
+        # Kept by _on_claim; rebuilt from the cache when a claim already cached stops being Bound.
+        self._pending: dict[tuple[str, str], str] = {}
+        self._pending_stale = True
+        #: how often _requeue_pending used (and rebuilt) the pending claims, for tests
+        self.pending_uses = self.pending_rebuilds = 0
+        #: matching_volume answers found through the volume indexes (not a scan of every volume)
+        self.indexed_matches = 0
         self.claims.add_handler(self._on_claim)
         self.volumes.add_handler(self._on_volume)
         self.classes.add_handler(lambda ev: self._requeue_pending())
@@ -112,6 +135,7 @@ class VolumeController:
     def _on_claim(self, ev: WatchEvent) -> None:
         c = ev.obj
         assert isinstance(c, PersistentVolumeClaim)
+        self._track_pending(ev)
         if ev.type == DELETED:
             if c.volume_name:
                 self.queue.add(f"volume/{c.volume_name}")  # released: reclaim it
@@ -123,10 +147,37 @@ class VolumeController:
         if ev.type != DELETED:
             self._requeue_pending()
 
+    def _track_pending(self, ev: WatchEvent) -> None:
+        """Keep :attr:`_pending` equal to the not-Bound claims of the cache, in its order."""
+        if self._pending_stale:
+            return
+        c = ev.obj
+        assert isinstance(c, PersistentVolumeClaim)
+        key = (c.metadata.namespace, c.metadata.name)
+        if ev.type == DELETED or c.phase == BOUND:
+            self._pending.pop(key, None)
+        elif key not in self._pending:
+            cache = self.claims.cache
+            if cache and next(reversed(cache)) == key:  # just added: last in the cache's order
+                self._pending[key] = f"claim/{c.metadata.namespace}/{c.metadata.name}"
+            else:
+                self._pending_stale = True
+
+    def pending_claims(self) -> list[str]:
+        """The queue keys of the claims not Bound, in the claims informer's order (as a scan of
+        ``claims.list()`` gives them)."""
+        self.pending_uses += 1
+        if self._pending_stale:
+            self.pending_rebuilds += 1
+            self._pending = {(c.metadata.namespace, c.metadata.name): f"claim/{c.metadata.namespace}/{c.metadata.name}"
+                             for c in self.claims.list() if c.phase != BOUND}
+            self._pending_stale = False
+        return list(self._pending.values())
+
     def _requeue_pending(self) -> None:
-        for c in self.claims.list():
-            if c.phase != BOUND:
-                self.queue.add(f"claim/{c.metadata.namespace}/{c.metadata.name}")
+        add = self.queue.add
+        for key in self.pending_claims():
+            add(key)
 
     def sync(self, key: str) -> Gen:
         kind, _, rest = key.partition("/")
@@ -149,7 +200,7 @@ class VolumeController:
                 return True  # waiting for the first consumer to be scheduled
             node = self.nodes.get("", selected)
             node_labels = dict(node.metadata.labels) if node is not None else {HOSTNAME_LABEL: selected}
-        volume = matching_volume(claim, class_name, self.volumes.list(), node_labels)
+        volume = self.matching_volume(claim, class_name, node_labels)
         if volume is not None:
             return (yield from self._bind(claim, volume))
         if klass is None or klass.provisioner == NO_PROVISIONER:
@@ -163,6 +214,32 @@ class VolumeController:
         self._provisioning.add(key)
         self.env.process(self._provision(claim, klass, node_labels))
         return True
+
+    def matching_volume(self, claim: PersistentVolumeClaim, klass: str,
+                        node_labels: dict[str, str] | None) -> PersistentVolume | None:
+        """:func:`matching_volume` over the informer's volumes, through its indexes: the named
+        volume by name, the volume pre-bound to the claim by its claim reference, the candidates
+        by class (with several pre-bound volumes, the scan decides which comes first)."""
+        if claim.volume_name:
+            v: PersistentVolume | None = self.volumes.get("", claim.volume_name)
+            self.indexed_matches += 1
+            return v if v is not None and (v.claim_ref is None or v.claim_ref.uid == claim.metadata.uid) else None
+        ns, name, uid = claim.metadata.namespace, claim.metadata.name, claim.metadata.uid
+        bound: list[PersistentVolume] = [
+            v for v in self.volumes.by_index("volume/claimRef", f"{ns}/{name}")
+            if v.claim_ref is not None and v.claim_ref.namespace == ns and v.claim_ref.name == name
+            and v.claim_ref.uid in ("", uid)]
+        if len(bound) > 1:
+            return matching_volume(claim, klass, self.volumes.list(), node_labels)
+        self.indexed_matches += 1
+        if bound:
+            return bound[0]
+        modes = set(claim.access_modes)
+        fits = [v for v in self.volumes.by_index("volume/availableClass", klass)
+                if v.phase == AVAILABLE and v.claim_ref is None and v.storage_class_name == klass
+                and v.capacity_bytes >= claim.request_bytes and modes <= set(v.access_modes)]
+        fits.sort(key=lambda v: (v.capacity_bytes, v.metadata.name))
+        return next((v for v in fits if node_labels is None or v.fits_node(node_labels)), None)
 
     def _provision(self, claim: PersistentVolumeClaim, klass: StorageClass, node_labels: dict[str, str] | None) -> Gen:
         """The external provisioner's CreateVolume, then the new PV (bound to the claim)."""

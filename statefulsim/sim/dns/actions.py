@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Self
 from statefulsim.problems import Path, Problems, get_duration, get_mapping
 from statefulsim.sim.dns.cache import FixedTtlCache
 from statefulsim.sim.dns.records import QTYPES
-from statefulsim.sim.dns.resolver import Resolver
+from statefulsim.sim.dns.resolver import Resolution, Resolver
+from statefulsim.sim.env import SimEnv
 from statefulsim.sim.process import Gen
 from statefulsim.sim.verb import Verb, arg, namespace_field, seconds_text
 
@@ -81,14 +82,18 @@ class DnsQuery(Verb):
     def execute(self, cluster: Cluster) -> Gen:
         cache = FixedTtlCache(self.positive_ttl, self.negative_ttl) if (self.positive_ttl or self.negative_ttl) else None
         client = Resolver(cluster.env, cluster.dns, namespace=self.namespace, cache=cache)
+        env, every, until = cluster.env, self.every, self.until
+        from_client = self.source == CLIENT
         while True:
-            yield from self._once(cluster, client)
-            if self.every is None:
+            if from_client:  # _once, inlined for the common case
+                self._answered(env, (yield from client.resolve(self.name, self.qtype)))
+            else:
+                yield from self._once(cluster, client)
+            if every is None:
                 return {}
-            nxt = cluster.env.now + self.every
-            if self.until is not None and nxt > self.until:
+            if until is not None and env.now + every > until:
                 return {}
-            yield cluster.env.timeout(self.every)
+            yield env.timeout(every)
 
     def _once(self, cluster: Cluster, client: Resolver) -> Gen:
         env = cluster.env
@@ -105,7 +110,10 @@ class DnsQuery(Verb):
                 hosts[f"{pod.spec.hostname}.{pod.spec.subdomain}.{self.namespace}.svc.{zone}"] = pod.status.pod_ip
             resolver = Resolver(env, cluster.dns, namespace=self.namespace, node=pod.spec.node_name,
                                 hosts=hosts, cache=client.cache)
-        res = yield from resolver.resolve(self.name, self.qtype)
+        self._answered(env, (yield from resolver.resolve(self.name, self.qtype)))
+
+    def _answered(self, env: SimEnv, res: Resolution) -> None:
+        """The ``DNSAnswer`` record of one lookup."""
         env.emit("DNSAnswer", name=self.name, qtype=self.qtype, rcode=res.rcode, answers=list(res.answers),
                  ttl=res.ttl, server=res.server, cached=res.cached, client=self.source, queries=res.queries,
                  fqdn=res.fqdn, cachedNames=list(res.cached_names))

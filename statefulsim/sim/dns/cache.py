@@ -1,6 +1,11 @@
 """DNS caches: CoreDNS's ``cache`` plugin, NodeLocal DNSCache, and client-side caches
-(reference pods §4.3–§4.6).  A cache is an object behind a small interface; register your own
-kind with :func:`register_cache`.
+(reference pods §4.3–§4.6).  A cache is any object with the :class:`DnsCache` interface; there
+is no registry of cache kinds (``register_cache`` was removed, see docs/design.md).  Which cache
+runs where is fixed by the code: a CoreDNS replica's :class:`TtlCache` (or :class:`NoCache`) comes
+from the scenario's DNS ``cache:`` settings (``server._cache_for``), NodeLocal DNSCache is a
+:class:`TtlCache` per node (``nodeLocal: true``), and a ``dnsQuery`` action's ``clientCache:``
+builds a :class:`FixedTtlCache`.  Code that makes a :class:`~statefulsim.sim.dns.resolver.Resolver`
+itself can pass it any :class:`DnsCache` as ``cache=``.
 """
 
 from __future__ import annotations

@@ -49,6 +49,27 @@ def normalize(name: str) -> str:
     return name.lower().rstrip(".")
 
 
+def _parse(qname: str, zone: str) -> tuple[str, str, list[str]] | None:
+    """``(namespace, service, labels before the service)`` of a name under ``<zone>``'s ``svc``
+    subdomain, else None."""
+    name = normalize(qname)
+    z = normalize(zone)
+    if not name.endswith("." + z):
+        return None
+    labels = name[: -len(z) - 1].split(".")
+    if len(labels) < 3 or labels[-1] != "svc":
+        return None
+    return labels[-2], labels[-3], labels[:-3]
+
+
+def service_of(qname: str, zone: str) -> tuple[str, str] | None:
+    """The ``(namespace, service)`` key whose Service and EndpointSlices :func:`answer` reads for
+    ``qname`` (the only keys it passes to ``services.get`` and ``slices.get``); None when it reads
+    neither (the name is not ``*.<service>.<namespace>.svc.<zone>``: NXDOMAIN whatever exists)."""
+    parsed = _parse(qname, zone)
+    return None if parsed is None else (parsed[0], parsed[1])
+
+
 def answer(qname: str, qtype: str, zone: str, ttl: float, services: ByKey[Service],
            slices: ByKey[EndpointSlice]) -> Answer:
     """The plugin's answer for ``qname`` (a fully qualified name) of type ``qtype``.
@@ -57,17 +78,13 @@ def answer(qname: str, qtype: str, zone: str, ttl: float, services: ByKey[Servic
     are used.  A name that does not exist is NXDOMAIN; an existing name without records of the
     type is NODATA.  Negative answers carry the plugin TTL as the SOA minimum.
     """
-    name = normalize(qname)
-    z = normalize(zone)
     negative = min(ttl, 300.0) if ttl else 0.0
     nx = Answer(NXDOMAIN, (), negative)
-    if not name.endswith("." + z):
+    parsed = _parse(qname, zone)
+    if parsed is None:
         return nx
-    labels = name[: -len(z) - 1].split(".")
-    if len(labels) < 3 or labels[-1] != "svc":
-        return nx
-    ns, svc_name = labels[-2], labels[-3]
-    rest = labels[:-3]
+    ns, svc_name, rest = parsed
+    z = normalize(zone)
     svc = services.get((ns, svc_name))
     if svc is None:
         return nx

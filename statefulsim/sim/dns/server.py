@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from statefulsim.sim.api.informer import Informer
-from statefulsim.sim.api.store import ObjectStore
+from statefulsim.sim.api.store import DELETED, ObjectStore, WatchEvent
 from statefulsim.sim.delays import DelayModel
 from statefulsim.sim.dns.cache import CacheSettings, DnsCache, NoCache, TtlCache
-from statefulsim.sim.dns.records import Answer, answer
+from statefulsim.sim.dns.records import Answer, answer, service_of
 from statefulsim.sim.env import SimEnv
 from statefulsim.sim.process import Gen
 
@@ -87,14 +87,39 @@ class CoreDnsReplica:
         self.slices = Informer(store, "EndpointSlice", watch_latency, stream, indexes={"service": _slice_service})
         self.cache = _cache_for(config.cache, config.zone)
         self.queries = 0
-        # The kubernetes plugin's answers are a function of the name and the two informer caches:
-        # remembered until either cache changes.
+        #: lookups the plugin's answer came from :attr:`_answers` (not recomputed)
+        self.memo_hits = 0
+        # The kubernetes plugin's answer for a name is a function of the one Service and the
+        # EndpointSlices of the one (namespace, service) key the name is under (records.service_of),
+        # or of nothing: remembered until an informer event touches that key.
         self._answers: dict[tuple[str, str], Answer] = {}
-        self.services.add_handler(self._forget_answers)
-        self.slices.add_handler(self._forget_answers)
+        self._readers: dict[str, list[tuple[str, str]]] = {}  # "ns/service" -> the remembered answers reading it
+        # EndpointSlice key -> the "ns/service" it is filed under (the old value when it moves)
+        self._filed: dict[tuple[str, str], str] = {}
+        for sl in self.slices.list():
+            self._filed[(sl.metadata.namespace, sl.metadata.name)] = _slice_service(sl)[0]
+        self.services.add_handler(self._on_service)
+        self.slices.add_handler(self._on_slice)
 
-    def _forget_answers(self, _ev: Any) -> None:
-        self._answers.clear()
+    def _on_service(self, ev: WatchEvent) -> None:
+        self._forget(f"{ev.obj.metadata.namespace}/{ev.obj.metadata.name}")
+
+    def _on_slice(self, ev: WatchEvent) -> None:
+        key = (ev.obj.metadata.namespace, ev.obj.metadata.name)
+        new = _slice_service(ev.obj)[0]
+        old = self._filed.pop(key, None) if ev.type == DELETED else self._filed.get(key)
+        if ev.type != DELETED:
+            self._filed[key] = new
+        self._forget(new)
+        if old is not None and old != new:
+            self._forget(old)
+
+    def _forget(self, service: str) -> None:
+        """Drop the remembered answers that read ``service`` (``ns/name``)."""
+        readers = self._readers.pop(service, None)
+        if readers is not None:
+            for k in readers:
+                self._answers.pop(k, None)
 
     def _slice_of(self, namespace: str, service: str) -> Any:
         """The Service's EndpointSlice (with several, the last in the cache's order)."""
@@ -104,6 +129,10 @@ class CoreDnsReplica:
         keys = {id(s) for s in found}
         return [s for s in self.slices.list() if id(s) in keys][-1]
 
+    def plugin_answer(self, qname: str, qtype: str) -> Answer:
+        """The kubernetes plugin's answer from the informer caches as they are now (no memo)."""
+        return answer(qname, qtype, self.config.zone, self.config.ttl, _ByKey(self.services.get), _ByKey(self._slice_of))
+
     def lookup(self, qname: str, qtype: str) -> tuple[Answer, bool]:
         """Answer now: from the cache if it holds the name, else from the informer caches."""
         self.queries += 1
@@ -111,10 +140,15 @@ class CoreDnsReplica:
         hit = self.cache.get(qname, qtype, now)
         if hit is not None:
             return hit, True
-        ans = self._answers.get((qname, qtype))
+        key = (qname, qtype)
+        ans = self._answers.get(key)
         if ans is None:
-            ans = self._answers[(qname, qtype)] = answer(
-                qname, qtype, self.config.zone, self.config.ttl, _ByKey(self.services.get), _ByKey(self._slice_of))
+            ans = self._answers[key] = self.plugin_answer(qname, qtype)
+            reads = service_of(qname, self.config.zone)
+            if reads is not None:
+                self._readers.setdefault(f"{reads[0]}/{reads[1]}", []).append(key)
+        else:
+            self.memo_hits += 1
         self.cache.put(qname, qtype, ans, now)
         return ans, False
 
@@ -131,25 +165,42 @@ class ClusterDns:
         self.replicas = [CoreDnsReplica(env, store, f"coredns-{i}", config, watch_latency)
                          for i in range(max(1, config.replicas))]
         self._node_caches: dict[str, DnsCache] = {}
+        self._node_local = config.node_local
+        # The streams' generators (env.rng returns the same object for a name on every call).
+        self.latency_rng = env.rng("dns/latency")
+        self._replica_rng = env.rng("dns/replica")
 
     def query(self, qname: str, qtype: str, node: str = "") -> Gen:
-        """One query on the wire; returns (answer, server, cached)."""
-        latency = self.env.sample(self.query_latency, "dns/latency")
+        """One query on the wire; returns (answer, server, cached).  The same as waiting
+        :meth:`round_trip` seconds, then :meth:`arrive`."""
+        latency = self.round_trip()
         if latency > 0:
             yield self.env.timeout(latency)
-        if self.config.node_local:
-            cache = self._node_caches.setdefault(node, TtlCache(NODE_LOCAL))
-            hit = cache.get(qname, qtype, self.env.now)
-            if hit is not None:
-                return hit, f"nodelocaldns/{node or 'client'}", True
-            ans, server, cached = self._upstream(qname, qtype)
-            cache.put(qname, qtype, ans, self.env.now)
-            return ans, server, cached
-        return self._upstream(qname, qtype)
+        return self.arrive(qname, qtype, node)
+
+    def round_trip(self) -> float:
+        """Draw one query's round trip (the ``dns/latency`` stream)."""
+        return self.query_latency.sample(self.latency_rng)
+
+    def arrive(self, qname: str, qtype: str, node: str = "") -> tuple[Answer, str, bool]:
+        """The query reaches the node's NodeLocal DNSCache or a replica now; (answer, server, cached)."""
+        if not self._node_local:  # _upstream, inlined
+            replicas = self.replicas
+            replica = replicas[self._replica_rng.randrange(len(replicas))] if len(replicas) > 1 else replicas[0]
+            ans, cached = replica.lookup(qname, qtype)
+            return ans, replica.name, cached
+        cache = self._node_caches.get(node)
+        if cache is None:
+            cache = self._node_caches[node] = TtlCache(NODE_LOCAL)
+        hit = cache.get(qname, qtype, self.env.now)
+        if hit is not None:
+            return hit, f"nodelocaldns/{node or 'client'}", True
+        ans, server, cached = self._upstream(qname, qtype)
+        cache.put(qname, qtype, ans, self.env.now)
+        return ans, server, cached
 
     def _upstream(self, qname: str, qtype: str) -> tuple[Answer, str, bool]:
-        replica = self.replicas[self.env.rng("dns/replica").randrange(len(self.replicas))] \
-            if len(self.replicas) > 1 else self.replicas[0]
+        replicas = self.replicas
+        replica = replicas[self._replica_rng.randrange(len(replicas))] if len(replicas) > 1 else replicas[0]
         ans, cached = replica.lookup(qname, qtype)
         return ans, replica.name, cached
-
