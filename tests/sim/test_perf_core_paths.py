@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import random
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +16,12 @@ from helpers import assert_same_records, scenario, statefulset
 from statefulsim.model.scenario import Scenario
 from statefulsim.runner import build_cluster, run
 from statefulsim.sim.cluster import RUN_GC_THRESHOLD
+from statefulsim.sim.controllers.nodelifecycle import NodeLifecycleController
 from statefulsim.sim.controllers.statefulset import view as view_module
 from statefulsim.sim.events import EventRecorder
 from statefulsim.sim.kubelet.probes import _tick_after
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # ----------------------------------------------------------------------------- EventRecorder.forget
 
@@ -182,3 +186,26 @@ def test_cluster_run_raises_the_gc_thresholds_and_restores_them() -> None:
         assert seen[-1][0] == 0
     finally:
         gc.set_threshold(*before)
+
+
+# ----------------------------------------------------------------------------- steady node monitor
+
+
+@pytest.mark.parametrize(("name", "healthy"), [("quickstart", True), ("drain-with-pdb", True),
+                                               ("node-failure", False), ("node-failure-database-oos", False)])
+def test_steady_node_monitor_passes_give_the_full_passes_trace(name: str, healthy: bool,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passes over unchanged Ready nodes take the fast path (most of a healthy run's passes; in a
+    node failure, those before it and after the recovery), a failing node's grace period still
+    ends on the same pass, and the trace is the full passes'."""
+    path = ROOT / "scenarios" / f"{name}.yaml"
+    fast = run(path)
+    monitor = fast.cluster.node_lifecycle
+    if healthy:
+        assert monitor.steady_passes > monitor.passes * 0.9
+    else:
+        assert 0 < monitor.steady_passes < monitor.passes
+    monkeypatch.setattr(NodeLifecycleController, "_is_steady", lambda *_a: False)
+    slow = run(path)
+    assert slow.cluster.node_lifecycle.steady_passes == 0
+    assert_same_records([r.as_dict() for r in fast.trace], [r.as_dict() for r in slow.trace], ("steady", "full"))

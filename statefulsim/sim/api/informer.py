@@ -24,6 +24,8 @@ class Informer:
         self.kind = kind
         self.cache: dict[tuple[str, str], Any] = {}
         self.max_rv = 0
+        #: events delivered so far (a reader can tell "the cache is as I last saw it")
+        self.changes = 0
         self._index_fns = indexes or {}
         self._indexes: dict[str, dict[str, dict[tuple[str, str], Any]]] = {n: {} for n in self._index_fns}
         # key -> index name -> the values the cached object is filed under
@@ -93,6 +95,7 @@ class Informer:
                     del idx[value]
 
     def _deliver(self, ev: WatchEvent) -> None:
+        self.changes += 1
         self.max_rv = max(self.max_rv, ev.obj.metadata.resource_version)
         key = self._key(ev.obj)
         if ev.type == DELETED:

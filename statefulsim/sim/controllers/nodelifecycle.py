@@ -182,6 +182,11 @@ class NodeLifecycleController:
         self.zone_states: dict[str, str] = {}
         self.tainters: dict[str, ZoneTainter] = {}
         self.passes = 0
+        #: passes that took the steady fast path (:meth:`_steady_pass`)
+        self.steady_passes = 0
+        # After a pass that found every node Ready, untainted and unqueued and every zone Normal:
+        # the node informer's change count then, and the nodes' (name, health) in pass order.
+        self._steady: tuple[int, list[tuple[str, _Health]]] | None = None
         informers.nodes.add_handler(self._on_node)
         informers.pods.add_handler(self._on_pod)
         for node in sorted(self.nodes.list(), key=lambda n: n.name):
@@ -206,6 +211,11 @@ class NodeLifecycleController:
     def _monitor(self) -> None:
         self.passes += 1
         now = self.env.now
+        steady = self._steady
+        if steady is not None and steady[0] == self.nodes.changes and self._steady_pass(steady[1], now):
+            self.steady_passes += 1
+            return
+        self._steady = None
         nodes: list[Node] = sorted(self.nodes.list(), key=lambda n: n.name)
         names = {n.name for n in nodes}
         for gone in sorted(self.known - names):
@@ -238,6 +248,38 @@ class NodeLifecycleController:
             if current != observed:
                 self.env.process(self._went_not_ready(name, observed))
         self._handle_disruption(zone_conditions, nodes)
+        if self._is_steady(nodes, zone_conditions):
+            self._steady = (self.nodes.changes, [(n.name, self.health[n.name]) for n in nodes])
+
+    def _is_steady(self, nodes: list[Node], zone_conditions: dict[str, list[str]]) -> bool:
+        """Whether a pass over the same nodes would only note Lease renewals: every node Ready
+        (also as this pass judged it), without a NoExecute taint, not queued for tainting, and
+        every zone Normal.  Such a pass starts no process and changes no zone or limiter."""
+        if not all(all(c == "True" for c in cs) for cs in zone_conditions.values()):
+            return False
+        if any(s != NORMAL for s in self.zone_states.values()) or self.zone_states.keys() != zone_conditions.keys():
+            return False
+        for node in nodes:
+            if (node.status.ready_status != "True" or has_taint(node, UNREACHABLE_NO_EXECUTE)
+                    or has_taint(node, NOT_READY_NO_EXECUTE)):
+                return False
+        return not any(t.queue or t.seen for t in self.tainters.values())
+
+    def _steady_pass(self, nodes: list[tuple[str, _Health]], now: float) -> bool:
+        """The pass over unchanged steady nodes: note each Lease renewal as the full pass does;
+        False (the full pass must run) as soon as a node's grace period is over.  The notes made
+        before that are the full pass's own, so running it after them changes nothing."""
+        grace = self.grace - 1e-9
+        heartbeat = self.heartbeat
+        for name, h in nodes:
+            renewal = heartbeat(name, now)
+            if renewal is not None:
+                if renewal > h.renewal:
+                    h.renewal = renewal
+                    h.probe = now
+                if now - h.probe >= grace:
+                    return False
+        return True
 
     def _went_not_ready(self, name: str, observed: str) -> Gen:
         """Post Ready=Unknown, then (on a True -> Unknown transition) ``MarkPodsNotReady``."""
