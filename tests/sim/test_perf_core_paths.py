@@ -85,7 +85,8 @@ def test_inlined_steady_catch_up_lands_on_the_same_ticks(seed: int) -> None:
         dur = rng.choice([0.0, 0.0, 0.001, rng.uniform(0, period * 1.5)])
         probing = rng.random() < 0.8
         t0 = rng.uniform(0, 1000)
-        now = t0 + rng.uniform(0, 3000)
+        # long spans (the bulk additions of _add_periods) with periods of a second or more
+        now = t0 + (rng.uniform(0, 200_000) if period >= 1 and rng.random() < 0.3 else rng.uniform(0, 3000))
         w = Worker()
         plan = _Plan([], t0, True, (PROBE if probing else IDLE, True, "success"), period, dur)
         got = ProbeWorker._catch_up_steady(w, plan, now)  # type: ignore[arg-type]
@@ -93,6 +94,33 @@ def test_inlined_steady_catch_up_lands_on_the_same_ticks(seed: int) -> None:
         assert w._next_tick == t
         assert (got is not None) == running
         assert w.probes_run == n + (1 if running else 0)
+
+
+def test_add_periods_is_the_one_by_one_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bit for bit the loop it replaces, in bulk and near the limit, and the bulk path runs."""
+    import itertools
+
+    from statefulsim.sim.kubelet import probes
+    from statefulsim.sim.kubelet.probes import _add_periods
+
+    bulk: list[int] = []
+
+    def counting(*a: Any, **k: Any) -> Any:
+        bulk.append(1)
+        return itertools.accumulate(*a, **k)
+
+    monkeypatch.setattr(probes, "accumulate", counting)
+    rng = random.Random(7)
+    for _ in range(300):
+        period = rng.choice([1.0, 10.0, 0.1, 0.3, rng.uniform(0.05, 20)])
+        t = rng.uniform(-50, 5000)
+        limit = t + rng.choice([-1.0, 0.0, period, rng.uniform(0, 50_000)])
+        ref, n = t, 0
+        while ref < limit:
+            ref += period
+            n += 1
+        assert _add_periods(t, period, limit) == (ref, n)
+    assert len(bulk) > 50  # the long spans (about a quarter of the cases)
 
 
 # ----------------------------------------------------------------------------- lazy old pods

@@ -26,6 +26,8 @@ every bundled scenario both ways).
 from __future__ import annotations
 
 import math
+from collections import deque
+from itertools import accumulate, repeat
 from typing import TYPE_CHECKING, Any, Generator
 
 import simpy
@@ -103,6 +105,22 @@ def _tick_after(t: float, end: float, period: float) -> float:
     while t <= end:
         t += period
     return t
+
+
+def _add_periods(t: float, period: float, limit: float) -> tuple[float, int]:
+    """``t`` plus whole periods, added one by one while it is below ``limit``, and how many were
+    added: the loop ``while t < limit: t += period``, with the bulk of the additions done by
+    :func:`itertools.accumulate` (the same additions in the same order, so the same float)."""
+    n = 0
+    bulk = int((limit - t) / period) - 2 if period > 0 else 0
+    if bulk > 16:
+        last = deque(accumulate(repeat(period, bulk), initial=t), maxlen=1)[0]
+        if last < limit:  # always, but for rounding far beyond any real run's drift
+            t, n = last, bulk
+    while t < limit:
+        t += period
+        n += 1
+    return t, n
 
 
 class _Plan:
@@ -413,9 +431,12 @@ class ProbeWorker:
         n = 0
         running: tuple[float, bool] | None = None
         if not probing:
-            while t < now:
-                t += period  # _tick_after(t, t, period), inlined: this loop can run for hours of ticks
+            t = _add_periods(t, period, now)[0]  # _tick_after(t, t, period) until now
         elif dur > 0:
+            if dur < period / 2 and now < 2.0 ** 40:
+                # Each probe tick is then exactly one period after the last (t + period > t + dur
+                # in floats too): go in bulk to just before the tick whose probe runs into now.
+                t, n = _add_periods(t, period, now - dur - 2 * period)
             while t < now:
                 if t + dur >= now:
                     self.probes_run += 1
@@ -426,9 +447,7 @@ class ProbeWorker:
                 while t <= end:
                     t += period
         else:
-            while t < now:
-                n += 1
-                t += period
+            t, n = _add_periods(t, period, now)
         self._next_tick = t
         if n:
             self.probes_run += n
