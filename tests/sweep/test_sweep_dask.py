@@ -13,10 +13,12 @@ LocalCluster the executor starts itself (worker processes) is exercised once, on
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import pathlib
 import socket
 import sys
+import threading
 from typing import Any, Iterator
 
 import distributed
@@ -55,6 +57,13 @@ def scheduler() -> Iterator[str]:
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp",
                                   dashboard_address=":0") as cluster:
         yield str(cluster.scheduler_address)
+    # A task cancelled by an interrupted sweep may still be running in a worker thread after the
+    # cluster closed: its run pauses the cyclic collector process-wide (cyclic_gc_paused), which
+    # later tests would see.  Wait for those threads before the next module starts.
+    for thread in threading.enumerate():
+        if "Dask-Default-Threads" in thread.name:  # the workers' task threads
+            thread.join(timeout=60)
+    assert gc.isenabled(), "a Dask worker thread left the cyclic collector paused"
 
 
 def invoke(*args: Any) -> Any:
