@@ -221,25 +221,19 @@ class VolumeController:
         volume by name, the volume pre-bound to the claim by its claim reference, the candidates
         by class (with several pre-bound volumes, the scan decides which comes first)."""
         if claim.volume_name:
-            v: PersistentVolume | None = self.volumes.get("", claim.volume_name)
-            self.indexed_matches += 1
-            return v if v is not None and (v.claim_ref is None or v.claim_ref.uid == claim.metadata.uid) else None
-        ns, name, uid = claim.metadata.namespace, claim.metadata.name, claim.metadata.uid
-        bound: list[PersistentVolume] = [
-            v for v in self.volumes.by_index("volume/claimRef", f"{ns}/{name}")
-            if v.claim_ref is not None and v.claim_ref.namespace == ns and v.claim_ref.name == name
-            and v.claim_ref.uid in ("", uid)]
-        if len(bound) > 1:
-            return matching_volume(claim, klass, self.volumes.list(), node_labels)
+            named = self.volumes.get("", claim.volume_name)
+            narrowed: list[PersistentVolume] = [named] if named is not None else []
+        else:
+            ns, name, uid = claim.metadata.namespace, claim.metadata.name, claim.metadata.uid
+            narrowed = [v for v in self.volumes.by_index("volume/claimRef", f"{ns}/{name}")
+                        if v.claim_ref is not None and v.claim_ref.namespace == ns and v.claim_ref.name == name
+                        and v.claim_ref.uid in ("", uid)]
+            if len(narrowed) > 1:
+                return matching_volume(claim, klass, self.volumes.list(), node_labels)
+            if not narrowed:
+                narrowed = self.volumes.by_index("volume/availableClass", klass)
         self.indexed_matches += 1
-        if bound:
-            return bound[0]
-        modes = set(claim.access_modes)
-        fits = [v for v in self.volumes.by_index("volume/availableClass", klass)
-                if v.phase == AVAILABLE and v.claim_ref is None and v.storage_class_name == klass
-                and v.capacity_bytes >= claim.request_bytes and modes <= set(v.access_modes)]
-        fits.sort(key=lambda v: (v.capacity_bytes, v.metadata.name))
-        return next((v for v in fits if node_labels is None or v.fits_node(node_labels)), None)
+        return matching_volume(claim, klass, narrowed, node_labels)
 
     def _provision(self, claim: PersistentVolumeClaim, klass: StorageClass, node_labels: dict[str, str] | None) -> Gen:
         """The external provisioner's CreateVolume, then the new PV (bound to the claim)."""
