@@ -109,3 +109,37 @@ def test_revision_cache_gives_the_same_plans() -> None:
         if plain.create:
             revs = revs + [plain.update]
     assert len(revs) == 2
+
+
+def test_revision_plans_are_remembered_per_input() -> None:
+    """A sync that sees the same set spec, status fields and revision objects gets the same plan
+    object back; any other input (another status, a reordered or renewed revision) is planned
+    afresh, with the uncached answer."""
+    from statefulsim.runner import build_cluster
+    from statefulsim.sim.api.objects import evolve
+    from statefulsim.sim.controllers.statefulset.revisions import RevisionCache, plan_revisions
+
+    cluster = build_cluster(load_scenario(SCENARIOS[0].parent / "quickstart.yaml"))
+    base = cluster.store.list("StatefulSet")[0]
+    cache = RevisionCache()
+    first = plan_revisions(base, [], cache)
+    rev1 = first.update
+    changed = evolve(base, spec=evolve(base.spec, template_raw={**base.spec.template_raw, "x": 1}))
+    rev2 = plan_revisions(changed, [rev1]).update
+    assert cache.plan_hits == 0
+    assert plan_revisions(evolve(base, status=evolve(base.status)), [], cache) is first  # same fields
+    assert cache.plan_hits == 1
+    cases = [
+        (base, [rev1, rev2]),
+        (base, [rev2, rev1]),  # the same revisions, listed in another order
+        (base, [rev1, evolve(rev2)]),  # an equal but renewed object
+        (evolve(base, status=evolve(base.status, current_revision=rev1.metadata.name)), [rev1, rev2]),
+        (evolve(base, status=evolve(base.status, collision_count=1)), [rev1, rev2]),
+        (changed, [rev1, rev2]),
+    ]
+    for sts, revs in cases:
+        hits = cache.plan_hits
+        assert plan_revisions(sts, revs, cache) == plan_revisions(sts, revs)
+        assert cache.plan_hits == hits
+        assert plan_revisions(sts, list(revs), cache) == plan_revisions(sts, revs)
+        assert cache.plan_hits == hits + 1

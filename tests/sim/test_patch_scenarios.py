@@ -178,3 +178,36 @@ def test_scale_past_the_limit_is_found_in_each_patch_form() -> None:
     for patch in ("{spec: {replicas: 20000}}", "[{op: replace, path: /spec/replicas, value: 20000}]"):
         kind = "json" if patch.startswith("[") else "strategic"
         assert any("20000 replicas in all" in p for p in _problems(f"{{statefulset: web, type: {kind}, patch: {patch}}}"))
+
+
+def test_patch_outcomes_are_remembered_per_set_and_patch() -> None:
+    """Running a scenario twice in one process (a sweep) applies its patch to the same manifest
+    objects: the second run takes the outcome from the memo, with a byte-identical trace; another
+    patch content, or the same content in a fresh dict, is worked out (or found) by content."""
+    from statefulsim.io.trace_io import dumps_record
+    from statefulsim.sim.actions import statefulset as verbs
+
+    def lines(result: Any) -> list[str]:
+        return [dumps_record(r) for r in result.trace]
+
+    sc = load_scenario(ROOT / "scenarios" / "strategic-patch-image.yaml")
+    verbs._PATCHED.clear()
+    first = lines(run(sc))
+    hits = verbs.patch_memo_hits
+    assert lines(run(sc)) == first
+    assert verbs.patch_memo_hits > hits
+
+    sts = next(o for o in sc.objects if o.kind == "StatefulSet")
+    hits = verbs.patch_memo_hits
+    scaled = verbs._patched_set(sts, {"spec": {"replicas": 7}}, "merge")
+    assert not isinstance(scaled, str) and scaled.spec.replicas == 7
+    assert verbs.patch_memo_hits == hits
+    again = verbs._patched_set(sts, {"spec": {"replicas": 7}}, "merge")  # equal content, new dict
+    assert verbs.patch_memo_hits == hits + 1
+    assert again == scaled and again.spec is scaled.spec
+    other = verbs._patched_set(sts, {"spec": {"replicas": 8}}, "merge")
+    assert not isinstance(other, str) and other.spec.replicas == 8
+    assert verbs._patched_set(sts, {"spec": {"replicas": sts.spec.replicas}}, "merge") is sts
+    refused = verbs._patched_set(sts, {"spec": {"serviceName": "other"}}, "merge")
+    assert isinstance(refused, str) and "Forbidden" in refused
+    assert verbs._patched_set(sts, {"spec": {"serviceName": "other"}}, "merge") == refused

@@ -364,8 +364,11 @@ class StatefulSetControl:
                          update: ControllerRevision) -> Gen:
         """``truncateHistory``: delete revisions beyond revisionHistoryLimit that no pod uses."""
         revs = self.revisions.by_index("owner", sts.metadata.uid)
+        limit = sts.spec.revision_history_limit
+        if 0 <= limit and len(revs) <= limit:
+            return  # the history (revisions no pod uses) cannot exceed the limit
         live = {current.metadata.name, update.metadata.name} | in_use
-        for rev in revisions_to_truncate(revs, live, sts.spec.revision_history_limit):
+        for rev in revisions_to_truncate(revs, live, limit):
             try:
                 yield from self.client.delete("ControllerRevision", rev.metadata.namespace, rev.metadata.name)
             except ApiError:
@@ -550,8 +553,12 @@ class StatefulSetControl:
             return False
         ru = sts.spec.update_strategy.rolling_update
         partition = ru.partition if ru is not None else 0
+        # No holes here, so the rolling update's pods are the candidates and the steady old pods,
+        # and every steady old pod is at another revision than the update revision.
+        if view.old is not None and next(view.old.descending(), -1) >= partition:
+            return True
         upd = update.metadata.name
-        return any(pod_revision(p) != upd for k, p in view.for_update.items() if k >= partition)
+        return any(pod_revision(p) != upd for k, p in view.candidates.items() if k >= partition)
 
     def _rolling_update(self, sts: StatefulSet, update: ControllerRevision, view: SyncView,
                         status: StatefulSetStatus, policy: PodManagementPolicy, now: float) -> Gen:

@@ -60,6 +60,33 @@ class RevisionCache:
         self._limit = limit
         self._canonical: dict[int, tuple[object, str]] = {}
         self._names: dict[tuple[int, str, int], tuple[object, dict[str, Any], str]] = {}
+        self._plans: dict[tuple[object, ...], tuple[tuple[object, ...], RevisionPlan]] = {}
+        #: plans answered from :meth:`plan`'s memo (tests check the fast path ran)
+        self.plan_hits = 0
+
+    def plan(self, sts: StatefulSet, revisions: list[ControllerRevision]) -> RevisionPlan:
+        """:func:`plan_revisions` with this cache, remembered per input: a plan depends only on
+        the set's spec, name, namespace and uid, its collisionCount and currentRevision, and the
+        revision objects (all immutable), so a sync that sees the same ones gets the same plan
+        back.  Each entry holds the objects whose ids it is keyed by."""
+        meta, status = sts.metadata, sts.status
+        held = (sts.spec, *revisions)
+        key = (meta.name, meta.namespace, meta.uid, status.collision_count, status.current_revision,
+               *map(id, held))
+        hit = self._plans.get(key)
+        if hit is not None and all(a is b for a, b in zip(hit[0], held)):
+            self.plan_hits += 1
+            return hit[1]
+        plan = _plan_revisions(sts, revisions, self)
+        if len(self._plans) >= self._limit:
+            self._plans.clear()
+        self._plans[key] = (held, plan)
+        return plan
+        plan = _plan_revisions(sts, revisions, self)
+        if len(self._plans) >= self._limit:
+            self._plans.clear()
+        self._plans[key] = (held, plan)
+        return plan
 
     def canonical(self, data: Mapping[str, Any]) -> str:
         hit = self._canonical.get(id(data))
@@ -121,7 +148,15 @@ class RevisionPlan:
 
 def plan_revisions(sts: StatefulSet, revisions: list[ControllerRevision],
                    cache: RevisionCache | None = None) -> RevisionPlan:
-    """Choose current and update revisions from the set and its (sorted) revisions."""
+    """Choose current and update revisions from the set and its revisions (in any order);
+    with ``cache``, remembered per input (:meth:`RevisionCache.plan`)."""
+    if cache is not None:
+        return cache.plan(sts, revisions)
+    return _plan_revisions(sts, revisions, None)
+
+
+def _plan_revisions(sts: StatefulSet, revisions: list[ControllerRevision],
+                    cache: RevisionCache | None) -> RevisionPlan:
     canon = canonical if cache is None else cache.canonical
     collision = sts.status.collision_count
     revisions = sort_revisions(revisions)
