@@ -227,6 +227,24 @@ def test_revision_hash_is_fnv_safe_encoded() -> None:
     assert set(safe_encode("1234567890")) <= set("bcdfghjklmnpqrstvwxz2456789")
 
 
+def test_remembered_revision_names_are_the_computed_ones() -> None:
+    from statefulsim.sim.controllers.statefulset import revisions
+
+    def computed(name: str, data: dict[str, object], collision: int) -> str:
+        raw = revisions.canonical(data).encode() + (str(collision).encode() if collision else b"")
+        return f"{name}-{safe_encode(str(fnv32a(raw)))}"
+
+    datas = [{"spec": {"template": {"a": i, "$patch": "replace"}}} for i in range(3)]
+    revisions._NAMES.clear()
+    for _ in range(2):  # computed, then remembered
+        for name in ("web", "db"):
+            for data in datas:
+                for collision in (0, 1, 7):
+                    assert revisions.revision_name(name, data, collision) == computed(name, data, collision)
+    assert len(revisions._NAMES) == 2 * 3 * 3
+    assert len({revisions.revision_name("web", d, 0) for d in datas}) == 3
+
+
 def test_backoff_doubles_caps_and_expires() -> None:
     b = Backoff()
     b.next("k", 0, 0)

@@ -5,6 +5,7 @@ graceful deletion, finalizers) and fans changes out to watches after a latency.
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass
 from typing import Any, Callable, Generator, Iterable, TypeVar, cast
 
@@ -71,15 +72,22 @@ class Watch:
         self.predicate = predicate
         self._last_delivery = 0.0
         self._zero = latency == ZERO
+        self._sim = env.sim
+        # The stream's RNG, looked up at the first delivery (streams are seeded by name, so
+        # when one is created does not change its numbers).
+        self._rng: random.Random | None = None
 
     def notify(self, ev: WatchEvent) -> None:
         if self.predicate is not None and not self.predicate(ev):
             return
-        now = self.env.now
+        now = float(self._sim.now)
         if self._zero:
             delay = 0.0
         else:
-            at = max(now + self.env.sample(self.latency, self.stream), self._last_delivery)
+            rng = self._rng
+            if rng is None:
+                rng = self._rng = self.env.rng(self.stream)
+            at = max(now + self.latency.sample(rng), self._last_delivery)
             delay = at - now
             # SimPy schedules at now + delay, which rounding can put a hair before ``at`` and so
             # before this watch's previous event: deliveries would then overtake each other.
@@ -87,7 +95,7 @@ class Watch:
                 delay = math.nextafter(delay, math.inf)
             self._last_delivery = now + delay
         # The event rides on the timer as its value: no per-delivery closure.
-        self.env.sim.timeout(delay, ev).callbacks.append(self._deliver)
+        self._sim.timeout(delay, ev).callbacks.append(self._deliver)
 
     def _deliver(self, timer: simpy.Event) -> None:
         self.handler(cast(WatchEvent, timer.value))

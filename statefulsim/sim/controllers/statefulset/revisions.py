@@ -37,11 +37,25 @@ def canonical(data: Mapping[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
 
 
+#: Revision names per (set name, canonical data, collisionCount), per process, bounded: the
+#: FNV hash is a pure-Python loop over the bytes, and a sweep names the same revisions in every run.
+_NAMES: dict[tuple[str, str, int], str] = {}
+_NAMES_LIMIT = 1024
+
+
 def revision_name(set_name: str, data: Mapping[str, Any], collision_count: int) -> str:
-    raw = canonical(data).encode()
-    if collision_count:
-        raw += str(collision_count).encode()
-    return f"{set_name}-{safe_encode(str(fnv32a(raw)))}"
+    text = canonical(data)
+    key = (set_name, text, collision_count)
+    name = _NAMES.get(key)
+    if name is None:
+        raw = text.encode()
+        if collision_count:
+            raw += str(collision_count).encode()
+        name = f"{set_name}-{safe_encode(str(fnv32a(raw)))}"
+        if len(_NAMES) >= _NAMES_LIMIT:
+            _NAMES.clear()
+        _NAMES[key] = name
+    return name
 
 
 def template_of(rev: ControllerRevision) -> Mapping[str, Any]:

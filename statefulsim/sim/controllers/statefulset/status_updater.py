@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from statefulsim.sim.api.informer import Informer
-from statefulsim.sim.api.objects import StatefulSet, StatefulSetStatus
+from statefulsim.sim.api.objects import StatefulSet, StatefulSetStatus, evolve
 from statefulsim.sim.api.store import ApiClient
 from statefulsim.sim.process import Gen
 
@@ -21,4 +19,4 @@ class StatusUpdater:
         """Write ``status`` onto the cached copy of ``sts`` (without a resourceVersion check);
         raises :class:`ApiError` when the API server refuses."""
         fresh = self.sets.get(sts.metadata.namespace, sts.metadata.name) or sts
-        yield from self.client.update_status(replace(fresh, status=status), check_version=False)
+        yield from self.client.update_status(evolve(fresh, status=status), check_version=False)

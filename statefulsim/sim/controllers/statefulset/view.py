@@ -23,11 +23,19 @@ from __future__ import annotations
 import bisect
 import heapq
 import weakref
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable, Iterator, Mapping
 
-from statefulsim.sim.api.objects import POD_NAME_LABEL, REVISION_LABEL, RUNNING, Pod, StatefulSet, StatefulSetStatus
+from statefulsim.sim.api.objects import (
+    POD_NAME_LABEL,
+    REVISION_LABEL,
+    RUNNING,
+    Pod,
+    StatefulSet,
+    StatefulSetStatus,
+    evolve,
+)
 from statefulsim.sim.controllers.statefulset.utils import (
     is_running_and_available,
     is_unavailable,
@@ -422,7 +430,7 @@ class OwnedPodIndex:
         condemned = [by_ordinal[o] for o in reversed(s.ordinals[hi:])] + [by_ordinal[o] for o in reversed(s.ordinals[:lo])]
 
         ready = len(s.ready)
-        counted = replace(
+        counted = evolve(
             status,
             replicas=len(by_ordinal),
             ready_replicas=ready,
