@@ -27,6 +27,8 @@ class SimEnv:
         self._streams: dict[str, random.Random] = {}
         self._uid_counter = 0
         self._sequences: dict[str, int] = {}
+        #: Whether Event recorders write ``KubeEvent`` records (a sweep's lean runs read none).
+        self.kube_events = True
 
     @property
     def now(self) -> float:

@@ -84,7 +84,10 @@ class EventRecorder:
 
     def event(self, type_: str, reason: str, obj: str, message: str, uid: str = "") -> int:
         """Record an Event about ``obj`` (``pod/web-0``; ``uid`` tells incarnations apart);
-        returns its count (0 when the spam filter dropped it)."""
+        returns its count (0 when the spam filter dropped it, or when the run records no Events:
+        ``env.kube_events`` is False)."""
+        if not self.env.kube_events:
+            return 0
         message, counted = self._aggregate(obj, uid, type_, reason, message)
         counts = self._counts.setdefault((obj, uid), {})
         key = (type_, reason, counted)

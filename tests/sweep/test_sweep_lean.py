@@ -54,8 +54,9 @@ def test_lean_trace_lacks_what_the_full_one_has() -> None:
     scenario = load_scenario(ROOT / "scenarios" / "quickstart.yaml")
     full = sweep_trace(scenario, 3, lean=False)
     lean = sweep_trace(scenario, 3, lean=True)
-    assert full.of("PodStatus") and full.of("EndpointSliceUpdated") and full.of("PVCBound")
+    assert full.of("PodStatus") and full.of("EndpointSliceUpdated") and full.of("PVCBound") and full.of("KubeEvent")
     assert not lean.of("PodStatus") and not lean.of("EndpointSliceUpdated") and not lean.of("PVCBound")
+    assert not lean.of("KubeEvent")  # the recorders are off, not only their records filtered
     assert len(lean) < len(full) and lean.end == full.end == scenario.until
 
 
