@@ -10,6 +10,7 @@ from statefulsim.sim.events import AGGREGATE_MAX_EVENTS, COMBINED_PREFIX, SPAM_B
 class FakeEnv:
     def __init__(self) -> None:
         self.now = 0.0
+        self.kube_events = True
         self.records: list[dict[str, Any]] = []
 
     def emit(self, event: str, **fields: Any) -> None:
@@ -26,6 +27,14 @@ def test_identical_events_are_one_event_with_a_count() -> None:
     assert [rec.normal("Pulled", "pod/web-0", "same", "u1") for _ in range(3)] == [1, 2, 3]
     assert rec.normal("Pulled", "pod/web-0", "same", "u2") == 1  # another incarnation
     assert [r["count"] for r in env.records] == [1, 2, 3, 1]
+
+
+def test_a_run_without_events_records_none() -> None:
+    env, rec = recorder()
+    env.kube_events = False  # what a sweep's lean observer sets
+    assert rec.normal("Pulled", "pod/web-0", "same", "u1") == 0
+    assert rec.warning("BackOff", "pod/web-0", "again", "u1") == 0
+    assert env.records == []
 
 
 def test_spam_filter_drops_after_25_per_object_and_refills_one_per_5_minutes() -> None:

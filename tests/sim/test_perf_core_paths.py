@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 class _Env:
     def __init__(self) -> None:
         self.now = 0.0
+        self.kube_events = True
         self.records: list[dict[str, Any]] = []
 
     def emit(self, event: str, **fields: Any) -> None:
