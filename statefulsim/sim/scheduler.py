@@ -129,6 +129,7 @@ class Scheduler:
         self._unschedulable: dict[str, float] = {}  # uid -> time it became unschedulable
         self._attempts: dict[str, int] = {}
         self._assumed: dict[str, tuple[str, Pod]] = {}  # uid -> (node, pod) bound but not yet seen
+        self._assumed_anti = 0  # how many of them have required anti-affinity terms
         self._wakeup: simpy.Event | None = None
         self.pods.add_handler(self._on_pod)
         self.nodes.add_handler(self._on_node)
@@ -196,7 +197,7 @@ class Scheduler:
             self._by_uid.pop(uid, None)
             self._unschedulable.pop(uid, None)
             if pod.spec.node_name:
-                self._assumed.pop(uid, None)
+                self._unassume(uid)
             if ev.type == DELETED:
                 self.recorder.forget(f"pod/{pod.metadata.name}", uid)
                 self._retry_unschedulable()
@@ -418,7 +419,7 @@ class Scheduler:
         best = max(s for s, _ in feasible)
         top = [n for s, n in feasible if s == best]
         node = top[0] if len(top) == 1 else self.env.rng("scheduler").choice(top)
-        self._assumed[uid] = (node.name, pod)
+        self._assume(uid, node.name, pod)
         self._count(uid, node.name, pod.spec.effective_requests)
         # The binding cycle runs on its own, as the scheduler binds asynchronously.
         self.env.process(self._binding_cycle(pod, node))
@@ -427,15 +428,27 @@ class Scheduler:
         uid = pod.metadata.uid
         ok = yield from self.volumes.prebind(pod, node)
         if not ok:
-            self._assumed.pop(uid, None)
+            self._unassume(uid)
             self._uncount(uid)
             self._requeue_after(uid, INITIAL_BACKOFF)
             return
         yield from self._bind(pod, node)
 
+    def _assume(self, uid: str, node: str, pod: Pod) -> None:
+        prev = self._assumed.get(uid)  # replaced in place: the dict keeps its order
+        if prev is not None and prev[1].spec.required_anti_affinity:
+            self._assumed_anti -= 1
+        self._assumed[uid] = (node, pod)
+        if pod.spec.required_anti_affinity:
+            self._assumed_anti += 1
+
+    def _unassume(self, uid: str) -> None:
+        entry = self._assumed.pop(uid, None)
+        if entry is not None and entry[1].spec.required_anti_affinity:
+            self._assumed_anti -= 1
+
     def _has_anti_affinity_pods(self) -> bool:
-        return bool(self.pods.by_index("anti", "1")) or any(
-            p.spec.required_anti_affinity for _, p in self._assumed.values())
+        return bool(self.pods.by_index("anti", "1")) or self._assumed_anti > 0
 
     def _score(self, req: ResourceRequests, node: Node) -> float:
         """Least-allocated score of ``node`` once a pod requesting ``req`` is placed on it."""
@@ -465,7 +478,7 @@ class Scheduler:
         try:
             yield from self.client.bind(pod, node.name)
         except ApiError:
-            self._assumed.pop(pod.metadata.uid, None)
+            self._unassume(pod.metadata.uid)
             self._uncount(pod.metadata.uid)
             return
         self._attempts.pop(pod.metadata.uid, None)

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpers import assert_same_records, scenario, statefulset
 from statefulsim.model.scenario import Scenario
@@ -238,3 +240,28 @@ def test_steady_node_monitor_passes_give_the_full_passes_trace(name: str, health
     slow = run(path)
     assert slow.cluster.node_lifecycle.steady_passes == 0
     assert_same_records([r.as_dict() for r in fast.trace], [r.as_dict() for r in slow.trace], ("steady", "full"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(selectors=st.lists(st.one_of(st.none(), st.dictionaries(st.sampled_from("abc"), st.sampled_from("xy"), max_size=3)),
+                          max_size=8),
+       labels=st.lists(st.dictionaries(st.sampled_from("abcd"), st.sampled_from("xyz"), max_size=4), min_size=1, max_size=6),
+       namespaces=st.lists(st.sampled_from(["default", "other"]), min_size=14, max_size=14))
+def test_endpointslice_finds_a_pods_services_through_the_selector_index(
+        selectors: list[dict[str, str] | None], labels: list[dict[str, str]], namespaces: list[str]) -> None:
+    """The EndpointSlice controller looks a pod's Services up by the selector index; it finds
+    exactly the Services a scan of the namespace finds (empty and missing selectors select none)."""
+    from statefulsim.sim.api.objects import ObjectMeta, Pod, PodSpec, Service, ServiceSpec
+    from statefulsim.sim.cluster import Cluster
+
+    cluster = Cluster()
+    for i, sel in enumerate(selectors):
+        cluster.store.create(Service(ObjectMeta(name=f"s{i}", namespace=namespaces[i]), ServiceSpec(selector=sel)))
+    cluster.env.sim.run(until=60)  # the informers have every Service
+    controller = cluster.endpointslice_controller
+    for j, lab in enumerate(labels):
+        pod = Pod(ObjectMeta(name=f"p{j}", namespace=namespaces[8 + j], labels=lab), PodSpec(containers=()))
+        found = sorted(s.metadata.name for s in controller._services_for(pod))
+        scanned = sorted(s.metadata.name for s in controller.services.list(pod.metadata.namespace)
+                         if s.spec.selector and all(lab.get(k) == v for k, v in s.spec.selector.items()))
+        assert found == scanned

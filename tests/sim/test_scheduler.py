@@ -208,3 +208,23 @@ def test_node_classes_give_the_per_node_answers_with_taints_cordons_failures_and
     assert _same(sc) > 0
     unschedulable = [r for r in _trace(sc, True)[0] if r["event"] == "PodUnschedulable"]
     assert unschedulable, "the scenario no longer fills the cluster"
+
+
+def test_the_assumed_anti_affinity_count_follows_the_assumed_pods() -> None:
+    """The scheduler counts its assumed pods with anti-affinity terms instead of scanning them on
+    every attempt; the count equals the scan after every step of a run that assumes, binds,
+    deletes and reschedules such pods (and others without terms)."""
+    plain = statefulset(name="db", replicas=3, policy="Parallel")
+    sc = scenario(_with_pod_spec(statefulset(replicas=4, policy="Parallel"), ANTI), plain, until="3m", nodes=3,
+                  actions=[{"at": "60s", "scale": {"statefulset": "web", "replicas": 1}},
+                           {"at": "90s", "scale": {"statefulset": "web", "replicas": 3}}])
+    cluster = build_cluster(sc)
+    sched = cluster.scheduler
+    sim = cluster.env.sim
+    seen = 0
+    while sim.peek() <= sc.until:
+        sim.step()
+        scanned = sum(1 for _, p in sched._assumed.values() if p.spec.required_anti_affinity)
+        assert sched._assumed_anti == scanned
+        seen = max(seen, scanned)
+    assert seen >= 2  # several anti-affinity pods were assumed at once

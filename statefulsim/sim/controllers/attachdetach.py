@@ -155,6 +155,8 @@ class AttachDetachController:
         self._claim_users: dict[tuple[str, str], set[str]] = {}  # (ns, claim) -> pod uids
         self._busy: set[str] = set()  # operation keys in flight
         self._dirty: set[str] = set()
+        #: node -> the PVs with an attachment on it (the reverse of :attr:`attachments`)
+        self._pvs_on_node: dict[str, set[str]] = {}
         self._scheduled = False
         self._attach_waiters: dict[tuple[str, str], list[simpy.Event]] = {}
         self.forced_detaches: dict[str, int] = {"timeout": 0, "out-of-service": 0}
@@ -271,7 +273,7 @@ class AttachDetachController:
         self._touch_node(node)
 
     def _touch_node(self, node: str) -> None:
-        touched = [pv for pv, by_node in self.attachments.items() if node in by_node]
+        touched = self._pvs_on_node.get(node)
         if touched:
             self._dirty.update(touched)
             self._wake()
@@ -350,6 +352,10 @@ class AttachDetachController:
             del by_node[va.node]
             if not by_node:
                 del self.attachments[va.pv]
+            on_node = self._pvs_on_node[va.node]
+            on_node.discard(va.pv)
+            if not on_node:
+                del self._pvs_on_node[va.node]
         self.env.emit("VolumeDetached", pv=va.pv, pvc=_claim(pv), node=va.node, attachment=va.name, seconds=seconds,
                       force=reason)
         self._dirty.add(va.pv)
@@ -402,6 +408,7 @@ class AttachDetachController:
         self._busy.discard(key)
         va = VolumeAttachment(attachment_name(name, driver, node), name, node, driver)
         self.attachments.setdefault(name, {})[node] = va
+        self._pvs_on_node.setdefault(node, set()).add(name)
         self.env.emit("VolumeAttached", pv=name, pvc=_claim(pv), node=node, attachment=va.name, seconds=seconds)
         entry = self.desired.get(name, {}).get(node)
         if entry is None:

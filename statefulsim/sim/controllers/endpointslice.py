@@ -51,6 +51,16 @@ def _namespace_index(pod: Any) -> tuple[str]:
     return (pod.metadata.namespace,)
 
 
+def _selector_index(svc: Any) -> tuple[str, ...]:
+    """A Service with a selector under one of its pairs, ``<namespace>/<key>=<value>`` (the
+    smallest key): a pod it selects has that label, so the pod's labels find the Service."""
+    sel = svc.spec.selector
+    if not sel:
+        return ()
+    key = min(sel)
+    return (f"{svc.metadata.namespace}/{key}={sel[key]}",)
+
+
 def _label_index(pod: Any) -> list[str]:
     ns = pod.metadata.namespace
     return [f"{ns}/{k}={v}" for k, v in pod.metadata.labels.items()]
@@ -65,7 +75,7 @@ class EndpointSliceController:
         self.store = store
         self.client = ApiClient(env, store, "endpointslice-controller", api_latency, qps, burst)
         factory = informers or SharedInformerFactory(store, watch_latency, "watch/endpointslice-controller")
-        self.services = factory.informer("Service")
+        self.services = factory.informer("Service", indexes={"selector": _selector_index})
         self.pods = factory.informer("Pod", indexes={"ns": _namespace_index, "label": _label_index})
         self.queue = WorkQueue(env, "endpointslice", self.sync, workers=workers, base_delay=1.0)
         self.services.add_handler(self._on_service)
@@ -75,10 +85,12 @@ class EndpointSliceController:
         self.queue.add(f"{ev.obj.metadata.namespace}/{ev.obj.metadata.name}")
 
     def _services_for(self, pod: Pod) -> Iterable[Service]:
-        for svc in self.services.list(pod.metadata.namespace):
-            sel = svc.spec.selector
-            if sel and all(pod.metadata.labels.get(k) == v for k, v in sel.items()):
-                yield svc
+        """The Services whose selector selects ``pod`` (in no particular order)."""
+        labels = pod.metadata.labels
+        for pair in _label_index(pod):
+            for svc in self.services.by_index("selector", pair):
+                if all(labels.get(k) == v for k, v in svc.spec.selector.items()):
+                    yield svc
 
     def _on_pod(self, ev: WatchEvent) -> None:
         pod = ev.obj
