@@ -143,3 +143,28 @@ def test_revision_plans_are_remembered_per_input() -> None:
         assert cache.plan_hits == hits
         assert plan_revisions(sts, list(revs), cache) == plan_revisions(sts, revs)
         assert cache.plan_hits == hits + 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sets(st.integers(0, 40)), st.sets(st.integers(0, 40)), st.integers(0, 45))
+def test_two_way_merges_are_heapq_merge(pods: set[int], holes: set[int], take: int) -> None:
+    """The candidates' merge of pod indexes and holes gives heapq.merge's order, both ways, and
+    reads holes only as far as the caller takes."""
+    import heapq
+    import itertools
+
+    from statefulsim.sim.controllers.statefulset.view import _merged, _merged_descending
+
+    a, b = sorted(pods), sorted(holes - pods)
+    assert list(_merged(a, iter(b))) == list(heapq.merge(a, b))
+    assert list(_merged_descending(a, iter(b[::-1]))) == list(heapq.merge(a[::-1], b[::-1], reverse=True))
+    read: list[int] = []
+
+    def holes_read() -> object:
+        for h in b:
+            read.append(h)
+            yield h
+
+    got = list(itertools.islice(_merged(a, holes_read()), take))  # type: ignore[arg-type]
+    assert got == list(heapq.merge(a, b))[:take]
+    assert len(read) <= sum(1 for x in got if x in b) + 1

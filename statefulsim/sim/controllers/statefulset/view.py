@@ -101,6 +101,32 @@ class Holes:
             i -= 1
 
 
+def _merged(pods: list[int], holes: Iterator[int]) -> Iterator[int]:
+    """The ascending union of the sorted, distinct ``pods`` and the ascending ``holes`` (disjoint
+    from them), taking holes only as far as the caller reads (``heapq.merge`` of two, without
+    its set-up cost: a sync iterates the candidates several times)."""
+    i, n = 0, len(pods)
+    for h in holes:
+        while i < n and pods[i] < h:
+            yield pods[i]
+            i += 1
+        yield h
+    yield from pods[i:]
+
+
+def _merged_descending(pods: list[int], holes: Iterator[int]) -> Iterator[int]:
+    """:func:`_merged` from the highest index down (``pods`` still ascending, ``holes`` descending)."""
+    i = len(pods) - 1
+    for h in holes:
+        while i >= 0 and pods[i] > h:
+            yield pods[i]
+            i -= 1
+        yield h
+    while i >= 0:
+        yield pods[i]
+        i -= 1
+
+
 class Candidates(Mapping[int, Pod]):
     """index -> pod for the in-range indexes that may need work, iterated in index order.
 
@@ -126,13 +152,17 @@ class Candidates(Mapping[int, Pod]):
     def __iter__(self) -> Iterator[int]:
         if not len(self._holes):
             return iter(self._sorted)
-        return heapq.merge(self._sorted, self._holes)
+        if not self._sorted:
+            return iter(self._holes)
+        return _merged(self._sorted, iter(self._holes))
 
     def descending(self) -> Iterator[int]:
         """The indexes from the highest down, as lazily as :meth:`__iter__`."""
         if not len(self._holes):
             return reversed(self._sorted)
-        return heapq.merge(reversed(self._sorted), self._holes.descending(), reverse=True)
+        if not self._sorted:
+            return self._holes.descending()
+        return _merged_descending(self._sorted, self._holes.descending())
 
     def __len__(self) -> int:
         return len(self._pods) + len(self._holes)
