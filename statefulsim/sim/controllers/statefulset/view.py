@@ -401,7 +401,9 @@ class OwnedPodIndex:
             return
         parent, o = parent_name_and_ordinal(pod.metadata.name)
         key = (pod.metadata.namespace, pod.metadata.name)
-        s = self._sets.setdefault(ref.uid, _SetPods())
+        s = self._sets.get(ref.uid)
+        if s is None:  # (setdefault would build one, weak set and all, on every call)
+            s = self._sets[ref.uid] = _SetPods()
         if parent != ref.name or o in s.by_ordinal:
             s.irregular += 1
             self._where[key] = (ref.uid, -1)
