@@ -78,3 +78,19 @@ def test_profile_script_times_every_phase(run: ModuleType) -> None:
     profile = _load("profile_sweep")
     times = profile.phases(run.sweep_batch(2))
     assert times["Cluster.run (the simulation)"] > 0 and all(v >= 0 for v in times.values())
+
+
+def test_instruction_counts_script_parses_its_cases_and_needs_valgrind(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    ins = _load("instructions")
+    assert ins.parse_case("sweep-run") == ("sweep-run", None)
+    assert ins.parse_case("ordered:200") == ("ordered", 200)
+    for bad in ("scale", "scale:0", "ordered:x", "fleet:3"):
+        with pytest.raises(Exception, match="unknown case"):
+            ins.parse_case(bad)
+    # every child program is valid Python once filled in
+    for kind, code in ins._WORK.items():
+        compile(code.format(n=3, run_py="run.py", builder="scale_scenario", size=5), kind, "exec")
+    monkeypatch.setattr(ins.shutil, "which", lambda _name: None)
+    assert ins.main([]) == 2
+    assert "valgrind is not installed" in capsys.readouterr().err
