@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, List
 
-from statefulsim.sim.api.objects import ApiObject, object_key, scope
+from statefulsim.sim.api.objects import CLUSTER_SCOPED, ApiObject, scope
 from statefulsim.sim.api.store import ADDED, DELETED, ObjectStore, WatchEvent
 from statefulsim.sim.delays import DelayModel
 
@@ -22,6 +22,7 @@ class Informer:
                  indexes: dict[str, IndexFn] | None = None,
                  predicate: Callable[[WatchEvent], bool] | None = None) -> None:
         self.kind = kind
+        self._cluster_scoped = kind in CLUSTER_SCOPED
         self.cache: dict[tuple[str, str], Any] = {}
         self.max_rv = 0
         #: events delivered so far (a reader can tell "the cache is as I last saw it")
@@ -60,8 +61,9 @@ class Informer:
             self._indexes[name] = idx
 
     def _key(self, obj: ApiObject) -> tuple[str, str]:
-        _, ns, name = object_key(obj)
-        return (ns, name)
+        """(namespace, name) as :func:`~statefulsim.sim.api.objects.object_key` has them."""
+        meta = obj.metadata
+        return ("" if self._cluster_scoped else meta.namespace, meta.name)
 
     def _put(self, obj: Any) -> None:
         key = self._key(obj)
@@ -69,15 +71,22 @@ class Informer:
         if not self._index_fns:
             return
         values = self._values.get(key)
-        new_values = {name: tuple(fn(obj)) for name, fn in self._index_fns.items()}
-        for name, vals in new_values.items():
-            idx = self._indexes[name]
-            old_vals = values.get(name, ()) if values is not None else ()
+        if values is None:
+            values = self._values[key] = {}
+        indexes = self._indexes
+        for name, fn in self._index_fns.items():
+            vals = tuple(fn(obj))
+            idx = indexes[name]
+            old_vals = values.get(name, ())
             if old_vals != vals:
                 self._drop(idx, key, old_vals)
+                values[name] = vals
             for value in vals:
-                idx.setdefault(value, {})[key] = obj
-        self._values[key] = new_values
+                bucket = idx.get(value)
+                if bucket is None:
+                    idx[value] = {key: obj}
+                else:
+                    bucket[key] = obj
 
     def _unindex(self, key: tuple[str, str]) -> None:
         values = self._values.pop(key, None)
