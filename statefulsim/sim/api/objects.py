@@ -354,8 +354,11 @@ class PodStatus:
         conds = list(self.conditions)
         changed = False
         for type_, status, reason, message in updates:
-            i = next((j for j, c in enumerate(conds) if c.type == type_), -1)
-            old = conds[i] if i >= 0 else None
+            i, old = -1, None
+            for j, c in enumerate(conds):
+                if c.type == type_:
+                    i, old = j, c
+                    break
             if old is not None and old.status == status and old.reason == reason and old.message == message:
                 continue
             ltt = old.last_transition_time if old is not None and old.status == status else now

@@ -362,11 +362,16 @@ class ApiClient:
         self.latency = latency
         self.limiter = TokenBucket(qps, burst)
         self.requests = 0
+        self._stream = f"api/{name}"
+        self._rng: random.Random | None = None  # the stream's RNG, looked up at the first request
 
     def _request(self) -> Gen:
         self.requests += 1
         wait = self.limiter.reserve(self.env.now)
-        lat = self.env.sample(self.latency, f"api/{self.name}")
+        rng = self._rng
+        if rng is None:
+            rng = self._rng = self.env.rng(self._stream)
+        lat = self.latency.sample(rng)
         if wait + lat > 0:
             yield self.env.sim.timeout(wait + lat)
 
