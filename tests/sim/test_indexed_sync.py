@@ -91,6 +91,10 @@ def test_holes_are_the_missing_indexes(start: int, n: int, data: st.DataObject) 
     assert list(holes.descending()) == expected[::-1]
     assert len(holes) == len(expected)
     assert [i for i in range(-2, n + 2) if i in holes] == expected
+    if len(present) == n:  # every ordinal taken: the view passes a range instead of a copy
+        full = Holes(range(start, start + n), start, n)
+        assert list(full) == list(full.descending()) == [] and len(full) == 0
+        assert not any(i in full for i in range(-2, n + 2))
 
 
 def test_revision_cache_gives_the_same_plans() -> None:

@@ -25,7 +25,7 @@ import heapq
 import weakref
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable, Iterator, Mapping
+from typing import Callable, Iterator, Mapping, Sequence
 
 from statefulsim.sim.api.objects import (
     POD_NAME_LABEL,
@@ -48,15 +48,15 @@ NewPod = Callable[[int], Pod]
 
 class Holes:
     """The indexes in ``[0, n)`` that have no pod, ascending, found lazily from the sorted,
-    distinct ordinals in ``[start, start + n)`` that do have one (a copy: the view must not
-    change while the sync runs).
+    distinct ordinals in ``[start, start + n)`` that do have one (a copy, or a ``range`` when
+    every one is taken: the view must not change while the sync runs).
 
     Finding the first hole is a binary search (the count of holes below ``ordinals[j]`` is
     ``ordinals[j] - start - j``, which never decreases), so OrderedReady, which stops at the first
     hole, never pays for the others.
     """
 
-    def __init__(self, ordinals: list[int], start: int, n: int) -> None:
+    def __init__(self, ordinals: Sequence[int], start: int, n: int) -> None:
         self._ordinals = ordinals
         self._start, self._n = start, n
 
@@ -431,7 +431,8 @@ class OwnedPodIndex:
 
         candidates: dict[int, Pod] = {}
         lo, hi = bisect.bisect_left(s.ordinals, start), bisect.bisect_left(s.ordinals, end)
-        holes = Holes(s.ordinals[lo:hi], start, n)
+        # Every in-range ordinal taken (the steady state): a range stands for them, no copy.
+        holes = Holes(s.ordinals[lo:hi] if hi - lo < n else range(start, end), start, n)
         for o in s.unsteady:
             if start <= o < end:
                 candidates[o - start] = by_ordinal[o]
