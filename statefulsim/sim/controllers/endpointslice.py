@@ -132,17 +132,17 @@ class EndpointSliceController:
                 if ep is not None:
                     endpoints.append(ep)
         endpoints.sort(key=lambda e: e.pod)
-        desired = EndpointSlice(
-            metadata=ObjectMeta(name=slice_name, namespace=ns,
-                                labels={"kubernetes.io/service-name": name},
-                                owner_references=(OwnerReference("Service", name, svc.metadata.uid),)),
-            service=name, endpoints=tuple(endpoints), ports=svc.spec.ports)
+        wanted = tuple(endpoints)
         try:
             if current is None:
-                yield from self.client.create(desired)
-            elif current.endpoints != desired.endpoints or current.ports != desired.ports:
+                yield from self.client.create(EndpointSlice(
+                    metadata=ObjectMeta(name=slice_name, namespace=ns,
+                                        labels={"kubernetes.io/service-name": name},
+                                        owner_references=(OwnerReference("Service", name, svc.metadata.uid),)),
+                    service=name, endpoints=wanted, ports=svc.spec.ports))
+            elif current.endpoints != wanted or current.ports != svc.spec.ports:
                 yield from self.client.update(type(current)(metadata=current.metadata, service=name,
-                                                            endpoints=desired.endpoints, ports=desired.ports))
+                                                            endpoints=wanted, ports=svc.spec.ports))
         except ApiError:
             return False
         return True
