@@ -60,9 +60,14 @@ class GarbageCollector:
             else:
                 self._owners[obj.metadata.uid] = key
         if obj.kind in DEPENDENT_KINDS:
-            if isinstance(ev.old, type(obj)):
-                for r in ev.old.metadata.owner_references:
-                    self._dependents.get(r.uid, set()).discard(key)
+            old = ev.old
+            if isinstance(old, type(obj)):
+                if ev.type != DELETED and old.metadata.owner_references == obj.metadata.owner_references:
+                    return  # the usual write (status): the same owners, nothing to re-file
+                for r in old.metadata.owner_references:
+                    deps = self._dependents.get(r.uid)
+                    if deps is not None:
+                        deps.discard(key)
             if ev.type != DELETED:
                 for r in obj.metadata.owner_references:
                     self._dependents.setdefault(r.uid, set()).add(key)
