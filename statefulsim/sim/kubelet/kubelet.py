@@ -116,6 +116,7 @@ class ContainerRuntime:
         self.started_event: simpy.Event | None = None
         self.seen = ContainerStatus(name=self.name, reason=self.reason)
         self.seen_has_run = False
+        self._status_memo: tuple[ContainerStatus, bool, bool, ContainerStatus] | None = None
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
@@ -165,7 +166,17 @@ class ContainerRuntime:
         return self.ready and self.seen.state == "running"
 
     def status(self) -> ContainerStatus:
-        return evolve(self.seen, ready=self.is_ready(), started=self.seen.state == "running" and self.started)
+        """The container's status as the kubelet reports it (the same object while nothing it
+        reads changed, so comparing pod statuses stops at identity)."""
+        seen = self.seen
+        ready = self.ready and seen.state == "running"
+        started = seen.state == "running" and self.started
+        memo = self._status_memo
+        if memo is not None and memo[0] is seen and memo[1] == ready and memo[2] == started:
+            return memo[3]
+        st = evolve(seen, ready=ready, started=started)
+        object.__setattr__(self, "_status_memo", (seen, ready, started, st))  # (no probe field)
+        return st
 
 
 class PodWorker:
