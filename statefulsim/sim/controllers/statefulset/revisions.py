@@ -96,11 +96,6 @@ class RevisionCache:
             self._plans.clear()
         self._plans[key] = (held, plan)
         return plan
-        plan = _plan_revisions(sts, revisions, self)
-        if len(self._plans) >= self._limit:
-            self._plans.clear()
-        self._plans[key] = (held, plan)
-        return plan
 
     def canonical(self, data: Mapping[str, Any]) -> str:
         hit = self._canonical.get(id(data))
