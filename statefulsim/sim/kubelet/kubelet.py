@@ -169,7 +169,7 @@ class ContainerRuntime:
         """The container's status as the kubelet reports it (the same object while nothing it
         reads changed, so comparing pod statuses stops at identity)."""
         seen = self.seen
-        ready = self.ready and seen.state == "running"
+        ready = self.is_ready()
         started = seen.state == "running" and self.started
         memo = self._status_memo
         if memo is not None and memo[0] is seen and memo[1] == ready and memo[2] == started:
