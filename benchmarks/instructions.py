@@ -38,6 +38,13 @@ ROOT = HERE.parent
 #: Timeouts of the bare loop whose instructions are counted (minus a run with none).
 BARE_EVENTS = 200_000
 
+#: Loads ``benchmarks/run.py`` as ``bench`` in a child process (its scenarios and sweep batches).
+_BENCH = """
+import importlib.util
+spec = importlib.util.spec_from_file_location("bench_run", {run_py!r})
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+"""
 #: What one child process does: ``{n}`` units of a case.  Run with ``python -c``.
 _WORK = {
     "bare": """
@@ -49,27 +56,15 @@ def loop():
 env.process(loop())
 env.run()
 """,
-    "sweep-run": """
-import importlib.util
-spec = importlib.util.spec_from_file_location("bench_run", {run_py!r})
-bench = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench)
+    "sweep-run": _BENCH + """
 from statefulsim.sweep.running import run_batch
 if {n}:
     run_batch(bench.sweep_batch({n}))
 """,
-    "full-run": """
-import importlib.util
-spec = importlib.util.spec_from_file_location("bench_run", {run_py!r})
-bench = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench)
+    "full-run": _BENCH + """
 bench.full_runs(bench.sweep_batch({n})) if {n} else None
 """,
-    "sim": """
-import importlib.util
-spec = importlib.util.spec_from_file_location("bench_run", {run_py!r})
-bench = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench)
+    "sim": _BENCH + """
 from statefulsim.io.scenario import load_scenario_text
 from statefulsim.runner import build_cluster
 scenario = load_scenario_text(bench.{builder}({size}), allow_large=True)
