@@ -2,6 +2,9 @@
 
 A key is never processed by two workers at once; adds while it is processed mark it dirty and
 re-queue it once when the worker is done, so a burst of events collapses into one follow-up sync.
+
+Workers start when they are first needed (see :class:`WorkQueue`): most of a queue's workers never
+get a key in a small cluster, and each eager one cost a process, its start-up step and an idle event.
 """
 
 from __future__ import annotations
@@ -10,15 +13,48 @@ from collections import deque
 from typing import Any, Callable, Generator
 
 import simpy
+from simpy.events import URGENT
 
 from statefulsim.sim.api.store import TokenBucket
 from statefulsim.sim.env import SimEnv
 
 SyncFn = Callable[[str], Generator[simpy.Event, Any, bool]]
 
+#: Start workers on demand (False: every worker at construction, as before; tests compare both).
+LAZY_START = True
+
+
+class _WokenWorker(simpy.Process):
+    """A worker process whose first step is the wake-up event it is created for.
+
+    An eagerly started worker runs its start-up step, finds the queue empty and waits on an idle
+    event; this one is created waiting on that event, so the event that resumes it is the same
+    one, scheduled at the same moment: nothing in the event order changes."""
+
+    def __init__(self, sim: simpy.Environment, generator: Generator[simpy.Event, Any, None],
+                 wake: simpy.Event) -> None:
+        # simpy.Process.__init__ without its Initialize event (which would be a step of its own).
+        self.env = sim
+        self.callbacks = []
+        self._generator = generator
+        self._target = wake
+        if wake.callbacks is None:  # ``wake`` is being processed: its callbacks already run
+            self._resume(wake)
+        else:
+            wake.callbacks.append(self._resume)
+
 
 class WorkQueue:
-    """Queue + ``workers`` SimPy processes running ``sync(key)``.
+    """Queue + up to ``workers`` SimPy processes running ``sync(key)``.
+
+    Workers start on demand, in the order eager workers would have taken keys: a start-up event
+    at construction (urgent, like a process start) stands for the eager workers' start-up steps;
+    it starts a worker for each key queued before it ran and leaves the rest as idle slots, and an
+    ``add`` that finds an unstarted slot starts that worker on the event that would have woken
+    it.  So the order of every other event is the eager queue's (SimPy orders simultaneous
+    events by when they were scheduled, and the start-up steps scheduled nothing).  Under another
+    tie-break order (``statefulsim.sim.tiebreak``) the workers start eagerly, since there the
+    start-up steps are among the choices.
 
     ``sync`` returns True on success (the key's failure count is forgotten) and False on error
     (the key is re-added through the rate limiter: ``base * 2^failures`` capped at ``max_delay``,
@@ -36,13 +72,42 @@ class WorkQueue:
         self._processing: set[str] = set()
         self._waiting: dict[str, float] = {}
         self._failures: dict[str, int] = {}
-        self._idle: deque[simpy.Event] = deque()
+        self._idle: deque[simpy.Event | None] = deque()  # None: a worker not started yet
         self._base = base_delay
         self._max = max_delay
         self._bucket = TokenBucket(qps, burst)
         self.syncs = 0
-        for i in range(workers):
-            env.process(self._worker())
+        #: worker processes started so far (tests check that the on-demand start ran)
+        self.started = 0
+        self._workers = workers
+        sim = env.sim
+        if LAZY_START and type(sim) is simpy.Environment:
+            starter = sim.event()
+            starter._ok = True
+            starter._value = None
+            starter.callbacks.append(self._start)
+            sim.schedule(starter, URGENT)
+        else:
+            for _ in range(workers):
+                self.started += 1
+                env.process(self._worker())
+
+    def _start(self, starter: simpy.Event) -> None:
+        """The eager workers' start-up steps, in their order: a worker for each queued key."""
+        for _ in range(self._workers):
+            if self._queue:
+                self.started += 1
+                _WokenWorker(self.env.sim, self._worker(), starter)
+            else:
+                self._idle.append(None)
+
+    def _wake(self) -> None:
+        ev = self._idle.popleft()
+        if ev is None:
+            ev = self.env.sim.event()
+            self.started += 1
+            _WokenWorker(self.env.sim, self._worker(), ev)
+        ev.succeed()
 
     # -------------------------------------------------------------- adding
     def add(self, key: str) -> None:
@@ -53,7 +118,7 @@ class WorkQueue:
             return
         self._queue.append(key)
         if self._idle:
-            self._idle.popleft().succeed()
+            self._wake()
 
     def add_after(self, key: str, delay: float) -> None:
         """Add ``key`` after ``delay``; if it already waits, the earlier time wins."""
@@ -109,4 +174,4 @@ class WorkQueue:
             if key in self._dirty:
                 self._queue.append(key)
                 if self._idle:
-                    self._idle.popleft().succeed()
+                    self._wake()
