@@ -94,3 +94,21 @@ def test_instruction_counts_script_parses_its_cases_and_needs_valgrind(
     monkeypatch.setattr(ins.shutil, "which", lambda _name: None)
     assert ins.main([]) == 2
     assert "valgrind is not installed" in capsys.readouterr().err
+
+
+def test_versus_script_parses_cases_and_measures_a_tree(capsys: pytest.CaptureFixture[str]) -> None:
+    vs = _load("versus")
+    assert vs.parse_case("scale") == ("scale", 10_000)
+    assert vs.parse_case("sweep-run:30") == ("sweep-run", 30)
+    assert vs.parse_case("fleet") == ("fleet", 50)
+    for bad in ("fleet:3", "scale:0", "ordered:x", "sweep"):
+        with pytest.raises(Exception, match="unknown case"):
+            vs.parse_case(bad)
+    for name in ("scale", "ordered", "fleet", "sweep-run"):
+        compile(vs.program(name, 3), name, "exec")
+    # a real measurement of a tiny case in this tree, as the "other" tree too
+    r = vs.measure(vs.program("scale", 5), BENCH.parent)
+    assert r["cpu"] > 0 and r["bare_per_event"] > 0 and r["events"] > 0
+    with pytest.raises(SystemExit):
+        vs.main(["--tree", str(BENCH), "scale:5"])  # no statefulsim package there
+    assert "no statefulsim package there" in capsys.readouterr().err
