@@ -3,7 +3,7 @@ shared machine.
 
 A case's CPU time, and even its CPU time in bare-loop events (``benchmarks/run.py``'s ``worth``),
 moves by a third between days on this machine: the tree #20 was filed on measured 6.7 M
-bare-event worth for ``ordered`` on the filing day and 9.6–9.8 M on a later one.  Run one after
+bare-event worth for ``ordered`` on the filing day and 5.9–9.8 M on a later one.  Run one after
 the other, two trees see the same machine, so their ratio is the steady figure.  Each round runs
 every case once in the other tree, then once in this one, each in a fresh process (``python -c``
 with the tree first on ``PYTHONPATH``; the scenarios are this checkout's ``benchmarks/run.py``),

@@ -82,7 +82,7 @@ class WorkQueue:
         self._workers = workers
         sim = env.sim
         if LAZY_START and type(sim) is simpy.Environment:
-            starter = sim.event()
+            starter = sim.event()  # triggered and urgent, as SimPy's own Initialize event
             starter._ok = True
             starter._value = None
             starter.callbacks.append(self._start)
