@@ -82,22 +82,33 @@ class WorkQueue:
         self._workers = workers
         sim = env.sim
         if LAZY_START and type(sim) is simpy.Environment:
-            starter = sim.event()  # triggered and urgent, as SimPy's own Initialize event
-            starter._ok = True
-            starter._value = None
-            starter.callbacks.append(self._start)
-            sim.schedule(starter, URGENT)
+            self._schedule_start(workers)
         else:
             for _ in range(workers):
                 self.started += 1
                 env.process(self._worker())
 
-    def _start(self, starter: simpy.Event) -> None:
+    def _schedule_start(self, slots: int) -> None:
+        starter = self.env.sim.event()  # triggered and urgent, as SimPy's own Initialize event
+        starter._ok = True
+        starter._value = None
+        starter.callbacks.append(lambda ev: self._start(ev, slots))
+        self.env.sim.schedule(starter, URGENT)
+
+    def _start(self, starter: simpy.Event, slots: int) -> None:
         """The eager workers' start-up steps, in their order: a worker for each queued key."""
-        for _ in range(self._workers):
+        for i in range(slots):
             if self._queue:
                 self.started += 1
-                _WokenWorker(self.env.sim, self._worker(), starter)
+                try:
+                    _WokenWorker(self.env.sim, self._worker(), starter)
+                except BaseException:
+                    # SimPy raised out of the worker's step (an invalid yield; an error of the
+                    # sync only fails its process): the eager workers after it would still
+                    # start, so their start-up is still due.
+                    if slots - i - 1:
+                        self._schedule_start(slots - i - 1)
+                    raise
             else:
                 self._idle.append(None)
 
