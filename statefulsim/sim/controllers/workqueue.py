@@ -99,9 +99,8 @@ class WorkQueue:
         """The eager workers' start-up steps, in their order: a worker for each queued key."""
         for i in range(slots):
             if self._queue:
-                self.started += 1
                 try:
-                    _WokenWorker(self.env.sim, self._worker(), starter)
+                    self._start_worker(starter)
                 except BaseException:
                     # SimPy raised out of the worker's step (an invalid yield; an error of the
                     # sync only fails its process): the eager workers after it would still
@@ -112,12 +111,15 @@ class WorkQueue:
             else:
                 self._idle.append(None)
 
+    def _start_worker(self, wake: simpy.Event) -> None:
+        self.started += 1
+        _WokenWorker(self.env.sim, self._worker(), wake)
+
     def _wake(self) -> None:
         ev = self._idle.popleft()
         if ev is None:
             ev = self.env.sim.event()
-            self.started += 1
-            _WokenWorker(self.env.sim, self._worker(), ev)
+            self._start_worker(ev)
         ev.succeed()
 
     # -------------------------------------------------------------- adding
